@@ -1,0 +1,38 @@
+#pragma once
+// A small argv parser for `gafx noun verb ARGS --flags`: options are declared, anything else
+// is a usage error (exit 2) that names the offending word.
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace gafx::cli {
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class Args {
+public:
+    // `valued` options take the next word (or --opt=value); `flags` take none.
+    Args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
+         const std::set<std::string>& flags);
+
+    const std::vector<std::string>& positional() const { return positional_; }
+    bool has(const std::string& opt) const;
+    std::optional<std::string> get(const std::string& opt) const;
+    std::string get_or(const std::string& opt, const std::string& fallback) const;
+    double get_double(const std::string& opt, double fallback) const;
+    long long get_int(const std::string& opt, long long fallback) const;
+    // Exactly `n` positionals, else a usage error naming `what`.
+    void expect_positional(size_t n, const std::string& what) const;
+
+private:
+    std::vector<std::string> positional_;
+    std::map<std::string, std::string> values_;
+    std::set<std::string> flags_;
+};
+
+} // namespace gafx::cli

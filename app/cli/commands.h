@@ -1,0 +1,12 @@
+#pragma once
+// One function per top-level noun; each returns the process exit code
+// (0 done, 1 failed, 2 usage) and throws UsageError for bad arguments.
+#include <string>
+#include <vector>
+
+namespace gafx::cli {
+
+int cmd_version(const std::vector<std::string>& args);
+int cmd_dataset(const std::vector<std::string>& args);
+
+} // namespace gafx::cli

@@ -1,0 +1,52 @@
+#include "args.h"
+#include "commands.h"
+#include "core/error.h"
+
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+
+namespace {
+
+const char* kUsage =
+    "usage: gafx <command> [args] [--db FILE] [--help]\n"
+    "\n"
+    "commands:\n"
+    "  dataset demo DIR             write the built-in synthetic demo dataset\n"
+    "  dataset import gtzan DIR     catalogue, validate and split a GTZAN-layout folder\n"
+    "  dataset import audioset DIR|FILE.json\n"
+    "                               catalogue an AudioSet release folder or AST JSON list\n"
+    "  dataset list | show NAME     what the workspace holds\n"
+    "  --version                    versions of gafx, libtorch, BLAS, Qt, SQLite, libsndfile\n";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace gafx::cli;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        std::fputs(kUsage, args.empty() ? stderr : stdout);
+        return args.empty() ? 2 : 0;
+    }
+    const std::map<std::string, std::function<int(const std::vector<std::string>&)>> nouns = {
+        {"--version", cmd_version}, {"version", cmd_version}, {"dataset", cmd_dataset}};
+    auto it = nouns.find(args[0]);
+    if (it == nouns.end()) {
+        std::fprintf(stderr, "gafx: unknown command '%s'\n\n%s", args[0].c_str(), kUsage);
+        return 2;
+    }
+    try {
+        return it->second(std::vector<std::string>(args.begin() + 1, args.end()));
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "gafx %s: %s (see gafx %s --help)\n", args[0].c_str(), e.what(),
+                     args[0].c_str());
+        return 2;
+    } catch (const gafx::Error& e) {
+        std::fprintf(stderr, "gafx: error: %s\n", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "gafx: error: %s\n", e.what());
+        return 1;
+    }
+}

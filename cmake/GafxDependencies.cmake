@@ -1,0 +1,34 @@
+# Every third-party dependency is found here, once, so targets only link names.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
+pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(Threads REQUIRED)
+
+# Debian's libtorch-dev ships a TorchConfig; a pip PyTorch (CUDA box) is found through
+# CMAKE_PREFIX_PATH=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)').
+find_package(Torch REQUIRED)
+
+set(GAFX_QT_COMPONENTS Core)
+if(GAFX_BUILD_TESTS)
+  list(APPEND GAFX_QT_COMPONENTS Test)
+endif()
+if(GAFX_BUILD_GUI)
+  list(APPEND GAFX_QT_COMPONENTS Widgets Sql Concurrent)
+  find_package(Qt6 REQUIRED COMPONENTS ${GAFX_QT_COMPONENTS})
+  find_library(QCUSTOMPLOT_LIBRARY NAMES QCustomPlotQt6 REQUIRED)
+  find_path(QCUSTOMPLOT_INCLUDE_DIR qcustomplot.h REQUIRED)
+else()
+  find_package(Qt6 QUIET COMPONENTS ${GAFX_QT_COMPONENTS})
+endif()
+set(GAFX_HAVE_QT_TEST ${Qt6Test_FOUND})
+if(Qt6Core_FOUND)
+  set(GAFX_QT_VERSION "${Qt6Core_VERSION}")
+else()
+  set(GAFX_QT_VERSION "")
+endif()
+
+# libtorch's headers use `slots`; Qt code must use Q_SLOTS/Q_SIGNALS/Q_EMIT.
+set(GAFX_QT_DEFINITIONS QT_NO_KEYWORDS)

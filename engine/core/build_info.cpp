@@ -1,0 +1,80 @@
+#include "core/build_info.h"
+
+#include "audio/audio_file.h"
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <dlfcn.h>
+#include <link.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+
+namespace gafx {
+namespace {
+
+int collect_blas(struct dl_phdr_info* info, size_t, void* out) {
+    const std::string name = info->dlpi_name ? info->dlpi_name : "";
+    const auto slash = name.find_last_of('/');
+    const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+    if (base.find("blas") != std::string::npos || base.find("lapack") != std::string::npos) {
+        char resolved[PATH_MAX];
+        const char* real = realpath(name.c_str(), resolved);
+        auto* libs = static_cast<std::vector<std::string>*>(out);
+        const std::string path = real ? real : name;
+        if (std::find(libs->begin(), libs->end(), path) == libs->end()) libs->push_back(path);
+    }
+    return 0;
+}
+
+std::string describe_blas() {
+    // Make sure BLAS is loaded (it is, through libtorch_cpu) and ask OpenBLAS itself if present.
+    using ConfigFn = char* (*)();
+    std::string kind;
+    if (auto fn = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
+        kind = std::string("OpenBLAS ") + fn();
+    } else if (dlsym(RTLD_DEFAULT, "mkl_get_version")) {
+        kind = "Intel MKL";
+    }
+    std::string where;
+    for (const auto& lib : loaded_blas_libraries()) {
+        if (lib.find("lapack") != std::string::npos) continue;
+        where += (where.empty() ? "" : ", ") + lib;
+    }
+    if (kind.empty()) {
+        kind = where.find("/blas/") != std::string::npos
+                   ? "reference BLAS (slow: apt-get install libopenblas0-pthread)"
+                   : "unknown BLAS";
+    }
+    return where.empty() ? kind : kind + " [" + where + "]";
+}
+
+} // namespace
+
+std::vector<std::string> loaded_blas_libraries() {
+    std::vector<std::string> libs;
+    dl_iterate_phdr(collect_blas, &libs);
+    return libs;
+}
+
+BuildInfo build_info() {
+    BuildInfo info;
+    info.gafx = GAFX_VERSION;
+    info.libtorch = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) +
+                    "." + std::to_string(TORCH_VERSION_PATCH);
+    info.blas = describe_blas();
+    info.qt = GAFX_QT_VERSION;
+    info.sqlite = sqlite3_libversion();
+    info.sndfile = audio::sndfile_version();
+    info.soxr = audio::soxr_version();
+    info.cuda_available = torch::cuda::is_available();
+    info.cuda_devices = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
+    info.torch_threads = at::get_num_threads();
+    return info;
+}
+
+} // namespace gafx

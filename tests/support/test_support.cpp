@@ -1,0 +1,53 @@
+#include "test_support.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcess>
+
+#include <cmath>
+#include <stdexcept>
+
+namespace gafx::test {
+
+audio::Waveform sine(double freq, double seconds, int rate, int channels, float amp) {
+    audio::Waveform w;
+    w.sample_rate = rate;
+    w.channels = channels;
+    w.frames = static_cast<int64_t>(std::llround(seconds * rate));
+    w.samples.resize(size_t(w.frames) * channels);
+    for (int c = 0; c < channels; ++c)
+        for (int64_t i = 0; i < w.frames; ++i)
+            w.channel(c)[i] = amp * static_cast<float>(std::sin(2.0 * M_PI * freq * double(i) / rate));
+    return w;
+}
+
+void write_audio(const QString& path, const audio::Waveform& wave) {
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    audio::write(path.toStdString(), wave);
+}
+
+void write_bytes(const QString& path, const QByteArray& bytes) {
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size())
+        throw std::runtime_error("cannot write " + path.toStdString());
+}
+
+CliResult run_gafx(const QStringList& args, int timeout_ms) {
+    QProcess p;
+    p.start(QStringLiteral(GAFX_CLI_PATH), args);
+    CliResult r;
+    if (!p.waitForFinished(timeout_ms)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = QStringLiteral("gafx timed out");
+        return r;
+    }
+    r.exit_code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+} // namespace gafx::test

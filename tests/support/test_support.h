@@ -1,0 +1,28 @@
+#pragma once
+// Shared by the Qt tests: generated audio files and running the `gafx` binary.
+#include "audio/audio_file.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <string>
+
+namespace gafx::test {
+
+// A sine of `freq` Hz at amplitude `amp`, `seconds` long, `channels` identical channels.
+audio::Waveform sine(double freq, double seconds, int rate, int channels = 1, float amp = 0.5f);
+
+// Writes `wave` to `path` (format from the extension), creating parent folders.
+void write_audio(const QString& path, const audio::Waveform& wave);
+
+// Writes raw bytes (for corrupt files, CSVs, JSON), creating parent folders.
+void write_bytes(const QString& path, const QByteArray& bytes);
+
+struct CliResult {
+    int exit_code = -1;
+    QString out, err;
+};
+// Runs the built `gafx` with `args`; fails the calling test if it does not finish in time.
+CliResult run_gafx(const QStringList& args, int timeout_ms = 300000);
+
+} // namespace gafx::test
