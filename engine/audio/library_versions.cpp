@@ -6,6 +6,6 @@
 namespace gafx::audio {
 
 std::string sndfile_version() { return sf_version_string(); }
-std::string soxr_version() { return soxr_version(); }
+std::string soxr_version() { return ::soxr_version(); }
 
 } // namespace gafx::audio
