@@ -36,7 +36,10 @@ std::string describe_blas() {
     using ConfigFn = char* (*)();
     std::string kind;
     if (auto fn = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
-        kind = std::string("OpenBLAS ") + fn();
+        kind = fn(); // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..." (the build's baseline target)
+        // With DYNAMIC_ARCH the kernel is chosen at run time; that is the one that matters.
+        if (auto core = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename")))
+            kind += ", kernel " + std::string(core());
     } else if (dlsym(RTLD_DEFAULT, "mkl_get_version")) {
         kind = "Intel MKL";
     }
@@ -74,6 +77,12 @@ BuildInfo build_info() {
     info.cuda_available = torch::cuda::is_available();
     info.cuda_devices = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
     info.torch_threads = at::get_num_threads();
+    // OpenBLAS 0.3.21 (bookworm) does not know some newer Xeons and falls back to its SSE3
+    // kernel: measured here 10 GFLOP/s for a 1024^2 sgemm, against 37 with SkylakeX.
+    if (info.blas.find("kernel Prescott") != std::string::npos && __builtin_cpu_supports("avx512f") &&
+        !std::getenv("OPENBLAS_CORETYPE"))
+        info.warnings.push_back("OpenBLAS chose its generic Prescott kernel on a CPU with AVX-512; "
+                                "export OPENBLAS_CORETYPE=SkylakeX for ~4x faster fp32 matrix products");
     return info;
 }
 

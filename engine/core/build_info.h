@@ -17,6 +17,7 @@ struct BuildInfo {
     bool cuda_available = false;
     int cuda_devices = 0;
     int torch_threads = 0;
+    std::vector<std::string> warnings; // e.g. a BLAS kernel far below what the CPU can do
 };
 
 BuildInfo build_info();

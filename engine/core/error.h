@@ -14,6 +14,8 @@ public:
     const std::string& path() const noexcept { return path_; }
     const std::string& reason() const noexcept { return reason_; }
     const std::string& fix() const noexcept { return fix_; }
+    // The message without the path, for places that already show the file.
+    std::string detail() const { return fix_.empty() ? reason_ : reason_ + " (" + fix_ + ")"; }
 
 private:
     std::string path_, reason_, fix_;

@@ -2,6 +2,7 @@
 // A PRNG whose stream is fixed by this code, not by the standard library: std::shuffle and
 // the std distributions differ between libstdc++ and libc++, and a split or a demo
 // dataset must come out the same on every machine for the same seed.
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
