@@ -21,6 +21,7 @@ int cmd_version(const std::vector<std::string>& argv) {
         std::printf("CUDA       available (%d device%s)\n", b.cuda_devices, b.cuda_devices == 1 ? "" : "s");
     else
         std::printf("CUDA       not available (CPU only)\n");
+    for (const auto& w : b.warnings) std::printf("warning: %s\n", w.c_str());
     return 0;
 }
 

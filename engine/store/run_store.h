@@ -1,0 +1,78 @@
+#pragma once
+// RunStore: the one owner of the workspace database (SQLite, WAL). Every table, query and
+// migration lives behind it; the rest of the engine calls these methods.
+#include "data/catalog.h"
+#include "data/split.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gafx::store {
+
+class Db;
+
+struct DatasetSummary {
+    int64_t id = 0;
+    std::string name, kind, root, updated_at;
+    int64_t tracks = 0, valid = 0, invalid = 0, missing = 0, classes = 0, train = 0, test = 0;
+};
+
+struct StoredDataset {
+    int64_t id = 0;
+    data::Catalog catalog; // tracks carry their database ids
+    int64_t split_id = 0;  // 0 when never split
+    data::Split split;     // the current (latest) split, aligned with catalog.tracks
+    std::string created_at, updated_at;
+};
+
+struct MetricRow {
+    int64_t step = 0;
+    int64_t epoch = 0;
+    std::string split; // "train" | "test"
+    std::string name;
+    double value = 0;
+};
+
+class RunStore {
+public:
+    // Opens (creating) the database, turns on WAL and foreign keys, migrates the schema.
+    explicit RunStore(const std::string& path);
+    ~RunStore();
+    RunStore(const RunStore&) = delete;
+    RunStore& operator=(const RunStore&) = delete;
+
+    // $XDG_DATA_HOME/gafx/workspace.db (or ~/.local/share/gafx/workspace.db).
+    static std::string default_path();
+    const std::string& path() const;
+    int schema_version();
+
+    // --- datasets ---
+    // Inserts or updates the dataset (found by name, else by kind + root, so re-importing a
+    // folder updates it), upserts its tracks by key, and marks tracks that vanished from disk
+    // as missing rather than deleting them (runs may refer to them). Fills catalog track ids.
+    int64_t save_catalog(data::Catalog& catalog);
+    // Stores `split` as the dataset's current split; returns the existing id when the latest
+    // stored split is identical.
+    int64_t save_split(int64_t dataset_id, const data::Catalog& catalog, const data::Split& split);
+    std::vector<DatasetSummary> list_datasets();
+    std::optional<StoredDataset> load_dataset(const std::string& name);
+
+    // --- runs and metrics (the trainer's side) ---
+    int64_t create_experiment(const std::string& name, const std::string& spec_json);
+    int64_t create_run(int64_t experiment_id, const std::string& config_json, int64_t seed);
+    void set_run_status(int64_t run_id, const std::string& status, const std::string& error = {});
+    // One transaction: all rows or none, so a killed writer never leaves half a batch.
+    void append_metrics(int64_t run_id, const std::vector<MetricRow>& rows);
+    std::vector<MetricRow> metrics(int64_t run_id);
+
+    // "ok" when PRAGMA integrity_check finds nothing wrong.
+    std::string integrity_check();
+
+private:
+    std::unique_ptr<Db> db_;
+};
+
+} // namespace gafx::store

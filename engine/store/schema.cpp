@@ -1,0 +1,137 @@
+#include "store/schema.h"
+
+#include "core/error.h"
+
+#include <string>
+#include <vector>
+
+namespace gafx::store {
+namespace {
+
+// Never edit a step once released: add a new one.
+const std::vector<const char*>& steps() {
+    static const std::vector<const char*> s = {
+        // 1: the tables of DESIGN.md
+        R"sql(
+CREATE TABLE datasets(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK(kind IN ('gtzan','audioset')),
+  root TEXT NOT NULL,
+  multi_label INTEGER NOT NULL DEFAULT 0,
+  import_report TEXT NOT NULL DEFAULT '{}',
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));
+CREATE TABLE classes(
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL,
+  class_id TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  PRIMARY KEY(dataset_id, idx));
+CREATE TABLE tracks(
+  id INTEGER PRIMARY KEY,
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  path TEXT NOT NULL DEFAULT '',
+  labels TEXT NOT NULL DEFAULT '[]',
+  sample_rate INTEGER NOT NULL DEFAULT 0,
+  channels INTEGER NOT NULL DEFAULT 0,
+  frames INTEGER NOT NULL DEFAULT 0,
+  duration REAL NOT NULL DEFAULT 0,
+  start_seconds REAL NOT NULL DEFAULT 0,
+  end_seconds REAL NOT NULL DEFAULT 0,
+  origin TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL CHECK(status IN ('valid','invalid','missing')),
+  error TEXT NOT NULL DEFAULT '',
+  size_bytes INTEGER NOT NULL DEFAULT 0,
+  mtime_ns INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(dataset_id, key));
+CREATE TABLE splits(
+  id INTEGER PRIMARY KEY,
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+  seed INTEGER NOT NULL,
+  train_fraction REAL NOT NULL,
+  groups_file TEXT NOT NULL DEFAULT '',
+  method TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));
+CREATE TABLE split_tracks(
+  split_id INTEGER NOT NULL REFERENCES splits(id) ON DELETE CASCADE,
+  track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+  subset TEXT NOT NULL CHECK(subset IN ('train','test')),
+  PRIMARY KEY(split_id, track_id)) WITHOUT ROWID;
+CREATE TABLE experiments(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));
+CREATE TABLE runs(
+  id INTEGER PRIMARY KEY,
+  experiment_id INTEGER REFERENCES experiments(id) ON DELETE SET NULL,
+  dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+  split_id INTEGER REFERENCES splits(id) ON DELETE SET NULL,
+  config TEXT NOT NULL,
+  seed INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL DEFAULT 'queued' CHECK(status IN
+    ('queued','running','paused','finished','failed','diverged','interrupted','cancelled')),
+  device TEXT NOT NULL DEFAULT '',
+  precision TEXT NOT NULL DEFAULT '',
+  versions TEXT NOT NULL DEFAULT '{}',
+  epochs_done INTEGER NOT NULL DEFAULT 0,
+  step INTEGER NOT NULL DEFAULT 0,
+  checkpoint_path TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+  started_at TEXT, finished_at TEXT, heartbeat_at TEXT);
+CREATE TABLE metrics(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  split TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value REAL,
+  PRIMARY KEY(run_id, split, name, step)) WITHOUT ROWID;
+CREATE TABLE predictions(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+  clip INTEGER NOT NULL,
+  probabilities BLOB NOT NULL,
+  PRIMARY KEY(run_id, track_id, clip)) WITHOUT ROWID;
+CREATE TABLE artifacts(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+  track_id INTEGER REFERENCES tracks(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  path TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));
+CREATE INDEX tracks_by_dataset ON tracks(dataset_id, status);
+CREATE INDEX runs_by_status ON runs(status);
+)sql",
+    };
+    return s;
+}
+
+} // namespace
+
+int latest_schema_version() { return static_cast<int>(steps().size()); }
+
+int schema_version(Db& db) {
+    Stmt s(db, "PRAGMA user_version");
+    return s.step() ? static_cast<int>(s.int64(0)) : 0;
+}
+
+void migrate(Db& db) {
+    const int have = schema_version(db);
+    const int want = latest_schema_version();
+    if (have > want)
+        throw Error(db.path(), "workspace schema version " + std::to_string(have) + " is newer than this gafx (" +
+                                   std::to_string(want) + ")",
+                    "update gafx, or pass another --db FILE");
+    for (int v = have; v < want; ++v) {
+        Transaction tx(db);
+        db.exec(steps()[size_t(v)]);
+        db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+        tx.commit();
+    }
+}
+
+} // namespace gafx::store

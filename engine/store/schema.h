@@ -1,0 +1,13 @@
+#pragma once
+#include "store/sqlite_db.h"
+
+namespace gafx::store {
+
+// Ordered migration steps; the schema version is PRAGMA user_version = steps applied.
+int latest_schema_version();
+int schema_version(Db& db);
+// Applies every missing step, each in its own transaction. A database newer than this
+// build is refused rather than touched.
+void migrate(Db& db);
+
+} // namespace gafx::store

@@ -1,0 +1,146 @@
+// `gafx dataset ...` end to end through the built binary: demo, import, list, show, exit codes.
+#include "test_support.h"
+
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using gafx::test::run_gafx;
+
+namespace {
+QJsonObject json_object(const QString& text) {
+    QJsonParseError err{};
+    const auto doc = QJsonDocument::fromJson(text.toUtf8(), &err);
+    if (err.error != QJsonParseError::NoError) qWarning() << "bad JSON:" << err.errorString() << text.left(400);
+    return doc.object();
+}
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    QString db_, demo_;
+
+private Q_SLOTS:
+    void initTestCase() {
+        db_ = dir_.path() + QStringLiteral("/ws.db");
+        demo_ = dir_.path() + QStringLiteral("/demo");
+    }
+
+    void versionNamesEveryLibrary() {
+        const auto r = run_gafx({QStringLiteral("--version")});
+        QCOMPARE(r.exit_code, 0);
+        for (const char* lib : {"libtorch", "BLAS", "Qt", "SQLite", "libsndfile", "CUDA"})
+            QVERIFY2(r.out.contains(QLatin1String(lib)), lib);
+        QVERIFY2(r.out.contains(QStringLiteral("OpenBLAS")), qPrintable(r.out));
+    }
+
+    void demoThenImportThenShow() {
+        auto r = run_gafx({QStringLiteral("dataset"), QStringLiteral("demo"), demo_, QStringLiteral("--tracks-per-genre"),
+                           QStringLiteral("3"), QStringLiteral("--seconds"), QStringLiteral("2")});
+        QCOMPARE(r.exit_code, 0);
+        QCOMPARE(QDir(demo_).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(), 10);
+        // One broken file, and a file that is not audio.
+        gafx::test::write_bytes(demo_ + QStringLiteral("/jazz/jazz.00054.wav"), QByteArray(4000, 'z'));
+        gafx::test::write_bytes(demo_ + QStringLiteral("/README.md"), "demo");
+
+        r = run_gafx({QStringLiteral("dataset"), QStringLiteral("import"), QStringLiteral("gtzan"), demo_,
+                      QStringLiteral("--name"), QStringLiteral("demo"), QStringLiteral("--seed"), QStringLiteral("3"),
+                      QStringLiteral("--db"), db_});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains(QStringLiteral("jazz.00054.wav")));
+
+        r = run_gafx({QStringLiteral("dataset"), QStringLiteral("show"), QStringLiteral("demo"), QStringLiteral("--json"),
+                      QStringLiteral("--db"), db_});
+        QCOMPARE(r.exit_code, 0);
+        const QJsonObject j = json_object(r.out);
+        QCOMPARE(j[QStringLiteral("name")].toString(), QStringLiteral("demo"));
+        QCOMPARE(j[QStringLiteral("kind")].toString(), QStringLiteral("gtzan"));
+        QCOMPARE(j[QStringLiteral("tracks")].toInt(), 31);
+        QCOMPARE(j[QStringLiteral("valid")].toInt(), 30);
+        QCOMPARE(j[QStringLiteral("invalid")].toInt(), 1);
+        QCOMPARE(j[QStringLiteral("classes")].toObject().size(), 10);
+        QCOMPARE(j[QStringLiteral("classes")].toObject()[QStringLiteral("rock")].toInt(), 3);
+        const QJsonObject split = j[QStringLiteral("split")].toObject();
+        QCOMPARE(split[QStringLiteral("train")].toInt() + split[QStringLiteral("test")].toInt(), 30);
+        QCOMPARE(split[QStringLiteral("test")].toInt(), 10); // round(0.2 * 3) = 1 per genre
+        const QJsonArray errors = j[QStringLiteral("errors")].toArray();
+        QCOMPARE(errors.size(), 1);
+        QVERIFY(errors[0].toObject()[QStringLiteral("path")].toString().endsWith(QStringLiteral("jazz.00054.wav")));
+        QVERIFY(!errors[0].toObject()[QStringLiteral("error")].toString().isEmpty());
+    }
+
+    void reimportUpdatesNeverDuplicates() {
+        for (int i = 0; i < 2; ++i) {
+            const auto r = run_gafx({QStringLiteral("dataset"), QStringLiteral("import"), QStringLiteral("gtzan"), demo_,
+                                     QStringLiteral("--name"), QStringLiteral("demo"), QStringLiteral("--seed"),
+                                     QStringLiteral("3"), QStringLiteral("--db"), db_});
+            QCOMPARE(r.exit_code, 0);
+        }
+        const auto r = run_gafx({QStringLiteral("dataset"), QStringLiteral("list"), QStringLiteral("--json"),
+                                 QStringLiteral("--db"), db_});
+        QCOMPARE(r.exit_code, 0);
+        const QJsonArray all = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QCOMPARE(all.size(), 1);
+        QCOMPARE(all[0].toObject()[QStringLiteral("tracks")].toInt(), 31);
+    }
+
+    void groupsFileKeepsGroupsTogether() {
+        QString csv = QStringLiteral("track,group\n");
+        for (int i = 0; i < 3; ++i) csv += QStringLiteral("blues.%1.wav,same-song\n").arg(i, 5, 10, QLatin1Char('0'));
+        const QString path = dir_.path() + QStringLiteral("/groups.csv");
+        gafx::test::write_bytes(path, csv.toUtf8());
+        auto r = run_gafx({QStringLiteral("dataset"), QStringLiteral("import"), QStringLiteral("gtzan"), demo_,
+                           QStringLiteral("--name"), QStringLiteral("demo"), QStringLiteral("--groups"), path,
+                           QStringLiteral("--db"), db_});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        r = run_gafx({QStringLiteral("dataset"), QStringLiteral("show"), QStringLiteral("demo"), QStringLiteral("--json"),
+                      QStringLiteral("--db"), db_});
+        const QJsonObject blues =
+            json_object(r.out)[QStringLiteral("classes_by_split")].toObject()[QStringLiteral("blues")].toObject();
+        // The three blues tracks are one group: all on one side.
+        QVERIFY(blues[QStringLiteral("train")].toInt() == 3 || blues[QStringLiteral("test")].toInt() == 3);
+    }
+
+    void exitCodes() {
+        QCOMPARE(run_gafx({QStringLiteral("dataset"), QStringLiteral("import"), QStringLiteral("gtzan"),
+                           dir_.path() + QStringLiteral("/nope"), QStringLiteral("--db"), db_}).exit_code, 1);
+        QCOMPARE(run_gafx({QStringLiteral("dataset"), QStringLiteral("frobnicate")}).exit_code, 2);
+        QCOMPARE(run_gafx({QStringLiteral("dataset"), QStringLiteral("list"), QStringLiteral("--bogus")}).exit_code, 2);
+        QCOMPARE(run_gafx({QStringLiteral("nosuchcommand")}).exit_code, 2);
+        QCOMPARE(run_gafx({QStringLiteral("dataset"), QStringLiteral("import"), QStringLiteral("--help")}).exit_code, 0);
+        QCOMPARE(run_gafx({QStringLiteral("dataset"), QStringLiteral("show"), QStringLiteral("absent"),
+                           QStringLiteral("--db"), db_}).exit_code, 1);
+
+        // A folder whose only audio is broken: nothing valid, nothing stored, exit 1.
+        const QString broken = dir_.path() + QStringLiteral("/broken");
+        gafx::test::write_bytes(broken + QStringLiteral("/rock/a.wav"), QByteArray(100, 'x'));
+        const auto r = run_gafx({QStringLiteral("dataset"), QStringLiteral("import"), QStringLiteral("gtzan"), broken,
+                                 QStringLiteral("--db"), db_});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY(r.err.contains(QStringLiteral("a.wav")));
+    }
+
+    void audiosetDemoImports() {
+        const QString as = dir_.path() + QStringLiteral("/as");
+        auto r = run_gafx({QStringLiteral("dataset"), QStringLiteral("demo"), as, QStringLiteral("--kind"),
+                           QStringLiteral("audioset"), QStringLiteral("--seconds"), QStringLiteral("1")});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        r = run_gafx({QStringLiteral("dataset"), QStringLiteral("import"), QStringLiteral("audioset"), as,
+                      QStringLiteral("--name"), QStringLiteral("as"), QStringLiteral("--db"), db_});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        r = run_gafx({QStringLiteral("dataset"), QStringLiteral("show"), QStringLiteral("as"), QStringLiteral("--json"),
+                      QStringLiteral("--db"), db_});
+        const QJsonObject j = json_object(r.out);
+        QCOMPARE(j[QStringLiteral("kind")].toString(), QStringLiteral("audioset"));
+        QVERIFY(j[QStringLiteral("valid")].toInt() > 0);
+        QVERIFY(j[QStringLiteral("missing")].toInt() > 0);
+        QVERIFY(j[QStringLiteral("split")].toObject()[QStringLiteral("test")].toInt() > 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
