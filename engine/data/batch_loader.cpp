@@ -1,0 +1,221 @@
+#include "data/batch_loader.h"
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "data/waveform_cache.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <unordered_map>
+
+namespace gafx::data {
+
+std::vector<LoadItem> make_load_items(const Catalog& catalog, const ClipPlan& plan,
+                                      const std::vector<size_t>& track_indices) {
+    std::unordered_map<size_t, const TrackPlan*> planned;
+    for (const auto& tp : plan.tracks) planned[tp.track] = &tp;
+    // class_index is a linear scan; AudioSet has hundreds of classes and many labelled tracks.
+    std::unordered_map<std::string, int> class_of;
+    std::vector<LoadItem> items;
+    for (size_t idx : track_indices) {
+        if (idx >= catalog.tracks.size())
+            throw Error({}, "track index " + std::to_string(idx) + " is outside the catalogue");
+        const auto it = planned.find(idx);
+        if (it == planned.end()) continue;
+        const Track& t = catalog.tracks[idx];
+        std::vector<int> labels;
+        for (const auto& id : t.labels) {
+            auto c = class_of.find(id);
+            if (c == class_of.end()) c = class_of.emplace(id, catalog.class_index(id)).first;
+            if (c->second < 0)
+                throw Error(t.path.empty() ? t.key : t.path,
+                            "label '" + id + "' is not a class of catalogue '" + catalog.name + "'",
+                            "re-import the dataset");
+            labels.push_back(c->second);
+        }
+        for (const Clip& clip : it->second->clips)
+            items.push_back({t.path, t.id, clip.index, clip.start_seconds, clip.seconds, labels});
+    }
+    return items;
+}
+
+BatchLoader::BatchLoader(std::vector<LoadItem> items, LoaderOptions options, WaveformCache* cache)
+    : items_(std::move(items)), opt_(options), cache_(cache) {
+    if (opt_.batch_size < 1) throw Error({}, "batch size must be at least 1");
+    if (opt_.sample_rate < 0) throw Error({}, "sample rate must not be negative");
+    if (opt_.multi_label && opt_.num_classes < 1)
+        throw Error({}, "multi-label batches need the number of classes");
+    opt_.threads = std::max(1, opt_.threads);
+    opt_.prefetch_batches = std::max(1, opt_.prefetch_batches);
+}
+
+BatchLoader::~BatchLoader() { stop(); }
+
+int64_t BatchLoader::batches_per_epoch() const {
+    const int64_t n = int64_t(items_.size()), b = opt_.batch_size;
+    return opt_.drop_last ? n / b : (n + b - 1) / b;
+}
+
+double BatchLoader::wait_seconds() const {
+    std::lock_guard<std::mutex> g(mutex_);
+    return wait_seconds_;
+}
+
+void BatchLoader::stop() {
+    {
+        std::lock_guard<std::mutex> g(mutex_);
+        stopping_ = true;
+    }
+    produced_.notify_all();
+    consumed_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+    std::lock_guard<std::mutex> g(mutex_);
+    ready_.clear();
+    started_ = false;
+}
+
+void BatchLoader::start_epoch(int epoch, int64_t first_batch) {
+    stop();
+    order_.resize(items_.size());
+    std::iota(order_.begin(), order_.end(), size_t(0));
+    if (opt_.shuffle) Rng(mix_seed(opt_.seed, uint64_t(int64_t(epoch)))).shuffle(order_);
+    {
+        std::lock_guard<std::mutex> g(mutex_);
+        end_ = batches_per_epoch();
+        next_out_ = next_claim_ = std::clamp<int64_t>(first_batch, 0, end_);
+        stopping_ = false;
+        started_ = true;
+        wait_seconds_ = 0;
+    }
+    const int64_t n = std::min<int64_t>(opt_.threads, end_ - next_out_);
+    for (int64_t i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
+}
+
+void BatchLoader::work() {
+    for (;;) {
+        int64_t b;
+        {
+            std::unique_lock<std::mutex> lk(mutex_);
+            consumed_.wait(lk, [&] {
+                return stopping_ || next_claim_ >= end_ ||
+                       next_claim_ < next_out_ + opt_.prefetch_batches;
+            });
+            if (stopping_ || next_claim_ >= end_) return;
+            b = next_claim_++;
+        }
+        Slot s;
+        try {
+            s.batch = build(b);
+        } catch (...) {
+            s.error = std::current_exception();
+        }
+        {
+            std::lock_guard<std::mutex> g(mutex_);
+            if (stopping_) return;
+            ready_[b] = std::move(s);
+        }
+        produced_.notify_all();
+    }
+}
+
+std::optional<Batch> BatchLoader::next() {
+    Slot s;
+    {
+        std::unique_lock<std::mutex> lk(mutex_);
+        if (!started_ || next_out_ >= end_) return std::nullopt;
+        const auto t0 = std::chrono::steady_clock::now();
+        produced_.wait(lk, [&] { return ready_.count(next_out_) > 0; });
+        wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        auto it = ready_.find(next_out_);
+        s = std::move(it->second);
+        ready_.erase(it);
+        ++next_out_;
+    }
+    consumed_.notify_all();
+    if (s.error) std::rethrow_exception(s.error);
+    return std::move(s.batch);
+}
+
+Batch BatchLoader::build(int64_t index) const {
+    const size_t begin = size_t(index) * size_t(opt_.batch_size);
+    const size_t end = std::min(begin + size_t(opt_.batch_size), items_.size());
+    const int64_t count = int64_t(end - begin);
+
+    // Cut each clip first: with ChannelMode::Keep or the file's own rate, C and the rate are
+    // only known once decoded.
+    struct Cut {
+        int channels = 0, rate = 0;
+        int64_t frames = 0;
+        std::vector<float> samples; // planar
+    };
+    std::vector<Cut> cuts(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) {
+        {
+            std::lock_guard<std::mutex> g(mutex_); // so stop() need not wait for a whole batch
+            if (stopping_) return {};
+        }
+        const LoadItem& item = items_[order_[begin + size_t(i)]];
+        const audio::Waveform w = cache_ ? cache_->load(item.path, opt_.sample_rate, opt_.channels)
+                                         : audio::decode(item.path, opt_.sample_rate, opt_.channels);
+        Cut& c = cuts[size_t(i)];
+        c.channels = w.channels;
+        c.rate = w.sample_rate;
+        const int64_t start = std::llround(item.start_seconds * w.sample_rate);
+        c.frames = std::max<int64_t>(0, std::llround(item.seconds * w.sample_rate));
+        c.samples.assign(size_t(c.frames) * size_t(c.channels), 0.0f); // past the end: silence
+        const int64_t lo = std::clamp<int64_t>(start, 0, w.frames);
+        const int64_t hi = std::clamp<int64_t>(start + c.frames, 0, w.frames);
+        for (int ch = 0; ch < c.channels && hi > lo; ++ch)
+            std::memcpy(c.samples.data() + ch * c.frames + (lo - start), w.channel(ch) + lo,
+                        size_t(hi - lo) * sizeof(float));
+        if (c.channels != cuts[0].channels)
+            throw Error(item.path, "has " + std::to_string(c.channels) + " channels where the batch has " +
+                                       std::to_string(cuts[0].channels),
+                        "load mono or stereo");
+        if (c.rate != cuts[0].rate)
+            throw Error(item.path, "is at " + std::to_string(c.rate) + " Hz where the batch is at " +
+                                       std::to_string(cuts[0].rate) + " Hz",
+                        "set a sample rate to resample to");
+    }
+
+    Batch b;
+    b.index = index;
+    const int64_t channels = count ? cuts[0].channels : 0;
+    int64_t frames = 0;
+    for (const auto& c : cuts) frames = std::max(frames, c.frames);
+    b.audio = at::zeros({count, channels, frames}, at::kFloat);
+    float* dst = b.audio.data_ptr<float>();
+    for (int64_t i = 0; i < count; ++i)
+        for (int64_t ch = 0; ch < channels; ++ch) {
+            const Cut& c = cuts[size_t(i)];
+            std::memcpy(dst + (i * channels + ch) * frames, c.samples.data() + ch * c.frames,
+                        size_t(c.frames) * sizeof(float));
+        }
+
+    const int k = opt_.num_classes;
+    b.targets = opt_.multi_label ? at::zeros({count, k}, at::kFloat) : at::full({count}, -1, at::kLong);
+    for (int64_t i = 0; i < count; ++i) {
+        const LoadItem& item = items_[order_[begin + size_t(i)]];
+        b.track_ids.push_back(item.track_id);
+        b.clips.push_back(item.clip);
+        for (int label : item.labels)
+            if (k > 0 && (label < 0 || label >= k))
+                throw Error(item.path, "class index " + std::to_string(label) + " is outside 0.." +
+                                           std::to_string(k - 1));
+        if (opt_.multi_label) {
+            float* row = b.targets.data_ptr<float>() + i * k;
+            for (int label : item.labels) row[label] = 1.0f;
+        } else if (!item.labels.empty()) {
+            b.targets.data_ptr<int64_t>()[i] = item.labels[0];
+        }
+    }
+    return b;
+}
+
+} // namespace gafx::data

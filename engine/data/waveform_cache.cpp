@@ -1,0 +1,253 @@
+#include "data/waveform_cache.h"
+
+#include "core/error.h"
+
+#include <xxhash.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace gafx::data {
+namespace {
+
+constexpr char kMagic[8] = {'G', 'A', 'F', 'X', 'W', 'A', 'V', 'E'};
+constexpr uint32_t kVersion = 2; // 2: payload checked with XXH3 (faster than XXH64)
+constexpr const char* kSuffix = ".wf";
+constexpr const char* kTempPrefix = ".tmp-";
+
+// Native byte order: the cache is private to one machine. The payload hash catches a flipped
+// or zeroed block that a size check alone would accept.
+struct Header {
+    char magic[8];
+    uint32_t version;
+    int32_t sample_rate;
+    int32_t channels;
+    int32_t reserved;
+    int64_t frames;
+    uint64_t payload_hash;
+};
+static_assert(sizeof(Header) == 40, "entry header layout is part of the file format");
+
+bool read_all(int fd, void* buf, size_t n) {
+    auto* p = static_cast<char*>(buf);
+    while (n > 0) {
+        const ssize_t r = ::read(fd, p, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        p += r;
+        n -= size_t(r);
+    }
+    return true;
+}
+
+bool write_all(int fd, const void* buf, size_t n) {
+    const auto* p = static_cast<const char*>(buf);
+    while (n > 0) {
+        const ssize_t w = ::write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        p += w;
+        n -= size_t(w);
+    }
+    return true;
+}
+
+struct Fd {
+    int fd = -1;
+    ~Fd() { if (fd >= 0) ::close(fd); }
+};
+
+int expected_channels(audio::ChannelMode mode) {
+    switch (mode) {
+    case audio::ChannelMode::Mono: return 1;
+    case audio::ChannelMode::Stereo: return 2;
+    case audio::ChannelMode::Keep: return 0;
+    }
+    return 0;
+}
+
+// Anything unexpected (short, foreign, corrupt, wrong shape) is a miss, never an error.
+bool read_entry(const std::string& file, int rate, int channels, audio::Waveform& out) {
+    Fd f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (f.fd < 0) return false;
+    struct stat st {};
+    Header h{};
+    if (::fstat(f.fd, &st) != 0 || !read_all(f.fd, &h, sizeof h)) return false;
+    if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0 || h.version != kVersion) return false;
+    if ((rate > 0 && h.sample_rate != rate) || h.sample_rate <= 0) return false;
+    if ((channels > 0 && h.channels != channels) || h.channels <= 0 || h.frames < 0) return false;
+    const int64_t payload = int64_t(st.st_size) - int64_t(sizeof h);
+    if (payload < 0 || h.frames > payload / 4 / h.channels ||
+        h.frames * h.channels * 4 != payload)
+        return false;
+    out.sample_rate = h.sample_rate;
+    out.channels = h.channels;
+    out.frames = h.frames;
+    out.samples.resize(size_t(h.frames) * size_t(h.channels));
+    const size_t bytes = out.samples.size() * sizeof(float);
+    if (!read_all(f.fd, out.samples.data(), bytes)) return false;
+    return XXH3_64bits(out.samples.data(), bytes) == h.payload_hash;
+}
+
+// A unique temp file renamed into place: readers in any thread or process see either no entry
+// or a whole one, and a killed writer leaves only a temp file that prune() removes.
+void write_entry(const std::string& dir, const std::string& file, const audio::Waveform& w) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    std::string tmpl = dir + "/" + kTempPrefix + fs::path(file).filename().string() + "-XXXXXX";
+    Fd f{::mkstemp(tmpl.data())};
+    if (f.fd < 0) return;
+    Header h{};
+    std::memcpy(h.magic, kMagic, sizeof kMagic);
+    h.version = kVersion;
+    h.sample_rate = w.sample_rate;
+    h.channels = w.channels;
+    h.frames = w.frames;
+    const size_t bytes = w.samples.size() * sizeof(float);
+    h.payload_hash = XXH3_64bits(w.samples.data(), bytes);
+    const bool ok = write_all(f.fd, &h, sizeof h) && write_all(f.fd, w.samples.data(), bytes) &&
+                    ::fsync(f.fd) == 0;
+    ::close(f.fd);
+    f.fd = -1;
+    if (!ok || std::rename(tmpl.c_str(), file.c_str()) != 0) ::unlink(tmpl.c_str());
+}
+
+} // namespace
+
+WaveformCache::WaveformCache(std::string dir) : dir_(std::move(dir)) {}
+
+std::string WaveformCache::default_dir() {
+    const char* xdg = std::getenv("XDG_CACHE_HOME");
+    if (xdg && xdg[0] == '/') return std::string(xdg) + "/gafx/waveforms";
+    const char* home = std::getenv("HOME");
+    if (home && home[0]) return std::string(home) + "/.cache/gafx/waveforms";
+    return (fs::temp_directory_path() / "gafx-cache" / "waveforms").string();
+}
+
+uint64_t WaveformCache::hash_file(const std::string& path) {
+    Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (f.fd < 0) throw Error(path, std::string("cannot open: ") + std::strerror(errno));
+    std::unique_ptr<XXH64_state_t, decltype(&XXH64_freeState)> st(XXH64_createState(),
+                                                                   &XXH64_freeState);
+    XXH64_reset(st.get(), 0);
+    std::vector<char> buf(1 << 20);
+    for (;;) {
+        const ssize_t r = ::read(f.fd, buf.data(), buf.size());
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) throw Error(path, std::string("cannot read: ") + std::strerror(errno));
+        if (r == 0) break;
+        XXH64_update(st.get(), buf.data(), size_t(r));
+    }
+    return XXH64_digest(st.get());
+}
+
+std::string WaveformCache::entry_path(uint64_t hash, int rate, audio::ChannelMode mode) const {
+    const char m = mode == audio::ChannelMode::Mono ? 'm'
+                   : mode == audio::ChannelMode::Stereo ? 's' : 'k';
+    char name[64];
+    std::snprintf(name, sizeof name, "%016llx-%d-%c%s", static_cast<unsigned long long>(hash),
+                  rate, m, kSuffix);
+    return dir_ + "/" + name;
+}
+
+std::shared_ptr<std::mutex> WaveformCache::key_lock(const std::string& key) {
+    std::lock_guard<std::mutex> g(inflight_mutex_);
+    auto& slot = inflight_[key];
+    if (!slot) slot = std::make_shared<std::mutex>();
+    return slot;
+}
+
+void WaveformCache::release_key(const std::string& key, std::shared_ptr<std::mutex>& lock) {
+    std::lock_guard<std::mutex> g(inflight_mutex_);
+    lock.reset();
+    auto it = inflight_.find(key);
+    if (it != inflight_.end() && it->second.use_count() == 1) inflight_.erase(it);
+}
+
+audio::Waveform WaveformCache::load(const std::string& path, int sample_rate,
+                                    audio::ChannelMode mode) {
+    uint64_t hash = 0;
+    try {
+        hash = hash_file(path);
+    } catch (const Error&) {
+        // decode() words a missing or unreadable file better than the hash does.
+        misses_++;
+        return audio::decode(path, sample_rate, mode);
+    }
+    const std::string file = entry_path(hash, sample_rate, mode);
+    auto lock = key_lock(file);
+    struct Release {
+        WaveformCache* self;
+        const std::string& key;
+        std::shared_ptr<std::mutex>& lock;
+        ~Release() { self->release_key(key, lock); }
+    } release{this, file, lock};
+    std::lock_guard<std::mutex> g(*lock);
+
+    audio::Waveform w;
+    if (read_entry(file, sample_rate, expected_channels(mode), w)) {
+        hits_++;
+        ::utimensat(AT_FDCWD, file.c_str(), nullptr, 0); // LRU order for prune()
+        return w;
+    }
+    misses_++;
+    w = audio::decode(path, sample_rate, mode);
+    // An edit during the decode would file new samples under the old content's key.
+    try {
+        if (hash_file(path) == hash) write_entry(dir_, file, w);
+    } catch (const Error&) {
+    }
+    return w;
+}
+
+int64_t WaveformCache::prune(int64_t max_bytes) {
+    struct Entry {
+        fs::path path;
+        int64_t size;
+        fs::file_time_type mtime;
+    };
+    std::vector<Entry> entries;
+    int64_t total = 0, freed = 0;
+    const auto stale = fs::file_time_type::clock::now() - std::chrono::hours(1);
+    std::error_code ec;
+    for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code e2;
+        if (!it->is_regular_file(e2)) continue;
+        const std::string name = it->path().filename().string();
+        const int64_t size = int64_t(it->file_size(e2));
+        const auto mtime = it->last_write_time(e2);
+        if (e2) continue;
+        if (name.rfind(kTempPrefix, 0) == 0) {
+            // Only old ones: a young temp file may belong to a writer still at work.
+            if (mtime < stale && fs::remove(it->path(), e2)) freed += size;
+        } else if (name.size() > 3 && name.compare(name.size() - 3, 3, kSuffix) == 0) {
+            entries.push_back({it->path(), size, mtime});
+            total += size;
+        }
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const Entry& a, const Entry& b) { return a.mtime < b.mtime; });
+    for (const auto& e : entries) {
+        if (total <= max_bytes) break;
+        std::error_code e2;
+        if (fs::remove(e.path, e2)) {
+            total -= e.size;
+            freed += e.size;
+        }
+    }
+    return freed;
+}
+
+} // namespace gafx::data

@@ -1,0 +1,55 @@
+#pragma once
+// Decoded, resampled audio kept on disk, so an epoch costs a read instead of a decode and a
+// soxr pass. Entries are keyed by the file's content (xxh64), the rate and the channel mode:
+// an edited file misses by construction, identical copies share one entry, and moving a
+// dataset keeps its cache. Safe to share between threads and between processes.
+#include "audio/audio_file.h"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace gafx::data {
+
+class WaveformCache {
+public:
+    explicit WaveformCache(std::string dir);
+
+    // As audio::decode(path, sample_rate, mode), bit for bit; decode errors propagate as
+    // gafx::Error naming `path`. A cache that cannot be read or written only costs speed.
+    audio::Waveform load(const std::string& path, int sample_rate, audio::ChannelMode mode);
+
+    struct Stats {
+        int64_t hits = 0, misses = 0;
+    };
+    Stats stats() const { return {hits_.load(), misses_.load()}; }
+
+    const std::string& dir() const { return dir_; }
+
+    // Deletes least recently used entries (hits refresh an entry's mtime) until the entries
+    // total at most max_bytes, plus temp files an interrupted writer left behind. Returns the
+    // bytes freed.
+    int64_t prune(int64_t max_bytes);
+
+    // $XDG_CACHE_HOME/gafx/waveforms, else ~/.cache/gafx/waveforms.
+    static std::string default_dir();
+
+    // xxh64 of the file's bytes; throws gafx::Error when it cannot be read.
+    static uint64_t hash_file(const std::string& path);
+
+private:
+    std::string entry_path(uint64_t hash, int rate, audio::ChannelMode mode) const;
+    std::shared_ptr<std::mutex> key_lock(const std::string& key);
+    void release_key(const std::string& key, std::shared_ptr<std::mutex>& lock);
+
+    std::string dir_;
+    std::atomic<int64_t> hits_{0}, misses_{0};
+    // Threads wanting the same entry wait for the first to decode it rather than all decoding.
+    std::mutex inflight_mutex_;
+    std::unordered_map<std::string, std::shared_ptr<std::mutex>> inflight_;
+};
+
+} // namespace gafx::data
