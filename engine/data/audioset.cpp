@@ -3,6 +3,7 @@
 #include "audio/audio_file.h"
 #include "core/error.h"
 #include "data/csv.h"
+#include "data/scan.h"
 
 #include <nlohmann/json.hpp>
 
@@ -28,8 +29,6 @@ constexpr const char* kClassFix =
 void check_cancel(const Feedback* feedback) {
     if (feedback && feedback->cancelled()) throw Error("", "import cancelled");
 }
-
-bool hidden(const fs::path& p) { return !p.filename().empty() && p.filename().string()[0] == '.'; }
 
 std::string lower(std::string s) {
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -61,30 +60,6 @@ std::string format_seconds(double v) {
     while (s.back() == '0') s.pop_back();
     if (s.back() == '.') s.pop_back();
     return s;
-}
-
-int64_t mtime_ns(const fs::path& p) {
-    std::error_code ec;
-    const auto t = fs::last_write_time(p, ec);
-    return ec ? 0 : std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-
-void probe_into(Track& t) {
-    std::error_code ec;
-    const auto size = fs::file_size(t.path, ec);
-    t.size_bytes = ec ? 0 : static_cast<int64_t>(size);
-    t.mtime_ns = mtime_ns(t.path);
-    try {
-        const audio::AudioInfo info = audio::probe(t.path);
-        t.sample_rate = info.sample_rate;
-        t.channels = info.channels;
-        t.frames = info.frames;
-        t.duration = info.duration_seconds();
-        t.status = TrackStatus::Valid;
-    } catch (const Error& e) {
-        t.status = TrackStatus::Invalid;
-        t.error = e.detail();
-    }
 }
 
 std::vector<ClassInfo> read_class_list(const std::string& path) {
@@ -306,7 +281,7 @@ Catalog import_folder(const fs::path& root, Catalog c, const Feedback* feedback)
     std::vector<fs::path> csvs;
     for (const auto& e : fs::directory_iterator(root)) {
         const fs::path& p = e.path();
-        if (hidden(p) || !e.is_regular_file() || lower(p.extension().string()) != ".csv") continue;
+        if (is_hidden(p) || !e.is_regular_file() || lower(p.extension().string()) != ".csv") continue;
         if (p.filename() != kClassFile) csvs.push_back(p);
     }
     if (csvs.empty())
@@ -324,27 +299,19 @@ Catalog import_folder(const fs::path& root, Catalog c, const Feedback* feedback)
                         std::make_move_iterator(more.end()));
     }
 
+    FolderScan scan = scan_audio_files(root);
+    c.skipped_hidden += scan.hidden;
+    for (const std::string& p : scan.non_audio) {
+        const fs::path path(p);
+        const bool listing = path.parent_path() == root && lower(path.extension().string()) == ".csv";
+        if (!listing) c.skipped_non_audio.push_back(p);
+    }
+    check_cancel(feedback);
     std::vector<AudioFile> files;
-    for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied);
-         it != fs::recursive_directory_iterator(); ++it) {
-        const fs::path& p = it->path();
-        if (hidden(p)) {
-            ++c.skipped_hidden;
-            if (it->is_directory()) it.disable_recursion_pending();
-            continue;
-        }
-        if (it->is_directory()) continue;
-        if (!audio::has_audio_extension(p.string())) {
-            const bool listing = it.depth() == 0 && lower(p.extension().string()) == ".csv";
-            if (!listing) c.skipped_non_audio.push_back(p.string());
-            continue;
-        }
+    for (const fs::path& p : scan.audio) {
         const fs::path rel = p.lexically_relative(root);
         files.push_back({p, rel.has_parent_path() ? rel.begin()->string() : std::string(), false});
-        if (files.size() % 1024 == 0) check_cancel(feedback);
     }
-    std::sort(files.begin(), files.end(), [](const AudioFile& a, const AudioFile& b) { return a.path < b.path; });
-    std::sort(c.skipped_non_audio.begin(), c.skipped_non_audio.end());
     AudioIndex index;
     for (size_t i = 0; i < files.size(); ++i) index.add(i, files[i].path.stem().string());
 
@@ -374,7 +341,7 @@ Catalog import_folder(const fs::path& root, Catalog c, const Feedback* feedback)
         if (const auto f = pick_file(s, unique, index, files)) {
             files[*f].used = true;
             t.path = files[*f].path.string();
-            probe_into(t);
+            probe_track(t);
         } else {
             t.status = TrackStatus::Missing;
             t.error = "no audio file for " + s.ytid + " in " + root.string();
@@ -465,7 +432,7 @@ Catalog import_json(const fs::path& file, Catalog c, const Feedback* feedback) {
         const fs::path wav = fs::path(t.key).is_absolute() ? fs::path(t.key) : (base / t.key).lexically_normal();
         if (fs::exists(wav)) {
             t.path = wav.string();
-            probe_into(t);
+            probe_track(t);
         } else {
             t.status = TrackStatus::Missing;
             t.error = "no audio file " + wav.string();

@@ -2,6 +2,7 @@
 
 #include "audio/audio_file.h"
 #include "core/error.h"
+#include "data/scan.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -10,14 +11,6 @@ namespace fs = std::filesystem;
 
 namespace gafx::data {
 namespace {
-
-bool hidden(const fs::path& p) { return !p.filename().empty() && p.filename().string()[0] == '.'; }
-
-int64_t mtime_ns(const fs::path& p) {
-    std::error_code ec;
-    const auto t = fs::last_write_time(p, ec);
-    return ec ? 0 : std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
 
 std::vector<fs::path> sorted_entries(const fs::path& dir) {
     std::vector<fs::path> out;
@@ -49,7 +42,7 @@ Catalog import_gtzan(const std::string& dir, const GtzanOptions& options, const 
     // First pass: the layout, so progress has a total before any file is probed.
     std::vector<std::pair<std::string, fs::path>> files; // genre, file
     for (const fs::path& entry : sorted_entries(root)) {
-        if (hidden(entry)) { ++c.skipped_hidden; continue; }
+        if (is_hidden(entry)) { ++c.skipped_hidden; continue; }
         if (!fs::is_directory(entry)) {
             c.skipped_non_audio.push_back(entry.string());
             if (audio::has_audio_extension(entry.string()))
@@ -57,22 +50,11 @@ Catalog import_gtzan(const std::string& dir, const GtzanOptions& options, const 
             continue;
         }
         const std::string genre = entry.filename().string();
-        size_t found = 0;
-        for (auto it = fs::recursive_directory_iterator(entry); it != fs::recursive_directory_iterator(); ++it) {
-            const fs::path& p = it->path();
-            if (hidden(p)) {
-                ++c.skipped_hidden;
-                if (it->is_directory()) it.disable_recursion_pending();
-                continue;
-            }
-            if (it->is_directory()) continue;
-            if (!audio::has_audio_extension(p.string())) {
-                c.skipped_non_audio.push_back(p.string());
-                continue;
-            }
-            files.emplace_back(genre, p);
-            ++found;
-        }
+        const FolderScan scan = scan_audio_files(entry);
+        c.skipped_hidden += scan.hidden;
+        c.skipped_non_audio.insert(c.skipped_non_audio.end(), scan.non_audio.begin(), scan.non_audio.end());
+        for (const fs::path& p : scan.audio) files.emplace_back(genre, p);
+        const size_t found = scan.audio.size();
         if (found == 0) {
             c.empty_classes.push_back(genre);
             c.warnings.push_back(entry.string() + ": genre folder holds no audio files");
@@ -93,19 +75,7 @@ Catalog import_gtzan(const std::string& dir, const GtzanOptions& options, const 
         t.key = fs::relative(p, root).generic_string();
         t.path = p.string();
         t.labels = {genre};
-        std::error_code ec;
-        t.size_bytes = static_cast<int64_t>(fs::file_size(p, ec));
-        t.mtime_ns = mtime_ns(p);
-        try {
-            const audio::AudioInfo info = audio::probe(t.path);
-            t.sample_rate = info.sample_rate;
-            t.channels = info.channels;
-            t.frames = info.frames;
-            t.duration = info.duration_seconds();
-        } catch (const Error& e) {
-            t.status = TrackStatus::Invalid;
-            t.error = e.detail();
-        }
+        probe_track(t);
         c.tracks.push_back(std::move(t));
         if (feedback) feedback->progress(i + 1, total, p.string());
     }
