@@ -60,19 +60,10 @@ bool any_contains(const Strings& list, const std::vector<std::string>& needles) 
     return false;
 }
 
-// The error text, or "" when nothing was thrown.
-QString error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
-}
 
 #define EXPECT_ERROR(expr, ...)                                                                    \
     do {                                                                                           \
-        const QString msg_ = error_of([&] { (void)(expr); });                                      \
+        const QString msg_ = test::error_of([&] { (void)(expr); });                                      \
         QVERIFY2(!msg_.isEmpty(), "no gafx::Error thrown");                                         \
         for (const QString& n_ : QStringList{__VA_ARGS__})                                          \
             QVERIFY2(msg_.contains(n_), qPrintable("'" + n_ + "' not in: " + msg_));                \
@@ -370,7 +361,7 @@ private Q_SLOTS:
         const auto check = [&](const char* name, const QByteArray& json, const QStringList& needles) {
             const QString path = d + "/" + name;
             test::write_bytes(path, json);
-            const QString msg = error_of([&] { import_audioset(s(path), {}); });
+            const QString msg = test::error_of([&] { import_audioset(s(path), {}); });
             QVERIFY2(msg.contains(path), qPrintable(msg));
             for (const QString& n : needles) QVERIFY2(msg.contains(n), qPrintable("'" + n + "' not in: " + msg));
         };

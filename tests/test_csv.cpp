@@ -13,14 +13,6 @@ using namespace gafx::data;
 namespace {
 using Fields = std::vector<std::string>;
 
-QString error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
-}
 } // namespace
 
 class TestCsv : public QObject {
@@ -71,13 +63,13 @@ private Q_SLOTS:
     }
 
     void unterminatedQuoteNamesFileAndLine() {
-        const QString msg = error_of([] { parse_csv("a,b\nc,\"open\nmore\n", "lists/bad.csv"); });
+        const QString msg = test::error_of([] { parse_csv("a,b\nc,\"open\nmore\n", "lists/bad.csv"); });
         QVERIFY2(msg.contains("lists/bad.csv") && msg.contains("line 2") && msg.contains("unterminated"),
                  qPrintable(msg));
     }
 
     void textAfterClosingQuoteIsAnError() {
-        const QString msg = error_of([] { parse_csv("a\n\"b\"c,d\n", "bad.csv"); });
+        const QString msg = test::error_of([] { parse_csv("a\n\"b\"c,d\n", "bad.csv"); });
         QVERIFY2(msg.contains("bad.csv") && msg.contains("line 2"), qPrintable(msg));
     }
 
@@ -89,7 +81,7 @@ private Q_SLOTS:
         QCOMPARE(rows.size(), size_t(1));
         QCOMPARE(rows[0].fields, (Fields{"x", "y,z"}));
         const QString missing = tmp.filePath("nope.csv");
-        const QString msg = error_of([&] { read_csv(missing.toStdString()); });
+        const QString msg = test::error_of([&] { read_csv(missing.toStdString()); });
         QVERIFY2(msg.contains(missing), qPrintable(msg));
     }
 

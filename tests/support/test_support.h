@@ -5,6 +5,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <string>
 
 namespace gafx::test {
@@ -17,6 +18,9 @@ void write_audio(const QString& path, const audio::Waveform& wave);
 
 // Writes raw bytes (for corrupt files, CSVs, JSON), creating parent folders.
 void write_bytes(const QString& path, const QByteArray& bytes);
+
+// The gafx::Error message `f` throws, or "" when it throws nothing.
+QString error_of(const std::function<void()>& f);
 
 struct CliResult {
     int exit_code = -1;
