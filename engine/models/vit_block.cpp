@@ -1,0 +1,89 @@
+#include "models/vit_block.h"
+
+#include "core/error.h"
+
+#include <torch/nn/init.h>
+#include <torch/version.h>
+
+#include <cmath>
+#include <string>
+
+namespace gafx::models {
+
+torch::nn::LayerNorm vit_layer_norm(int64_t dim) {
+    return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-6));
+}
+
+torch::Tensor trunc_normal_(torch::Tensor t, double std, double lo, double hi) {
+    // Inverse-CDF sampling as torch.nn.init.trunc_normal_ does; the C++ API lacks it.
+    torch::NoGradGuard no_grad;
+    const auto cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
+    const double l = cdf(lo / std), u = cdf(hi / std);
+    t.uniform_(2 * l - 1, 2 * u - 1).erfinv_().mul_(std * std::sqrt(2.0)).clamp_(lo, hi);
+    return t;
+}
+
+void vit_init_linear(torch::nn::Linear& linear) {
+    trunc_normal_(linear->weight);
+    if (linear->bias.defined())
+        torch::nn::init::zeros_(linear->bias);
+}
+
+AttentionImpl::AttentionImpl(int64_t dim, int64_t heads, double dropout)
+    : heads_(heads) {
+    if (heads <= 0 || dim % heads != 0)
+        throw Error({}, "attention width " + std::to_string(dim) + " is not divisible by " +
+                            std::to_string(heads) + " heads",
+                    "choose an embedding width that is a multiple of the head count");
+    scale_ = 1.0 / std::sqrt(static_cast<double>(dim / heads));
+    qkv = register_module("qkv", torch::nn::Linear(dim, 3 * dim));
+    proj = register_module("proj", torch::nn::Linear(dim, dim));
+    proj_drop = register_module("proj_drop", torch::nn::Dropout(dropout));
+    vit_init_linear(qkv);
+    vit_init_linear(proj);
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
+    const int64_t b = x.size(0), n = x.size(1), d = x.size(2);
+    const auto parts = qkv(x).reshape({b, n, 3, heads_, d / heads_}).permute({2, 0, 3, 1, 4});
+    const auto q = parts[0], k = parts[1], v = parts[2]; // [B, H, N, hd]
+    torch::Tensor out;
+#if TORCH_VERSION_MAJOR >= 2
+    // The fused CUDA kernels keep softmax statistics in fp32 and never store the N x N scores.
+    if (x.is_cuda())
+        out = at::scaled_dot_product_attention(q, k, v);
+#endif
+    if (!out.defined()) {
+        // Scale after the cast: bf16 scores carry 8 mantissa bits, the softmax needs more.
+        const auto scores = at::matmul(q, k.transpose(-2, -1)).to(torch::kFloat) * scale_;
+        out = at::matmul(scores.softmax(-1).to(v.scalar_type()), v);
+    }
+    return proj_drop(proj(out.transpose(1, 2).reshape({b, n, d})));
+}
+
+MlpImpl::MlpImpl(int64_t dim, int64_t hidden, double dropout) {
+    fc1 = register_module("fc1", torch::nn::Linear(dim, hidden));
+    fc2 = register_module("fc2", torch::nn::Linear(hidden, dim));
+    drop = register_module("drop", torch::nn::Dropout(dropout));
+    vit_init_linear(fc1);
+    vit_init_linear(fc2);
+}
+
+torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
+    // Exact (erf) GELU, as nn.GELU() in timm.
+    return drop(fc2(drop(at::gelu(fc1(x)))));
+}
+
+VitBlockImpl::VitBlockImpl(int64_t dim, int64_t heads, int64_t mlp_ratio, double dropout) {
+    norm1 = register_module("norm1", vit_layer_norm(dim));
+    attn = register_module("attn", Attention(dim, heads, dropout));
+    norm2 = register_module("norm2", vit_layer_norm(dim));
+    mlp = register_module("mlp", Mlp(dim, dim * mlp_ratio, dropout));
+}
+
+torch::Tensor VitBlockImpl::forward(const torch::Tensor& x) {
+    auto y = x + attn(norm1(x));
+    return y + mlp(norm2(y));
+}
+
+} // namespace gafx::models

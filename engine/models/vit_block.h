@@ -1,0 +1,59 @@
+#pragma once
+// The pre-norm transformer block of ViT/DeiT. Submodule names follow timm (norm1, attn.qkv,
+// attn.proj, norm2, mlp.fc1, mlp.fc2) so timm and AST state dicts map onto ours by name.
+#include <torch/nn/module.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <cstdint>
+
+namespace gafx::models {
+
+// Multi-head self-attention whose softmax always runs in fp32: under bf16 autocast the
+// scores of long inputs (1650 tokens at 3308 frames) lose too much precision otherwise.
+class AttentionImpl : public torch::nn::Module {
+public:
+    AttentionImpl(int64_t dim, int64_t heads, double dropout);
+    torch::Tensor forward(const torch::Tensor& x); // [B, N, dim] -> [B, N, dim]
+
+    torch::nn::Linear qkv{nullptr}, proj{nullptr};
+    torch::nn::Dropout proj_drop{nullptr};
+
+private:
+    int64_t heads_;
+    double scale_;
+};
+TORCH_MODULE(Attention);
+
+class MlpImpl : public torch::nn::Module {
+public:
+    MlpImpl(int64_t dim, int64_t hidden, double dropout);
+    torch::Tensor forward(const torch::Tensor& x);
+
+    torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+    torch::nn::Dropout drop{nullptr};
+};
+TORCH_MODULE(Mlp);
+
+class VitBlockImpl : public torch::nn::Module {
+public:
+    VitBlockImpl(int64_t dim, int64_t heads, int64_t mlp_ratio, double dropout);
+    torch::Tensor forward(const torch::Tensor& x);
+
+    torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
+    Attention attn{nullptr};
+    Mlp mlp{nullptr};
+};
+TORCH_MODULE(VitBlock);
+
+// LayerNorm as timm builds ViTs (eps 1e-6, not PyTorch's 1e-5), so imported weights behave alike.
+torch::nn::LayerNorm vit_layer_norm(int64_t dim);
+
+// timm's ViT initialisation: truncated normal (std 0.02) weights, zero biases, unit norms.
+void vit_init_linear(torch::nn::Linear& linear);
+torch::Tensor trunc_normal_(torch::Tensor t, double std = 0.02, double lo = -2.0, double hi = 2.0);
+
+} // namespace gafx::models
