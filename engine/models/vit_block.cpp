@@ -29,6 +29,14 @@ void vit_init_linear(torch::nn::Linear& linear) {
         torch::nn::init::zeros_(linear->bias);
 }
 
+torch::Tensor scaled_dot_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                   double scale) {
+    // q is scaled before the product so fp16 logits stay far from their 65504 limit; the
+    // softmax then runs in fp32, since 8 (bf16) or 11 (fp16) mantissa bits are too few for it.
+    const auto scores = at::matmul(q * scale, k.transpose(-2, -1));
+    return at::matmul(at::softmax(scores, -1, at::kFloat).to(v.scalar_type()), v);
+}
+
 AttentionImpl::AttentionImpl(int64_t dim, int64_t heads, double dropout)
     : heads_(heads) {
     if (heads <= 0 || dim % heads != 0)
@@ -53,11 +61,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
     if (x.is_cuda())
         out = at::scaled_dot_product_attention(q, k, v);
 #endif
-    if (!out.defined()) {
-        // Scale after the cast: bf16 scores carry 8 mantissa bits, the softmax needs more.
-        const auto scores = at::matmul(q, k.transpose(-2, -1)).to(torch::kFloat) * scale_;
-        out = at::matmul(scores.softmax(-1).to(v.scalar_type()), v);
-    }
+    if (!out.defined()) out = scaled_dot_attention(q, k, v, scale_);
     return proj_drop(proj(out.transpose(1, 2).reshape({b, n, d})));
 }
 
@@ -74,16 +78,24 @@ torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
     return drop(fc2(drop(at::gelu(fc1(x)))));
 }
 
-VitBlockImpl::VitBlockImpl(int64_t dim, int64_t heads, int64_t mlp_ratio, double dropout) {
+VitBlockImpl::VitBlockImpl(int64_t dim, int64_t heads, int64_t mlp_ratio, double dropout, double layer_scale) {
     norm1 = register_module("norm1", vit_layer_norm(dim));
     attn = register_module("attn", Attention(dim, heads, dropout));
     norm2 = register_module("norm2", vit_layer_norm(dim));
     mlp = register_module("mlp", Mlp(dim, dim * mlp_ratio, dropout));
+    if (layer_scale > 0) {
+        gamma_1 = register_parameter("gamma_1", torch::full({dim}, layer_scale));
+        gamma_2 = register_parameter("gamma_2", torch::full({dim}, layer_scale));
+    }
 }
 
 torch::Tensor VitBlockImpl::forward(const torch::Tensor& x) {
-    auto y = x + attn(norm1(x));
-    return y + mlp(norm2(y));
+    if (!gamma_1.defined()) {
+        auto y = x + attn(norm1(x));
+        return y + mlp(norm2(y));
+    }
+    auto y = x + gamma_1 * attn(norm1(x));
+    return y + gamma_2 * mlp(norm2(y));
 }
 
 } // namespace gafx::models

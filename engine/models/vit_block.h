@@ -12,6 +12,11 @@
 
 namespace gafx::models {
 
+// softmax(q k^T * scale) v with the softmax in fp32 whatever the input dtype; q, k, v are
+// [..., N, head_dim], the result has v's dtype.
+torch::Tensor scaled_dot_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                   double scale);
+
 // Multi-head self-attention whose softmax always runs in fp32: under bf16 autocast the
 // scores of long inputs (1650 tokens at 3308 frames) lose too much precision otherwise.
 class AttentionImpl : public torch::nn::Module {
@@ -40,12 +45,15 @@ TORCH_MODULE(Mlp);
 
 class VitBlockImpl : public torch::nn::Module {
 public:
-    VitBlockImpl(int64_t dim, int64_t heads, int64_t mlp_ratio, double dropout);
+    // layer_scale > 0 adds per-channel gains on both residual branches (CaiT's LayerScale,
+    // parameters gamma_1 and gamma_2 as timm named them), started at that value.
+    VitBlockImpl(int64_t dim, int64_t heads, int64_t mlp_ratio, double dropout, double layer_scale = 0.0);
     torch::Tensor forward(const torch::Tensor& x);
 
     torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
     Attention attn{nullptr};
     Mlp mlp{nullptr};
+    torch::Tensor gamma_1, gamma_2; // undefined without layer scale
 };
 TORCH_MODULE(VitBlock);
 
