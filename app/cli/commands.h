@@ -8,5 +8,7 @@ namespace gafx::cli {
 
 int cmd_version(const std::vector<std::string>& args);
 int cmd_dataset(const std::vector<std::string>& args);
+int cmd_models(const std::vector<std::string>& args);
+int cmd_features(const std::vector<std::string>& args);
 
 } // namespace gafx::cli

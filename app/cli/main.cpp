@@ -18,6 +18,9 @@ const char* kUsage =
     "  dataset import audioset DIR|FILE.json\n"
     "                               catalogue an AudioSet release folder or AST JSON list\n"
     "  dataset list | show NAME     what the workspace holds\n"
+    "  models [--json]              extractors and classifiers: parameters and shapes\n"
+    "  features AUDIO --extractor E --out FILE.npy [--weights FILE]\n"
+    "                               the (frames x 128) feature map of one file\n"
     "  --version                    versions of gafx, libtorch, BLAS, Qt, SQLite, libsndfile\n";
 
 } // namespace
@@ -30,7 +33,8 @@ int main(int argc, char** argv) {
         return args.empty() ? 2 : 0;
     }
     const std::map<std::string, std::function<int(const std::vector<std::string>&)>> nouns = {
-        {"--version", cmd_version}, {"version", cmd_version}, {"dataset", cmd_dataset}};
+        {"--version", cmd_version}, {"version", cmd_version}, {"dataset", cmd_dataset},
+        {"models", cmd_models},     {"features", cmd_features}};
     auto it = nouns.find(args[0]);
     if (it == nouns.end()) {
         std::fprintf(stderr, "gafx: unknown command '%s'\n\n%s", args[0].c_str(), kUsage);

@@ -18,8 +18,9 @@ struct MelConfig {
     int64_t frames = 0;
     // AST's dataloader subtracts each clip's mean before fbank. Per-frame DC removal makes that
     // a no-op in exact arithmetic, but float32 rounding near the log floor moves features by up
-    // to ~4e-3, so it is kept for parity.
-    bool subtract_mean = true;
+    // to ~4e-3. Off by default so `mel` is exactly torchaudio's kaldi.fbank (what `gafx
+    // features` promises); an experiment reproducing AST's pipeline bit for bit turns it on.
+    bool subtract_mean = false;
 
     audio::FbankOptions fbank() const;
     // Throws gafx::Error naming the bad value.

@@ -1,0 +1,110 @@
+// `gafx models` and `gafx features` through the built binary.
+#include "core/npy.h"
+#include "test_support.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+#include <cstring>
+
+using gafx::test::run_gafx;
+
+namespace {
+
+QString data_path(const char* name) { return QStringLiteral(GAFX_TEST_DATA_DIR "/") + QLatin1String(name); }
+
+QList<int> ints(const QJsonValue& v) {
+    QList<int> out;
+    for (const auto& x : v.toArray()) out << x.toInt();
+    return out;
+}
+
+} // namespace
+
+class TestCliModels : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+
+private Q_SLOTS:
+    void modelsJsonFromBuiltModules() {
+        const auto r = run_gafx({QStringLiteral("models"), QStringLiteral("--json")});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        const QJsonArray all = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QCOMPARE(all.size(), 6);
+        QMap<QString, QJsonObject> by;
+        for (const auto& v : all) by[v.toObject()[QStringLiteral("name")].toString()] = v.toObject();
+        for (const char* n : {"mel", "gafx-u", "gafx-r", "gafx-a"})
+            QCOMPARE(by[QLatin1String(n)][QStringLiteral("kind")].toString(), QStringLiteral("extractor"));
+        QCOMPARE(by[QStringLiteral("ast-tiny")][QStringLiteral("kind")].toString(), QStringLiteral("classifier"));
+        QCOMPARE(ints(by[QStringLiteral("mel")][QStringLiteral("output")]), (QList<int>{3005, 128}));
+        QCOMPARE(ints(by[QStringLiteral("gafx-r")][QStringLiteral("output")]), (QList<int>{3308, 128}));
+        QCOMPARE(ints(by[QStringLiteral("gafx-a")][QStringLiteral("output")]), (QList<int>{3308, 128}));
+        QCOMPARE(ints(by[QStringLiteral("gafx-u")][QStringLiteral("output")]), (QList<int>{1876, 128}));
+        QCOMPARE(ints(by[QStringLiteral("gafx-u")][QStringLiteral("input")]), (QList<int>{2, 480000}));
+        QCOMPARE(ints(by[QStringLiteral("gafx-r")][QStringLiteral("input")]), (QList<int>{1, 661500}));
+        QCOMPARE(by[QStringLiteral("mel")][QStringLiteral("params")].toDouble(), 0.0);
+        // torchaudio hdemucs_high(sources=4) and the AST targets.
+        QCOMPARE(by[QStringLiteral("gafx-u")][QStringLiteral("params")].toDouble(), 83639368.0);
+        QVERIFY(std::abs(by[QStringLiteral("ast-tiny")][QStringLiteral("params")].toDouble() / 5.5e6 - 1) < 0.02);
+        QVERIFY(std::abs(by[QStringLiteral("ast-small")][QStringLiteral("params")].toDouble() / 21.6e6 - 1) < 0.02);
+    }
+
+    void melFeaturesAreTorchaudioFbank() {
+        const QString out = dir_.path() + QStringLiteral("/mel.npy");
+        const auto r = run_gafx({QStringLiteral("features"), data_path("fbank_22050.wav"), QStringLiteral("--extractor"),
+                                 QStringLiteral("mel"), QStringLiteral("--out"), out});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        const gafx::NpyArray got = gafx::read_npy_f32(out.toStdString());
+        QFile ref(data_path("fbank_22050.bin"));
+        QVERIFY(ref.open(QIODevice::ReadOnly));
+        const QByteArray bytes = ref.readAll();
+        int32_t head[5];
+        std::memcpy(head, bytes.constData(), sizeof head);
+        QCOMPARE(got.shape, (std::vector<int64_t>{head[3], head[4]}));
+        const float* want = reinterpret_cast<const float*>(bytes.constData() + sizeof head);
+        double worst = 0;
+        for (size_t i = 0; i < got.data.size(); ++i) worst = std::max(worst, double(std::abs(got.data[i] - want[i])));
+        QVERIFY2(worst <= 1e-3, qPrintable(QString::number(worst)));
+    }
+
+    void gafxRFeaturesHaveItsShape() {
+        const QString out = dir_.path() + QStringLiteral("/r.npy");
+        const auto r = run_gafx({QStringLiteral("features"), data_path("fbank_16000.wav"), QStringLiteral("--extractor"),
+                                 QStringLiteral("gafx-r"), QStringLiteral("--out"), out});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        const gafx::NpyArray got = gafx::read_npy_f32(out.toStdString());
+        // 3.3 s at 16 kHz resampled to 22050 Hz, in rows of 200 samples.
+        QCOMPARE(got.shape.size(), size_t(2));
+        QCOMPARE(got.shape[1], int64_t(128));
+        QVERIFY(std::abs(got.shape[0] - 3.3 * 22050 / 200) <= 2);
+    }
+
+    void badInputExplainsAndExits() {
+        const QString out = dir_.path() + QStringLiteral("/x.npy");
+        auto r = run_gafx({QStringLiteral("features"), data_path("fbank_22050.wav"), QStringLiteral("--extractor"),
+                           QStringLiteral("nope"), QStringLiteral("--out"), out});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY(r.err.contains(QStringLiteral("gafx-u")));
+        r = run_gafx({QStringLiteral("features"), dir_.path() + QStringLiteral("/missing.wav"),
+                      QStringLiteral("--extractor"), QStringLiteral("mel"), QStringLiteral("--out"), out});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY(r.err.contains(QStringLiteral("missing.wav")));
+        r = run_gafx({QStringLiteral("features"), data_path("fbank_22050.wav"), QStringLiteral("--extractor"),
+                      QStringLiteral("gafx-r"), QStringLiteral("--weights"), data_path("weights_tiny.safetensors"),
+                      QStringLiteral("--out"), out});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("weights_tiny.safetensors")) && r.err.contains(QStringLiteral("conv1")),
+                 qPrintable(r.err));
+        QCOMPARE(run_gafx({QStringLiteral("features"), data_path("fbank_22050.wav"), QStringLiteral("--extractor"),
+                           QStringLiteral("mel")}).exit_code, 2);
+        QVERIFY(!QFile::exists(out));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliModels)
+#include "test_cli_models.moc"
