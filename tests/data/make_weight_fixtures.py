@@ -145,6 +145,32 @@ def write_v2_style(path):
             z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
 
 
+def vit_state(dim, depth, in_chans, grid_f, grid_t, classes, prefix=""):
+    """A DeiT-shaped state dict (timm names) with deterministic values, no timm needed."""
+    g = torch.Generator().manual_seed(5)
+    sd = collections.OrderedDict()
+    sd[prefix + "cls_token"] = torch.randn(1, 1, dim, generator=g)
+    sd[prefix + "dist_token"] = torch.randn(1, 1, dim, generator=g)
+    sd[prefix + "pos_embed"] = torch.randn(1, 2 + grid_f * grid_t, dim, generator=g)
+    sd[prefix + "patch_embed.proj.weight"] = torch.randn(dim, in_chans, 16, 16, generator=g)
+    sd[prefix + "patch_embed.proj.bias"] = torch.randn(dim, generator=g)
+    for i in range(depth):
+        b = prefix + "blocks.%d." % i
+        for n, shape in [("norm1.weight", [dim]), ("norm1.bias", [dim]), ("attn.qkv.weight", [3 * dim, dim]),
+                         ("attn.qkv.bias", [3 * dim]), ("attn.proj.weight", [dim, dim]), ("attn.proj.bias", [dim]),
+                         ("norm2.weight", [dim]), ("norm2.bias", [dim]), ("mlp.fc1.weight", [4 * dim, dim]),
+                         ("mlp.fc1.bias", [4 * dim]), ("mlp.fc2.weight", [dim, 4 * dim]), ("mlp.fc2.bias", [dim])]:
+            sd[b + n] = torch.randn(*shape, generator=g)
+    sd[prefix + "norm.weight"] = torch.randn(dim, generator=g)
+    sd[prefix + "norm.bias"] = torch.randn(dim, generator=g)
+    # DeiT's own ImageNet heads, which AST checkpoints also carry under v.
+    sd[prefix + "head.weight"] = torch.randn(classes, dim, generator=g)
+    sd[prefix + "head.bias"] = torch.randn(classes, generator=g)
+    sd[prefix + "head_dist.weight"] = torch.randn(classes, dim, generator=g)
+    sd[prefix + "head_dist.bias"] = torch.randn(classes, generator=g)
+    return sd
+
+
 def main():
     sd = tensors()
     wrapped = {"model": collections.OrderedDict(("module." + k, v) for k, v in sd.items()), "epoch": 3}
@@ -153,6 +179,17 @@ def main():
     write_safetensors(os.path.join(HERE, "weights_tiny.safetensors"), sd)
     torch.save(mixed(), os.path.join(HERE, "torch_zip_mixed.pt"))
     write_v2_style(os.path.join(HERE, "torch_zip_v2_style.pt"))
+    # ImageNet DeiT as timm ships it (RGB patches, square 4 x 4 grid here; 14 x 14 for real).
+    write_safetensors(os.path.join(HERE, "deit_like.safetensors"), vit_state(8, 1, 3, 4, 4, 1000))
+    # The AST reference AudioSet checkpoint: DataParallel's module., the DeiT under v., mono
+    # patches, an overlapping 12 x 5 grid, and mlp_head for 527 classes.
+    ast = vit_state(8, 1, 1, 12, 5, 1000, prefix="module.v.")
+    g = torch.Generator().manual_seed(6)
+    ast["module.mlp_head.0.weight"] = torch.randn(8, generator=g)
+    ast["module.mlp_head.0.bias"] = torch.randn(8, generator=g)
+    ast["module.mlp_head.1.weight"] = torch.randn(527, 8, generator=g)
+    ast["module.mlp_head.1.bias"] = torch.randn(527, generator=g)
+    torch.save(ast, os.path.join(HERE, "ast_like.pth"))
 
 
 if __name__ == "__main__":
