@@ -1,6 +1,6 @@
 // Forward and forward+backward time and peak memory of each extractor and classifier at paper
 // size. Each model runs in its own forked child so ru_maxrss is that model's peak alone.
-// Usage: bench_models [--batch 4] [--seconds 30] [--threads N] [--only NAME] [--repeat 1]
+// Usage: bench_models [--batch 4] [--seconds 30] [--threads N] [--only NAME] [--repeat 1] [--warmup 1]
 #include "models/registry.h"
 
 #include <ATen/Parallel.h>
@@ -27,6 +27,7 @@ struct Options {
     double seconds = 30.0;
     int threads = 0;
     int repeat = 1;
+    int warmup = 1;
     std::string only;
 };
 
@@ -38,9 +39,10 @@ double peak_mib() {
     return u.ru_maxrss / 1024.0;
 }
 
-// Median-free on purpose: paper-size steps take seconds, so one warm-up then `repeat` runs.
+// Paper-size steps take seconds to minutes: `warmup` untimed runs, then the mean of `repeat`.
+int g_warmup = 1;
 template <typename Fn> double time_it(int repeat, Fn fn) {
-    fn();
+    for (int i = 0; i < g_warmup; ++i) fn();
     double total = 0;
     for (int i = 0; i < repeat; ++i) {
         const auto t = Clock::now();
@@ -105,12 +107,14 @@ int main(int argc, char** argv) {
         else if (k == "--threads") o.threads = std::atoi(v.c_str());
         else if (k == "--only") o.only = v;
         else if (k == "--repeat") o.repeat = std::atoi(v.c_str());
+        else if (k == "--warmup") o.warmup = std::atoi(v.c_str());
         else {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
             return 2;
         }
     }
     if (o.threads > 0) at::set_num_threads(o.threads);
+    g_warmup = o.warmup;
     std::printf("CPU, %d threads, batch %lld, %.1f s of audio per extractor input\n", at::get_num_threads(),
                 (long long)o.batch, o.seconds);
     std::vector<std::string> names = models::extractor_names();

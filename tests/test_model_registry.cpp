@@ -1,0 +1,49 @@
+// Every extractor feeds every classifier: small presets run the real code end to end, from a
+// waveform to logits, with gradients reaching the extractor.
+#include "core/error.h"
+#include "models/registry.h"
+#include "test_support.h"
+
+#include <QtTest>
+
+using namespace gafx;
+
+class TestModelRegistry : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { at::set_num_threads(1); }
+
+    void everyExtractorFeedsEveryClassifier() {
+        for (const auto& e_name : models::extractor_names()) {
+            auto e = models::make_extractor(e_name, models::Preset::Small);
+            QCOMPARE(QString::fromStdString(e->name()), QString::fromStdString(e_name));
+            const int64_t samples = e->sample_rate(); // 1 s
+            const int64_t frames = e->output_frames(samples);
+            for (const auto& c_name : models::classifier_names()) {
+                auto ast = models::make_classifier(c_name, frames, 10, models::Preset::Small);
+                auto wave = torch::randn({2, e->input_channels(), samples}) * 0.1;
+                auto features = e->forward(wave);
+                QCOMPARE(features.sizes().vec(), (std::vector<int64_t>{2, frames, e->feature_bins()}));
+                auto logits = ast->forward(features);
+                QCOMPARE(logits.sizes().vec(), (std::vector<int64_t>{2, 10}));
+                logits.sum().backward();
+                // HDemucs keeps (unused) norms in the encoder layer where its branches merge, as
+                // torchaudio does, so those are the only tensors allowed to get no gradient.
+                for (const auto& p : e->named_parameters()) {
+                    const bool merge_norm = p.key().find("time_encoder.") != std::string::npos &&
+                                            p.key().find(".norm") != std::string::npos;
+                    QVERIFY2(p.value().grad().defined() || merge_norm, (e_name + ": no gradient for " + p.key()).c_str());
+                }
+                e->zero_grad();
+            }
+        }
+    }
+
+    void unknownNamesListTheKnownOnes() {
+        QVERIFY(test::error_of([] { models::make_extractor("gafx-z"); }).contains(QStringLiteral("gafx-u")));
+        QVERIFY(test::error_of([] { models::make_classifier("ast-huge", 1024, 10); }).contains(QStringLiteral("ast-tiny")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestModelRegistry)
+#include "test_model_registry.moc"
