@@ -14,6 +14,9 @@ struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// True when --help or -h appears anywhere in argv.
+bool wants_help(const std::vector<std::string>& argv);
+
 class Args {
 public:
     // `valued` options take the next word (or --opt=value); `flags` take none.

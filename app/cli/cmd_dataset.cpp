@@ -39,12 +39,6 @@ const char* kHelp =
 
 std::string db_path(const Args& a) { return a.get_or("--db", store::RunStore::default_path()); }
 
-bool wants_help(const std::vector<std::string>& argv) {
-    for (const auto& a : argv)
-        if (a == "--help" || a == "-h") return true;
-    return false;
-}
-
 void print_help() { std::printf("%s%s)\n", kHelp, store::RunStore::default_path().c_str()); }
 
 int demo(const std::vector<std::string>& argv) {

@@ -23,12 +23,6 @@ std::string shape(const std::vector<int64_t>& s) {
     return out + ")";
 }
 
-bool wants_help(const std::vector<std::string>& argv) {
-    for (const auto& a : argv)
-        if (a == "--help" || a == "-h") return true;
-    return false;
-}
-
 } // namespace
 
 int cmd_models(const std::vector<std::string>& argv) {
