@@ -22,16 +22,6 @@ constexpr double kTrackSeconds = 30.0;
 
 } // namespace
 
-const std::vector<std::string>& extractor_names() {
-    static const std::vector<std::string> n = {"mel", "gafx-u", "gafx-r", "gafx-a"};
-    return n;
-}
-
-const std::vector<std::string>& classifier_names() {
-    static const std::vector<std::string> n = {"ast-tiny", "ast-small"};
-    return n;
-}
-
 std::shared_ptr<FeatureExtractor> make_extractor(const std::string& name, Preset preset) {
     const bool paper = preset == Preset::Paper;
     if (name == "mel") return std::make_shared<MelExtractor>(MelConfig{});

@@ -3,6 +3,7 @@
 // Every extractor feeds every classifier; "small" presets run the same code at CPU-test size.
 #include "models/ast.h"
 #include "models/feature_extractor.h"
+#include "models/model_names.h"
 
 #include <cstdint>
 #include <memory>
@@ -12,9 +13,6 @@
 namespace gafx::models {
 
 enum class Preset { Paper, Small };
-
-const std::vector<std::string>& extractor_names();  // mel, gafx-u, gafx-r, gafx-a
-const std::vector<std::string>& classifier_names(); // ast-tiny, ast-small
 
 // Throws gafx::Error listing the known names when `name` is not one of them.
 std::shared_ptr<FeatureExtractor> make_extractor(const std::string& name, Preset preset = Preset::Paper);

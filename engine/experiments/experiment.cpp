@@ -1,0 +1,231 @@
+#include "experiments/experiment.h"
+
+#include "core/error.h"
+#include "models/model_names.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+using Json = nlohmann::ordered_json;
+
+namespace gafx::experiments {
+namespace {
+
+const char* kFix = "see docs/experiments.md";
+
+struct Field {
+    const char* name;
+    std::function<void(RunConfig&, const Json&, const std::string& path)> set;
+    std::function<Json(const RunConfig&)> get;
+};
+
+[[noreturn]] void fail(const std::string& path, const std::string& reason) {
+    throw Error({}, path + ": " + reason, kFix);
+}
+
+std::string type_name(const Json& v) { return v.type_name(); }
+
+std::string text(const Json& v, const std::string& path, const std::vector<std::string>& allowed = {}) {
+    if (!v.is_string()) fail(path, "expected a string, got " + type_name(v));
+    const auto s = v.get<std::string>();
+    if (!allowed.empty()) {
+        bool ok = false;
+        for (const auto& a : allowed) ok = ok || a == s;
+        if (!ok) {
+            std::string list;
+            for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+            fail(path, "'" + s + "' is not one of: " + list);
+        }
+    }
+    return s;
+}
+
+double number(const Json& v, const std::string& path, double min_exclusive) {
+    if (!v.is_number()) fail(path, "expected a number, got " + type_name(v));
+    const double d = v.get<double>();
+    if (!(d > min_exclusive)) fail(path, "must be greater than " + Json(min_exclusive).dump());
+    return d;
+}
+
+int64_t integer(const Json& v, const std::string& path, int64_t min) {
+    if (!v.is_number_integer()) fail(path, "expected an integer, got " + type_name(v));
+    const auto i = v.get<int64_t>();
+    if (i < min) fail(path, "must be at least " + std::to_string(min));
+    return i;
+}
+
+const std::vector<Field>& fields() {
+    static const std::vector<Field> f = {
+        {"dataset", [](RunConfig& c, const Json& v, const std::string& p) { c.dataset = text(v, p); },
+         [](const RunConfig& c) { return Json(c.dataset); }},
+        {"extractor", [](RunConfig& c, const Json& v, const std::string& p) { c.extractor = text(v, p, models::extractor_names()); },
+         [](const RunConfig& c) { return Json(c.extractor); }},
+        {"classifier", [](RunConfig& c, const Json& v, const std::string& p) { c.classifier = text(v, p, models::classifier_names()); },
+         [](const RunConfig& c) { return Json(c.classifier); }},
+        {"preset", [](RunConfig& c, const Json& v, const std::string& p) { c.preset = text(v, p, {"paper", "small"}); },
+         [](const RunConfig& c) { return Json(c.preset); }},
+        {"augmentation", [](RunConfig& c, const Json& v, const std::string& p) {
+             if (!v.is_boolean()) fail(p, "expected true or false, got " + type_name(v));
+             c.augmentation = v.get<bool>();
+         }, [](const RunConfig& c) { return Json(c.augmentation); }},
+        {"clips_per_track", [](RunConfig& c, const Json& v, const std::string& p) { c.clips_per_track = int(integer(v, p, 1)); },
+         [](const RunConfig& c) { return Json(c.clips_per_track); }},
+        {"clip_seconds", [](RunConfig& c, const Json& v, const std::string& p) { c.clip_seconds = number(v, p, 0); },
+         [](const RunConfig& c) { return Json(c.clip_seconds); }},
+        {"track_seconds", [](RunConfig& c, const Json& v, const std::string& p) { c.track_seconds = number(v, p, 0); },
+         [](const RunConfig& c) { return Json(c.track_seconds); }},
+        {"pretraining", [](RunConfig& c, const Json& v, const std::string& p) { c.pretraining = text(v, p, {"none", "weights", "run"}); },
+         [](const RunConfig& c) { return Json(c.pretraining); }},
+        {"pretrained_weights", [](RunConfig& c, const Json& v, const std::string& p) { c.pretrained_weights = text(v, p); },
+         [](const RunConfig& c) { return Json(c.pretrained_weights); }},
+        {"pretrained_run", [](RunConfig& c, const Json& v, const std::string& p) { c.pretrained_run = integer(v, p, 0); },
+         [](const RunConfig& c) { return Json(c.pretrained_run); }},
+        {"lr", [](RunConfig& c, const Json& v, const std::string& p) { c.lr = number(v, p, 0); },
+         [](const RunConfig& c) { return Json(c.lr); }},
+        {"batch_size", [](RunConfig& c, const Json& v, const std::string& p) { c.batch_size = integer(v, p, 1); },
+         [](const RunConfig& c) { return Json(c.batch_size); }},
+        {"epochs", [](RunConfig& c, const Json& v, const std::string& p) { c.epochs = int(integer(v, p, 1)); },
+         [](const RunConfig& c) { return Json(c.epochs); }},
+        {"warmup_steps", [](RunConfig& c, const Json& v, const std::string& p) { c.warmup_steps = integer(v, p, 0); },
+         [](const RunConfig& c) { return Json(c.warmup_steps); }},
+        {"lr_halving_epochs", [](RunConfig& c, const Json& v, const std::string& p) {
+             if (!v.is_array()) fail(p, "expected a list of epochs, got " + type_name(v));
+             c.lr_halving_epochs.clear();
+             for (size_t i = 0; i < v.size(); ++i)
+                 c.lr_halving_epochs.push_back(int(integer(v[i], p + "[" + std::to_string(i) + "]", 1)));
+         }, [](const RunConfig& c) { return Json(c.lr_halving_epochs); }},
+        {"precision", [](RunConfig& c, const Json& v, const std::string& p) { c.precision = text(v, p, {"auto", "fp32", "bf16", "fp16"}); },
+         [](const RunConfig& c) { return Json(c.precision); }},
+        {"seed", [](RunConfig& c, const Json& v, const std::string& p) { c.seed = uint64_t(integer(v, p, 0)); },
+         [](const RunConfig& c) { return Json(c.seed); }},
+    };
+    return f;
+}
+
+const Field* find_field(const std::string& name) {
+    for (const auto& f : fields())
+        if (name == f.name) return &f;
+    return nullptr;
+}
+
+[[noreturn]] void unknown_key(const std::string& path, const std::string& key) {
+    std::string list;
+    for (const auto& f : fields()) list += (list.empty() ? "" : ", ") + std::string(f.name);
+    fail(path + "." + key, "unknown key (allowed: " + list + ")");
+}
+
+void apply_object(RunConfig& c, const Json& obj, const std::string& path) {
+    if (!obj.is_object()) fail(path, "expected an object, got " + type_name(obj));
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+        const Field* f = find_field(it.key());
+        if (!f) unknown_key(path, it.key());
+        f->set(c, it.value(), path + "." + it.key());
+    }
+}
+
+void check_run(const RunConfig& c, const std::string& where) {
+    if (c.dataset.empty()) fail(where + ".dataset", "missing: name the imported dataset to train on");
+    if (c.augmentation && c.clips_per_track * c.clip_seconds > c.track_seconds + 1e-9)
+        fail(where, std::to_string(c.clips_per_track) + " clips of " + Json(c.clip_seconds).dump() +
+                        " s do not fit in track_seconds " + Json(c.track_seconds).dump());
+    if (c.pretraining == "weights" && c.pretrained_weights.empty())
+        fail(where + ".pretrained_weights", "missing: pretraining \"weights\" needs a file");
+    if (c.pretraining == "run" && c.pretrained_run == 0)
+        fail(where + ".pretrained_run", "missing: pretraining \"run\" needs the id of an AudioSet run");
+}
+
+} // namespace
+
+Experiment parse_experiment(const std::string& json_text, const std::string& file,
+                            const std::function<bool(const std::string&)>& dataset_exists) {
+    Json root;
+    try {
+        root = Json::parse(json_text);
+    } catch (const Json::parse_error& e) {
+        throw Error(file, std::string("not valid JSON: ") + e.what(), kFix);
+    }
+    try {
+        if (!root.is_object()) fail("$", "expected an object with name, base and grid");
+        Experiment ex;
+        ex.source = json_text;
+        RunConfig base;
+        for (auto it = root.begin(); it != root.end(); ++it) {
+            const std::string& k = it.key();
+            if (k == "name") ex.name = text(it.value(), "$.name");
+            else if (k == "description") text(it.value(), "$.description");
+            else if (k == "base") apply_object(base, it.value(), "$.base");
+            else if (k == "grid") {
+                if (!it.value().is_object()) fail("$.grid", "expected an object of factor: [values]");
+            } else fail("$." + k, "unknown key (allowed: name, description, base, grid)");
+        }
+        if (ex.name.empty()) fail("$.name", "missing: give the experiment a name");
+
+        // Cartesian product; the last axis varies fastest, so seeds of one setting sit together.
+        std::vector<RunConfig> runs = {base};
+        if (root.contains("grid")) {
+            for (auto axis = root["grid"].begin(); axis != root["grid"].end(); ++axis) {
+                const std::string path = "$.grid." + axis.key();
+                const Field* f = find_field(axis.key());
+                if (!f) unknown_key("$.grid", axis.key());
+                if (!axis.value().is_array() || axis.value().empty())
+                    fail(path, "expected a non-empty list of values");
+                ex.axes.push_back(axis.key());
+                std::vector<RunConfig> next;
+                for (const RunConfig& r : runs)
+                    for (size_t i = 0; i < axis.value().size(); ++i) {
+                        RunConfig c = r;
+                        f->set(c, axis.value()[i], path + "[" + std::to_string(i) + "]");
+                        next.push_back(c);
+                    }
+                runs = std::move(next);
+            }
+        }
+        for (size_t i = 0; i < runs.size(); ++i) {
+            check_run(runs[i], "$ (run " + std::to_string(i + 1) + " of " + std::to_string(runs.size()) + ")");
+            if (dataset_exists && !dataset_exists(runs[i].dataset))
+                fail("$.base.dataset", "no imported dataset named '" + runs[i].dataset +
+                                           "' (import it with gafx dataset import, see gafx dataset list)");
+        }
+        ex.runs = std::move(runs);
+        return ex;
+    } catch (const Error& e) {
+        if (!e.path().empty()) throw;
+        throw Error(file, e.reason(), e.fix());
+    }
+}
+
+Experiment read_experiment(const std::string& path, const std::function<bool(const std::string&)>& dataset_exists) {
+    std::ifstream in(path);
+    if (!in) throw Error(path, "cannot open the experiment file", "check the path");
+    std::stringstream s;
+    s << in.rdbuf();
+    return parse_experiment(s.str(), path, dataset_exists);
+}
+
+std::string to_json(const RunConfig& c) {
+    Json o = Json::object();
+    for (const auto& f : fields()) o[f.name] = f.get(c);
+    return o.dump();
+}
+
+RunConfig parse_run_config(const std::string& json_text) {
+    RunConfig c;
+    apply_object(c, Json::parse(json_text), "$");
+    return c;
+}
+
+std::string describe(const RunConfig& c, const std::vector<std::string>& axes) {
+    std::string out;
+    for (const auto& a : axes) {
+        const Field* f = find_field(a);
+        if (!f) continue;
+        const Json v = f->get(c);
+        out += (out.empty() ? "" : " ") + a + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    return out;
+}
+
+} // namespace gafx::experiments

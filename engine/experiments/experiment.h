@@ -1,0 +1,56 @@
+#pragma once
+// Experiment files: a base training config plus grid axes, expanded into one run config per
+// combination (extractor x classifier x augmentation x pretraining x lr x batch x seed ...).
+// JSON is parsed into plain structs here, at the edge; nothing deeper reads JSON. Every error
+// names the JSON path and, where there is a closed set, the allowed values.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace gafx::experiments {
+
+// One training run. Defaults are the paper's (section 4.1.3).
+struct RunConfig {
+    std::string dataset;                 // an imported dataset's name
+    std::string extractor = "gafx-u";    // mel | gafx-u | gafx-r | gafx-a
+    std::string classifier = "ast-tiny"; // ast-tiny | ast-small
+    std::string preset = "paper";        // paper | small (CPU-sized, same code)
+    bool augmentation = true;            // 30 s -> clips_per_track x clip_seconds on the training set
+    int clips_per_track = 3;
+    double clip_seconds = 10.0;
+    double track_seconds = 30.0;
+    std::string pretraining = "none";    // none | weights (pretrained_weights) | run (pretrained_run)
+    std::string pretrained_weights;      // DeiT ImageNet / AST AudioSet / HDemucs file
+    int64_t pretrained_run = 0;          // an AudioSet pretraining run to fine-tune from
+    double lr = 5e-5;
+    int64_t batch_size = 4;
+    int epochs = 80;
+    int64_t warmup_steps = 800;
+    std::vector<int> lr_halving_epochs = {12, 24, 50, 65};
+    std::string precision = "auto";      // auto | fp32 | bf16 | fp16
+    uint64_t seed = 0;
+};
+
+struct Experiment {
+    std::string name;
+    std::string source;            // the JSON text as given, stored with the runs
+    std::vector<std::string> axes; // grid factors in file order
+    std::vector<RunConfig> runs;   // the expanded grid, last axis varying fastest
+};
+
+// Parses and validates; throws gafx::Error(file, "$.path: reason", fix). `dataset_exists` (may
+// be empty) checks that each run's dataset has been imported.
+Experiment parse_experiment(const std::string& json_text, const std::string& file,
+                            const std::function<bool(const std::string&)>& dataset_exists = {});
+Experiment read_experiment(const std::string& path,
+                           const std::function<bool(const std::string&)>& dataset_exists = {});
+
+// The config as JSON (stored in runs.config); parse_run_config reads it back.
+std::string to_json(const RunConfig& c);
+RunConfig parse_run_config(const std::string& json_text);
+
+// The factors that differ between runs of one experiment, "extractor=gafx-r classifier=ast-small".
+std::string describe(const RunConfig& c, const std::vector<std::string>& axes);
+
+} // namespace gafx::experiments
