@@ -72,25 +72,13 @@ int demo(const std::vector<std::string>& argv) {
     return 0;
 }
 
-json classes_json(const data::Catalog& c) {
-    json out = json::object();
-    for (const auto& cls : c.classes) out[cls.display_name] = 0;
-    std::map<std::string, std::string> name_of;
-    for (const auto& cls : c.classes) name_of[cls.id] = cls.display_name;
-    for (const auto& t : c.tracks) {
-        if (t.status != data::TrackStatus::Valid) continue;
-        for (const auto& l : t.labels) {
-            auto it = name_of.find(l);
-            if (it != name_of.end()) out[it->second] = out[it->second].get<int64_t>() + 1;
-        }
-    }
-    return out;
-}
-
 json show_json(const store::StoredDataset& d) {
     const data::Catalog& c = d.catalog;
-    json errors = json::array(), per_split = json::object();
-    for (const auto& cls : c.classes) per_split[cls.display_name] = json{{"train", 0}, {"test", 0}};
+    json errors = json::array(), classes = json::object(), per_split = json::object();
+    for (const auto& cls : c.classes) {
+        classes[cls.display_name] = 0;
+        per_split[cls.display_name] = json{{"train", 0}, {"test", 0}};
+    }
     std::map<std::string, std::string> name_of;
     for (const auto& cls : c.classes) name_of[cls.id] = cls.display_name;
     for (size_t i = 0; i < c.tracks.size(); ++i) {
@@ -101,10 +89,11 @@ json show_json(const store::StoredDataset& d) {
             continue;
         }
         const data::Subset s = d.split.subset[i];
-        if (s == data::Subset::None) continue;
         for (const auto& l : t.labels) {
             auto it = name_of.find(l);
             if (it == name_of.end()) continue;
+            classes[it->second] = classes[it->second].get<int64_t>() + 1;
+            if (s == data::Subset::None) continue;
             auto& cell = per_split[it->second][data::to_string(s)];
             cell = cell.get<int64_t>() + 1;
         }
@@ -117,7 +106,7 @@ json show_json(const store::StoredDataset& d) {
                 {"valid", c.count(data::TrackStatus::Valid)},
                 {"invalid", c.count(data::TrackStatus::Invalid)},
                 {"missing", c.count(data::TrackStatus::Missing)},
-                {"classes", classes_json(c)},
+                {"classes", classes},
                 {"classes_by_split", per_split},
                 {"split", {{"train", d.split.count(data::Subset::Train)},
                            {"test", d.split.count(data::Subset::Test)},
