@@ -65,11 +65,11 @@ private Q_SLOTS:
         const std::string path = (dir.path() + "/sub/ws.db").toStdString();
         {
             store::RunStore s(path);
-            QCOMPARE(s.schema_version(), 1);
+            QCOMPARE(s.schema_version(), 2);
             QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
         }
         store::RunStore again(path);
-        QCOMPARE(again.schema_version(), 1);
+        QCOMPARE(again.schema_version(), 2);
     }
 
     void refusesNewerSchema() {

@@ -10,5 +10,11 @@ int cmd_version(const std::vector<std::string>& args);
 int cmd_dataset(const std::vector<std::string>& args);
 int cmd_models(const std::vector<std::string>& args);
 int cmd_features(const std::vector<std::string>& args);
+int cmd_train(const std::vector<std::string>& args);  // cmd_train.cpp
+int cmd_runs(const std::vector<std::string>& args);   // cmd_runs.cpp
+int cmd_resume(const std::vector<std::string>& args); // cmd_runs.cpp
+int cmd_cancel(const std::vector<std::string>& args); // cmd_runs.cpp
+int cmd_report(const std::vector<std::string>& args); // cmd_report.cpp
+int cmd_bench(const std::vector<std::string>& args);  // cmd_bench.cpp
 
 } // namespace gafx::cli

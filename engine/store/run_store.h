@@ -28,6 +28,30 @@ struct StoredDataset {
     std::string created_at, updated_at;
 };
 
+// A run as `gafx runs`, the report and the workbench list it. Accuracies are NaN until the
+// run has evaluated once; "best" is the epoch with the highest test track accuracy.
+struct RunRecord {
+    int64_t id = 0;
+    int64_t experiment_id = 0;
+    std::string experiment; // its name
+    std::string config;     // RunConfig JSON
+    int64_t seed = 0;
+    std::string status, device, precision, versions, error, checkpoint_path, host;
+    int64_t epochs_done = 0, step = 0, pid = 0;
+    std::string control; // "", "cancel" or "pause": a request from another process
+    std::string created_at, started_at, finished_at, heartbeat_at;
+    double seconds = 0; // training time so far (started -> heartbeat or finished)
+    int64_t best_epoch = 0;
+    double best_accuracy, best_track_accuracy, final_accuracy, final_track_accuracy;
+    RunRecord();
+};
+
+struct Prediction {
+    int64_t track_id = 0;
+    int clip = 0;
+    std::vector<float> probabilities;
+};
+
 struct MetricRow {
     int64_t step = 0;
     int64_t epoch = 0;
@@ -64,9 +88,28 @@ public:
     int64_t create_experiment(const std::string& name, const std::string& spec_json);
     int64_t create_run(int64_t experiment_id, const std::string& config_json, int64_t seed);
     void set_run_status(int64_t run_id, const std::string& status, const std::string& error = {});
+    std::vector<RunRecord> list_runs();
+    std::optional<RunRecord> run(int64_t run_id);
+    // The trainer took the run in this process: status running, device, precision, versions.
+    void start_run(int64_t run_id, const std::string& device, const std::string& precision,
+                   const std::string& versions_json, int64_t pid, const std::string& host);
+    // After a checkpoint is in place: how far the run is and where to resume from.
+    void set_run_progress(int64_t run_id, int64_t epochs_done, int64_t step, const std::string& checkpoint_path);
+    // Sets heartbeat_at to now; returns the pending control request ("" when none).
+    std::string heartbeat(int64_t run_id);
+    void set_run_control(int64_t run_id, const std::string& control);
+    // Runs marked running whose heartbeat is older than `stale_seconds` (their process died:
+    // kill -9, power loss) become interrupted. Returns their ids.
+    std::vector<int64_t> mark_stale_runs_interrupted(double stale_seconds);
+
     // One transaction: all rows or none, so a killed writer never leaves half a batch.
     void append_metrics(int64_t run_id, const std::vector<MetricRow>& rows);
     std::vector<MetricRow> metrics(int64_t run_id);
+    // Resume: rows logged after the checkpoint the run continues from are dropped.
+    void delete_metrics_after(int64_t run_id, int64_t step);
+    // Replaces the run's stored predictions (those of its best epoch).
+    void save_predictions(int64_t run_id, const std::vector<Prediction>& rows);
+    std::vector<Prediction> predictions(int64_t run_id);
 
     // "ok" when PRAGMA integrity_check finds nothing wrong.
     std::string integrity_check();

@@ -2,7 +2,81 @@
 
 #include "store/sqlite_db.h"
 
+#include <cmath>
+#include <cstring>
+#include <limits>
+
 namespace gafx::store {
+namespace {
+
+constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+
+bool is_terminal(const std::string& status) {
+    return status == "finished" || status == "failed" || status == "diverged" || status == "cancelled" ||
+           status == "interrupted";
+}
+
+// Best epoch = highest test track accuracy (earliest on ties); final = the last evaluated epoch.
+constexpr const char* kRunSelect = R"sql(
+SELECT r.id, COALESCE(r.experiment_id, 0), COALESCE(e.name, ''), r.config, r.seed, r.status, r.device,
+       r.precision, r.versions, r.error, r.checkpoint_path, r.host, r.epochs_done, r.step, r.pid, r.control,
+       r.created_at, COALESCE(r.started_at, ''), COALESCE(r.finished_at, ''), COALESCE(r.heartbeat_at, ''),
+       COALESCE((julianday(COALESCE(r.finished_at, r.heartbeat_at)) - julianday(r.started_at)) * 86400.0, 0),
+       b.epoch, b.value,
+       (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'accuracy' AND m.epoch = b.epoch),
+       f.value,
+       (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'accuracy' AND m.step = f.step)
+FROM runs r
+LEFT JOIN experiments e ON e.id = r.experiment_id
+LEFT JOIN metrics b ON b.run_id = r.id AND b.split = 'test' AND b.name = 'track_accuracy' AND b.step =
+    (SELECT step FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'track_accuracy'
+     ORDER BY value DESC, step ASC LIMIT 1)
+LEFT JOIN metrics f ON f.run_id = r.id AND f.split = 'test' AND f.name = 'track_accuracy' AND f.step =
+    (SELECT MAX(step) FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'track_accuracy')
+)sql";
+
+double real_or_nan(const Stmt& s, int col) {
+    return s.is_null(col) ? std::numeric_limits<double>::quiet_NaN() : s.real(col);
+}
+
+RunRecord read_run(const Stmt& s) {
+    RunRecord r;
+    r.id = s.int64(0);
+    r.experiment_id = s.int64(1);
+    r.experiment = s.text(2);
+    r.config = s.text(3);
+    r.seed = s.int64(4);
+    r.status = s.text(5);
+    r.device = s.text(6);
+    r.precision = s.text(7);
+    r.versions = s.text(8);
+    r.error = s.text(9);
+    r.checkpoint_path = s.text(10);
+    r.host = s.text(11);
+    r.epochs_done = s.int64(12);
+    r.step = s.int64(13);
+    r.pid = s.int64(14);
+    r.control = s.text(15);
+    r.created_at = s.text(16);
+    r.started_at = s.text(17);
+    r.finished_at = s.text(18);
+    r.heartbeat_at = s.text(19);
+    r.seconds = s.real(20);
+    r.best_epoch = s.is_null(21) ? 0 : s.int64(21);
+    r.best_track_accuracy = real_or_nan(s, 22);
+    r.best_accuracy = real_or_nan(s, 23);
+    r.final_track_accuracy = real_or_nan(s, 24);
+    r.final_accuracy = real_or_nan(s, 25);
+    return r;
+}
+
+} // namespace
+
+RunRecord::RunRecord()
+    : best_accuracy(std::numeric_limits<double>::quiet_NaN()),
+      best_track_accuracy(std::numeric_limits<double>::quiet_NaN()),
+      final_accuracy(std::numeric_limits<double>::quiet_NaN()),
+      final_track_accuracy(std::numeric_limits<double>::quiet_NaN()) {}
 
 int64_t RunStore::create_experiment(const std::string& name, const std::string& spec_json) {
     Stmt s(*db_, "INSERT INTO experiments(name, spec) VALUES(?,?)");
@@ -18,8 +92,73 @@ int64_t RunStore::create_run(int64_t experiment_id, const std::string& config_js
 }
 
 void RunStore::set_run_status(int64_t run_id, const std::string& status, const std::string& error) {
-    Stmt s(*db_, "UPDATE runs SET status=?, error=? WHERE id=?");
+    const std::string sql = std::string("UPDATE runs SET status=?, error=?, control='', finished_at=") +
+                            (is_terminal(status) ? kNow : "NULL") + ", heartbeat_at=" + kNow + " WHERE id=?";
+    Stmt s(*db_, sql.c_str());
     s.bind(1, status).bind(2, error).bind(3, run_id).run();
+}
+
+void RunStore::start_run(int64_t run_id, const std::string& device, const std::string& precision,
+                         const std::string& versions_json, int64_t pid, const std::string& host) {
+    const std::string sql = std::string("UPDATE runs SET status='running', error='', control='', device=?, precision=?, "
+                                        "versions=?, pid=?, host=?, finished_at=NULL, started_at=COALESCE(started_at, ") +
+                            kNow + "), heartbeat_at=" + kNow + " WHERE id=?";
+    Stmt s(*db_, sql.c_str());
+    s.bind(1, device).bind(2, precision).bind(3, versions_json).bind(4, pid).bind(5, host).bind(6, run_id).run();
+}
+
+void RunStore::set_run_progress(int64_t run_id, int64_t epochs_done, int64_t step, const std::string& checkpoint_path) {
+    const std::string sql =
+        std::string("UPDATE runs SET epochs_done=?, step=?, checkpoint_path=?, heartbeat_at=") + kNow + " WHERE id=?";
+    Stmt s(*db_, sql.c_str());
+    s.bind(1, epochs_done).bind(2, step).bind(3, checkpoint_path).bind(4, run_id).run();
+}
+
+std::string RunStore::heartbeat(int64_t run_id) {
+    const std::string sql = std::string("UPDATE runs SET heartbeat_at=") + kNow + " WHERE id=? RETURNING control";
+    Stmt s(*db_, sql.c_str());
+    s.bind(1, run_id);
+    std::string control = s.step() ? s.text(0) : std::string();
+    s.reset();
+    return control;
+}
+
+void RunStore::set_run_control(int64_t run_id, const std::string& control) {
+    Stmt s(*db_, "UPDATE runs SET control=? WHERE id=?");
+    s.bind(1, control).bind(2, run_id).run();
+}
+
+std::vector<int64_t> RunStore::mark_stale_runs_interrupted(double stale_seconds) {
+    Transaction tx(*db_);
+    std::vector<int64_t> ids;
+    {
+        Stmt s(*db_, "SELECT id FROM runs WHERE status='running' AND "
+                     "(heartbeat_at IS NULL OR (julianday('now') - julianday(heartbeat_at)) * 86400.0 > ?)");
+        s.bind(1, stale_seconds);
+        while (s.step()) ids.push_back(s.int64(0));
+    }
+    Stmt u(*db_, "UPDATE runs SET status='interrupted', error=?, control='' WHERE id=?");
+    for (int64_t id : ids)
+        u.bind(1, std::string("its process stopped without a word (killed, crashed or powered off); "
+                              "gafx resume ") + std::to_string(id) + " continues from the last checkpoint")
+            .bind(2, id)
+            .run();
+    tx.commit();
+    return ids;
+}
+
+std::vector<RunRecord> RunStore::list_runs() {
+    Stmt s(*db_, (std::string(kRunSelect) + " ORDER BY r.id").c_str());
+    std::vector<RunRecord> out;
+    while (s.step()) out.push_back(read_run(s));
+    return out;
+}
+
+std::optional<RunRecord> RunStore::run(int64_t run_id) {
+    Stmt s(*db_, (std::string(kRunSelect) + " WHERE r.id = ?").c_str());
+    s.bind(1, run_id);
+    if (!s.step()) return std::nullopt;
+    return read_run(s);
 }
 
 void RunStore::append_metrics(int64_t run_id, const std::vector<MetricRow>& rows) {
@@ -35,6 +174,41 @@ std::vector<MetricRow> RunStore::metrics(int64_t run_id) {
     s.bind(1, run_id);
     std::vector<MetricRow> out;
     while (s.step()) out.push_back(MetricRow{s.int64(0), s.int64(1), s.text(2), s.text(3), s.real(4)});
+    return out;
+}
+
+void RunStore::delete_metrics_after(int64_t run_id, int64_t step) {
+    Stmt s(*db_, "DELETE FROM metrics WHERE run_id=? AND step>?");
+    s.bind(1, run_id).bind(2, step).run();
+}
+
+void RunStore::save_predictions(int64_t run_id, const std::vector<Prediction>& rows) {
+    Transaction tx(*db_);
+    Stmt del(*db_, "DELETE FROM predictions WHERE run_id=?");
+    del.bind(1, run_id).run();
+    Stmt s(*db_, "INSERT INTO predictions(run_id, track_id, clip, probabilities) VALUES(?,?,?,?)");
+    for (const Prediction& p : rows)
+        s.bind(1, run_id)
+            .bind(2, p.track_id)
+            .bind(3, p.clip)
+            .bind_blob(4, p.probabilities.data(), int(p.probabilities.size() * sizeof(float)))
+            .run();
+    tx.commit();
+}
+
+std::vector<Prediction> RunStore::predictions(int64_t run_id) {
+    Stmt s(*db_, "SELECT track_id, clip, probabilities FROM predictions WHERE run_id=? ORDER BY track_id, clip");
+    s.bind(1, run_id);
+    std::vector<Prediction> out;
+    while (s.step()) {
+        Prediction p;
+        p.track_id = s.int64(0);
+        p.clip = int(s.int64(1));
+        const std::string blob = s.text(2);
+        p.probabilities.resize(blob.size() / sizeof(float));
+        std::memcpy(p.probabilities.data(), blob.data(), p.probabilities.size() * sizeof(float));
+        out.push_back(std::move(p));
+    }
     return out;
 }
 

@@ -106,6 +106,14 @@ CREATE TABLE artifacts(
 CREATE INDEX tracks_by_dataset ON tracks(dataset_id, status);
 CREATE INDEX runs_by_status ON runs(status);
 )sql",
+        // 2: a running trainer's process (to tell a dead one from a slow one) and requests to it
+        // from other processes (gafx cancel, the workbench), polled with the heartbeat.
+        R"sql(
+ALTER TABLE runs ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN host TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN control TEXT NOT NULL DEFAULT '';
+CREATE INDEX metrics_by_run_step ON metrics(run_id, step);
+)sql",
     };
     return s;
 }
