@@ -1,5 +1,7 @@
 #include "args.h"
 
+#include "store/run_store.h"
+
 #include <cstdlib>
 
 namespace gafx::cli {
@@ -73,5 +75,7 @@ void Args::expect_positional(size_t n, const std::string& what) const {
     if (positional_.size() < n) throw UsageError("missing " + what);
     if (positional_.size() > n) throw UsageError("unexpected argument '" + positional_[n] + "'");
 }
+
+std::string workspace_db(const Args& a) { return a.get_or("--db", store::RunStore::default_path()); }
 
 } // namespace gafx::cli

@@ -38,4 +38,7 @@ private:
     std::set<std::string> flags_;
 };
 
+// --db FILE, else the user's workspace (store::RunStore::default_path()).
+std::string workspace_db(const Args& a);
+
 } // namespace gafx::cli

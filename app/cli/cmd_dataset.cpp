@@ -37,7 +37,6 @@ const char* kHelp =
     "\n"
     "--db FILE: the workspace database (default: " ;
 
-std::string db_path(const Args& a) { return a.get_or("--db", store::RunStore::default_path()); }
 
 void print_help() { std::printf("%s%s)\n", kHelp, store::RunStore::default_path().c_str()); }
 
@@ -182,7 +181,7 @@ int import(const std::vector<std::string>& argv) {
     }
     const data::Split split = data::make_split(catalog, so, groups);
 
-    store::RunStore db(db_path(a));
+    store::RunStore db(workspace_db(a));
     const int64_t id = db.save_catalog(catalog);
     db.save_split(id, catalog, split);
 
@@ -209,7 +208,7 @@ int import(const std::vector<std::string>& argv) {
 int list(const std::vector<std::string>& argv) {
     Args a(argv, {"--db"}, {"--json"});
     a.expect_positional(0, "");
-    store::RunStore db(db_path(a));
+    store::RunStore db(workspace_db(a));
     const auto all = db.list_datasets();
     if (a.has("--json")) {
         json out = json::array();
@@ -237,7 +236,7 @@ int list(const std::vector<std::string>& argv) {
 int show(const std::vector<std::string>& argv) {
     Args a(argv, {"--db"}, {"--json"});
     a.expect_positional(1, "NAME");
-    store::RunStore db(db_path(a));
+    store::RunStore db(workspace_db(a));
     const auto d = db.load_dataset(a.positional()[0]);
     if (!d) {
         std::fprintf(stderr, "gafx: error: no dataset named '%s' in %s (see gafx dataset list)\n",

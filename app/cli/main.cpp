@@ -1,5 +1,6 @@
 #include "args.h"
 #include "commands.h"
+#include "core/build_info.h"
 #include "core/error.h"
 
 #include <cstdio>
@@ -21,12 +22,19 @@ const char* kUsage =
     "  models [--json]              extractors and classifiers: parameters and shapes\n"
     "  features AUDIO --extractor E --out FILE.npy [--weights FILE]\n"
     "                               the (frames x 128) feature map of one file\n"
+    "  train EXPERIMENT.json [--device cpu|cuda] [--threads N] [--dry-run]\n"
+    "                               queue and run every config of an experiment\n"
+    "  runs [--json]                every run: status, factors, accuracy, duration\n"
+    "  resume RUN | cancel RUN      continue a run from its checkpoint | stop it\n"
+    "  bench train --extractor E --classifier C [--frames N] [--batch B] [--steps S]\n"
+    "                               median seconds per training step on this machine\n"
     "  --version                    versions of gafx, libtorch, BLAS, Qt, SQLite, libsndfile\n";
 
 } // namespace
 
 int main(int argc, char** argv) {
     using namespace gafx::cli;
+    gafx::prefer_fast_blas_kernel(argv);
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         std::fputs(kUsage, args.empty() ? stderr : stdout);
@@ -34,7 +42,9 @@ int main(int argc, char** argv) {
     }
     const std::map<std::string, std::function<int(const std::vector<std::string>&)>> nouns = {
         {"--version", cmd_version}, {"version", cmd_version}, {"dataset", cmd_dataset},
-        {"models", cmd_models},     {"features", cmd_features}};
+        {"models", cmd_models},     {"features", cmd_features}, {"train", cmd_train},
+        {"runs", cmd_runs},         {"resume", cmd_resume},     {"cancel", cmd_cancel},
+        {"bench", cmd_bench}};
     auto it = nouns.find(args[0]);
     if (it == nouns.end()) {
         std::fprintf(stderr, "gafx: unknown command '%s'\n\n%s", args[0].c_str(), kUsage);

@@ -15,14 +15,15 @@ void ProgressLine::update(int64_t done, int64_t total, const std::string& item) 
     if (done < total && last_.time_since_epoch().count() != 0 && now - last_ < every) return;
     last_ = now;
     std::string shown = item;
-    if (shown.size() > 50) shown = "..." + shown.substr(shown.size() - 47);
+    if (shown.size() > 70) shown = "..." + shown.substr(shown.size() - 67);
     const int pct = total > 0 ? int(100 * done / total) : 100;
     if (tty_) {
         std::fprintf(stderr, "\r\033[K%s %lld/%lld (%d%%) %s", label_.c_str(), (long long)done, (long long)total, pct,
                      shown.c_str());
         open_ = true;
     } else {
-        std::fprintf(stderr, "%s %lld/%lld (%d%%)\n", label_.c_str(), (long long)done, (long long)total, pct);
+        std::fprintf(stderr, "%s %lld/%lld (%d%%) %s\n", label_.c_str(), (long long)done, (long long)total, pct,
+                     shown.c_str());
     }
     std::fflush(stderr);
 }

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <unistd.h>
 
 namespace gafx {
 namespace {
@@ -64,6 +65,20 @@ std::vector<std::string> loaded_blas_libraries() {
     return libs;
 }
 
+void prefer_fast_blas_kernel(char** argv) {
+    if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("GAFX_KEEP_BLAS")) return;
+    using ConfigFn = char* (*)();
+    auto core = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    if (!core || std::string(core()) != "Prescott") return;
+    const char* better = __builtin_cpu_supports("avx512f") ? "SkylakeX"
+                         : __builtin_cpu_supports("avx2") ? "Haswell"
+                                                          : nullptr;
+    if (!better) return;
+    ::setenv("OPENBLAS_CORETYPE", better, 1);
+    ::execv("/proc/self/exe", argv);
+    ::unsetenv("OPENBLAS_CORETYPE"); // exec failed: carry on with what is loaded
+}
+
 BuildInfo build_info() {
     BuildInfo info;
     info.gafx = GAFX_VERSION;
@@ -82,7 +97,8 @@ BuildInfo build_info() {
     if (info.blas.find("kernel Prescott") != std::string::npos && __builtin_cpu_supports("avx512f") &&
         !std::getenv("OPENBLAS_CORETYPE"))
         info.warnings.push_back("OpenBLAS chose its generic Prescott kernel on a CPU with AVX-512; "
-                                "export OPENBLAS_CORETYPE=SkylakeX for ~4x faster fp32 matrix products");
+                                "unset GAFX_KEEP_BLAS (gafx then sets OPENBLAS_CORETYPE itself) or export "
+                                "OPENBLAS_CORETYPE=SkylakeX for ~4x faster fp32 matrix products");
     return info;
 }
 

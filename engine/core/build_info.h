@@ -22,6 +22,13 @@ struct BuildInfo {
 
 BuildInfo build_info();
 
+// OpenBLAS 0.3.21 (bookworm) does not recognise newer Xeons and falls back to its SSE3
+// "Prescott" kernel, ~4x slower for fp32 matrix products. The kernel is chosen when the
+// library loads, from OPENBLAS_CORETYPE, so the only fix from inside is to set it and re-exec
+// this program once. Call first thing in main(); returns (doing nothing) when the BLAS is fine,
+// the variable is already set, GAFX_KEEP_BLAS is set, or the exec fails.
+void prefer_fast_blas_kernel(char** argv);
+
 // Every loaded shared object whose name mentions BLAS or LAPACK, as real paths.
 std::vector<std::string> loaded_blas_libraries();
 

@@ -1,5 +1,6 @@
 #include "core/npy.h"
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 #include <cstdio>
@@ -24,26 +25,13 @@ void write_npy_f32(const std::string& path, const float* data, const std::vector
     header.append((64 - unpadded % 64) % 64, ' ');
     header += '\n';
 
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw Error(path, "cannot write", "check the folder exists and is writable");
+    write_file_atomic(path, [&](const auto& write) {
         const uint16_t len = static_cast<uint16_t>(header.size());
-        out.write("\x93NUMPY\x01\x00", 8);
-        out.write(reinterpret_cast<const char*>(&len), 2);
-        out.write(header.data(), std::streamsize(header.size()));
-        out.write(reinterpret_cast<const char*>(data), std::streamsize(count * sizeof(float)));
-        if (!out.flush()) {
-            std::remove(tmp.c_str());
-            throw Error(path, "write failed (disk full?)", "free space and run again");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::remove(tmp.c_str());
-        throw Error(path, "cannot move the finished file into place: " + ec.message());
-    }
+        write("\x93NUMPY\x01\x00", 8);
+        write(&len, 2);
+        write(header.data(), header.size());
+        write(data, size_t(count) * sizeof(float));
+    });
 }
 
 NpyArray read_npy_f32(const std::string& path) {

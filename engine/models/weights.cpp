@@ -1,6 +1,7 @@
 #include "models/weights.h"
 
 #include "core/error.h"
+#include "models/safetensors.h"
 #include "models/torch_zip.h"
 
 
@@ -30,46 +31,6 @@ std::string shape_of(const torch::Tensor& t) {
     std::ostringstream s;
     s << t.sizes();
     return s.str();
-}
-
-torch::Dtype safetensors_dtype(const std::string& d, const std::string& path, const std::string& name) {
-    static const std::map<std::string, torch::Dtype> m = {
-        {"F32", torch::kFloat32}, {"F16", torch::kFloat16}, {"BF16", torch::kBFloat16}, {"F64", torch::kFloat64},
-        {"I64", torch::kInt64},   {"I32", torch::kInt32},   {"I16", torch::kInt16},     {"I8", torch::kInt8},
-        {"U8", torch::kUInt8},    {"BOOL", torch::kBool}};
-    auto it = m.find(d);
-    if (it == m.end()) throw Error(path, "tensor '" + name + "' has unsupported dtype " + d);
-    return it->second;
-}
-
-StateDict read_safetensors(const std::vector<char>& bytes, const std::string& path) {
-    uint64_t n = 0;
-    if (bytes.size() < 8) throw Error(path, "file too short for safetensors", kFix);
-    std::memcpy(&n, bytes.data(), 8); // little-endian, as the format specifies and x86 is
-    if (n > bytes.size() - 8) throw Error(path, "safetensors header runs past the end of the file (truncated?)", kFix);
-    const nlohmann::json header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + long(n), nullptr, false);
-    if (!header.is_object()) throw Error(path, "safetensors header is not valid JSON", kFix);
-    const char* data = bytes.data() + 8 + n;
-    const size_t data_size = bytes.size() - 8 - n;
-    StateDict out;
-    for (auto it = header.begin(); it != header.end(); ++it) {
-        if (it.key() == "__metadata__") continue;
-        const auto& v = it.value();
-        const auto dtype = safetensors_dtype(v.at("dtype").get<std::string>(), path, it.key());
-        const auto shape = v.at("shape").get<std::vector<int64_t>>();
-        const auto off = v.at("data_offsets").get<std::vector<uint64_t>>();
-        if (off.size() != 2 || off[1] < off[0] || off[1] > data_size)
-            throw Error(path, "tensor '" + it.key() + "' lies outside the file (truncated?)", kFix);
-        auto t = torch::empty(shape, torch::TensorOptions().dtype(dtype));
-        if (size_t(t.nbytes()) != off[1] - off[0])
-            throw Error(path, "tensor '" + it.key() + "' has " + std::to_string(off[1] - off[0]) +
-                                  " bytes for shape " + shape_of(t));
-        std::memcpy(t.data_ptr(), data + off[0], t.nbytes());
-        out.emplace_back(it.key(), t);
-    }
-    // The JSON object is sorted by name; tensors are stored in offset order, which is the
-    // writer's order. Either is fine for matching by name.
-    return out;
 }
 
 void collect(const c10::IValue& v, const std::string& prefix, StateDict& out) {
@@ -113,7 +74,7 @@ bool any_prefix(const std::string& s, const std::vector<std::string>& prefixes) 
 
 } // namespace
 
-StateDict read_state_dict(const std::string& path) {
+StateDict read_state_dict(const std::string& path, std::map<std::string, std::string>* metadata) {
     const std::vector<char> bytes = read_all(path);
     StateDict out;
     if (bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K')
@@ -122,7 +83,7 @@ StateDict read_state_dict(const std::string& path) {
         throw Error(path, "a PyTorch file in the legacy (pre-1.6) format",
                     "load and re-save it once with torch.save in a current PyTorch");
     else
-        out = read_safetensors(bytes, path);
+        out = parse_safetensors(bytes, path, metadata);
     if (out.empty()) throw Error(path, "holds no tensors", kFix);
     return out;
 }

@@ -6,6 +6,7 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,7 +17,8 @@ using StateDict = std::vector<std::pair<std::string, torch::Tensor>>; // in file
 
 // Unwraps the usual nesting ({"state_dict": ...}, {"model": ...}). Throws gafx::Error naming
 // the file when it is missing, of another format, or holds no tensors.
-StateDict read_state_dict(const std::string& path);
+// `metadata` (optional) receives a safetensors file's string metadata.
+StateDict read_state_dict(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
 
 struct LoadOptions {
     // Removed from the front of file names before matching ("module." from DataParallel).

@@ -62,3 +62,28 @@ CliResult run_gafx(const QStringList& args, int timeout_ms) {
 }
 
 } // namespace gafx::test
+
+#include "data/demo.h"
+#include "data/gtzan.h"
+#include "data/split.h"
+#include "store/run_store.h"
+
+namespace gafx::test {
+
+std::string make_demo_workspace(const QString& dir, int tracks_per_genre, double seconds, const std::string& name) {
+    const std::string audio = (dir + "/audio").toStdString();
+    data::DemoOptions demo;
+    demo.tracks_per_genre = tracks_per_genre;
+    demo.seconds = seconds;
+    data::write_gtzan_demo(audio, demo);
+    data::GtzanOptions go;
+    go.name = name;
+    data::Catalog catalog = data::import_gtzan(audio, go);
+    const std::string db = (dir + "/ws.db").toStdString();
+    store::RunStore s(db);
+    const int64_t id = s.save_catalog(catalog);
+    s.save_split(id, catalog, data::make_split(catalog, data::SplitOptions{}));
+    return db;
+}
+
+} // namespace gafx::test

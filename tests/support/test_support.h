@@ -30,3 +30,13 @@ struct CliResult {
 CliResult run_gafx(const QStringList& args, int timeout_ms = 300000);
 
 } // namespace gafx::test
+
+namespace gafx::test {
+
+// A workspace database at `dir`/ws.db holding dataset `name`: the demo genres, `tracks_per_genre`
+// tracks of `seconds` each (written under `dir`/audio), imported and split 80/20 with seed 0.
+// Returns the database path.
+std::string make_demo_workspace(const QString& dir, int tracks_per_genre, double seconds,
+                                const std::string& name = "tiny");
+
+} // namespace gafx::test

@@ -1,0 +1,183 @@
+#include "args.h"
+#include "commands.h"
+
+#include "core/error.h"
+#include "models/mel_extractor.h"
+#include "models/registry.h"
+#include "train/adam.h"
+#include "train/step.h"
+#include "train/train_model.h"
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <sys/resource.h>
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace gafx::cli {
+namespace {
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Multiply-adds x 2 of AST's forward on `frames` x 128 (patch embedding, per block: qkv, scores,
+// weighted sum, projection, MLP; the head is negligible); a training step is ~3x the forward.
+double ast_step_flops(const models::AstConfig& c, int64_t batch) {
+    const double n = double(c.tokens()), d = double(c.embed_dim), h = d * double(c.mlp_ratio);
+    const double patch = 2.0 * double(c.tokens() - 2) * double(c.patch * c.patch) * d;
+    const double block = 2.0 * n * d * 3 * d + 2.0 * n * n * d * 2 + 2.0 * n * d * d + 2.0 * n * d * h * 2;
+    return 3.0 * double(batch) * (patch + double(c.depth) * block);
+}
+
+double matmul_gflops(torch::Dtype dtype, const torch::Device& device) {
+    const auto o = torch::TensorOptions().dtype(dtype).device(device);
+    const torch::Tensor a = torch::randn({2048, 2048}, o), b = torch::randn({2048, 2048}, o);
+    torch::mm(a, b);
+    const int reps = 5;
+    const auto t = Clock::now();
+    torch::Tensor c;
+    for (int i = 0; i < reps; ++i) c = torch::mm(a, b);
+    c.sum().item<float>(); // waits for a GPU
+    return 2.0 * 2048 * 2048 * 2048 * reps / since(t) / 1e9;
+}
+
+double quantile(std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    return v[size_t(std::lround(q * double(v.size() - 1)))];
+}
+
+} // namespace
+
+int cmd_bench(const std::vector<std::string>& argv) {
+    if (wants_help(argv) || argv.empty() || argv[0] != "train") {
+        std::printf("usage: gafx bench train --extractor mel|gafx-u|gafx-r|gafx-a|none --classifier ast-tiny|ast-small\n"
+                    "                        [--frames N] [--seconds S] [--batch B] [--steps S] [--warmup W]\n"
+                    "                        [--precision auto|fp32|bf16|fp16] [--preset paper|small]\n"
+                    "                        [--threads N] [--device cpu|cuda] [--json]\n\n"
+                    "times the training step the trainer runs (forward, loss, backward, Adam) on random input:\n"
+                    "median seconds per step, clips/s and peak memory, so a run can be sized before it starts.\n"
+                    "--extractor none feeds the classifier a random --frames x 128 map (the classifier alone);\n"
+                    "mel with --frames crops the fbank to N frames (AST's target_length); other extractors\n"
+                    "take --seconds of audio (default 10). With AST, also the model FLOP rate against this\n"
+                    "machine's 2048^2 matmul peak at the step's precision.\n");
+        return wants_help(argv) ? 0 : 2;
+    }
+    Args a(std::vector<std::string>(argv.begin() + 1, argv.end()),
+           {"--extractor", "--classifier", "--frames", "--seconds", "--batch", "--steps", "--warmup", "--precision",
+            "--preset", "--threads", "--device", "--db"},
+           {"--json"});
+    a.expect_positional(0, "");
+    const std::string ex_name = a.get_or("--extractor", "mel");
+    const std::string cl_name = a.get_or("--classifier", "ast-tiny");
+    const int64_t batch = a.get_int("--batch", 4);
+    const int steps = int(a.get_int("--steps", 10));
+    const int warmup = int(a.get_int("--warmup", 2));
+    const int threads = int(a.get_int("--threads", 0));
+    const auto preset = a.get_or("--preset", "paper") == "small" ? models::Preset::Small : models::Preset::Paper;
+    if (batch < 1 || steps < 1 || warmup < 0) throw UsageError("--batch and --steps >= 1, --warmup >= 0");
+    if (threads > 0) at::set_num_threads(threads);
+    const std::string dev_name = a.get_or("--device", "cpu");
+    if (dev_name != "cpu" && !torch::cuda::is_available())
+        throw Error({}, "no CUDA device is available to this libtorch", "use --device cpu");
+    const torch::Device device(dev_name);
+    const train::Precision precision = train::resolve_precision(a.get_or("--precision", "auto"), device);
+
+    torch::manual_seed(0);
+    int64_t frames = a.get_int("--frames", 1024);
+    torch::Tensor input;
+    std::shared_ptr<models::FeatureExtractor> extractor;
+    if (ex_name == "mel" && a.has("--frames")) {
+        models::MelConfig mc;
+        mc.frames = frames;
+        extractor = std::make_shared<models::MelExtractor>(mc);
+    } else if (ex_name != "none") {
+        extractor = models::make_extractor(ex_name, preset);
+    }
+    if (extractor) {
+        const int64_t samples = a.has("--frames") && ex_name == "mel"
+                                    ? (frames + 2) * int64_t(extractor->sample_rate()) / 100
+                                    : std::llround(a.get_double("--seconds", 10.0) * extractor->sample_rate());
+        frames = extractor->output_frames(samples);
+        input = torch::randn({batch, extractor->input_channels(), samples}) * 0.1;
+    } else {
+        input = torch::randn({batch, frames, 128});
+    }
+    const int64_t classes = 10;
+    models::Ast classifier = models::make_classifier(cl_name, frames, classes, preset);
+    std::shared_ptr<torch::nn::Module> owner;
+    train::Forward forward;
+    if (extractor) {
+        auto model = train::TrainModel(extractor, classifier);
+        model->to(device);
+        owner = model.ptr();
+        forward = [model](const torch::Tensor& x) mutable { return model->forward(x); };
+    } else {
+        classifier->to(device);
+        owner = classifier.ptr();
+        forward = [classifier](const torch::Tensor& x) mutable { return classifier->forward(x); };
+    }
+    owner->train();
+    std::vector<std::pair<std::string, torch::Tensor>> params;
+    for (const auto& p : owner->named_parameters(true)) params.emplace_back(p.key(), p.value());
+    train::Adam adam(params);
+    input = input.to(device);
+    const torch::Tensor targets = torch::randint(0, classes, {batch}, torch::kInt64).to(device);
+    double scale = 65536;
+    std::vector<double> times;
+    for (int i = 0; i < warmup + steps; ++i) {
+        const auto t = Clock::now();
+        const auto out = train::train_step(forward, adam, input, targets,
+                                           {device, precision, false, 5e-5, int64_t(i), &scale});
+        if (i >= warmup) times.push_back(since(t));
+    }
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    const double median = quantile(times, 0.5);
+    const double flops = ast_step_flops(classifier->config(), batch);
+    const bool ast_only = !extractor;
+    const double peak = matmul_gflops(precision == train::Precision::Fp32 ? torch::kFloat32
+                                      : precision == train::Precision::Bf16 ? torch::kBFloat16
+                                                                             : torch::kFloat16,
+                                      device);
+    json j = {{"extractor", ex_name},
+              {"classifier", cl_name},
+              {"preset", preset == models::Preset::Small ? "small" : "paper"},
+              {"frames", frames},
+              {"batch", batch},
+              {"steps", steps},
+              {"precision", train::to_string(precision)},
+              {"device", device.str()},
+              {"threads", at::get_num_threads()},
+              {"median_s", median},
+              {"p10_s", quantile(times, 0.1)},
+              {"p90_s", quantile(times, 0.9)},
+              {"clips_per_second", double(batch) / median},
+              {"classifier_gflop_per_step", flops / 1e9},
+              {"classifier_gflops", flops / median / 1e9},
+              {"matmul_peak_gflops", peak},
+              {"peak_rss_mib", double(u.ru_maxrss) / 1024.0}};
+    if (ast_only) j["pct_of_peak"] = 100.0 * flops / median / 1e9 / peak;
+    if (a.has("--json")) {
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+    }
+    std::printf("%s + %s (%s), %lld x %lld frames, batch %lld, %s on %s, %d threads\n", ex_name.c_str(),
+                cl_name.c_str(), j["preset"].get<std::string>().c_str(), (long long)frames, 128LL, (long long)batch,
+                train::to_string(precision), device.str().c_str(), at::get_num_threads());
+    std::printf("step: median %.4f s (p10 %.4f, p90 %.4f) over %d steps, %.2f clips/s, peak RSS %.0f MiB\n", median,
+                quantile(times, 0.1), quantile(times, 0.9), steps, double(batch) / median, j["peak_rss_mib"].get<double>());
+    std::printf("classifier: %.1f GFLOP per step, %.1f GFLOP/s; %s matmul peak %.1f GFLOP/s%s\n", flops / 1e9,
+                flops / median / 1e9, train::to_string(precision), peak,
+                ast_only ? (" (" + std::to_string(int(std::lround(j["pct_of_peak"].get<double>()))) + "% of it)").c_str()
+                         : "");
+    return 0;
+}
+
+} // namespace gafx::cli

@@ -1,0 +1,179 @@
+#include "args.h"
+#include "commands.h"
+#include "train_console.h"
+
+#include "core/error.h"
+#include "experiments/experiment.h"
+#include "store/run_store.h"
+#include "train/trainer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+
+using nlohmann::json;
+
+namespace gafx::cli {
+namespace {
+
+json number_or_null(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
+
+std::string pct(double v) {
+    if (std::isnan(v)) return "-";
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.1f", 100.0 * v);
+    return buf;
+}
+
+std::string hms(double s) {
+    char buf[32];
+    const long t = long(s + 0.5);
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    return buf;
+}
+
+int64_t run_id_arg(const Args& a) {
+    a.expect_positional(1, "RUN");
+    try {
+        size_t used = 0;
+        const long long id = std::stoll(a.positional()[0], &used);
+        if (used == a.positional()[0].size() && id > 0) return id;
+    } catch (const std::exception&) {}
+    throw UsageError("RUN must be a run id (see gafx runs)");
+}
+
+store::RunRecord existing_run(store::RunStore& db, int64_t id) {
+    auto r = db.run(id);
+    if (!r) throw Error(db.path(), "no run " + std::to_string(id) + " in this workspace", "see gafx runs");
+    return *r;
+}
+
+} // namespace
+
+int cmd_runs(const std::vector<std::string>& argv) {
+    if (wants_help(argv)) {
+        std::printf("usage: gafx runs [--json] [--db FILE]\n\n"
+                    "every run of the workspace: id, experiment, status, model, augmentation, pretraining, seed,\n"
+                    "device/precision, epochs done, best and final test accuracy (clip and track, %%), duration.\n"
+                    "Runs whose process died (kill -9, power loss) are marked interrupted first.\n"
+                    "--json: objects with id, experiment, status, config, seed, device, precision, epochs_done,\n"
+                    "epochs, step, best_epoch, test_accuracy and test_track_accuracy (best epoch),\n"
+                    "final_test_accuracy, final_test_track_accuracy, seconds, error (fractions; null before\n"
+                    "the first evaluation)\n");
+        return 0;
+    }
+    Args a(argv, {"--db"}, {"--json"});
+    a.expect_positional(0, "");
+    store::RunStore db(workspace_db(a));
+    train::mark_dead_runs_interrupted(db);
+    const auto runs = db.list_runs();
+    if (a.has("--json")) {
+        json out = json::array();
+        for (const auto& r : runs) {
+            const json config = json::parse(r.config, nullptr, false);
+            out.push_back({{"id", r.id},
+                           {"experiment", r.experiment},
+                           {"status", r.status},
+                           {"config", config},
+                           {"seed", r.seed},
+                           {"device", r.device},
+                           {"precision", r.precision},
+                           {"epochs_done", r.epochs_done},
+                           {"epochs", config.is_object() ? config.value("epochs", 0) : 0},
+                           {"step", r.step},
+                           {"best_epoch", r.best_epoch},
+                           {"test_accuracy", number_or_null(r.best_accuracy)},
+                           {"test_track_accuracy", number_or_null(r.best_track_accuracy)},
+                           {"final_test_accuracy", number_or_null(r.final_accuracy)},
+                           {"final_test_track_accuracy", number_or_null(r.final_track_accuracy)},
+                           {"seconds", r.seconds},
+                           {"error", r.error}});
+        }
+        std::printf("%s\n", out.dump(2).c_str());
+        return 0;
+    }
+    std::printf("%4s  %-16s %-11s %-18s %-7s %-8s %5s  %-10s %7s  %-11s %-11s %s\n", "id", "experiment", "status",
+                "model", "aug", "pretrain", "seed", "device", "epochs", "best c/t %", "final c/t %", "time");
+    for (const auto& r : runs) {
+        experiments::RunConfig c;
+        try {
+            c = experiments::parse_run_config(r.config);
+        } catch (const std::exception&) {}
+        const std::string model = c.extractor + "+" + c.classifier + (c.preset == "small" ? "(s)" : "");
+        const std::string aug = c.augmentation ? std::to_string(c.clips_per_track) + "x" +
+                                                     std::to_string(int(c.clip_seconds)) + "s"
+                                               : "off";
+        const std::string dev = r.device.empty() ? "-" : r.device + "/" + r.precision;
+        std::printf("%4lld  %-16.16s %-11s %-18.18s %-7s %-8.8s %5lld  %-10.10s %3lld/%-3d  %5s/%-5s %5s/%-5s %s\n",
+                    (long long)r.id, r.experiment.c_str(), r.status.c_str(), model.c_str(), aug.c_str(),
+                    c.pretraining.c_str(), (long long)r.seed, dev.c_str(), (long long)r.epochs_done, c.epochs,
+                    pct(r.best_accuracy).c_str(), pct(r.best_track_accuracy).c_str(), pct(r.final_accuracy).c_str(),
+                    pct(r.final_track_accuracy).c_str(), hms(r.seconds).c_str());
+    }
+    for (const auto& r : runs)
+        if (!r.error.empty() && r.status != "finished")
+            std::printf("run %lld %s: %s\n", (long long)r.id, r.status.c_str(), r.error.c_str());
+    return 0;
+}
+
+int cmd_resume(const std::vector<std::string>& argv) {
+    if (wants_help(argv)) {
+        std::printf("usage: gafx resume RUN [options]\n\n"
+                    "continues a run that was interrupted (Ctrl-C, kill -9, power loss), paused, cancelled or\n"
+                    "never started, from its last checkpoint: metric rows logged after that checkpoint are\n"
+                    "dropped and recomputed, so the run ends with the history an uninterrupted run has (same\n"
+                    "--threads).\n\n%s",
+                    kTrainFlagsHelp);
+        return 0;
+    }
+    Args a(argv, train_flag_names(), {});
+    const int64_t id = run_id_arg(a);
+    const TrainFlags flags = train_flags(a);
+    store::RunStore db(workspace_db(a));
+    train::mark_dead_runs_interrupted(db);
+    const auto r = existing_run(db, id);
+    if (r.status == "running")
+        throw Error(db.path(), "run " + std::to_string(id) + " is running (pid " + std::to_string(r.pid) + " on " +
+                                   r.host + ")",
+                    "wait for it, or stop it with gafx cancel " + std::to_string(id));
+    if (r.status == "finished") {
+        std::printf("run %lld already finished\n", (long long)id);
+        return 0;
+    }
+    const auto res = run_in_console(db, id, "run " + std::to_string(id), flags);
+    const auto rec = db.run(id);
+    if (res.status == "finished" && rec)
+        std::printf("run %lld finished: best test track accuracy %.4f (epoch %lld), final %.4f\n", (long long)id,
+                    rec->best_track_accuracy, (long long)rec->best_epoch, rec->final_track_accuracy);
+    else
+        std::printf("run %lld %s: %s\n", (long long)id, res.status.c_str(), res.message.c_str());
+    return res.status == "finished" ? 0 : 1;
+}
+
+int cmd_cancel(const std::vector<std::string>& argv) {
+    if (wants_help(argv)) {
+        std::printf("usage: gafx cancel RUN [--db FILE]\n\n"
+                    "a running run stops after its current step (checkpointed, status cancelled); a queued,\n"
+                    "interrupted or paused one is marked cancelled at once. gafx resume can still continue it.\n");
+        return 0;
+    }
+    Args a(argv, {"--db"}, {});
+    const int64_t id = run_id_arg(a);
+    store::RunStore db(workspace_db(a));
+    train::mark_dead_runs_interrupted(db);
+    const auto r = existing_run(db, id);
+    if (r.status == "running") {
+        db.set_run_control(id, "cancel");
+        std::printf("asked run %lld (pid %lld on %s) to stop; it does after its current step\n", (long long)id,
+                    (long long)r.pid, r.host.c_str());
+    } else if (r.status == "queued" || r.status == "interrupted" || r.status == "paused") {
+        db.set_run_status(id, "cancelled", "cancelled with gafx cancel");
+        std::printf("run %lld cancelled\n", (long long)id);
+    } else {
+        throw Error(db.path(), "run " + std::to_string(id) + " has already ended (" + r.status + ")");
+    }
+    return 0;
+}
+
+} // namespace gafx::cli

@@ -1,0 +1,36 @@
+#pragma once
+// Runs the trainer in the terminal for `gafx train` and `gafx resume`: a progress line, one line
+// per epoch, and Ctrl-C (or SIGTERM) as a clean stop that leaves the run interrupted and
+// resumable.
+#include "train/trainer.h"
+
+#include <set>
+#include <string>
+
+namespace gafx::store {
+class RunStore;
+}
+
+namespace gafx::cli {
+
+struct TrainFlags {
+    train::TrainOptions options;
+    std::string cache_dir; // empty: no waveform cache
+};
+
+// Parses --device, --threads, --loader-threads, --checkpoint-minutes, --cache DIR (or "none").
+class Args;
+TrainFlags train_flags(const Args& a);
+// The option names train_flags reads, for Args.
+const std::set<std::string>& train_flag_names();
+extern const char* kTrainFlagsHelp;
+
+// Trains one run; returns its result. The first Ctrl-C asks for a clean stop, a second one
+// kills the process at once (the checkpoint on disk stays valid either way).
+train::RunResult run_in_console(store::RunStore& store, int64_t run_id, const std::string& label,
+                                const TrainFlags& flags);
+
+// True once Ctrl-C was pressed during run_in_console: callers stop starting further runs.
+bool console_interrupted();
+
+} // namespace gafx::cli

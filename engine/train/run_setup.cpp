@@ -1,0 +1,177 @@
+#include "train/run_setup.h"
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "data/clip_plan.h"
+#include "models/ast_weights.h"
+#include "models/registry.h"
+#include "train/trainer.h"
+
+#include <torch/cuda.h>
+#include <torch/utils.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+namespace gafx::train {
+namespace {
+
+torch::Device pick_device(const std::string& name) {
+    if (name == "cpu") return torch::kCPU;
+    if (name.rfind("cuda", 0) == 0) {
+        if (!torch::cuda::is_available())
+            throw Error({}, "no CUDA device is available to this libtorch",
+                        "use --device cpu, or run on a machine with a GPU and a CUDA build of libtorch");
+        return torch::Device(name);
+    }
+    throw Error({}, "unknown device '" + name + "'", "use cpu or cuda");
+}
+
+bool has_prefix(const models::StateDict& s, const std::string& p) {
+    for (const auto& [n, t] : s)
+        if (n.rfind(p, 0) == 0) return true;
+    return false;
+}
+
+// Our own run weights (extractor.*, classifier.*): the classifier head is replaced when the
+// class count differs (AudioSet 527 -> GTZAN 10), positional embeddings follow the new grid.
+std::string load_run_weights(TrainModelImpl& model, const std::string& path) {
+    models::StateDict state = models::read_state_dict(path);
+    const auto& cfg = model.classifier->config();
+    models::LoadOptions o;
+    o.strip_prefixes.clear();
+    std::string note = "weights from " + path;
+    for (auto& [name, t] : state) {
+        if (name == "classifier.mlp_head.1.weight" && t.size(0) != cfg.num_classes) {
+            o.ignore = {"classifier.mlp_head.1."};
+            o.optional = {"classifier.mlp_head.1."};
+            note += " (new " + std::to_string(cfg.num_classes) + "-class head)";
+        }
+        if (name == "classifier.pos_embed" && t.size(1) != cfg.tokens()) {
+            // A pretraining run at another length: its grid is (bins/16) x (old tokens / that).
+            const int64_t f = cfg.freq_patches(), old_t = (t.size(1) - 2) / f;
+            t = models::resize_pos_embed(t, f, old_t, f, cfg.time_patches());
+            note += " (positional grid resized)";
+        }
+    }
+    models::load_state_dict(model, state, path, o);
+    return note;
+}
+
+std::string load_pretrained(TrainModelImpl& model, const experiments::RunConfig& c, store::RunStore& store,
+                            const TrainOptions& options) {
+    if (c.pretraining == "run") {
+        auto pre = store.run(c.pretrained_run);
+        if (!pre) throw Error({}, "pretrained_run " + std::to_string(c.pretrained_run) + " does not exist",
+                              "see gafx runs for the id of a finished AudioSet run");
+        const std::string path = run_dir(store, options, c.pretrained_run) + "/best.safetensors";
+        if (!std::filesystem::exists(path))
+            throw Error(path, "pretrained_run " + std::to_string(c.pretrained_run) + " has no best weights yet (" +
+                                  pre->status + ")",
+                        "let it finish at least one epoch, or pick another run");
+        return load_run_weights(model, path);
+    }
+    if (c.pretraining != "weights") return {};
+    const std::string& path = c.pretrained_weights;
+    const models::StateDict state = models::read_state_dict(path);
+    if (has_prefix(state, "classifier.") || has_prefix(state, "extractor.")) return load_run_weights(model, path);
+    if (has_prefix(state, "blocks.") || has_prefix(state, "module.v.") || has_prefix(state, "v.") ||
+        has_prefix(state, "model.blocks.")) {
+        const auto r = models::load_ast_weights(*model.classifier, path);
+        return "classifier weights (" + r.source + ") from " + path;
+    }
+    models::load_extractor_weights(*model.extractor, path);
+    return "extractor weights from " + path;
+}
+
+} // namespace
+
+RunSetup setup_run(store::RunStore& store, const store::RunRecord& run, const TrainOptions& options) {
+    RunSetup s;
+    try {
+        s.config = experiments::parse_run_config(run.config);
+    } catch (const std::exception& e) {
+        throw Error({}, "run " + std::to_string(run.id) + " has an unreadable config: " + e.what(),
+                    "queue it again from its experiment file");
+    }
+    const auto& c = s.config;
+    auto ds = store.load_dataset(c.dataset);
+    if (!ds) throw Error({}, "no imported dataset named '" + c.dataset + "'", "import it with gafx dataset import");
+    s.dataset = std::move(*ds);
+    if (s.dataset.split_id == 0)
+        throw Error(s.dataset.catalog.root, "dataset '" + c.dataset + "' has no train/test split",
+                    "import it again with gafx dataset import");
+    s.classes = int(s.dataset.catalog.classes.size());
+    s.multi_label = s.dataset.catalog.multi_label;
+
+    data::ClipPlanOptions po;
+    po.track_seconds = c.track_seconds;
+    po.clips_per_track = c.augmentation ? c.clips_per_track : 1;
+    po.clip_seconds = c.augmentation ? c.clip_seconds : c.track_seconds;
+    const data::ClipPlan plan = data::make_clip_plan(s.dataset.catalog, po);
+    std::vector<size_t> train_idx, test_idx;
+    for (size_t i = 0; i < s.dataset.split.subset.size(); ++i) {
+        if (s.dataset.split.subset[i] == data::Subset::Train) train_idx.push_back(i);
+        if (s.dataset.split.subset[i] == data::Subset::Test) test_idx.push_back(i);
+    }
+    s.train_items = data::make_load_items(s.dataset.catalog, plan, train_idx);
+    s.test_items = data::make_load_items(s.dataset.catalog, plan, test_idx);
+    if (s.train_items.empty() || s.test_items.empty())
+        throw Error(s.dataset.catalog.root, "dataset '" + c.dataset + "' has no valid tracks on the " +
+                                                (s.train_items.empty() ? "training" : "test") + " side",
+                    "check gafx dataset show " + c.dataset);
+
+    s.device = pick_device(options.device);
+    s.precision = resolve_precision(c.precision, s.device);
+
+    // The model's initial weights depend on the seed alone.
+    torch::manual_seed(mix_seed(c.seed, 0x6d6f64656cULL));
+    const auto preset = c.preset == "small" ? models::Preset::Small : models::Preset::Paper;
+    auto extractor = models::make_extractor(c.extractor, preset);
+    const int64_t samples = std::llround(po.clip_seconds * extractor->sample_rate());
+    const int64_t frames = extractor->output_frames(samples);
+    if (frames < 16)
+        throw Error({}, "clips of " + std::to_string(po.clip_seconds) + " s give " + std::to_string(frames) +
+                            " feature frames, fewer than one 16-frame patch",
+                    "use longer clips");
+    s.model = TrainModel(extractor, models::make_classifier(c.classifier, frames, s.classes, preset));
+    s.notes = load_pretrained(*s.model, c, store, options);
+    s.model->to(s.device);
+    return s;
+}
+
+data::LoaderOptions loader_options(const RunSetup& s, const TrainOptions& options, bool train) {
+    data::LoaderOptions o;
+    o.batch_size = int(s.config.batch_size);
+    o.threads = std::max(1, options.loader_threads);
+    o.sample_rate = s.model->extractor->sample_rate();
+    o.channels = s.model->extractor->input_channels() == 2 ? audio::ChannelMode::Stereo : audio::ChannelMode::Mono;
+    o.shuffle = train;
+    o.seed = s.config.seed;
+    o.num_classes = s.classes;
+    o.multi_label = s.multi_label;
+    return o;
+}
+
+void fit_normalisation(RunSetup& s, const TrainOptions& options, int max_clips) {
+    if (s.model->extractor->name() != "mel" || s.config.pretraining == "run") return;
+    std::vector<data::LoadItem> items(s.train_items.begin(),
+                                      s.train_items.begin() + std::min<size_t>(s.train_items.size(), size_t(max_clips)));
+    data::LoaderOptions o = loader_options(s, options, false);
+    data::BatchLoader loader(std::move(items), o, options.cache);
+    loader.start_epoch(0);
+    torch::NoGradGuard no_grad;
+    double sum = 0, sq = 0, n = 0;
+    while (auto b = loader.next()) {
+        const torch::Tensor f = s.model->extractor->forward(b->audio.to(s.device)).to(torch::kFloat64);
+        sum += f.sum().item<double>();
+        sq += f.square().sum().item<double>();
+        n += double(f.numel());
+    }
+    const double mean = sum / n;
+    const double std = std::sqrt(std::max(1e-12, sq / n - mean * mean));
+    s.model->set_normalisation(mean, std);
+}
+
+} // namespace gafx::train

@@ -1,0 +1,51 @@
+#include "train/step.h"
+
+#include <torch/autograd.h>
+#include <torch/nn/functional/loss.h>
+
+#include <cmath>
+
+namespace gafx::train {
+
+torch::Tensor loss_sum(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label) {
+    namespace F = torch::nn::functional;
+    const torch::Tensor l = logits.to(torch::kFloat32);
+    if (multi_label)
+        return F::binary_cross_entropy_with_logits(l, targets,
+                                                   F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum));
+    return F::cross_entropy(l, targets, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+}
+
+int64_t correct_count(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label) {
+    const torch::Tensor pred = logits.argmax(1);
+    if (multi_label) return targets.gather(1, pred.unsqueeze(1)).gt(0.5).sum().item<int64_t>();
+    return pred.eq(targets).sum().item<int64_t>();
+}
+
+StepOutput train_step(const Forward& forward, Adam& adam, const torch::Tensor& input, const torch::Tensor& targets,
+                      const StepSettings& s) {
+    StepOutput out;
+    torch::Tensor logits;
+    {
+        AutocastScope autocast(s.device, s.precision);
+        logits = forward(input);
+    }
+    const int64_t n = input.size(0);
+    const torch::Tensor loss = loss_sum(logits, targets, s.multi_label) / double(n);
+    out.loss = loss.item<double>();
+    if (!std::isfinite(out.loss)) return out;
+    out.correct = correct_count(logits.detach(), targets, s.multi_label);
+    adam.zero_grad();
+    const bool fp16 = s.precision == Precision::Fp16 && s.loss_scale;
+    (fp16 ? loss * *s.loss_scale : loss).backward();
+    if (fp16 && !adam.unscale_and_check(*s.loss_scale)) {
+        *s.loss_scale /= 2; // overflow: skip this step at a smaller scale
+        return out;
+    }
+    if (fp16 && (s.step + 1) % 2000 == 0) *s.loss_scale *= 2;
+    adam.step(s.lr);
+    out.applied = true;
+    return out;
+}
+
+} // namespace gafx::train

@@ -1,0 +1,39 @@
+#pragma once
+// One optimiser step, shared by the Trainer and `gafx bench train` so the benchmark times
+// exactly what training runs: forward under autocast, the loss in fp32, backward (loss-scaled
+// for fp16), Adam.
+#include "train/adam.h"
+#include "train/precision.h"
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <functional>
+
+namespace gafx::train {
+
+struct StepSettings {
+    torch::Device device{torch::kCPU};
+    Precision precision = Precision::Fp32;
+    bool multi_label = false;
+    double lr = 0;
+    int64_t step = 0;         // steps done before this one (for the loss-scale growth)
+    double* loss_scale = nullptr; // fp16 only: updated in place
+};
+
+struct StepOutput {
+    double loss = 0;      // mean over the batch; not finite: nothing was applied
+    int64_t correct = 0;  // clips whose top-1 class is among their labels
+    bool applied = false; // false when the loss was not finite or fp16 gradients overflowed
+};
+
+using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
+
+StepOutput train_step(const Forward& forward, Adam& adam, const torch::Tensor& input, const torch::Tensor& targets,
+                      const StepSettings& s);
+
+// Summed cross-entropy (int64 targets) or BCE-with-logits (multi-hot targets), in fp32.
+torch::Tensor loss_sum(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label);
+int64_t correct_count(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label);
+
+} // namespace gafx::train

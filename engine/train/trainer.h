@@ -1,0 +1,95 @@
+#pragma once
+// The Trainer: one run of the workspace, from its checkpoint (or from scratch) to the end or to
+// a stop request. It reads its config and dataset from the RunStore, writes metrics there in
+// batches, checkpoints every epoch and every few minutes, and reports through callbacks. It
+// knows nothing of threads or Qt: the CLI calls it directly, the workbench on a worker thread.
+#include "train/evaluation.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace gafx::store {
+class RunStore;
+}
+namespace gafx::data {
+class WaveformCache;
+}
+
+namespace gafx::train {
+
+struct TrainOptions {
+    std::string device = "cpu";       // "cpu", "cuda" or "cuda:N"
+    int threads = 0;                  // torch intra-op threads; 0: one per core
+    int loader_threads = 2;           // decode/resample workers
+    std::string checkpoint_dir;       // runs/<id>/ go here; empty: beside the database
+    double checkpoint_seconds = 600;  // a mid-epoch checkpoint this often (and one per epoch)
+    double heartbeat_seconds = 5;     // how often the run tells the database it is alive
+    data::WaveformCache* cache = nullptr; // optional, must outlive the call
+};
+
+struct StepProgress {
+    int64_t step = 0, total_steps = 0; // optimiser steps done / planned
+    int epoch = 0, epochs = 0;         // 1-based epoch running
+    int64_t batch = 0, batches = 0;    // batches of this epoch done / planned
+    double loss = 0, lr = 0;
+    double clips_per_second = 0;
+    double eta_seconds = 0;            // whole run, from the recent step rate
+};
+
+struct EpochReport {
+    int epoch = 0; // 1-based
+    int64_t step = 0;
+    double train_loss = 0, train_accuracy = 0;
+    Evaluation test;
+    bool best = false;
+    double seconds = 0, data_wait_seconds = 0;
+};
+
+struct TrainCallbacks {
+    std::function<void(const std::string& status, const std::string& message)> on_status;
+    std::function<void(const StepProgress&)> on_step;
+    std::function<void(const EpochReport&)> on_epoch;
+};
+
+// Requests from other threads (a signal handler, the GUI): checked between steps. The
+// strongest pending request wins: cancel > interrupt > pause.
+class TrainControl {
+public:
+    enum Request : int { None = 0, Pause = 1, Interrupt = 2, Cancel = 3 };
+    void request(Request r) {
+        int cur = request_.load();
+        while (r > cur && !request_.compare_exchange_weak(cur, r)) {}
+    }
+    void resume() {
+        int expected = Pause;
+        request_.compare_exchange_strong(expected, None);
+    }
+    Request requested() const { return Request(request_.load()); }
+
+private:
+    std::atomic<int> request_{None};
+};
+
+struct RunResult {
+    std::string status;  // finished | diverged | failed | interrupted | cancelled
+    std::string message; // why, for anything but finished
+    int epochs_done = 0;
+    int64_t step = 0;
+};
+
+// Trains `run_id` until it is finished or stopped. Problems with the run (a missing dataset,
+// unreadable audio, NaN loss, a full disk) end it with status failed or diverged and a message
+// naming the file and the fix; they are stored with the run and returned, not thrown.
+RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& options, TrainControl& control,
+                    const TrainCallbacks& callbacks = {});
+
+// The folder holding a run's checkpoints (last.safetensors, best.safetensors).
+std::string run_dir(const store::RunStore& store, const TrainOptions& options, int64_t run_id);
+
+// Runs marked running whose process is gone (same host: the pid no longer exists; elsewhere: no
+// heartbeat for `stale_seconds`) become interrupted. Returns their ids.
+std::vector<int64_t> mark_dead_runs_interrupted(store::RunStore& store, double stale_seconds = 120);
+
+} // namespace gafx::train

@@ -1,0 +1,298 @@
+// The Trainer on a tiny real dataset: schedule, metrics, reproducibility, resume after a stop,
+// pause, divergence, cancellation from another connection, and a missing file.
+#include "store/run_store.h"
+#include "test_support.h"
+#include "train/adam.h"
+#include "train/evaluation.h"
+#include "train/schedule.h"
+#include "train/trainer.h"
+
+#include <torch/optim/adam.h>
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+#include <filesystem>
+#include <thread>
+
+using namespace gafx;
+
+namespace {
+
+std::string tiny_config(const std::string& extra = {}) {
+    return R"({"dataset": "tiny", "extractor": "mel", "classifier": "ast-tiny", "preset": "small",
+               "track_seconds": 4, "clips_per_track": 2, "clip_seconds": 1.5, "epochs": 3, "batch_size": 8,
+               "lr": 0.0005, "warmup_steps": 5, "lr_halving_epochs": [2], "precision": "fp32", "seed": 3)" +
+           extra + "}";
+}
+
+train::TrainOptions options(const QTemporaryDir& dir) {
+    train::TrainOptions o;
+    o.threads = 1;
+    o.loader_threads = 2;
+    o.checkpoint_dir = (dir.path() + "/runs").toStdString();
+    o.heartbeat_seconds = 0.05;
+    return o;
+}
+
+std::vector<store::MetricRow> history(store::RunStore& s, int64_t run) {
+    std::vector<store::MetricRow> out;
+    for (auto& r : s.metrics(run))
+        if (r.split != "time") out.push_back(r); // timings differ between identical runs
+    return out;
+}
+
+void compare_histories(const std::vector<store::MetricRow>& a, const std::vector<store::MetricRow>& b) {
+    QCOMPARE(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+        QCOMPARE(a[i].step, b[i].step);
+        QCOMPARE(QString::fromStdString(a[i].name), QString::fromStdString(b[i].name));
+        QCOMPARE(QString::fromStdString(a[i].split), QString::fromStdString(b[i].split));
+        if (a[i].value != b[i].value)
+            QFAIL(qPrintable(QStringLiteral("%1/%2 at step %3: %4 vs %5")
+                                 .arg(QString::fromStdString(a[i].split), QString::fromStdString(a[i].name))
+                                 .arg(a[i].step)
+                                 .arg(a[i].value, 0, 'g', 17)
+                                 .arg(b[i].value, 0, 'g', 17)));
+    }
+}
+
+} // namespace
+
+class TestTrainer : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    std::string db_;
+    std::vector<store::MetricRow> reference_;
+
+private Q_SLOTS:
+    void initTestCase() {
+        QVERIFY(dir_.isValid());
+        db_ = test::make_demo_workspace(dir_.path(), 5, 4.0);
+    }
+
+    void scheduleFollowsThePaper() {
+        const train::Schedule s; // 5e-5, 800 warm-up steps, halved at 12, 24, 50, 65
+        QCOMPARE(s.lr(0, 0), 5e-5 / 800);
+        QCOMPARE(s.lr(399, 0), 5e-5 / 2);
+        QCOMPARE(s.lr(799, 1), 5e-5);
+        QCOMPARE(s.lr(5000, 11), 5e-5);
+        QCOMPARE(s.lr(5000, 12), 2.5e-5);
+        QCOMPARE(s.lr(9000, 24), 1.25e-5);
+        QCOMPARE(s.lr(20000, 50), 6.25e-6);
+        QCOMPARE(s.lr(30000, 65), 3.125e-6);
+        QCOMPARE(s.lr(40000, 79), 3.125e-6);
+        // Warm-up longer than the first halving still ramps, at the halved base.
+        const train::Schedule late{1e-3, 100, {0}};
+        QCOMPARE(late.lr(49, 0), 0.5e-3 * 50 / 100);
+    }
+
+    void evaluationAveragesClipsPerTrack() {
+        // Track 1 (class 0): clips say 0, 1, 0 -> clip 2/3, track right. Track 2 (class 1): clips
+        // 1 (confident), 0, 0 (barely) -> clip 1/3, track right on the averaged probabilities.
+        std::vector<train::ClipScores> clips = {
+            {1, 0, {0.8f, 0.2f, 0.0f}, {0}}, {1, 1, {0.4f, 0.6f, 0.0f}, {0}}, {1, 2, {0.7f, 0.3f, 0.0f}, {0}},
+            {2, 0, {0.0f, 1.0f, 0.0f}, {1}}, {2, 1, {0.55f, 0.45f, 0.0f}, {1}}, {2, 2, {0.51f, 0.49f, 0.0f}, {1}},
+        };
+        const auto e = train::evaluate(clips, 3, false, 1.2);
+        QCOMPARE(e.accuracy, 3.0 / 6.0);
+        QCOMPARE(e.track_accuracy, 1.0);
+        QCOMPARE(e.loss, 0.2);
+        QCOMPARE(e.tracks, int64_t(2));
+        QCOMPARE(e.confusion[0][0], int64_t(1));
+        QCOMPARE(e.confusion[1][1], int64_t(1));
+        QCOMPARE(e.class_accuracy[0], 1.0);
+        QVERIFY(std::isnan(e.class_accuracy[2])); // no track of class 2
+        clips[3].probabilities = {0.9f, 0.1f, 0.0f}; // now track 2 averages to class 0
+        const auto wrong = train::evaluate(clips, 3, false, 0);
+        QCOMPARE(wrong.track_accuracy, 0.5);
+        QCOMPARE(wrong.confusion[1][0], int64_t(1));
+        QCOMPARE(wrong.class_accuracy[1], 0.0);
+    }
+
+    void averagePrecisionMatchesScikitLearn() {
+        // sklearn.metrics.average_precision_score([0,0,1,1], [0.1,0.4,0.35,0.8]) = 0.8333...
+        QVERIFY(std::fabs(train::average_precision({0.1f, 0.4f, 0.35f, 0.8f}, {false, false, true, true}) - 5.0 / 6.0) < 1e-12);
+        // Tied scores are one threshold: ([1,0,1], [0.5,0.5,0.2]) = 0.5*0.5 + 0.5*(2/3).
+        QVERIFY(std::fabs(train::average_precision({0.5f, 0.5f, 0.2f}, {true, false, true}) - (0.25 + 1.0 / 3.0)) < 1e-12);
+        QVERIFY(std::isnan(train::average_precision({0.3f}, {false})));
+    }
+
+    void adamMatchesTorch() {
+        torch::manual_seed(1);
+        const torch::Tensor init = torch::randn({5, 3});
+        const torch::Tensor target = torch::randn({5, 3});
+        torch::Tensor a = init.clone().requires_grad_(true), b = init.clone().requires_grad_(true);
+        train::Adam ours({{"w", a}});
+        torch::optim::Adam theirs({b}, torch::optim::AdamOptions(1e-2));
+        for (int i = 0; i < 7; ++i) {
+            ours.zero_grad();
+            (a - target).pow(2).sum().backward();
+            ours.step(1e-2);
+            theirs.zero_grad();
+            (b - target).pow(2).sum().backward();
+            theirs.step();
+        }
+        QVERIFY(torch::equal(a.detach(), b.detach()));
+    }
+
+    void trainsAndStoresEverything() {
+        store::RunStore s(db_);
+        const int64_t id = s.create_run(0, tiny_config(), 3);
+        train::TrainControl control;
+        std::vector<train::EpochReport> epochs;
+        int64_t steps = 0;
+        train::TrainCallbacks cb;
+        cb.on_epoch = [&](const train::EpochReport& r) { epochs.push_back(r); };
+        cb.on_step = [&](const train::StepProgress& p) {
+            ++steps;
+            QCOMPARE(p.total_steps, int64_t(30)); // 40 tracks x 2 clips / 8 x 3 epochs
+        };
+        const auto r = train::train_run(s, id, options(dir_), control, cb);
+        QCOMPARE(QString::fromStdString(r.status + r.message), QStringLiteral("finished"));
+        QCOMPARE(steps, int64_t(30));
+        QCOMPARE(int(epochs.size()), 3);
+        QCOMPARE(epochs.back().test.clips, int64_t(20));
+        QCOMPARE(epochs.back().test.tracks, int64_t(10));
+        const auto rec = s.run(id);
+        QCOMPARE(QString::fromStdString(rec->status), QStringLiteral("finished"));
+        QCOMPARE(QString::fromStdString(rec->precision), QStringLiteral("fp32"));
+        QCOMPARE(rec->epochs_done, int64_t(3));
+        QCOMPARE(rec->step, int64_t(30));
+        QVERIFY(rec->best_epoch >= 1);
+        QVERIFY(!std::isnan(rec->best_track_accuracy));
+        QVERIFY(rec->final_track_accuracy == epochs.back().test.track_accuracy);
+        const std::string run_dir = train::run_dir(s, options(dir_), id);
+        QVERIFY(std::filesystem::exists(run_dir + "/best.safetensors"));
+        QVERIFY(std::filesystem::exists(run_dir + "/last.safetensors"));
+        QCOMPARE(int(s.predictions(id).size()), 20);
+        QCOMPARE(int(s.predictions(id).front().probabilities.size()), 10);
+        // Per step: loss and lr; per epoch: train epoch_loss/epoch_accuracy, test loss, accuracy,
+        // track_accuracy and per-class accuracy.
+        int train_loss = 0, lr = 0, test_track = 0, classes = 0;
+        for (const auto& m : s.metrics(id)) {
+            train_loss += m.split == "train" && m.name == "loss";
+            lr += m.split == "train" && m.name == "lr";
+            test_track += m.split == "test" && m.name == "track_accuracy";
+            classes += m.split == "test" && m.name.rfind("class_accuracy/", 0) == 0;
+        }
+        QCOMPARE(train_loss, 30);
+        QCOMPARE(lr, 30);
+        QCOMPARE(test_track, 3);
+        QCOMPARE(classes, 30);
+        reference_ = history(s, id);
+        // The same config and seed on the same thread count: the same history, bit for bit.
+        const int64_t again = s.create_run(0, tiny_config(), 3);
+        QCOMPARE(QString::fromStdString(train::train_run(s, again, options(dir_), control).status), QStringLiteral("finished"));
+        compare_histories(history(s, again), reference_);
+    }
+
+    void interruptedRunResumesToTheSameHistory() {
+        QVERIFY(!reference_.empty());
+        store::RunStore s(db_);
+        const int64_t id = s.create_run(0, tiny_config(), 3);
+        train::TrainControl control;
+        train::TrainCallbacks cb;
+        cb.on_step = [&](const train::StepProgress& p) {
+            if (p.step == 14) control.request(train::TrainControl::Interrupt); // mid epoch 2
+        };
+        const auto first = train::train_run(s, id, options(dir_), control, cb);
+        QCOMPARE(QString::fromStdString(first.status), QStringLiteral("interrupted"));
+        QCOMPARE(first.step, int64_t(14));
+        QCOMPARE(QString::fromStdString(s.run(id)->status), QStringLiteral("interrupted"));
+        train::TrainControl fresh;
+        const auto second = train::train_run(s, id, options(dir_), fresh);
+        QCOMPARE(QString::fromStdString(second.status), QStringLiteral("finished"));
+        compare_histories(history(s, id), reference_);
+    }
+
+    void pausedRunContinuesUnchanged() {
+        store::RunStore s(db_);
+        const int64_t id = s.create_run(0, tiny_config(), 3);
+        train::TrainControl control;
+        train::TrainCallbacks cb;
+        std::vector<std::string> statuses;
+        std::thread resumer;
+        cb.on_step = [&](const train::StepProgress& p) {
+            if (p.step == 4) control.request(train::TrainControl::Pause);
+        };
+        cb.on_status = [&](const std::string& status, const std::string&) {
+            statuses.push_back(status);
+            if (status == "paused") {
+                QCOMPARE(QString::fromStdString(store::RunStore(db_).run(id)->status), QStringLiteral("paused"));
+                resumer = std::thread([&] {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                    control.resume();
+                });
+            }
+        };
+        const auto r = train::train_run(s, id, options(dir_), control, cb);
+        resumer.join();
+        QCOMPARE(QString::fromStdString(r.status), QStringLiteral("finished"));
+        QCOMPARE(int(std::count(statuses.begin(), statuses.end(), "paused")), 1);
+        compare_histories(history(s, id), reference_);
+    }
+
+    void nonFiniteLossStopsAsDiverged() {
+        store::RunStore s(db_);
+        // Adam moves every weight by ~lr per step: at 1e30 the attention scores overflow fp32.
+        const int64_t id = s.create_run(0, tiny_config(R"(, "lr": 1e30, "warmup_steps": 0)"), 3);
+        train::TrainControl control;
+        const auto r = train::train_run(s, id, options(dir_), control);
+        QCOMPARE(QString::fromStdString(r.status), QStringLiteral("diverged"));
+        QVERIFY2(r.message.find("NaN") != std::string::npos || r.message.find("infinite") != std::string::npos,
+                 r.message.c_str());
+        QVERIFY(r.step >= 1 && r.step < 10);
+        const auto rec = s.run(id);
+        QCOMPARE(QString::fromStdString(rec->status), QStringLiteral("diverged"));
+        QVERIFY(QString::fromStdString(rec->error).contains(QStringLiteral("step %1").arg(r.step + 1)));
+        int losses = 0;
+        for (const auto& m : s.metrics(id)) {
+            QVERIFY(m.step <= r.step);
+            losses += m.name == "loss";
+        }
+        QCOMPARE(int64_t(losses), r.step); // every good step's loss is kept
+    }
+
+    void cancelFromAnotherConnection() {
+        store::RunStore s(db_);
+        const int64_t id = s.create_run(0, tiny_config(R"(, "epochs": 50)"), 3);
+        train::TrainControl control;
+        train::TrainCallbacks cb;
+        cb.on_step = [&](const train::StepProgress& p) {
+            if (p.step == 3) store::RunStore(db_).set_run_control(id, "cancel"); // as gafx cancel does
+        };
+        const auto r = train::train_run(s, id, options(dir_), control, cb);
+        QCOMPARE(QString::fromStdString(r.status), QStringLiteral("cancelled"));
+        QVERIFY(r.step < 100);
+        QCOMPARE(QString::fromStdString(s.run(id)->status), QStringLiteral("cancelled"));
+    }
+
+    void missingAudioFailsNamingTheFile() {
+        QTemporaryDir other;
+        const std::string db = test::make_demo_workspace(other.path(), 5, 4.0);
+        const QString victim = other.path() + "/audio/rock/rock.00002.wav";
+        QVERIFY(QFile::remove(victim));
+        store::RunStore s(db);
+        const int64_t id = s.create_run(0, tiny_config(R"(, "epochs": 1)"), 3);
+        train::TrainControl control;
+        const auto r = train::train_run(s, id, options(other), control);
+        QCOMPARE(QString::fromStdString(r.status), QStringLiteral("failed"));
+        QVERIFY2(r.message.find("rock.00002.wav") != std::string::npos, r.message.c_str());
+        QCOMPARE(QString::fromStdString(s.run(id)->status), QStringLiteral("failed"));
+    }
+
+    void unknownDatasetFails() {
+        store::RunStore s(db_);
+        const int64_t id = s.create_run(0, R"({"dataset": "nowhere"})", 0);
+        train::TrainControl control;
+        const auto r = train::train_run(s, id, options(dir_), control);
+        QCOMPARE(QString::fromStdString(r.status), QStringLiteral("failed"));
+        QVERIFY2(r.message.find("nowhere") != std::string::npos, r.message.c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTrainer)
+#include "test_trainer.moc"
