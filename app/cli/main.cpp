@@ -21,6 +21,8 @@ const char* kUsage =
     "  models [--json]              extractors and classifiers: parameters and shapes\n"
     "  features AUDIO --extractor E --out FILE.npy [--weights FILE]\n"
     "                               the (frames x 128) feature map of one file\n"
+    "  report [--table 3..7 | --group-by F,...] [--format md|csv|json]\n"
+    "                               the paper's tables 3-7 (or any grouping) from the stored runs\n"
     "  --version                    versions of gafx, libtorch, BLAS, Qt, SQLite, libsndfile\n";
 
 } // namespace
@@ -34,7 +36,7 @@ int main(int argc, char** argv) {
     }
     const std::map<std::string, std::function<int(const std::vector<std::string>&)>> nouns = {
         {"--version", cmd_version}, {"version", cmd_version}, {"dataset", cmd_dataset},
-        {"models", cmd_models},     {"features", cmd_features}};
+        {"models", cmd_models},     {"features", cmd_features}, {"report", cmd_report}};
     auto it = nouns.find(args[0]);
     if (it == nouns.end()) {
         std::fprintf(stderr, "gafx: unknown command '%s'\n\n%s", args[0].c_str(), kUsage);
