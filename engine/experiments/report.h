@@ -1,0 +1,62 @@
+#pragma once
+// Stored runs -> the paper's tables (section 4.2, tables 3-7) or any grouping by run-config
+// factors, with mean ± std over seeds. Pure functions of RunRecords: no SQL, no Qt, so the CLI,
+// the workbench and the tests all get the same numbers.
+#include "store/run_store.h"
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace gafx::experiments {
+
+struct ReportOptions {
+    // Also count runs that are not finished (running, paused, interrupted, cancelled, failed,
+    // diverged) but evaluated at least once; each row lists them as unfinished.
+    bool include_unfinished = false;
+    // Datasets that are AudioSet (multi-label): runs on them are pretraining runs, never a row.
+    std::set<std::string> pretraining_datasets;
+};
+
+// Statistics are in percent; NaN when there is nothing to show (n = 0, or std with n < 2).
+struct ReportRow {
+    std::string label;
+    int n = 0;
+    double track_mean, track_std, clip_mean, clip_std;
+    std::string paper;      // the published value as printed ("51.00 ± 2.00", "/"), "" in group-by
+    bool paper_only = false; // a row we have no runs for by design (CLMR in table 7)
+    std::vector<int64_t> run_ids, unfinished_run_ids; // counted runs; the unfinished among them
+    int diverged = 0;        // matching runs that diverged and are not counted
+    std::vector<std::string> mixed; // factors other than seed in which the counted runs differ
+    ReportRow();
+};
+
+struct Report {
+    int table = 0;      // 3..7, or 0 for a group-by report
+    std::string title;  // "Table 3: ..." or "Grouped by extractor, classifier"
+    std::string fixed;  // what the table holds fixed, e.g. "extractor=gafx-r, batch_size=8"
+    std::string column; // the first column's heading
+    std::vector<ReportRow> rows;
+    std::string note;   // the table's footnote, e.g. what the paper's "/" means
+    std::vector<std::string> warnings; // runs skipped, e.g. a config that no longer parses
+};
+
+// Every RunConfig key, in to_json order: the factors --group-by accepts.
+std::vector<std::string> factor_names();
+
+// Table `number` (3..7) of the paper; throws gafx::Error for any other number.
+Report paper_table(int number, const std::vector<store::RunRecord>& runs, const ReportOptions& options);
+// Throws gafx::Error naming the allowed factors when `factors` is empty or has an unknown one.
+void check_factors(const std::vector<std::string>& factors);
+// One row per distinct combination of `factors` (checked as above), sorted by value.
+Report group_by(const std::vector<std::string>& factors, const std::vector<store::RunRecord>& runs,
+                const ReportOptions& options);
+
+// md: a title line, notes and a GitHub table per report; csv: one header (RFC 4180), one
+// line per row; json: one array of row objects. Several reports go into one document.
+std::string format_markdown(const std::vector<Report>& reports, const ReportOptions& options);
+std::string format_csv(const std::vector<Report>& reports);
+std::string format_json(const std::vector<Report>& reports);
+
+} // namespace gafx::experiments

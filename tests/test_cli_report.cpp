@@ -1,0 +1,124 @@
+// `gafx report` through the built binary, on a database written the way the trainer writes it.
+#include "experiments/experiment.h"
+#include "store/run_store.h"
+#include "test_support.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+
+using gafx::test::run_gafx;
+using namespace gafx;
+
+namespace {
+
+QList<qint64> ids(const QJsonValue& v) {
+    QList<qint64> out;
+    for (const auto& x : v.toArray()) out << x.toInteger();
+    return out;
+}
+
+// One test row per epoch at the step that ended it, as the trainer logs them.
+int64_t add_run(store::RunStore& db, int64_t experiment, const std::string& dataset, const std::string& classifier,
+                int64_t seed, const std::string& status, const std::vector<std::pair<double, double>>& track_clip) {
+    experiments::RunConfig c;
+    c.dataset = dataset;
+    c.extractor = "mel";
+    c.classifier = classifier;
+    c.seed = uint64_t(seed);
+    const int64_t id = db.create_run(experiment, experiments::to_json(c), seed);
+    std::vector<store::MetricRow> rows;
+    for (size_t e = 0; e < track_clip.size(); ++e) {
+        const int64_t epoch = int64_t(e) + 1, step = epoch * 10;
+        rows.push_back({step, epoch, "test", "loss", 1.0});
+        rows.push_back({step, epoch, "test", "track_accuracy", track_clip[e].first});
+        rows.push_back({step, epoch, "test", "accuracy", track_clip[e].second});
+    }
+    db.append_metrics(id, rows);
+    db.set_run_status(id, status);
+    return id;
+}
+
+} // namespace
+
+class TestCliReport : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    QString db_;
+    int64_t tiny0_ = 0, tiny1_ = 0, small_ = 0;
+
+private Q_SLOTS:
+    void initTestCase() {
+        db_ = dir_.path() + QStringLiteral("/ws.db");
+        store::RunStore db(db_.toStdString());
+        data::Catalog as;
+        as.name = "as";
+        as.kind = "audioset";
+        as.root = dir_.path().toStdString() + "/as";
+        as.multi_label = true;
+        db.save_catalog(as);
+        const int64_t ex = db.create_experiment("t3", "{}");
+        // Best epoch = highest track accuracy: epoch 2 (0.60 / 0.55) and epoch 1 (0.64 / 0.50).
+        tiny0_ = add_run(db, ex, "gtzan", "ast-tiny", 0, "finished", {{0.40, 0.35}, {0.60, 0.55}, {0.58, 0.57}});
+        tiny1_ = add_run(db, ex, "gtzan", "ast-tiny", 1, "finished", {{0.64, 0.50}, {0.62, 0.61}});
+        small_ = add_run(db, ex, "gtzan", "ast-small", 0, "finished", {{0.70, 0.66}});
+        add_run(db, ex, "gtzan", "ast-small", 1, "running", {{0.10, 0.10}});
+        add_run(db, ex, "as", "ast-small", 2, "finished", {{0.99, 0.99}}); // AudioSet: pretraining, not a row
+    }
+
+    void tableThreeAsJson() {
+        const auto r = run_gafx({QStringLiteral("report"), QStringLiteral("--table"), QStringLiteral("3"),
+                                 QStringLiteral("--format"), QStringLiteral("json"), QStringLiteral("--db"), db_});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        const QJsonArray rows = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QCOMPARE(rows.size(), 2);
+        const QJsonObject tiny = rows[0].toObject(), small = rows[1].toObject();
+        QCOMPARE(tiny[QStringLiteral("label")].toString(), QStringLiteral("AST Based on DeiT-Tiny"));
+        QCOMPARE(tiny[QStringLiteral("n")].toInt(), 2);
+        QVERIFY(std::abs(tiny[QStringLiteral("track_accuracy_mean")].toDouble() - 62.0) < 1e-9);
+        QVERIFY(std::abs(tiny[QStringLiteral("track_accuracy_std")].toDouble() - std::sqrt(8.0)) < 1e-9);
+        QVERIFY(std::abs(tiny[QStringLiteral("accuracy_mean")].toDouble() - 52.5) < 1e-9);
+        QCOMPARE(tiny[QStringLiteral("paper")].toString(), QStringLiteral("61.00"));
+        QCOMPARE(ids(tiny[QStringLiteral("run_ids")]), (QList<qint64>{qint64(tiny0_), qint64(tiny1_)}));
+        QCOMPARE(small[QStringLiteral("n")].toInt(), 1); // the running run waits for --all
+        QVERIFY(std::abs(small[QStringLiteral("track_accuracy_mean")].toDouble() - 70.0) < 1e-9);
+        QVERIFY(small[QStringLiteral("track_accuracy_std")].isNull());
+        QCOMPARE(ids(small[QStringLiteral("run_ids")]), (QList<qint64>{qint64(small_)}));
+        QCOMPARE(small[QStringLiteral("paper")].toString(), QStringLiteral("64.50"));
+    }
+
+    void allTablesAndOptions() {
+        auto r = run_gafx({QStringLiteral("report"), QStringLiteral("--db"), db_});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        for (int t = 3; t <= 7; ++t) QVERIFY2(r.out.contains(QStringLiteral("### Table %1").arg(t)), qPrintable(r.out));
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--table"), QStringLiteral("3"), QStringLiteral("--all"),
+                      QStringLiteral("--db"), db_});
+        QVERIFY2(r.out.contains(QStringLiteral("| AST Based on DeiT-Small | 2 (1 unfinished) |")), qPrintable(r.out));
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--group-by"), QStringLiteral("classifier,dataset"),
+                      QStringLiteral("--format"), QStringLiteral("csv"), QStringLiteral("--db"), db_});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QCOMPARE(r.out.count(QLatin1Char('\n')), 3); // header + ast-small/gtzan + ast-tiny/gtzan
+        QVERIFY(!r.out.contains(QStringLiteral("dataset=as")));
+    }
+
+    void usageErrors() {
+        auto r = run_gafx({QStringLiteral("report"), QStringLiteral("--group-by"), QStringLiteral("colour"),
+                           QStringLiteral("--db"), db_});
+        QCOMPARE(r.exit_code, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("colour")) && r.err.contains(QStringLiteral("extractor")), qPrintable(r.err));
+        QCOMPARE(run_gafx({QStringLiteral("report"), QStringLiteral("--table"), QStringLiteral("8")}).exit_code, 2);
+        QCOMPARE(run_gafx({QStringLiteral("report"), QStringLiteral("--format"), QStringLiteral("xml")}).exit_code, 2);
+        QCOMPARE(run_gafx({QStringLiteral("report"), QStringLiteral("--table"), QStringLiteral("3"),
+                           QStringLiteral("--group-by"), QStringLiteral("seed")}).exit_code, 2);
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--help")});
+        QCOMPARE(r.exit_code, 0);
+        QVERIFY(r.out.contains(QStringLiteral("--group-by")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliReport)
+#include "test_cli_report.moc"

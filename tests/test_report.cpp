@@ -1,0 +1,248 @@
+// The report: paper tables and group-by from hand-made run records (no training, no database).
+#include "experiments/experiment.h"
+#include "experiments/report.h"
+#include "test_support.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QtTest>
+
+#include <cmath>
+#include <limits>
+
+using namespace gafx;
+using experiments::RunConfig;
+using store::RunRecord;
+
+namespace {
+
+QList<qint64> ids(const QJsonValue& v) {
+    QList<qint64> out;
+    for (const auto& x : v.toArray()) out << x.toInteger();
+    return out;
+}
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+RunConfig cfg(const std::string& extractor, const std::string& classifier) {
+    RunConfig c;
+    c.dataset = "gtzan";
+    c.extractor = extractor;
+    c.classifier = classifier;
+    return c;
+}
+
+RunRecord rec(int64_t id, RunConfig c, double track, double clip, const std::string& status = "finished") {
+    c.seed = uint64_t(id);
+    RunRecord r;
+    r.id = id;
+    r.config = experiments::to_json(c);
+    r.seed = id;
+    r.status = status;
+    r.best_track_accuracy = track;
+    r.best_accuracy = clip;
+    return r;
+}
+
+bool near(double a, double b) { return std::abs(a - b) < 1e-9; }
+
+const experiments::ReportRow& row(const experiments::Report& r, const std::string& label) {
+    for (const auto& x : r.rows)
+        if (x.label == label) return x;
+    throw std::runtime_error("no row " + label);
+}
+
+} // namespace
+
+class TestReport : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void meanAndSampleStdOverSeeds() {
+        const std::vector<RunRecord> runs = {rec(1, cfg("mel", "ast-tiny"), 0.60, 0.50),
+                                             rec(2, cfg("mel", "ast-tiny"), 0.62, 0.55),
+                                             rec(3, cfg("mel", "ast-tiny"), 0.64, 0.60),
+                                             rec(4, cfg("mel", "ast-small"), 0.65, 0.61)};
+        const auto t = experiments::paper_table(3, runs, {});
+        QCOMPARE(t.rows.size(), size_t(2));
+        const auto& tiny = row(t, "AST Based on DeiT-Tiny");
+        QCOMPARE(tiny.n, 3);
+        QVERIFY(near(tiny.track_mean, 62.0));
+        QVERIFY(near(tiny.track_std, 2.0)); // sample std: sqrt((4 + 0 + 4) / 2)
+        QVERIFY(near(tiny.clip_mean, 55.0));
+        QVERIFY(near(tiny.clip_std, 5.0));
+        QCOMPARE(tiny.run_ids, (std::vector<int64_t>{1, 2, 3}));
+        QCOMPARE(tiny.paper, std::string("61.00"));
+        const auto& small = row(t, "AST Based on DeiT-Small");
+        QCOMPARE(small.n, 1);
+        QVERIFY(near(small.track_mean, 65.0));
+        QVERIFY(std::isnan(small.track_std));
+        const auto md = QString::fromStdString(experiments::format_markdown({t}, {}));
+        QVERIFY2(md.contains(QStringLiteral("| AST Based on DeiT-Tiny | 3 | 62.00 ± 2.00 | 55.00 ± 5.00 | 61.00 |")),
+                 qPrintable(md));
+        QVERIFY2(md.contains(QStringLiteral("| AST Based on DeiT-Small | 1 | 65.00 | 61.00 | 64.50 |")), qPrintable(md));
+        QVERIFY(md.startsWith(QStringLiteral("### Table 3")));
+        QVERIFY(md.contains(QStringLiteral("Held fixed: extractor=mel")));
+    }
+
+    void unfinishedOnlyWhenAsked() {
+        const std::vector<RunRecord> runs = {rec(1, cfg("mel", "ast-tiny"), 0.60, 0.5),
+                                             rec(2, cfg("mel", "ast-tiny"), 0.70, 0.5, "running"),
+                                             rec(3, cfg("mel", "ast-tiny"), kNaN, kNaN, "interrupted"),
+                                             rec(4, cfg("mel", "ast-tiny"), 0.10, 0.1, "diverged"),
+                                             rec(5, cfg("mel", "ast-tiny"), kNaN, kNaN, "queued")};
+        auto t = experiments::paper_table(3, runs, {});
+        const auto* r = &row(t, "AST Based on DeiT-Tiny");
+        QCOMPARE(r->n, 1);
+        QCOMPARE(r->diverged, 1);
+        QVERIFY(r->unfinished_run_ids.empty());
+        experiments::ReportOptions all;
+        all.include_unfinished = true;
+        t = experiments::paper_table(3, runs, all);
+        r = &row(t, "AST Based on DeiT-Tiny");
+        QCOMPARE(r->n, 3); // 1 finished + running and diverged that evaluated; never-evaluated ones never count
+        QCOMPARE(r->run_ids, (std::vector<int64_t>{1, 2, 4}));
+        QCOMPARE(r->unfinished_run_ids, (std::vector<int64_t>{2, 4}));
+        QCOMPARE(r->diverged, 0);
+        const auto md = QString::fromStdString(experiments::format_markdown({t}, all));
+        QVERIFY2(md.contains(QStringLiteral("| 3 (2 unfinished) |")), qPrintable(md));
+    }
+
+    void tablesPickRowsByFactors() {
+        auto t4 = cfg("gafx-r", "ast-small");
+        t4.batch_size = 8;
+        t4.lr = 5e-4;
+        auto t4w = t4;
+        t4w.pretraining = "run";
+        t4w.pretrained_run = 99;
+        auto t5 = cfg("gafx-r", "ast-small"); // batch 4: table 5, never table 4
+        auto t5wo = t5;
+        t5wo.augmentation = false;
+        auto pre = t4w;
+        pre.dataset = "audioset";
+        const std::vector<RunRecord> runs = {rec(1, t4, 0.47, 0.4),  rec(2, t4w, 0.51, 0.5), rec(3, t5, 0.48, 0.4),
+                                             rec(4, t5wo, 0.37, 0.3), rec(5, pre, 0.9, 0.9),
+                                             rec(6, cfg("gafx-u", "ast-tiny"), 0.72, 0.7),
+                                             rec(7, cfg("gafx-r", "ast-tiny"), 0.53, 0.5)};
+        experiments::ReportOptions o;
+        o.pretraining_datasets = {"audioset"};
+        auto t = experiments::paper_table(4, runs, o);
+        QCOMPARE(row(t, "w/ AudioSet Pretraining").run_ids, (std::vector<int64_t>{2}));
+        QCOMPARE(row(t, "wo/ AudioSet Pretraining").run_ids, (std::vector<int64_t>{1}));
+        QCOMPARE(row(t, "w/ AudioSet Pretraining").paper, std::string("51.00 ± 2.00"));
+        QVERIFY(t.fixed.find("batch_size=8") != std::string::npos);
+        t = experiments::paper_table(5, runs, o);
+        QCOMPARE(row(t, "w/ Augmentation").run_ids, (std::vector<int64_t>{3}));
+        QCOMPARE(row(t, "wo/ Augmentation").run_ids, (std::vector<int64_t>{4}));
+        t = experiments::paper_table(6, runs, o);
+        QCOMPARE(row(t, "GAFX-A").n, 0);
+        QCOMPARE(row(t, "GAFX-A").paper, std::string("/"));
+        QCOMPARE(row(t, "GAFX-R").run_ids, (std::vector<int64_t>{7}));
+        QCOMPARE(row(t, "GAFX-U").run_ids, (std::vector<int64_t>{6}));
+        t = experiments::paper_table(7, runs, o);
+        QCOMPARE(t.rows.size(), size_t(4));
+        QCOMPARE(row(t, "GAFX-U + AST('DeiT-Ti')").run_ids, (std::vector<int64_t>{6}));
+        QVERIFY(row(t, "(Contrastive) Probing CLMR").paper_only);
+        const auto md = QString::fromStdString(experiments::format_markdown({t}, o));
+        QVERIFY2(md.contains(QStringLiteral("| (Contrastive) Probing CLMR | n/a | n/a | n/a | 68.60 |")), qPrintable(md));
+        QVERIFY2(md.contains(QStringLiteral("| AST('DeiT-Ti') | 0 | — | — | 61.00 |")), qPrintable(md));
+        QVERIFY(!error_of_table(2).isEmpty());
+    }
+
+    void mixedSettingsAreNamed() {
+        auto small = cfg("mel", "ast-tiny");
+        small.preset = "small";
+        const auto t = experiments::paper_table(3, {rec(1, cfg("mel", "ast-tiny"), 0.6, 0.6), rec(2, small, 0.2, 0.2)}, {});
+        QCOMPARE(row(t, "AST Based on DeiT-Tiny").mixed, (std::vector<std::string>{"preset"}));
+        QVERIFY(experiments::format_markdown({t}, {}).find("differ in preset") != std::string::npos);
+    }
+
+    void brokenConfigIsSkippedWithAWarning() {
+        RunRecord bad = rec(9, cfg("mel", "ast-tiny"), 0.5, 0.5);
+        bad.config = R"({"dataset": "gtzan", "colour": "red"})";
+        const auto t = experiments::paper_table(3, {bad}, {});
+        QCOMPARE(row(t, "AST Based on DeiT-Tiny").n, 0);
+        QCOMPARE(t.warnings.size(), size_t(1));
+        QVERIFY(t.warnings[0].find("run 9") != std::string::npos);
+    }
+
+    void groupByTwoFactors() {
+        auto fast = cfg("gafx-r", "ast-small");
+        fast.lr = 5e-4;
+        const std::vector<RunRecord> runs = {rec(1, cfg("gafx-r", "ast-small"), 0.5, 0.5),
+                                             rec(2, cfg("gafx-r", "ast-small"), 0.6, 0.6), rec(3, fast, 0.4, 0.4),
+                                             rec(4, cfg("mel", "ast-tiny"), 0.3, 0.3),
+                                             rec(5, cfg("mel", "ast-tiny"), kNaN, kNaN, "running")};
+        const auto g = experiments::group_by({"extractor", "classifier"}, runs, {});
+        QCOMPARE(g.rows.size(), size_t(2));
+        QCOMPARE(g.rows[0].label, std::string("extractor=gafx-r classifier=ast-small"));
+        QCOMPARE(g.rows[0].n, 3);
+        QVERIFY(near(g.rows[0].track_mean, 50.0));
+        QVERIFY(near(g.rows[0].track_std, 10.0));
+        QCOMPARE(g.rows[0].mixed, (std::vector<std::string>{"lr"}));
+        QCOMPARE(g.rows[1].label, std::string("extractor=mel classifier=ast-tiny"));
+        QCOMPARE(g.rows[1].n, 1);
+        // Numbers sort as numbers: 5e-05 before 0.0005.
+        const auto by_lr = experiments::group_by({"lr"}, runs, {});
+        QCOMPARE(by_lr.rows.size(), size_t(2));
+        QCOMPARE(by_lr.rows[0].label, std::string("lr=5e-05"));
+        QCOMPARE(by_lr.rows[1].run_ids, (std::vector<int64_t>{3}));
+    }
+
+    void unknownFactorNamesTheAllowedOnes() {
+        const QString e = test::error_of([] { experiments::check_factors({"extractor", "colour"}); });
+        QVERIFY2(e.contains(QStringLiteral("colour")) && e.contains(QStringLiteral("classifier")) &&
+                     e.contains(QStringLiteral("seed")) && e.contains(QStringLiteral("augmentation")),
+                 qPrintable(e));
+        QVERIFY(!test::error_of([] { experiments::group_by({}, {}, {}); }).isEmpty());
+        QVERIFY(test::error_of([] { experiments::check_factors({"lr", "pretraining"}); }).isEmpty());
+    }
+
+    void csvQuotesCommasAndQuotes() {
+        auto c = cfg("mel", "ast-tiny");
+        c.dataset = "my \"gtzan\", v2";
+        const auto g = experiments::group_by({"dataset", "lr_halving_epochs"}, {rec(1, c, 0.5, 0.25)}, {});
+        const auto csv = QString::fromStdString(experiments::format_csv({g}));
+        const QStringList lines = csv.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 2);
+        QVERIFY(lines[0].startsWith(QStringLiteral("table,label,n,track_accuracy_mean,track_accuracy_std,accuracy_mean")));
+        QCOMPARE(lines[1], QStringLiteral(
+            R"(,"dataset=my ""gtzan"", v2 lr_halving_epochs=[12,24,50,65]",1,50.0000,,25.0000,,,0,,1)"));
+    }
+
+    void jsonHasEveryField() {
+        const std::vector<RunRecord> runs = {rec(1, cfg("mel", "ast-tiny"), 0.60, 0.50),
+                                             rec(2, cfg("mel", "ast-tiny"), 0.62, 0.55)};
+        const auto text = experiments::format_json({experiments::paper_table(7, runs, {})});
+        const QJsonArray a = QJsonDocument::fromJson(QByteArray::fromStdString(text)).array();
+        QCOMPARE(a.size(), 4);
+        const QJsonObject ti = a[3].toObject();
+        QCOMPARE(ti[QStringLiteral("table")].toInt(), 7);
+        QCOMPARE(ti[QStringLiteral("label")].toString(), QStringLiteral("AST('DeiT-Ti')"));
+        QCOMPARE(ti[QStringLiteral("n")].toInt(), 2);
+        QVERIFY(near(ti[QStringLiteral("track_accuracy_mean")].toDouble(), 61.0));
+        QVERIFY(near(ti[QStringLiteral("track_accuracy_std")].toDouble(), std::sqrt(2.0)));
+        QVERIFY(near(ti[QStringLiteral("accuracy_mean")].toDouble(), 52.5));
+        QVERIFY(ti[QStringLiteral("accuracy_std")].isDouble());
+        QCOMPARE(ti[QStringLiteral("paper")].toString(), QStringLiteral("61.00"));
+        QCOMPARE(ids(ti[QStringLiteral("run_ids")]), (QList<qint64>{1, 2}));
+        const QJsonObject clmr = a[1].toObject();
+        QVERIFY(clmr[QStringLiteral("paper_only")].toBool());
+        QCOMPARE(clmr[QStringLiteral("n")].toInt(), 0);
+        QVERIFY(clmr[QStringLiteral("track_accuracy_mean")].isNull());
+        QVERIFY(clmr[QStringLiteral("accuracy_std")].isNull());
+        QCOMPARE(clmr[QStringLiteral("paper")].toString(), QStringLiteral("68.60"));
+        const auto g = experiments::format_json({experiments::group_by({"classifier"}, runs, {})});
+        const QJsonObject grow = QJsonDocument::fromJson(QByteArray::fromStdString(g)).array()[0].toObject();
+        QVERIFY(grow[QStringLiteral("table")].isNull());
+        QVERIFY(grow[QStringLiteral("paper")].isNull());
+    }
+
+private:
+    static QString error_of_table(int n) {
+        return test::error_of([n] { experiments::paper_table(n, {}, {}); });
+    }
+};
+
+QTEST_GUILESS_MAIN(TestReport)
+#include "test_report.moc"
