@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "experiments/report.h"
 #include "store/run_store.h"
+#include "train/trainer.h"
 
 #include <cstdio>
 #include <set>
@@ -74,7 +75,8 @@ int cmd_report(const std::vector<std::string>& argv) {
         }
     }
 
-    store::RunStore db(a.get_or("--db", store::RunStore::default_path()));
+    store::RunStore db(workspace_db(a));
+    train::mark_dead_runs_interrupted(db);
     experiments::ReportOptions options;
     options.include_unfinished = a.has("--all");
     for (const auto& d : db.list_datasets())

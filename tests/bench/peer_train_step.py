@@ -211,13 +211,22 @@ def peak_gflops(dtype, n=2048, reps=5):
 
 
 def make_step(model, opt, x, y, precision):
+    # As engine/train/step.cpp train_step: autocast around the forward; the loss is taken on the
+    # logits cast to fp32 (sum / batch, i.e. the mean); loss.item() and the correct count are read
+    # every step; gradients are reset to none; Adam as engine/train/adam.cpp (torch's own Adam
+    # does the same arithmetic: bias-corrected, eps added after the sqrt, no weight decay).
+    # (Under torch 1.13 CPU autocast, cross_entropy runs in fp32 anyway, so taking the loss inside
+    # the autocast region would give the same ops.)
     def step():
-        opt.zero_grad(set_to_none=True)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=(precision == "bf16")):
-            loss = F.cross_entropy(model(x), y)
+            logits = model(x)
+        loss = F.cross_entropy(logits.float(), y, reduction="sum") / x.shape[0]
+        value = loss.item()
+        logits.detach().argmax(1).eq(y).sum().item()
+        opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        return loss
+        return value
     return step
 
 
@@ -248,10 +257,30 @@ def blas_summary():
                     libs.append(path)
     except OSError:
         pass
-    return keep, blas, libs
+    core = None
+    for path in libs:  # OpenBLAS's runtime kernel choice (DYNAMIC_ARCH builds pick by CPUID)
+        if "openblas" in path and ".so" in path:
+            try:
+                import ctypes
+                lib = ctypes.CDLL(path)
+                lib.openblas_get_corename.restype = ctypes.c_char_p
+                core = lib.openblas_get_corename().decode()
+                break
+            except (OSError, AttributeError):
+                pass
+    return keep, blas, libs, core
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
 
 
 def main():
+    load_start = loadavg()
     torch.set_num_threads(ARGS.threads)
     d, depth, heads, ratio = CONFIGS[ARGS.model]
     precisions = ["fp32", "bf16"] if ARGS.precision == "both" else [ARGS.precision]
@@ -266,10 +295,10 @@ def main():
     del model
 
     flops = train_step_flops(d, depth, ratio, ARGS.frames, ARGS.batch, ARGS.classes)
-    cfg_lines, blas, libs = blas_summary()
+    cfg_lines, blas, libs, core = blas_summary()
     if not ARGS.json:
         print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
-              f"BLAS_INFO={blas}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
+              f"BLAS_INFO={blas}, OpenBLAS core {core}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
               f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
         for l in cfg_lines:
             print("  " + l)
@@ -278,6 +307,7 @@ def main():
         print(f"{ARGS.model}: {n_params:,} parameters (C++ count {expected:,}), frames {ARGS.frames}, "
               f"batch {ARGS.batch}, tokens {2 + (BINS // PATCH) * (ARGS.frames // PATCH)}, "
               f"{flops / 1e9:.1f} GFLOP per training step")
+        print(f"load average at start: {load_start} ({os.cpu_count()} CPUs; other processes slow every figure)")
 
     results, profiles = [], {}
     for prec in precisions:
@@ -295,7 +325,7 @@ def main():
             if not ARGS.json:
                 rate = flops / times[-1] / 1e9
                 print(f"  {prec} step {i + 1:2d}: {times[-1]:.3f} s  {rate:6.1f} GFLOP/s "
-                      f"({100 * rate / peak:5.1f}% of {prec} peak)  loss {loss.item():.4f}")
+                      f"({100 * rate / peak:5.1f}% of {prec} peak)  loss {loss:.4f}")
         med = statistics.median(times)
         res = {
             "precision": prec,
@@ -324,7 +354,8 @@ def main():
     if ARGS.json:
         out = {"model": ARGS.model, "frames": ARGS.frames, "batch": ARGS.batch,
                "threads": torch.get_num_threads(), "torch_version": torch.__version__,
-               "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "results": results}
+               "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "openblas_core": core,
+               "loadavg_start": load_start, "loadavg_end": loadavg(), "results": results}
         if ARGS.profile:
             out["profile"] = profiles
         print(json.dumps(out))
@@ -338,6 +369,7 @@ def main():
               f"{r['steps_per_s']:8.3f} {r['gflop_per_step']:10.1f} {r['gflops']:8.1f} "
               f"{r['peak_gflops']:7.1f} {r['pct_of_peak']:6.1f}%")
     print("(peak: one 2048x2048 torch.mm at the same precision and thread count, best of 5)")
+    print(f"load average at end: {loadavg()}")
     for prec in precisions:
         if prec not in profiles:
             continue
