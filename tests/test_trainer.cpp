@@ -1,5 +1,8 @@
 // The Trainer on a tiny real dataset: schedule, metrics, reproducibility, resume after a stop,
 // pause, divergence, cancellation from another connection, and a missing file.
+#include "data/audioset.h"
+#include "data/audioset_demo.h"
+#include "data/split.h"
 #include "store/run_store.h"
 #include "test_support.h"
 #include "train/adam.h"
@@ -282,6 +285,49 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(r.status), QStringLiteral("failed"));
         QVERIFY2(r.message.find("rock.00002.wav") != std::string::npos, r.message.c_str());
         QCOMPARE(QString::fromStdString(s.run(id)->status), QStringLiteral("failed"));
+    }
+
+    void pretrainOnAudioSetThenFineTune() {
+        // Multi-label pretraining (BCE, mAP) on the AudioSet demo, then GTZAN fine-tuning from
+        // that run's best weights: a new 10-class head, positional grid resized 2 s -> 1.5 s.
+        QTemporaryDir as;
+        data::AudioSetDemoOptions ao;
+        ao.clips = 24;
+        ao.seconds = 2.0;
+        data::write_audioset_demo(as.path().toStdString(), ao);
+        data::AudioSetOptions io;
+        io.name = "as";
+        data::Catalog catalog = data::import_audioset(as.path().toStdString(), io);
+        store::RunStore s(db_);
+        const int64_t ds = s.save_catalog(catalog);
+        s.save_split(ds, catalog, data::make_split(catalog, data::SplitOptions{}));
+        const int64_t pre = s.create_run(0, R"({"dataset": "as", "extractor": "mel", "classifier": "ast-tiny",
+            "preset": "small", "augmentation": false, "track_seconds": 2, "epochs": 2, "batch_size": 4,
+            "lr": 0.0005, "warmup_steps": 2, "precision": "fp32"})", 0);
+        train::TrainControl control;
+        QCOMPARE(QString::fromStdString(train::train_run(s, pre, options(dir_), control).status), QStringLiteral("finished"));
+        int maps = 0;
+        for (const auto& m : s.metrics(pre)) {
+            if (m.name != "map") continue;
+            ++maps;
+            QVERIFY(m.value > 0 && m.value <= 1);
+        }
+        QCOMPARE(maps, 2);
+
+        const int64_t ft = s.create_run(0, tiny_config(R"(, "epochs": 1, "pretraining": "run", "pretrained_run": )" +
+                                                       std::to_string(pre)),
+                                        3);
+        std::string note;
+        train::TrainCallbacks cb;
+        cb.on_status = [&](const std::string& status, const std::string& message) {
+            if (status == "running") note = message;
+        };
+        QCOMPARE(QString::fromStdString(train::train_run(s, ft, options(dir_), control, cb).status), QStringLiteral("finished"));
+        QVERIFY2(note.find("new 10-class head") != std::string::npos, note.c_str());
+        QVERIFY2(note.find("positional grid resized") != std::string::npos, note.c_str());
+        // The first step's loss from scratch is the reference run's: pretraining changed it.
+        QCOMPARE(QString::fromStdString(s.metrics(ft).front().name), QStringLiteral("loss"));
+        QVERIFY(s.metrics(ft).front().value != reference_.front().value);
     }
 
     void unknownDatasetFails() {

@@ -95,11 +95,13 @@ train::RunResult run_in_console(store::RunStore& store, int64_t run_id, const st
     };
     cb.on_epoch = [&](const train::EpochReport& r) {
         progress.finish();
+        char map[32] = "";
+        if (r.multi_label) std::snprintf(map, sizeof map, " mAP %.3f", r.test.map);
         std::fprintf(stderr,
-                     "%s: epoch %d: train loss %.4f acc %.3f | test loss %.4f clip acc %.3f track acc %.3f%s | %s, "
+                     "%s: epoch %d: train loss %.4f acc %.3f | test loss %.4f clip acc %.3f track acc %.3f%s%s | %s, "
                      "data wait %.1f%%\n",
                      label.c_str(), r.epoch, r.train_loss, r.train_accuracy, r.test.loss, r.test.accuracy,
-                     r.test.track_accuracy, r.best ? " (best)" : "", duration(r.seconds).c_str(),
+                     r.test.track_accuracy, map, r.best ? " (best)" : "", duration(r.seconds).c_str(),
                      r.seconds > 0 ? 100.0 * r.data_wait_seconds / r.seconds : 0.0);
     };
     const train::RunResult result = train::train_run(store, run_id, options, control, cb);

@@ -10,9 +10,11 @@ namespace gafx::train {
 torch::Tensor loss_sum(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label) {
     namespace F = torch::nn::functional;
     const torch::Tensor l = logits.to(torch::kFloat32);
+    // Per clip, BCE is the mean over classes (torch's BCEWithLogitsLoss, as AST trains AudioSet).
     if (multi_label)
         return F::binary_cross_entropy_with_logits(l, targets,
-                                                   F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum));
+                                                   F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum)) /
+               double(l.size(1));
     return F::cross_entropy(l, targets, F::CrossEntropyFuncOptions().reduction(torch::kSum));
 }
 

@@ -32,7 +32,8 @@ using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
 StepOutput train_step(const Forward& forward, Adam& adam, const torch::Tensor& input, const torch::Tensor& targets,
                       const StepSettings& s);
 
-// Summed cross-entropy (int64 targets) or BCE-with-logits (multi-hot targets), in fp32.
+// The per-clip loss summed over the batch, in fp32: cross-entropy (int64 targets) or
+// BCE-with-logits averaged over the classes (multi-hot targets).
 torch::Tensor loss_sum(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label);
 int64_t correct_count(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label);
 

@@ -275,6 +275,7 @@ RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& 
             rep.seconds = since(epoch_start);
             const double score = s.multi_label ? rep.test.map : rep.test.track_accuracy;
             rep.best = score > st.best_score;
+            rep.multi_label = s.multi_label;
             const int e = rep.epoch;
             log->add(pos.step, e, "train", "epoch_loss", rep.train_loss);
             log->add(pos.step, e, "train", "epoch_accuracy", rep.train_accuracy);

@@ -43,7 +43,8 @@ struct EpochReport {
     int64_t step = 0;
     double train_loss = 0, train_accuracy = 0;
     Evaluation test;
-    bool best = false;
+    bool best = false;       // best so far: test track accuracy, or mAP when multi-label
+    bool multi_label = false;
     double seconds = 0, data_wait_seconds = 0;
 };
 
