@@ -12,7 +12,4 @@ if ! "$GAFX" dataset show demo >/dev/null 2>&1; then
   [ -d "$DEMO" ] || "$GAFX" dataset demo "$DEMO"
   "$GAFX" dataset import gtzan "$DEMO" --name demo
 fi
-if [ -x build/app/gafx-workbench ]; then
-  exec build/app/gafx-workbench "$@"
-fi
-"$GAFX" dataset show demo
+exec build/app/gafx-workbench --db "$DATA/workspace.db" "$@"

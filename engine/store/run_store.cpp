@@ -39,6 +39,11 @@ const std::string& RunStore::path() const { return db_->path(); }
 
 int RunStore::schema_version() { return store::schema_version(*db_); }
 
+int64_t RunStore::data_version() {
+    Stmt s(*db_, "PRAGMA data_version");
+    return s.step() ? s.int64(0) : 0;
+}
+
 std::string RunStore::integrity_check() {
     Stmt s(*db_, "PRAGMA integrity_check");
     std::string out;

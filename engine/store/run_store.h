@@ -72,6 +72,9 @@ public:
     static std::string default_path();
     const std::string& path() const;
     int schema_version();
+    // Changes whenever another connection (another process, the trainer thread) commits:
+    // the workbench polls it to pick up runs written elsewhere without restarting.
+    int64_t data_version();
 
     // --- datasets ---
     // Inserts or updates the dataset (found by name, else by kind + root, so re-importing a

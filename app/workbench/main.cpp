@@ -1,0 +1,59 @@
+// gafx-workbench: the Qt application. `--db FILE` opens a workspace (default: the last one, else
+// the user's default); `--demo DIR` first creates and imports the built-in demo dataset there
+// when the workspace has no dataset named "demo" (what README's first command does).
+#include "main_window.h"
+
+#include "core/build_info.h"
+#include "core/error.h"
+#include "data/demo.h"
+#include "data/gtzan.h"
+#include "data/split.h"
+#include "store/run_store.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QMessageBox>
+#include <QSettings>
+
+#include <filesystem>
+
+int main(int argc, char** argv) {
+    gafx::prefer_fast_blas_kernel(argv);
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("gafx"));
+    QApplication::setApplicationName(QStringLiteral("gafx-workbench"));
+    QApplication::setApplicationVersion(QString::fromStdString(gafx::build_info().gafx));
+    QCommandLineParser cli;
+    cli.setApplicationDescription(QStringLiteral("GAFX Workbench: train, compare and inspect learnable audio feature extractors"));
+    cli.addHelpOption();
+    cli.addVersionOption();
+    cli.addOption({QStringLiteral("db"), QStringLiteral("The workspace database."), QStringLiteral("FILE")});
+    cli.addOption({QStringLiteral("demo"), QStringLiteral("Create and import the demo dataset into DIR if the workspace has none."),
+                   QStringLiteral("DIR")});
+    cli.process(app);
+
+    QString db = cli.value(QStringLiteral("db"));
+    if (db.isEmpty()) db = QSettings().value(QStringLiteral("workspace/last")).toString();
+    if (db.isEmpty()) db = QString::fromStdString(gafx::store::RunStore::default_path());
+    try {
+        if (cli.isSet(QStringLiteral("demo"))) {
+            gafx::store::RunStore store(db.toStdString());
+            if (!store.load_dataset("demo")) {
+                const std::string dir = cli.value(QStringLiteral("demo")).toStdString();
+                if (!std::filesystem::exists(dir + "/blues")) gafx::data::write_gtzan_demo(dir, {});
+                gafx::data::GtzanOptions go;
+                go.name = "demo";
+                gafx::data::Catalog catalog = gafx::data::import_gtzan(dir, go);
+                const int64_t id = store.save_catalog(catalog);
+                store.save_split(id, catalog, gafx::data::make_split(catalog, gafx::data::SplitOptions{}));
+            }
+        }
+        gafx::app::MainWindow window(db);
+        window.show();
+        return app.exec();
+    } catch (const gafx::Error& e) {
+        QMessageBox::critical(nullptr, QStringLiteral("GAFX Workbench"), QString::fromStdString(e.what()));
+        return 1;
+    }
+}

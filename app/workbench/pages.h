@@ -1,0 +1,33 @@
+#pragma once
+// The main window's pages. Each create_* builds its widgets (from widgets/) and wires them to
+// the workspace and the trainer; it lives in page_<name>.cpp. Pages talk to each other only
+// through the Workspace's changed() signal and AppContext::show_page.
+#include <QWidget>
+
+#include <functional>
+
+class QStatusBar;
+
+namespace gafx::app {
+
+class Workspace;
+class TrainingWorker;
+
+enum Page { DatasetsPage = 0, ExperimentPage, TrainingPage, RunsPage, InspectorPage, PageCount };
+
+struct AppContext {
+    Workspace* workspace = nullptr;
+    TrainingWorker* trainer = nullptr;
+    QStatusBar* status = nullptr;
+    std::function<void(Page)> show_page;
+    // Opens the inspector on these runs (and optionally a track id; 0: keep the current one).
+    std::function<void(const QList<qint64>& runs, qint64 track)> inspect;
+};
+
+QWidget* create_datasets_page(AppContext& ctx, QWidget* parent);
+QWidget* create_experiment_page(AppContext& ctx, QWidget* parent);
+QWidget* create_training_page(AppContext& ctx, QWidget* parent);
+QWidget* create_runs_page(AppContext& ctx, QWidget* parent);
+QWidget* create_inspector_page(AppContext& ctx, QWidget* parent);
+
+} // namespace gafx::app
