@@ -9,6 +9,7 @@
 #include "train/train_model.h"
 
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/cuda.h>
 
 #include <nlohmann/json.hpp>
@@ -61,18 +62,19 @@ int cmd_bench(const std::vector<std::string>& argv) {
         std::printf("usage: gafx bench train --extractor mel|gafx-u|gafx-r|gafx-a|none --classifier ast-tiny|ast-small\n"
                     "                        [--frames N] [--seconds S] [--batch B] [--steps S] [--warmup W]\n"
                     "                        [--precision auto|fp32|bf16|fp16] [--preset paper|small]\n"
-                    "                        [--threads N] [--device cpu|cuda] [--json]\n\n"
+                    "                        [--threads N] [--device cpu|cuda] [--profile FILE] [--json]\n\n"
                     "times the training step the trainer runs (forward, loss, backward, Adam) on random input:\n"
                     "median seconds per step, clips/s and peak memory, so a run can be sized before it starts.\n"
                     "--extractor none feeds the classifier a random --frames x 128 map (the classifier alone);\n"
                     "mel with --frames crops the fbank to N frames (AST's target_length); other extractors\n"
                     "take --seconds of audio (default 10). With AST, also the model FLOP rate against this\n"
-                    "machine's 2048^2 matmul peak at the step's precision.\n");
+                    "machine's 2048^2 matmul peak at the step's precision. --profile FILE writes the timed\n"
+                    "steps' operators as a Chrome trace (chrome://tracing, or summarise its durations).\n");
         return wants_help(argv) ? 0 : 2;
     }
     Args a(std::vector<std::string>(argv.begin() + 1, argv.end()),
            {"--extractor", "--classifier", "--frames", "--seconds", "--batch", "--steps", "--warmup", "--precision",
-            "--preset", "--threads", "--device", "--db"},
+            "--preset", "--threads", "--device", "--db", "--profile"},
            {"--json"});
     a.expect_positional(0, "");
     const std::string ex_name = a.get_or("--extractor", "mel");
@@ -132,12 +134,16 @@ int cmd_bench(const std::vector<std::string>& argv) {
     const torch::Tensor targets = torch::randint(0, classes, {batch}, torch::kInt64).to(device);
     double scale = 65536;
     std::vector<double> times;
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
     for (int i = 0; i < warmup + steps; ++i) {
+        if (i == warmup && a.has("--profile"))
+            profile = std::make_unique<torch::autograd::profiler::RecordProfile>(*a.get("--profile"));
         const auto t = Clock::now();
         const auto out = train::train_step(forward, adam, input, targets,
                                            {device, precision, false, 5e-5, int64_t(i), &scale});
         if (i >= warmup) times.push_back(since(t));
     }
+    profile.reset(); // writes the trace
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     const double median = quantile(times, 0.5);
