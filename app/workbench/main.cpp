@@ -2,6 +2,7 @@
 // the user's default); `--demo DIR` first creates and imports the built-in demo dataset there
 // when the workspace has no dataset named "demo" (what README's first command does).
 #include "main_window.h"
+#include "workspace.h"
 
 #include "core/build_info.h"
 #include "core/error.h"
@@ -15,8 +16,38 @@
 #include <QDir>
 #include <QMessageBox>
 #include <QSettings>
+#include <QTabWidget>
+#include <QTimer>
 
 #include <filesystem>
+
+namespace {
+
+// For docs/screenshots: each page after its asynchronous work (feature maps) has had time.
+void save_screenshots(gafx::app::MainWindow& window, const QString& dir) {
+    QDir().mkpath(dir);
+    window.resize(1400, 900);
+    qint64 run = 0, track = 0;
+    for (const auto& r : window.workspace()->store().list_runs())
+        if (r.status == "finished") run = r.id;
+    if (run) {
+        const auto preds = window.workspace()->store().predictions(run);
+        if (!preds.empty()) track = preds.front().track_id;
+        if (window.context().inspect) window.context().inspect({run}, track);
+    }
+    static const char* names[gafx::app::PageCount] = {"datasets", "experiment", "training", "runs", "inspector"};
+    for (int i = 0; i < gafx::app::PageCount; ++i) {
+        QTimer::singleShot(1000 + 4000 * i, &window, [&window, dir, i] {
+            window.tabs()->setCurrentIndex(i);
+        });
+        QTimer::singleShot(3500 + 4000 * i, &window, [&window, dir, i] {
+            window.grab().save(dir + QStringLiteral("/%1-%2.png").arg(i + 1).arg(QLatin1String(names[i])));
+            if (i + 1 == gafx::app::PageCount) QApplication::quit();
+        });
+    }
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
     gafx::prefer_fast_blas_kernel(argv);
@@ -30,6 +61,9 @@ int main(int argc, char** argv) {
     cli.addVersionOption();
     cli.addOption({QStringLiteral("db"), QStringLiteral("The workspace database."), QStringLiteral("FILE")});
     cli.addOption({QStringLiteral("demo"), QStringLiteral("Create and import the demo dataset into DIR if the workspace has none."),
+                   QStringLiteral("DIR")});
+    cli.addOption({QStringLiteral("screenshots"),
+                   QStringLiteral("Save a PNG of every page into DIR (the latest finished run inspected), then quit."),
                    QStringLiteral("DIR")});
     cli.process(app);
 
@@ -51,6 +85,8 @@ int main(int argc, char** argv) {
         }
         gafx::app::MainWindow window(db);
         window.show();
+        if (cli.isSet(QStringLiteral("screenshots")))
+            save_screenshots(window, cli.value(QStringLiteral("screenshots")));
         return app.exec();
     } catch (const gafx::Error& e) {
         QMessageBox::critical(nullptr, QStringLiteral("GAFX Workbench"), QString::fromStdString(e.what()));

@@ -23,6 +23,7 @@ public:
     Workspace* workspace() const { return workspace_.get(); }
     TrainingWorker* trainer() const { return trainer_.get(); }
     QWidget* page(Page p) const { return pages_[p]; }
+    AppContext& context() { return ctx_; }
 
 protected:
     void closeEvent(QCloseEvent* e) override;
