@@ -5,11 +5,16 @@ set -euo pipefail
 command -v xvfb-run >/dev/null || { echo "screenshots need Xvfb: apt-get install -y xvfb xauth" >&2; exit 1; }
 cd "$(dirname "$0")/.."
 BUILD="${BUILD:-build}"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+# WORK=DIR keeps (and reuses) the workspace; by default a temp one is made and removed.
+if [ -z "${WORK:-}" ]; then
+  WORK="$(mktemp -d)"
+  trap 'rm -rf "$WORK"' EXIT
+fi
 export XDG_CONFIG_HOME="$WORK/config" XDG_CACHE_HOME="$WORK/cache"
-"$BUILD/app/gafx" dataset demo "$WORK/demo" >/dev/null
-"$BUILD/app/gafx" dataset import gtzan "$WORK/demo" --name demo --db "$WORK/ws.db" >/dev/null
-"$BUILD/app/gafx" train experiments/demo.json --db "$WORK/ws.db" >/dev/null
+if [ ! -f "$WORK/ws.db" ]; then
+  "$BUILD/app/gafx" dataset demo "$WORK/demo" >/dev/null
+  "$BUILD/app/gafx" dataset import gtzan "$WORK/demo" --name demo --db "$WORK/ws.db" >/dev/null
+  "$BUILD/app/gafx" train experiments/demo.json --db "$WORK/ws.db" >/dev/null
+fi
 xvfb-run -a -s "-screen 0 1600x1000x24" "$BUILD/app/gafx-workbench" --db "$WORK/ws.db" --screenshots docs/screenshots
 ls -l docs/screenshots
