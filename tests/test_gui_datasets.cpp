@@ -17,6 +17,7 @@
 #include <QLineEdit>
 #include <QLocale>
 #include <QProgressBar>
+#include <QSet>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -153,6 +154,20 @@ private Q_SLOTS:
         check_consistent(5);
         QVERIFY(count_totals(counts).second > before.second); // half the tracks now test
         QVERIFY(child<QLabel>(page, "summary")->text().contains("seed 5"));
+
+        // A groups CSV keeps a group on one side; rows naming no track are reported.
+        const QString groups = dir.path() + "/groups.csv";
+        test::write_bytes(groups, "track,group\nblues.00000.wav,g\nblues.00001,g\nblues/blues.00002.wav,g\nnope.wav,h\n");
+        type_into(child<QLineEdit>(page, "groupsPath"), groups);
+        QTest::mouseClick(child<QPushButton>(page, "resplitButton"), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(page, "summary")->text().contains("groups"), 60000);
+        QVERIFY2(child<QLabel>(page, "message")->text().contains("name no track"),
+                 qPrintable(child<QLabel>(page, "message")->text()));
+        QSet<int> blues_sides;
+        for (int r = 0; r < model->rowCount(); ++r)
+            if (model->track(r).key.rfind("blues/", 0) == 0) blues_sides.insert(int(model->side(r)));
+        QCOMPARE(blues_sides.size(), 1);
+        check_consistent(5);
     }
 
     void demo_button_creates_and_imports_the_demo_set() {
