@@ -151,6 +151,7 @@ void run_job(QPromise<JobResult>& promise, const Job& job, Feedback& fb) {
     } catch (const std::exception& e) {
         r.error = QString::fromStdString(e.what());
     }
+    fb.on_progress = nullptr; // it refers to this promise
     promise.addResult(r);
 }
 
