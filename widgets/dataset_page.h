@@ -1,0 +1,98 @@
+#pragma once
+// The Datasets page's view: import a GTZAN / AudioSet folder or write the demo set, a progress
+// bar with cancel while that runs, a chooser of stored datasets, the track table with a status
+// and text filter, per-class counts of the current split, and re-split controls. It only draws
+// and emits; app/workbench/page_datasets.cpp does the work.
+#include "data/catalog.h"
+#include "data/split.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QTableView;
+
+namespace gafx::widgets {
+
+class ClassCountsView;
+class TrackFilterProxy;
+class TrackTableModel;
+
+class DatasetPage : public QWidget {
+    Q_OBJECT
+public:
+    explicit DatasetPage(QWidget* parent = nullptr);
+
+    // Import and demo inputs.
+    QString import_kind() const; // "gtzan" | "audioset"
+    QString import_path() const;
+    void set_import_path(const QString& path);
+    QString import_name() const; // empty: the engine names it after the folder
+    int demo_tracks_per_genre() const;
+    double demo_seconds() const;
+
+    // Split inputs: seed and fraction for imports and re-splits, the groups CSV for re-splits.
+    uint64_t split_seed() const;
+    double train_fraction() const;
+    QString groups_path() const;
+
+    // The chooser keeps `select` current when listed, else the current name when still listed.
+    void set_datasets(const QStringList& names, const QString& select = {});
+    QString current_dataset() const;
+    void show_dataset(const data::Catalog& catalog, const data::Split& split);
+    void clear_dataset();
+
+    // While an import or re-split runs: inputs disabled, progress and cancel shown.
+    void set_busy(bool busy, const QString& what = {});
+    void set_progress(int permille, const QString& text);
+    void show_message(const QString& text, bool error);
+
+    TrackTableModel* track_model() const { return model_; }
+    TrackFilterProxy* track_filter() const { return filter_; }
+
+Q_SIGNALS:
+    void importRequested();
+    void demoRequested();
+    void cancelRequested();
+    void resplitRequested();
+    void datasetSelected(const QString& name);
+    void shown(); // the page became visible: a chance to catch up on changes made meanwhile
+
+protected:
+    void showEvent(QShowEvent* e) override;
+
+private:
+    QWidget* build_import_row();
+    QWidget* build_split_box();
+    void browse_import();
+    void browse_groups();
+
+    QComboBox* kind_ = nullptr;
+    QLineEdit* path_ = nullptr;
+    QLineEdit* name_ = nullptr;
+    QSpinBox* demo_tracks_ = nullptr;
+    QDoubleSpinBox* demo_seconds_ = nullptr;
+    QList<QWidget*> inputs_; // disabled while busy
+    QProgressBar* progress_ = nullptr;
+    QPushButton* cancel_ = nullptr;
+    QLabel* message_ = nullptr;
+    QComboBox* datasets_ = nullptr;
+    QLabel* summary_ = nullptr;
+    QComboBox* status_filter_ = nullptr;
+    QLineEdit* text_filter_ = nullptr;
+    QLabel* shown_count_ = nullptr;
+    QTableView* table_ = nullptr;
+    TrackTableModel* model_ = nullptr;
+    TrackFilterProxy* filter_ = nullptr;
+    ClassCountsView* counts_ = nullptr;
+    QSpinBox* seed_ = nullptr;
+    QDoubleSpinBox* fraction_ = nullptr;
+    QLineEdit* groups_ = nullptr;
+};
+
+} // namespace gafx::widgets
