@@ -4,20 +4,15 @@
 
 #include "core/error.h"
 #include "experiments/experiment.h"
+#include "experiments/run_export.h"
 #include "store/run_store.h"
 #include "train/trainer.h"
-
-#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
 
-using nlohmann::json;
-
 namespace gafx::cli {
 namespace {
-
-json number_or_null(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
 
 std::string pct(double v) {
     if (std::isnan(v)) return "-";
@@ -69,28 +64,7 @@ int cmd_runs(const std::vector<std::string>& argv) {
     train::mark_dead_runs_interrupted(db);
     const auto runs = db.list_runs();
     if (a.has("--json")) {
-        json out = json::array();
-        for (const auto& r : runs) {
-            const json config = json::parse(r.config, nullptr, false);
-            out.push_back({{"id", r.id},
-                           {"experiment", r.experiment},
-                           {"status", r.status},
-                           {"config", config},
-                           {"seed", r.seed},
-                           {"device", r.device},
-                           {"precision", r.precision},
-                           {"epochs_done", r.epochs_done},
-                           {"epochs", config.is_object() ? config.value("epochs", 0) : 0},
-                           {"step", r.step},
-                           {"best_epoch", r.best_epoch},
-                           {"test_accuracy", number_or_null(r.best_accuracy)},
-                           {"test_track_accuracy", number_or_null(r.best_track_accuracy)},
-                           {"final_test_accuracy", number_or_null(r.final_accuracy)},
-                           {"final_test_track_accuracy", number_or_null(r.final_track_accuracy)},
-                           {"seconds", r.seconds},
-                           {"error", r.error}});
-        }
-        std::printf("%s\n", out.dump(2).c_str());
+        std::printf("%s\n", experiments::runs_json(runs).c_str());
         return 0;
     }
     std::printf("%4s  %-16s %-11s %-18s %-7s %-8s %5s  %-10s %7s  %-11s %-11s %s\n", "id", "experiment", "status",

@@ -1,10 +1,453 @@
+// The Runs page: every run of the workspace, refreshed whenever anything commits (the
+// trainer thread, a `gafx train` in a terminal), compared as curves, groups and the paper's
+// tables, with a confusion matrix, export, and the Inspect / Resume / Cancel actions.
 #include "pages.h"
+#include "run_analysis.h"
+#include "training_worker.h"
+#include "workspace.h"
 
-#include <QLabel>
+#include "confusion_matrix_view.h"
+#include "curve_plot.h"
+#include "report_table.h"
+#include "runs_table_model.h"
+#include "runs_view.h"
+
+#include "core/error.h"
+#include "experiments/report.h"
+#include "experiments/run_export.h"
+#include "train/trainer.h"
+
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QSaveFile>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <cmath>
+#include <map>
+#include <set>
 
 namespace gafx::app {
+namespace {
 
-// Scaffold until the runs page lands (issue 6); replaced wholesale by its own change.
-QWidget* create_runs_page(AppContext&, QWidget* parent) { return new QLabel(QStringLiteral("runs"), parent); }
+using widgets::RunsView;
+
+QString qs(const std::string& v) { return QString::fromStdString(v); }
+
+QString ids_text(const QList<qint64>& ids) {
+    QStringList out;
+    for (qint64 id : ids) out << QString::number(id);
+    return (ids.size() == 1 ? QStringLiteral("run ") : QStringLiteral("runs ")) + out.join(QStringLiteral(", "));
+}
+
+struct CurvesJob {
+    std::map<int64_t, RunCurves> curves;
+    std::map<int64_t, int64_t> epochs_done; // what each run had when it was read
+    QString error;
+};
+
+struct ConfusionJob {
+    int64_t run = 0;
+    QString key;
+    Confusion confusion;
+    QString error;
+};
+
+class RunsWiring : public QObject {
+public:
+    RunsWiring(AppContext& ctx, RunsView* view);
+
+private:
+    void refresh();
+    void show_selected_curves();
+    void show_groups();
+    void show_paper_table();
+    void show_confusion();
+    // Starts loading the curves of `ids` that are missing or older than their run; the
+    // views redraw when they arrive.
+    void ensure_curves(const std::vector<int64_t>& ids);
+    void curves_loaded();
+    void confusion_loaded();
+    const store::RunRecord* record(int64_t id) const;
+    experiments::ReportOptions report_options() const;
+    void resume(const QList<qint64>& ids);
+    void cancel(const QList<qint64>& ids);
+    void export_runs(const QString& format, const QList<qint64>& ids);
+    void error(const QString& what, const std::exception& e);
+
+    AppContext& ctx_;
+    RunsView* view_;
+    std::vector<store::RunRecord> runs_;
+    std::map<std::string, std::string> dataset_kinds_; // name -> kind, re-read when a run names a new one
+    struct Cached {
+        int64_t epochs_done = -1;
+        RunCurves curves;
+    };
+    std::map<int64_t, Cached> curves_;
+    QFutureWatcher<CurvesJob> curve_job_; // one at a time; when it ends the views ask again for what is missing
+    QString selected_sig_, group_sig_; // what is drawn, to redraw only on change
+    QFutureWatcher<ConfusionJob> confusion_job_;
+    QString confusion_key_; // run and epoch shown (or being computed)
+};
+
+RunsWiring::RunsWiring(AppContext& ctx, RunsView* view) : QObject(view), ctx_(ctx), view_(view) {
+    QStringList factors;
+    for (const auto& f : experiments::factor_names()) factors << qs(f);
+    view_->set_factors(factors, QSettings().value(QStringLiteral("runs/group_by"), QStringLiteral("extractor")).toString());
+
+    connect(ctx_.workspace, &Workspace::changed, this, &RunsWiring::refresh);
+    // The trainer's own commits reach us through Workspace::changed within a second; its
+    // status changes are worth showing at once.
+    connect(ctx_.trainer, &TrainingWorker::statusChanged, this, &RunsWiring::refresh);
+    connect(ctx_.trainer, &TrainingWorker::runFinished, this, &RunsWiring::refresh);
+    connect(view_, &RunsView::selectionChanged, this, [this] {
+        show_selected_curves();
+        show_confusion();
+    });
+    connect(view_, &RunsView::groupingChanged, this, [this] {
+        QSettings().setValue(QStringLiteral("runs/group_by"), view_->group_factor());
+        show_groups();
+    });
+    connect(view_, &RunsView::paperTableChanged, this, &RunsWiring::show_paper_table);
+    connect(view_->tabs(), &QTabWidget::currentChanged, this, [this] {
+        show_groups();
+        show_confusion();
+    });
+    connect(view_->paper_table(), &widgets::ReportTable::runsActivated, view_, &RunsView::select_runs);
+    connect(view_->group_table(), &widgets::ReportTable::runsActivated, view_, &RunsView::select_runs);
+    connect(view_, &RunsView::inspectRequested, this, [this](const QList<qint64>& ids) {
+        if (ctx_.inspect) ctx_.inspect(ids, 0);
+        else ctx_.show_page(InspectorPage);
+    });
+    connect(view_, &RunsView::resumeRequested, this, &RunsWiring::resume);
+    connect(view_, &RunsView::cancelRequested, this, &RunsWiring::cancel);
+    connect(view_, &RunsView::exportRequested, this, &RunsWiring::export_runs);
+    connect(&curve_job_, &QFutureWatcher<CurvesJob>::finished, this, &RunsWiring::curves_loaded);
+    connect(&confusion_job_, &QFutureWatcher<ConfusionJob>::finished, this, &RunsWiring::confusion_loaded);
+    refresh();
+}
+
+void RunsWiring::error(const QString& what, const std::exception& e) {
+    view_->show_message(what + QStringLiteral(": ") + QString::fromUtf8(e.what()), true);
+}
+
+void RunsWiring::refresh() {
+    try {
+        // A run whose process died (kill -9, power loss) must not look like it is running.
+        train::mark_dead_runs_interrupted(ctx_.workspace->store());
+        runs_ = ctx_.workspace->store().list_runs();
+        bool unknown_dataset = false;
+        std::vector<widgets::RunRow> rows;
+        rows.reserve(runs_.size());
+        for (const auto& r : runs_) {
+            widgets::RunRow row;
+            row.run = r;
+            try {
+                row.config = experiments::parse_run_config(r.config);
+            } catch (const std::exception&) {
+                row.config_ok = false;
+            }
+            unknown_dataset = unknown_dataset || !dataset_kinds_.count(row.config.dataset);
+            rows.push_back(std::move(row));
+        }
+        if (unknown_dataset)
+            for (const auto& d : ctx_.workspace->store().list_datasets()) dataset_kinds_[d.name] = d.kind;
+        view_->model()->set_runs(std::move(rows));
+    } catch (const std::exception& e) {
+        error(tr("Could not read the runs"), e);
+        return;
+    }
+    show_selected_curves();
+    show_groups();
+    show_paper_table();
+    show_confusion();
+}
+
+const store::RunRecord* RunsWiring::record(int64_t id) const {
+    for (const auto& r : runs_)
+        if (r.id == id) return &r;
+    return nullptr;
+}
+
+experiments::ReportOptions RunsWiring::report_options() const {
+    experiments::ReportOptions o;
+    o.include_unfinished = view_->include_unfinished();
+    for (const auto& [name, kind] : dataset_kinds_)
+        if (kind == "audioset") o.pretraining_datasets.insert(name); // as gafx report does
+    return o;
+}
+
+void RunsWiring::ensure_curves(const std::vector<int64_t>& ids) {
+    std::vector<int64_t> stale;
+    std::map<int64_t, int64_t> done;
+    for (int64_t id : ids) {
+        const store::RunRecord* r = record(id);
+        if (!r) continue;
+        const auto it = curves_.find(id);
+        // Epoch curves change only when an epoch ends, which also advances epochs_done.
+        if (it == curves_.end() || it->second.epochs_done != r->epochs_done) {
+            stale.push_back(id);
+            done[id] = r->epochs_done;
+        }
+    }
+    if (stale.empty()) return;
+    if (curve_job_.isRunning()) return;
+    const std::string db = ctx_.workspace->path().toStdString();
+    curve_job_.setFuture(QtConcurrent::run([db, stale, done] {
+        CurvesJob job;
+        job.epochs_done = done;
+        try {
+            job.curves = load_curves(db, stale);
+        } catch (const std::exception& e) {
+            job.error = QString::fromUtf8(e.what());
+        }
+        return job;
+    }));
+}
+
+void RunsWiring::curves_loaded() {
+    const CurvesJob job = curve_job_.result();
+    if (!job.error.isEmpty()) view_->show_message(tr("Could not read the curves: %1").arg(job.error), true);
+    for (const auto& [id, c] : job.curves) curves_[id] = Cached{job.epochs_done.at(id), c};
+    show_selected_curves(); // each asks again for what is still missing
+    show_groups();
+}
+
+void RunsWiring::show_selected_curves() {
+    const QList<qint64> ids = view_->selected_runs();
+    std::vector<int64_t> want(ids.begin(), ids.end());
+    ensure_curves(want);
+    QString sig;
+    for (qint64 id : ids) {
+        const auto it = curves_.find(id);
+        sig += QStringLiteral("%1:%2 ").arg(id).arg(it == curves_.end() ? -1 : it->second.epochs_done);
+    }
+    if (sig == selected_sig_) return;
+    selected_sig_ = sig;
+    widgets::CurvePlot* acc = view_->accuracy_curves();
+    widgets::CurvePlot* loss = view_->loss_curves();
+    acc->clear();
+    loss->clear();
+    int k = 0;
+    for (qint64 id : ids) {
+        const auto it = curves_.find(id);
+        if (it == curves_.end()) continue; // loading; drawn when it arrives
+        const widgets::RunRow* row = view_->model()->find(id);
+        QString name = tr("run %1").arg(id);
+        if (row)
+            name += QStringLiteral(" (%1, %2, seed %3)").arg(qs(row->config.extractor), qs(row->config.classifier)).arg(row->run.seed);
+        const QColor colour = widgets::CurvePlot::palette(k++);
+        const RunCurves& c = it->second.curves;
+        acc->set_points(acc->add_curve(name, colour, true), c.track_accuracy.x, c.track_accuracy.y);
+        loss->set_points(loss->add_curve(name, colour, true), c.train_loss.x, c.train_loss.y);
+    }
+}
+
+void RunsWiring::show_groups() {
+    const QString factor = view_->group_factor();
+    if (factor.isEmpty()) return;
+    experiments::Report rep;
+    try {
+        rep = experiments::group_by({factor.toStdString()}, runs_, report_options());
+    } catch (const std::exception& e) {
+        view_->group_table()->clear(QString::fromUtf8(e.what()));
+        return;
+    }
+    view_->group_table()->set_report(rep);
+    if (view_->tabs()->currentIndex() != RunsView::GroupsTab) return; // curves only for a visible plot
+    std::vector<int64_t> want;
+    for (const auto& row : rep.rows) want.insert(want.end(), row.run_ids.begin(), row.run_ids.end());
+    ensure_curves(want);
+    QString sig = factor + QLatin1Char('|');
+    for (const auto& row : rep.rows) {
+        sig += qs(row.label) + QLatin1Char(':');
+        for (int64_t id : row.run_ids) {
+            const auto it = curves_.find(id);
+            sig += QStringLiteral("%1/%2,").arg(id).arg(it == curves_.end() ? -1 : it->second.epochs_done);
+        }
+    }
+    if (sig == group_sig_) return;
+    group_sig_ = sig;
+    widgets::CurvePlot* plot = view_->group_curves();
+    plot->clear();
+    int k = 0;
+    for (const auto& row : rep.rows) {
+        std::vector<const Series*> series;
+        for (int64_t id : row.run_ids) {
+            const auto it = curves_.find(id);
+            if (it != curves_.end()) series.push_back(&it->second.curves.track_accuracy);
+        }
+        const QColor colour = widgets::CurvePlot::palette(k++);
+        if (series.empty()) continue;
+        const Band b = mean_band(series);
+        plot->add_band(tr("%1 (n=%2)").arg(qs(row.label)).arg(row.n), colour, b.x, b.mean, b.std);
+    }
+}
+
+void RunsWiring::show_paper_table() {
+    try {
+        view_->paper_table()->set_report(experiments::paper_table(view_->paper_table_number(), runs_, report_options()));
+    } catch (const std::exception& e) {
+        view_->paper_table()->clear(QString::fromUtf8(e.what()));
+    }
+}
+
+void RunsWiring::show_confusion() {
+    if (view_->tabs()->currentIndex() != RunsView::ConfusionTab) return; // computed when looked at
+    const qint64 id = view_->current_run();
+    const store::RunRecord* r = record(id);
+    if (!r) {
+        confusion_key_.clear();
+        view_->set_confusion_caption(QString());
+        view_->confusion()->clear(tr("Select a run to see its confusion matrix."));
+        return;
+    }
+    if (std::isnan(r->best_track_accuracy)) {
+        confusion_key_.clear();
+        view_->set_confusion_caption(tr("Run %1").arg(id));
+        view_->confusion()->clear(tr("Run %1 has not evaluated yet; its matrix appears after its first epoch.").arg(id));
+        return;
+    }
+    // The stored predictions are those of the best epoch; they change only when it does.
+    const QString key = QStringLiteral("%1@%2").arg(id).arg(r->best_epoch);
+    if (key == confusion_key_) return;
+    if (confusion_job_.isRunning()) return; // confusion_loaded() looks again
+    confusion_key_ = key;
+    view_->set_confusion_caption(tr("Run %1: computing...").arg(id));
+    const std::string db = ctx_.workspace->path().toStdString();
+    confusion_job_.setFuture(QtConcurrent::run([db, id, key] {
+        ConfusionJob job;
+        job.run = id;
+        job.key = key;
+        try {
+            job.confusion = load_confusion(db, id);
+        } catch (const std::exception& e) {
+            job.error = QString::fromUtf8(e.what());
+        }
+        return job;
+    }));
+}
+
+void RunsWiring::confusion_loaded() {
+    const ConfusionJob job = confusion_job_.result();
+    if (job.key != confusion_key_) { // the selection moved on meanwhile
+        confusion_key_.clear();
+        show_confusion();
+        return;
+    }
+    if (!job.error.isEmpty()) {
+        view_->set_confusion_caption(tr("Run %1").arg(job.run));
+        view_->confusion()->clear(job.error);
+        return;
+    }
+    const store::RunRecord* r = record(job.run);
+    const Confusion& c = job.confusion;
+    QString caption = tr("Run %1, best epoch %2: track accuracy %3 % on %4 test tracks (rows: true class, "
+                         "columns: predicted)")
+                          .arg(job.run)
+                          .arg(r ? r->best_epoch : 0)
+                          .arg(100.0 * c.track_accuracy, 0, 'f', 1)
+                          .arg(c.tracks);
+    if (c.unmatched)
+        caption += tr("; %1 predicted clips belong to tracks the dataset no longer has").arg(c.unmatched);
+    view_->set_confusion_caption(caption);
+    view_->confusion()->set_matrix(c.classes, c.counts);
+    show_confusion(); // the selection may have changed while this ran
+}
+
+void RunsWiring::resume(const QList<qint64>& ids) {
+    QList<qint64> queue;
+    QStringList notes;
+    for (qint64 id : ids) {
+        const store::RunRecord* r = record(id);
+        if (!r) continue;
+        if (id == ctx_.trainer->active_run()) {
+            if (r->status == "paused") ctx_.trainer->resume(); // paused here: continue in place
+            notes << tr("run %1 is training").arg(id);
+        } else if (r->status == "interrupted" || r->status == "paused" || r->status == "cancelled") {
+            queue << id;
+        } else {
+            notes << tr("run %1 is %2, nothing to resume").arg(id).arg(qs(r->status));
+        }
+    }
+    if (!queue.isEmpty()) {
+        ctx_.trainer->enqueue(queue); // each continues from its last checkpoint
+        notes.prepend(tr("queued %1 to continue from the last checkpoint").arg(ids_text(queue)));
+        ctx_.show_page(TrainingPage);
+    }
+    view_->show_message(notes.join(QStringLiteral("; ")));
+}
+
+void RunsWiring::cancel(const QList<qint64>& ids) {
+    QStringList notes;
+    try {
+        store::RunStore& store = ctx_.workspace->store();
+        const QList<qint64> queued = ctx_.trainer->queued();
+        for (qint64 id : ids) {
+            const store::RunRecord* r = record(id);
+            if (!r) continue;
+            if (id == ctx_.trainer->active_run()) {
+                ctx_.trainer->cancel();
+                notes << tr("run %1 stops after its current step").arg(id);
+                continue;
+            }
+            if (queued.contains(id)) ctx_.trainer->dequeue({id});
+            // The same rules as gafx cancel: another process's run is asked through the
+            // database; one that is not training is marked at once.
+            if (r->status == "running") {
+                store.set_run_control(id, "cancel");
+                notes << tr("asked run %1 (pid %2 on %3) to stop").arg(id).arg(r->pid).arg(qs(r->host));
+            } else if (r->status == "queued" || r->status == "interrupted" || r->status == "paused") {
+                store.set_run_status(id, "cancelled", "cancelled in the workbench");
+                notes << tr("run %1 cancelled").arg(id);
+            } else if (queued.contains(id)) {
+                notes << tr("run %1 taken off the queue").arg(id);
+            } else {
+                notes << tr("run %1 has already ended (%2)").arg(id).arg(qs(r->status));
+            }
+        }
+    } catch (const std::exception& e) {
+        error(tr("Could not cancel"), e);
+        return;
+    }
+    view_->show_message(notes.join(QStringLiteral("; ")));
+    refresh();
+}
+
+void RunsWiring::export_runs(const QString& format, const QList<qint64>& ids) {
+    if (ids.isEmpty()) return;
+    const bool csv = format == QLatin1String("csv");
+    QSettings settings;
+    const QString dir = settings.value(QStringLiteral("runs/export_dir"), QDir::homePath()).toString();
+    QString path = QFileDialog::getSaveFileName(view_, tr("Export %n run(s)", "", int(ids.size())),
+                                                dir + (csv ? QStringLiteral("/runs.csv") : QStringLiteral("/runs.json")),
+                                                csv ? tr("CSV (*.csv)") : tr("JSON (*.json)"));
+    if (path.isEmpty()) return;
+    if (QFileInfo(path).suffix().isEmpty()) path += csv ? QStringLiteral(".csv") : QStringLiteral(".json");
+    settings.setValue(QStringLiteral("runs/export_dir"), QFileInfo(path).absolutePath());
+    std::vector<store::RunRecord> chosen;
+    for (qint64 id : ids)
+        if (const store::RunRecord* r = record(id)) chosen.push_back(*r);
+    const std::string text = csv ? experiments::runs_csv(chosen) : experiments::runs_json(chosen) + "\n";
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(text.data(), qint64(text.size())) != qint64(text.size()) ||
+        !file.commit()) {
+        view_->show_message(tr("Could not write %1: %2").arg(path, file.errorString()), true);
+        return;
+    }
+    view_->show_message(tr("Wrote %n run(s) to %1", "", int(chosen.size())).arg(path));
+}
+
+} // namespace
+
+QWidget* create_runs_page(AppContext& ctx, QWidget* parent) {
+    auto* view = new RunsView(parent);
+    new RunsWiring(ctx, view); // owned by the view
+    return view;
+}
 
 } // namespace gafx::app

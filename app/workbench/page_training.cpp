@@ -1,10 +1,148 @@
+// The Training page: the TrainingWorker's queue and its active run, live. Curves grow from the
+// worker's step and epoch signals (the stored history is read once, when a resumed run
+// starts), so training never makes the GUI read the database per step.
 #include "pages.h"
+#include "training_worker.h"
+#include "workspace.h"
 
-#include <QLabel>
+#include "curve_plot.h"
+#include "training_view.h"
+
+#include "experiments/experiment.h"
+
+#include <QStatusBar>
+
+#include <map>
 
 namespace gafx::app {
+namespace {
 
-// Scaffold until the training page lands (issue 6); replaced wholesale by its own change.
-QWidget* create_training_page(AppContext&, QWidget* parent) { return new QLabel(QStringLiteral("training"), parent); }
+using widgets::TrainingView;
+
+QString qs(const std::string& v) { return QString::fromStdString(v); }
+
+class TrainingWiring : public QObject {
+public:
+    TrainingWiring(AppContext& ctx, TrainingView* view);
+
+private:
+    QString factors(qint64 run);
+    void update_queue();
+    void started(qint64 run);
+    void status(qint64 run, const QString& status, const QString& message);
+    void load_history(qint64 run);
+    void finished(qint64 run, const QString& status, const QString& message);
+
+    AppContext& ctx_;
+    TrainingView* view_;
+    bool history_loaded_ = false;
+};
+
+TrainingWiring::TrainingWiring(AppContext& ctx, TrainingView* view) : QObject(view), ctx_(ctx), view_(view) {
+    TrainingWorker* w = ctx_.trainer;
+    connect(w, &TrainingWorker::queueChanged, this, &TrainingWiring::update_queue);
+    connect(w, &TrainingWorker::runStarted, this, &TrainingWiring::started);
+    connect(w, &TrainingWorker::statusChanged, this, &TrainingWiring::status);
+    connect(w, &TrainingWorker::runFinished, this, &TrainingWiring::finished);
+    connect(w, &TrainingWorker::stepProgress, this, [this](qint64 run, const train::StepProgress& p) {
+        if (run != view_->run()) return;
+        view_->add_step(p.step, p.loss, p.lr);
+        view_->show_progress(p);
+    });
+    connect(w, &TrainingWorker::epochDone, this, [this](qint64 run, const train::EpochReport& r) {
+        if (run != view_->run()) return;
+        view_->add_epoch(r.epoch, r.step, r.train_accuracy, r.test.loss, r.test.accuracy, r.test.track_accuracy);
+    });
+    connect(view_, &TrainingView::pauseRequested, w, &TrainingWorker::pause);
+    connect(view_, &TrainingView::resumeRequested, w, &TrainingWorker::resume);
+    connect(view_, &TrainingView::cancelRequested, w, &TrainingWorker::cancel);
+    update_queue();
+}
+
+QString TrainingWiring::factors(qint64 run) {
+    try {
+        const auto r = ctx_.workspace->store().run(run);
+        if (!r) return tr("(no such run)");
+        const auto c = experiments::parse_run_config(r->config);
+        return qs(experiments::describe(c, {"dataset", "extractor", "classifier", "preset", "augmentation", "pretraining",
+                                            "lr", "batch_size", "epochs", "seed"}));
+    } catch (const std::exception& e) {
+        return QString::fromUtf8(e.what());
+    }
+}
+
+void TrainingWiring::update_queue() {
+    QList<TrainingView::QueueEntry> entries;
+    const qint64 active = ctx_.trainer->active_run();
+    if (active)
+        entries << TrainingView::QueueEntry{active, view_->run() == active && view_->state() == QLatin1String("paused")
+                                                        ? tr("paused")
+                                                        : tr("training"),
+                                            factors(active)};
+    for (qint64 id : ctx_.trainer->queued()) entries << TrainingView::QueueEntry{id, tr("queued"), factors(id)};
+    view_->set_queue(entries);
+}
+
+void TrainingWiring::started(qint64 run) {
+    history_loaded_ = false;
+    view_->show_run(run, factors(run));
+    view_->set_state(QStringLiteral("starting"), tr("loading the dataset and the model"));
+    update_queue();
+}
+
+void TrainingWiring::status(qint64 run, const QString& status, const QString& message) {
+    if (run != view_->run()) started(run);
+    if (status == QLatin1String("running") && !history_loaded_) load_history(run);
+    view_->set_state(status, message);
+    update_queue();
+}
+
+// A resumed run continues its curves: the rows up to its checkpoint are read once, and the
+// live steps follow (CurvePlot drops points that are not past its last one).
+void TrainingWiring::load_history(qint64 run) {
+    history_loaded_ = true;
+    try {
+        store::RunStore& store = ctx_.workspace->store();
+        const auto r = store.run(run);
+        if (!r) return;
+        view_->set_device(qs(r->device), qs(r->precision));
+        if (r->step == 0) return; // a fresh start
+        struct Epoch {
+            int64_t step = 0;
+            double train_accuracy = 0, loss = 0, accuracy = 0, track_accuracy = 0;
+        };
+        std::map<int64_t, Epoch> epochs;
+        std::map<int64_t, std::pair<double, double>> steps; // step -> (loss, lr)
+        for (const auto& m : store.metrics(run)) {
+            if (m.step > r->step) continue;
+            if (m.split == "train" && m.name == "loss") steps[m.step].first = m.value;
+            else if (m.split == "train" && m.name == "lr") steps[m.step].second = m.value;
+            else if (m.split == "train" && m.name == "epoch_accuracy") epochs[m.epoch].train_accuracy = m.value;
+            else if (m.split == "test" && m.name == "loss") epochs[m.epoch].loss = m.value, epochs[m.epoch].step = m.step;
+            else if (m.split == "test" && m.name == "accuracy") epochs[m.epoch].accuracy = m.value;
+            else if (m.split == "test" && m.name == "track_accuracy") epochs[m.epoch].track_accuracy = m.value;
+        }
+        for (const auto& [step, v] : steps) view_->add_step(step, v.first, v.second);
+        for (const auto& [e, v] : epochs) view_->add_epoch(int(e), v.step, v.train_accuracy, v.loss, v.accuracy, v.track_accuracy);
+    } catch (const std::exception& e) {
+        ctx_.status->showMessage(tr("Could not read the history of run %1: %2").arg(run).arg(QString::fromUtf8(e.what())));
+    }
+}
+
+void TrainingWiring::finished(qint64 run, const QString& status, const QString& message) {
+    if (run == view_->run()) view_->set_state(status, message);
+    update_queue();
+    ctx_.status->showMessage(message.isEmpty() ? tr("Run %1 %2").arg(run).arg(status)
+                                               : tr("Run %1 %2: %3").arg(run).arg(status, message),
+                             15000);
+}
+
+} // namespace
+
+QWidget* create_training_page(AppContext& ctx, QWidget* parent) {
+    auto* view = new TrainingView(parent);
+    new TrainingWiring(ctx, view); // owned by the view
+    return view;
+}
 
 } // namespace gafx::app

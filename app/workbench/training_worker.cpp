@@ -41,6 +41,14 @@ void TrainingWorker::enqueue(const QList<qint64>& run_ids) {
     QMetaObject::invokeMethod(&runner_, [this] { work(); }, Qt::QueuedConnection);
 }
 
+void TrainingWorker::dequeue(const QList<qint64>& run_ids) {
+    {
+        QMutexLocker lock(&mutex_);
+        for (qint64 id : run_ids) queue_.removeAll(id);
+    }
+    Q_EMIT queueChanged();
+}
+
 QList<qint64> TrainingWorker::queued() const {
     QMutexLocker lock(&mutex_);
     return queue_;

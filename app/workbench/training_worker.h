@@ -23,6 +23,7 @@ public:
 
     void set_options(const train::TrainOptions& options);
     void enqueue(const QList<qint64>& run_ids);
+    void dequeue(const QList<qint64>& run_ids); // queued ids only; the active run is cancel()'s
     QList<qint64> queued() const;
     qint64 active_run() const;
     bool busy() const;

@@ -1,6 +1,7 @@
 #include "experiments/report.h"
 
 #include "core/error.h"
+#include "data/csv.h"
 #include "experiments/experiment.h"
 
 #include <nlohmann/json.hpp>
@@ -184,17 +185,10 @@ std::string md_cell(std::string s) {
     return s;
 }
 
-std::string md_stat(const ReportRow& row, double mean, double std) {
+std::string stat_text(const ReportRow& row, double mean, double std) {
     if (row.paper_only) return "n/a";
     if (std::isnan(mean)) return "—";
     return fmt("%.2f", mean) + (std::isnan(std) ? "" : " ± " + fmt("%.2f", std));
-}
-
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
 }
 
 std::string csv_number(double v) { return std::isnan(v) ? "" : fmt("%.4f", v); }
@@ -274,7 +268,45 @@ Report group_by(const std::vector<std::string>& factors, const std::vector<store
     return rep;
 }
 
+std::vector<std::string> table_header(const Report& rep) {
+    std::vector<std::string> h = {rep.column, "n", "track acc. %", "clip acc. %"};
+    if (rep.table) h.push_back("paper %");
+    return h;
+}
+
+std::vector<std::string> table_cells(const Report& rep, const ReportRow& row) {
+    std::string n = row.paper_only ? "n/a" : std::to_string(row.n);
+    if (!row.unfinished_run_ids.empty()) n += " (" + std::to_string(row.unfinished_run_ids.size()) + " unfinished)";
+    if (row.diverged) n += " (+" + std::to_string(row.diverged) + " diverged)";
+    std::vector<std::string> cells = {row.label, n, stat_text(row, row.track_mean, row.track_std),
+                                      stat_text(row, row.clip_mean, row.clip_std)};
+    if (rep.table) cells.push_back(row.paper);
+    return cells;
+}
+
+std::vector<std::string> report_notes(const Report& rep) {
+    std::vector<std::string> notes;
+    for (const auto& row : rep.rows) {
+        if (!row.unfinished_run_ids.empty())
+            notes.push_back(row.label + ": unfinished runs " + ids_text(row.unfinished_run_ids) +
+                            " count with their best epoch so far");
+        if (!row.mixed.empty()) {
+            std::string m;
+            for (const auto& k : row.mixed) m += (m.empty() ? "" : ", ") + k;
+            notes.push_back(row.label + ": its runs differ in " + m + " (besides seed)");
+        }
+    }
+    if (!rep.note.empty()) notes.push_back(rep.note);
+    for (const auto& w : rep.warnings) notes.push_back(w);
+    return notes;
+}
+
 std::string format_markdown(const std::vector<Report>& reports, const ReportOptions& options) {
+    auto md_row = [](const std::vector<std::string>& cells) {
+        std::string line = "|";
+        for (const auto& c : cells) line += " " + md_cell(c) + " |";
+        return line + "\n";
+    };
     std::string out;
     for (const auto& rep : reports) {
         if (!out.empty()) out += "\n";
@@ -284,30 +316,12 @@ std::string format_markdown(const std::vector<Report>& reports, const ReportOpti
                                                                    : "finished") +
                ", not on AudioSet. Best test epoch by track accuracy, as the paper reports (it has no validation "
                "split); clip accuracy at that epoch. Mean ± sample std over runs.\n\n";
-        out += "| " + rep.column + " | n | track acc. % | clip acc. % |" + (rep.table ? " paper % |" : "") + "\n";
+        out += md_row(table_header(rep));
         out += std::string("|---|---:|---:|---:|") + (rep.table ? "---:|" : "") + "\n";
-        for (const auto& row : rep.rows) {
-            std::string n = row.paper_only ? "n/a" : std::to_string(row.n);
-            if (!row.unfinished_run_ids.empty()) n += " (" + std::to_string(row.unfinished_run_ids.size()) + " unfinished)";
-            if (row.diverged) n += " (+" + std::to_string(row.diverged) + " diverged)";
-            out += "| " + md_cell(row.label) + " | " + n + " | " + md_stat(row, row.track_mean, row.track_std) + " | " +
-                   md_stat(row, row.clip_mean, row.clip_std) + " |" + (rep.table ? " " + md_cell(row.paper) + " |" : "") +
-                   "\n";
-        }
+        for (const auto& row : rep.rows) out += md_row(table_cells(rep, row));
         if (rep.rows.empty()) out += "| (no runs) | 0 | — | — |" + std::string(rep.table ? " |" : "") + "\n";
         std::string notes;
-        for (const auto& row : rep.rows) {
-            if (!row.unfinished_run_ids.empty())
-                notes += "- " + row.label + ": unfinished runs " + ids_text(row.unfinished_run_ids) +
-                         " count with their best epoch so far\n";
-            if (!row.mixed.empty()) {
-                std::string m;
-                for (const auto& k : row.mixed) m += (m.empty() ? "" : ", ") + k;
-                notes += "- " + row.label + ": its runs differ in " + m + " (besides seed)\n";
-            }
-        }
-        if (!rep.note.empty()) notes += "- " + rep.note + "\n";
-        for (const auto& w : rep.warnings) notes += "- " + w + "\n";
+        for (const auto& n : report_notes(rep)) notes += "- " + n + "\n";
         if (!notes.empty()) out += "\n" + notes;
     }
     return out;
@@ -318,9 +332,9 @@ std::string format_csv(const std::vector<Report>& reports) {
                       "diverged,unfinished_run_ids,run_ids\n";
     for (const auto& rep : reports)
         for (const auto& row : rep.rows)
-            out += (rep.table ? std::to_string(rep.table) : "") + "," + csv_field(row.label) + "," +
+            out += (rep.table ? std::to_string(rep.table) : "") + "," + data::csv_field(row.label) + "," +
                    std::to_string(row.n) + "," + csv_number(row.track_mean) + "," + csv_number(row.track_std) + "," +
-                   csv_number(row.clip_mean) + "," + csv_number(row.clip_std) + "," + csv_field(row.paper) + "," +
+                   csv_number(row.clip_mean) + "," + csv_number(row.clip_std) + "," + data::csv_field(row.paper) + "," +
                    std::to_string(row.diverged) + "," + ids_text(row.unfinished_run_ids) + "," +
                    ids_text(row.run_ids) + "\n";
     return out;

@@ -53,6 +53,13 @@ void check_factors(const std::vector<std::string>& factors);
 Report group_by(const std::vector<std::string>& factors, const std::vector<store::RunRecord>& runs,
                 const ReportOptions& options);
 
+// One report as a table, as the markdown and the workbench show it: the heading (first column,
+// n, track and clip accuracy "mean ± std" in %, and the paper's value for tables 3-7), the
+// cells of one row, and the notes under the table (unfinished runs, mixed factors, warnings).
+std::vector<std::string> table_header(const Report& report);
+std::vector<std::string> table_cells(const Report& report, const ReportRow& row);
+std::vector<std::string> report_notes(const Report& report);
+
 // md: a title line, notes and a GitHub table per report; csv: one header (RFC 4180), one
 // line per row; json: one array of row objects. Several reports go into one document.
 std::string format_markdown(const std::vector<Report>& reports, const ReportOptions& options);

@@ -1,0 +1,77 @@
+#include "experiments/run_export.h"
+
+#include "data/csv.h"
+#include "experiments/experiment.h"
+#include "experiments/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+using nlohmann::json;
+
+namespace gafx::experiments {
+namespace {
+
+json number_or_null(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
+
+json run_object(const store::RunRecord& r) {
+    const json config = json::parse(r.config, nullptr, false);
+    return {{"id", r.id},
+            {"experiment", r.experiment},
+            {"status", r.status},
+            {"config", config},
+            {"seed", r.seed},
+            {"device", r.device},
+            {"precision", r.precision},
+            {"epochs_done", r.epochs_done},
+            {"epochs", config.is_object() ? config.value("epochs", 0) : 0},
+            {"step", r.step},
+            {"best_epoch", r.best_epoch},
+            {"test_accuracy", number_or_null(r.best_accuracy)},
+            {"test_track_accuracy", number_or_null(r.best_track_accuracy)},
+            {"final_test_accuracy", number_or_null(r.final_accuracy)},
+            {"final_test_track_accuracy", number_or_null(r.final_track_accuracy)},
+            {"seconds", r.seconds},
+            {"error", r.error}};
+}
+
+// Round-trips a double ("0.0005", "0.8333333333333334"); "" for null.
+std::string csv_value(const json& v) {
+    if (v.is_null()) return "";
+    if (v.is_string()) return v.get<std::string>();
+    return v.dump();
+}
+
+} // namespace
+
+std::string runs_json(const std::vector<store::RunRecord>& runs) {
+    json out = json::array();
+    for (const auto& r : runs) out.push_back(run_object(r));
+    return out.dump(2);
+}
+
+std::string runs_csv(const std::vector<store::RunRecord>& runs) {
+    const std::vector<std::string> fields = {"id", "experiment", "status", "seed", "device", "precision",
+                                             "epochs_done", "epochs", "step", "best_epoch", "test_accuracy",
+                                             "test_track_accuracy", "final_test_accuracy",
+                                             "final_test_track_accuracy", "seconds", "error"};
+    const std::vector<std::string> keys = factor_names();
+    std::string out;
+    for (const auto& f : fields) out += f + ",";
+    for (size_t i = 0; i < keys.size(); ++i) out += "config." + keys[i] + (i + 1 < keys.size() ? "," : "\n");
+    for (const auto& r : runs) {
+        const json o = run_object(r);
+        for (const auto& f : fields) out += data::csv_field(csv_value(o.at(f))) + ",";
+        json cfg = json::object();
+        try {
+            cfg = json::parse(to_json(parse_run_config(r.config)));
+        } catch (const std::exception&) {} // a config that no longer parses leaves its columns empty
+        for (size_t i = 0; i < keys.size(); ++i)
+            out += data::csv_field(cfg.contains(keys[i]) ? csv_value(cfg.at(keys[i])) : "") +
+                   (i + 1 < keys.size() ? "," : "\n");
+    }
+    return out;
+}
+
+} // namespace gafx::experiments

@@ -1,0 +1,155 @@
+// How long the workbench's event loop stalls while a run trains. Builds the real main window
+// offscreen on a temporary workspace with the tiny demo dataset, trains a tiny run with the
+// Training page shown for the first half of its steps and the Runs page (the run selected, so
+// its curves reload each epoch) for the second, and probes the event loop with a 5 ms timer:
+// a stall is how much later than its interval a tick arrives. Target: max < 50 ms. It also
+// prints how much of each gap the GUI thread itself was running, since on a loaded machine the
+// trainer's threads can hold the CPU however little the GUI does.
+// Usage: bench_gui_stall [--epochs N] [--threads N (trainer; 0: one per core)] [--tracks N]
+#include "main_window.h"
+#include "training_worker.h"
+
+#include "curve_plot.h"
+#include "runs_view.h"
+#include "training_view.h"
+
+#include "store/run_store.h"
+#include "test_support.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <time.h>
+
+using namespace gafx;
+
+namespace {
+
+double thread_cpu_ms() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return double(t.tv_sec) * 1e3 + double(t.tv_nsec) / 1e6;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    int epochs = 4, threads = 0, tracks = 5;
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--epochs") && i + 1 < argc) epochs = std::max(1, std::atoi(argv[++i]));
+        else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::max(0, std::atoi(argv[++i]));
+        else if (!std::strcmp(argv[i], "--tracks") && i + 1 < argc) tracks = std::max(2, std::atoi(argv[++i]));
+        else {
+            std::fprintf(stderr, "usage: %s [--epochs N] [--threads N] [--tracks N]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    QStandardPaths::setTestModeEnabled(true); // leave the user's settings alone
+    QTemporaryDir dir;
+    const std::string db = test::make_demo_workspace(dir.path(), tracks, 4.0);
+    const std::string config =
+        R"({"dataset": "tiny", "extractor": "mel", "classifier": "ast-tiny", "preset": "small", "track_seconds": 4,
+            "clips_per_track": 2, "clip_seconds": 1.5, "epochs": )" +
+        std::to_string(epochs) +
+        R"(, "batch_size": 8, "lr": 0.0005, "warmup_steps": 5, "lr_halving_epochs": [2], "precision": "fp32", "seed": 3})";
+    const int64_t run = store::RunStore(db).create_run(0, config, 3);
+
+    app::MainWindow w(QString::fromStdString(db));
+    w.resize(1400, 900);
+    w.show();
+    w.tabs()->setCurrentIndex(app::TrainingPage);
+    auto* training = qobject_cast<widgets::TrainingView*>(w.page(app::TrainingPage));
+    auto* runs = qobject_cast<widgets::RunsView*>(w.page(app::RunsPage));
+    train::TrainOptions options;
+    options.threads = threads;
+    options.checkpoint_dir = (dir.path() + "/runs").toStdString();
+    w.trainer()->set_options(options);
+
+    int steps = 0, epochs_seen = 0;
+    int64_t total_steps = 0;
+    bool switched = false;
+    // `&w` as context: the handlers run queued on the GUI thread, as the pages' do.
+    QObject::connect(w.trainer(), &app::TrainingWorker::stepProgress, &w, [&](qint64, const train::StepProgress& p) {
+        ++steps;
+        total_steps = p.total_steps;
+        if (!switched && p.step * 2 >= p.total_steps) { // second half on the Runs page
+            switched = true;
+            w.tabs()->setCurrentIndex(app::RunsPage);
+            runs->select_runs({run});
+        }
+    });
+    QObject::connect(w.trainer(), &app::TrainingWorker::epochDone, &w, [&] { ++epochs_seen; });
+    QString status;
+    QObject::connect(w.trainer(), &app::TrainingWorker::runFinished, &w, [&](qint64, const QString& s, const QString& m) {
+        status = m.isEmpty() ? s : s + ": " + m;
+        app.quit();
+    });
+
+    std::vector<double> stalls; // ms beyond the interval, one per tick while training
+    QElapsedTimer clock;
+    QTimer probe;
+    probe.setTimerType(Qt::PreciseTimer);
+    probe.setInterval(5);
+    // The GUI thread's own CPU time between ticks tells its work (a slow handler, a redraw)
+    // from time the scheduler gave to the trainer's threads (a loaded machine).
+    std::vector<double> busy; // ms of GUI-thread CPU between ticks
+    qint64 last = 0;
+    double last_cpu = thread_cpu_ms();
+    double worst = -1, worst_at = 0, worst_busy = 0;
+    int worst_step = 0;
+    bool worst_on_runs = false;
+    QObject::connect(&probe, &QTimer::timeout, [&] {
+        const qint64 now = clock.nsecsElapsed();
+        const double cpu = thread_cpu_ms();
+        const double stall = std::max(0.0, double(now - last) / 1e6 - 5.0);
+        stalls.push_back(stall);
+        busy.push_back(cpu - last_cpu);
+        if (stall > worst) { // where it happened
+            worst = stall;
+            worst_at = double(now) / 1e9;
+            worst_step = steps;
+            worst_on_runs = switched;
+            worst_busy = cpu - last_cpu;
+        }
+        last = now;
+        last_cpu = cpu;
+    });
+    QTimer::singleShot(0, [&] {
+        clock.start();
+        probe.start();
+        w.trainer()->enqueue({run});
+    });
+    QElapsedTimer wall;
+    wall.start();
+    app.exec();
+    probe.stop();
+
+    std::sort(stalls.begin(), stalls.end());
+    const auto pct = [&](double q) { return stalls.empty() ? 0.0 : stalls[size_t(q * double(stalls.size() - 1))]; };
+    std::printf("bench_gui_stall: run %lld %s, %d epochs, %lld steps, trainer threads %s, %.1f s\n", (long long)run,
+                status.toUtf8().constData(), epochs, (long long)total_steps,
+                threads ? std::to_string(threads).c_str() : "one per core", double(wall.elapsed()) / 1000.0);
+    std::printf("step updates received: %d, epoch reports: %d, loss plot redraws: %d\n", steps, epochs_seen,
+                training->loss_plot()->replots());
+    std::printf("event-loop stall beyond the 5 ms probe: max %.1f ms, p99 %.1f ms, p50 %.2f ms over %zu ticks "
+                "(target: max < 50 ms)\n",
+                stalls.empty() ? 0.0 : stalls.back(), pct(0.99), pct(0.5), stalls.size());
+    std::printf("worst stall at %.2f s, after %d step updates, with the %s page shown; the GUI thread ran %.1f ms of it\n",
+                worst_at, worst_step, worst_on_runs ? "Runs" : "Training", worst_busy);
+    std::sort(busy.begin(), busy.end());
+    std::printf("GUI-thread CPU between ticks (its own work, whatever the machine's load): max %.1f ms, p99 %.1f ms\n",
+                busy.empty() ? 0.0 : busy.back(), busy.empty() ? 0.0 : busy[size_t(0.99 * double(busy.size() - 1))]);
+    return status.startsWith(QLatin1String("finished")) ? 0 : 1;
+}

@@ -1,0 +1,242 @@
+// The Runs page on the real main window: runs written by other connections appear on their
+// own, selected runs overlay their curves, groups and the paper's tables are computed from
+// them, a run's confusion matrix counts its test tracks, and exports hold the selected runs.
+#include "main_window.h"
+
+#include "confusion_matrix_view.h"
+#include "curve_plot.h"
+#include "report_table.h"
+#include "runs_table_model.h"
+#include "runs_view.h"
+
+#include "store/run_store.h"
+#include "test_support.h"
+#include "train/trainer.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QFileDialog>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest>
+
+using namespace gafx;
+
+namespace {
+
+std::string tiny_config(int seed, const char* extractor = "mel") {
+    return std::string(R"({"dataset": "tiny", "extractor": ")") + extractor +
+           R"(", "classifier": "ast-tiny", "preset": "small", "track_seconds": 4, "clips_per_track": 2,
+               "clip_seconds": 1.5, "epochs": 2, "batch_size": 8, "lr": 0.0005, "warmup_steps": 5,
+               "lr_halving_epochs": [2], "precision": "fp32", "seed": )" +
+           std::to_string(seed) + "}";
+}
+
+QModelIndex row_of(QTableView* table, qint64 id) {
+    for (int r = 0; r < table->model()->rowCount(); ++r) {
+        const QModelIndex i = table->model()->index(r, 0);
+        if (i.data(widgets::RunsTableModel::IdRole).toLongLong() == id) return i;
+    }
+    return {};
+}
+
+void click_row(QTableView* table, qint64 id, Qt::KeyboardModifiers mods = {}) {
+    const QModelIndex i = row_of(table, id);
+    QVERIFY(i.isValid());
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, mods, table->visualRect(i).center());
+}
+
+QStringList column(QTableWidget* t, int c) {
+    QStringList out;
+    for (int r = 0; r < t->rowCount(); ++r) out << (t->item(r, c) ? t->item(r, c)->text() : QString());
+    return out;
+}
+
+// Answers the next file dialog with `path` (the offscreen platform has no native one).
+void answer_file_dialog(const QString& path) {
+    auto* timer = new QTimer;
+    timer->setInterval(20);
+    QObject::connect(timer, &QTimer::timeout, [timer, path] {
+        auto* dialog = qobject_cast<QFileDialog*>(QApplication::activeModalWidget());
+        if (!dialog) return;
+        timer->stop();
+        timer->deleteLater();
+        dialog->selectFile(path);
+        static_cast<QDialog*>(dialog)->accept(); // QFileDialog hides it; the override still runs
+    });
+    timer->start();
+}
+
+} // namespace
+
+class TestGuiRuns : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    std::string db_;
+    int64_t a_ = 0, b_ = 0;
+    int64_t test_tracks_ = 0;
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(dir_.isValid());
+        db_ = test::make_demo_workspace(dir_.path(), 5, 4.0);
+        store::RunStore s(db_);
+        train::TrainOptions o;
+        o.checkpoint_dir = (dir_.path() + "/runs").toStdString();
+        for (int seed : {1, 2}) {
+            const int64_t id = s.create_run(0, tiny_config(seed), seed);
+            train::TrainControl control;
+            const auto r = train::train_run(s, id, o, control);
+            QCOMPARE(QString::fromStdString(r.status), QStringLiteral("finished"));
+            (seed == 1 ? a_ : b_) = id;
+        }
+        test_tracks_ = s.load_dataset("tiny")->split.count(data::Subset::Test);
+        QVERIFY(test_tracks_ > 0);
+    }
+
+    void runsPage() {
+        app::MainWindow w(QString::fromStdString(db_));
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.tabs()->setCurrentIndex(app::RunsPage);
+        auto* view = qobject_cast<widgets::RunsView*>(w.page(app::RunsPage));
+        QVERIFY(view);
+        QTableView* table = view->table();
+        QCOMPARE(table->model()->rowCount(), 2);
+
+        // A run written by another connection (as `gafx train` in a terminal would) shows up
+        // within the workspace's 1 s poll, without any click.
+        int64_t other = 0;
+        {
+            store::RunStore s(db_);
+            other = s.create_run(0, tiny_config(7, "gafx-r"), 7);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(table->model()->rowCount(), 3, 2500);
+        QVERIFY(row_of(table, other).isValid());
+        QCOMPARE(row_of(table, other).siblingAtColumn(widgets::RunsTableModel::Status).data().toString(),
+                 QStringLiteral("queued"));
+
+        // Sorting and filtering.
+        table->sortByColumn(widgets::RunsTableModel::Id, Qt::AscendingOrder);
+        QCOMPARE(table->model()->index(0, 0).data().toLongLong(), a_);
+        QTest::keyClicks(view->findChild<QLineEdit*>(QStringLiteral("runFilter")), QStringLiteral("gafx-r queued"));
+        QCOMPARE(table->model()->rowCount(), 1);
+        view->findChild<QLineEdit*>(QStringLiteral("runFilter"))->clear();
+        QCOMPARE(table->model()->rowCount(), 3);
+
+        // Two selected runs: two overlaid curves of 2 epochs each.
+        view->tabs()->setCurrentIndex(widgets::RunsView::CurvesTab);
+        click_row(table, a_);
+        click_row(table, b_, Qt::ControlModifier);
+        QCOMPARE(view->selected_runs().size(), 2);
+        QTRY_COMPARE(view->accuracy_curves()->curve_count(), 2);
+        QCOMPARE(view->loss_curves()->curve_count(), 2);
+        QCOMPARE(view->accuracy_curves()->point_count(0), 2);
+        QCOMPARE(view->loss_curves()->point_count(1), 2);
+
+        // Group by seed: one group per finished seed; by extractor: only mel has finished runs.
+        view->tabs()->setCurrentIndex(widgets::RunsView::GroupsTab);
+        auto* factor = view->findChild<QComboBox*>(QStringLiteral("groupFactor"));
+        factor->setCurrentIndex(factor->findText(QStringLiteral("seed")));
+        QTableWidget* groups = view->group_table()->table();
+        QCOMPARE(groups->rowCount(), 2);
+        QCOMPARE(column(groups, 0), (QStringList{QStringLiteral("seed=1"), QStringLiteral("seed=2")}));
+        QTRY_COMPARE(view->group_curves()->curve_count(), 2);
+        factor->setCurrentIndex(factor->findText(QStringLiteral("extractor")));
+        QCOMPARE(groups->rowCount(), 1);
+        QCOMPARE(column(groups, 0), QStringList{QStringLiteral("extractor=mel")});
+        QCOMPARE(column(groups, 1), QStringList{QStringLiteral("2")});
+        QVERIFY(column(groups, 2).first().contains(QStringLiteral("±"))); // two runs: mean ± std
+        QTRY_COMPARE(view->group_curves()->curve_count(), 1);
+        QVERIFY(view->group_curves()->has_band(0));
+        QCOMPARE(view->group_curves()->point_count(0), 2);
+
+        // The paper's table 3 beside ours.
+        view->tabs()->setCurrentIndex(widgets::RunsView::PaperTab);
+        auto* number = view->findChild<QComboBox*>(QStringLiteral("paperTableNumber"));
+        number->setCurrentIndex(number->findData(4));
+        number->setCurrentIndex(number->findData(3));
+        QTableWidget* paper = view->paper_table()->table();
+        QCOMPARE(paper->rowCount(), 2);
+        const QStringList published = column(paper, paper->columnCount() - 1);
+        QVERIFY2(published.contains(QStringLiteral("61.00")) && published.contains(QStringLiteral("64.50")),
+                 qPrintable(published.join(QLatin1Char('|'))));
+        QCOMPARE(column(paper, 1).first(), QStringLiteral("2")); // DeiT-Tiny: our two mel runs
+
+        // The confusion matrix of one run counts each test track once.
+        view->tabs()->setCurrentIndex(widgets::RunsView::ConfusionTab);
+        click_row(table, b_);
+        QTRY_VERIFY_WITH_TIMEOUT(view->confusion()->classes() > 0, 10000);
+        QCOMPARE(view->confusion()->classes(), 10);
+        QCOMPARE(view->confusion()->total(), test_tracks_);
+
+        // Export the two finished runs.
+        click_row(table, a_);
+        click_row(table, b_, Qt::ControlModifier);
+        const QString csv = dir_.path() + "/export/runs.csv", json = dir_.path() + "/export/runs";
+        QDir().mkpath(dir_.path() + "/export");
+        answer_file_dialog(csv);
+        QTest::mouseClick(view->findChild<QPushButton*>(QStringLiteral("exportCsvButton")), Qt::LeftButton);
+        QFile c(csv);
+        QVERIFY(c.open(QIODevice::ReadOnly));
+        const QStringList lines = QString::fromUtf8(c.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 3);
+        QVERIFY(lines[0].startsWith(QLatin1String("id,experiment,status,")));
+        QVERIFY(lines[0].contains(QLatin1String("config.extractor")));
+        QStringList ids = {lines[1].section(QLatin1Char(','), 0, 0), lines[2].section(QLatin1Char(','), 0, 0)};
+        ids.sort();
+        QCOMPARE(ids, (QStringList{QString::number(a_), QString::number(b_)}));
+
+        answer_file_dialog(json); // no suffix given: .json is added
+        QTest::mouseClick(view->findChild<QPushButton*>(QStringLiteral("exportJsonButton")), Qt::LeftButton);
+        QFile j(json + ".json");
+        QVERIFY(j.open(QIODevice::ReadOnly));
+        const QJsonArray arr = QJsonDocument::fromJson(j.readAll()).array();
+        QCOMPARE(arr.size(), 2);
+        QSet<qint64> got;
+        for (const auto& v : arr) {
+            const QJsonObject o = v.toObject();
+            got.insert(o.value(QStringLiteral("id")).toInteger());
+            QCOMPARE(o.value(QStringLiteral("status")).toString(), QStringLiteral("finished"));
+            QVERIFY(o.value(QStringLiteral("config")).isObject());
+            QVERIFY(o.value(QStringLiteral("test_track_accuracy")).isDouble());
+            QCOMPARE(o.value(QStringLiteral("epochs_done")).toInteger(), 2);
+        }
+        QCOMPARE(got, (QSet<qint64>{a_, b_}));
+        QVERIFY(view->findChild<QLabel*>(QStringLiteral("runsMessage"))->text().contains(QLatin1String("Wrote 2")));
+    }
+
+    void cancelAQueuedRun() {
+        app::MainWindow w(QString::fromStdString(db_));
+        w.show();
+        w.tabs()->setCurrentIndex(app::RunsPage);
+        auto* view = qobject_cast<widgets::RunsView*>(w.page(app::RunsPage));
+        int64_t queued = 0;
+        {
+            store::RunStore s(db_);
+            queued = s.create_run(0, tiny_config(9), 9);
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(row_of(view->table(), queued).isValid(), 2500);
+        click_row(view->table(), queued);
+        auto* cancel = view->findChild<QPushButton*>(QStringLiteral("cancelRunsButton"));
+        QVERIFY(cancel->isEnabled());
+        QTest::mouseClick(cancel, Qt::LeftButton);
+        QCOMPARE(row_of(view->table(), queued).siblingAtColumn(widgets::RunsTableModel::Status).data().toString(),
+                 QStringLiteral("cancelled"));
+        QCOMPARE(QString::fromStdString(store::RunStore(db_).run(queued)->status), QStringLiteral("cancelled"));
+    }
+};
+
+QTEST_MAIN(TestGuiRuns)
+#include "test_gui_runs.moc"

@@ -1,0 +1,150 @@
+#include "runs_table_model.h"
+
+#include <QBrush>
+#include <QColor>
+
+#include <cmath>
+
+namespace gafx::widgets {
+namespace {
+
+QVariant percent(double v) { return std::isnan(v) ? QVariant(QStringLiteral("—")) : QVariant(QString::number(100.0 * v, 'f', 1)); }
+QVariant fraction(double v) { return std::isnan(v) ? QVariant(-1.0) : QVariant(v); } // unevaluated sorts first
+
+QString duration(double s) {
+    const qint64 t = qint64(s + 0.5);
+    return QStringLiteral("%1:%2:%3").arg(t / 3600).arg(t / 60 % 60, 2, 10, QLatin1Char('0')).arg(t % 60, 2, 10, QLatin1Char('0'));
+}
+
+QString s(const std::string& v) { return QString::fromStdString(v); }
+
+QString augmentation(const experiments::RunConfig& c) {
+    return c.augmentation ? QStringLiteral("%1 x %2 s").arg(c.clips_per_track).arg(c.clip_seconds) : QStringLiteral("off");
+}
+
+QColor status_colour(const std::string& status) {
+    if (status == "finished") return QColor(0x2e, 0x7d, 0x32);
+    if (status == "running") return QColor(0x15, 0x65, 0xc0);
+    if (status == "failed" || status == "diverged") return QColor(0xc6, 0x28, 0x28);
+    if (status == "interrupted" || status == "paused" || status == "cancelled") return QColor(0xef, 0x6c, 0x00);
+    return {};
+}
+
+} // namespace
+
+RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+void RunsTableModel::set_runs(std::vector<RunRow> rows) {
+    bool same_prefix = rows.size() >= rows_.size();
+    for (size_t i = 0; same_prefix && i < rows_.size(); ++i) same_prefix = rows[i].run.id == rows_[i].run.id;
+    if (!same_prefix) { // runs vanished or moved: start over (rare; runs are never deleted)
+        beginResetModel();
+        rows_ = std::move(rows);
+        endResetModel();
+        return;
+    }
+    const size_t old = rows_.size();
+    for (size_t i = 0; i < old; ++i) rows_[i] = std::move(rows[i]);
+    if (old > 0) Q_EMIT dataChanged(index(0, 0), index(int(old) - 1, ColumnCount - 1));
+    if (rows.size() > old) {
+        beginInsertRows({}, int(old), int(rows.size()) - 1);
+        for (size_t i = old; i < rows.size(); ++i) rows_.push_back(std::move(rows[i]));
+        endInsertRows();
+    }
+}
+
+const RunRow* RunsTableModel::find(qint64 id) const {
+    for (const auto& r : rows_)
+        if (r.run.id == id) return &r;
+    return nullptr;
+}
+
+int RunsTableModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(rows_.size()); }
+
+int RunsTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || index.row() >= int(rows_.size())) return {};
+    const RunRow& row = rows_[size_t(index.row())];
+    const store::RunRecord& r = row.run;
+    const experiments::RunConfig& c = row.config;
+    if (role == IdRole) return qint64(r.id);
+    if (role == Qt::ToolTipRole) {
+        if (!row.config_ok) return tr("The stored config no longer parses: %1").arg(s(r.config));
+        if (!r.error.empty()) return s(r.error);
+        return s(r.config);
+    }
+    if (role == Qt::ForegroundRole && index.column() == Status) {
+        const QColor colour = status_colour(r.status);
+        return colour.isValid() ? QVariant(QBrush(colour)) : QVariant();
+    }
+    if (role == Qt::TextAlignmentRole) {
+        switch (index.column()) {
+        case Id: case Lr: case Batch: case Seed: case Epochs: case BestClip: case BestTrack: case FinalClip:
+        case FinalTrack: case Duration:
+            return int(Qt::AlignRight | Qt::AlignVCenter);
+        default:
+            return {};
+        }
+    }
+    if (role != Qt::DisplayRole && role != SortRole) return {};
+    const bool sort = role == SortRole;
+    switch (index.column()) {
+    case Id: return qint64(r.id);
+    case Experiment: return r.experiment.empty() ? QStringLiteral("—") : s(r.experiment);
+    case Status: return s(r.status);
+    case Dataset: return s(c.dataset);
+    case Extractor: return s(c.extractor);
+    case Classifier: return s(c.classifier) + (c.preset == "small" && !sort ? QStringLiteral(" (small)") : QString());
+    case Augmentation: return augmentation(c);
+    case Pretraining:
+        if (c.pretraining == "run") return QStringLiteral("run %1").arg(c.pretrained_run);
+        return s(c.pretraining);
+    case Lr: return sort ? QVariant(c.lr) : QVariant(QString::number(c.lr, 'g', 4));
+    case Batch: return qint64(c.batch_size);
+    case Seed: return qint64(r.seed);
+    case Device: return r.device.empty() ? QStringLiteral("—") : s(r.device) + QLatin1Char('/') + s(r.precision);
+    case Epochs: return sort ? QVariant(qint64(r.epochs_done)) : QVariant(QStringLiteral("%1/%2").arg(r.epochs_done).arg(c.epochs));
+    case BestClip: return sort ? fraction(r.best_accuracy) : percent(r.best_accuracy);
+    case BestTrack: return sort ? fraction(r.best_track_accuracy) : percent(r.best_track_accuracy);
+    case FinalClip: return sort ? fraction(r.final_accuracy) : percent(r.final_accuracy);
+    case FinalTrack: return sort ? fraction(r.final_track_accuracy) : percent(r.final_track_accuracy);
+    case Duration: return sort ? QVariant(r.seconds) : QVariant(duration(r.seconds));
+    default: return {};
+    }
+}
+
+QVariant RunsTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation != Qt::Horizontal) return {};
+    if (role == Qt::ToolTipRole && section >= BestClip && section <= FinalTrack)
+        return tr("Test accuracy in %; best: the epoch with the highest track accuracy, final: the last epoch");
+    if (role != Qt::DisplayRole) return {};
+    static const char* names[ColumnCount] = {"Id",      "Experiment", "Status",      "Dataset",      "Extractor",
+                                             "Classifier", "Augmentation", "Pretraining", "lr",          "Batch",
+                                             "Seed",    "Device",     "Epochs",      "Best clip %",  "Best track %",
+                                             "Final clip %", "Final track %", "Duration"};
+    return tr(names[section]);
+}
+
+RunsFilterProxy::RunsFilterProxy(QObject* parent) : QSortFilterProxyModel(parent) {
+    setSortRole(RunsTableModel::SortRole);
+    setDynamicSortFilter(true);
+}
+
+void RunsFilterProxy::set_filter_text(const QString& text) {
+    words_ = text.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    invalidateFilter();
+}
+
+bool RunsFilterProxy::filterAcceptsRow(int source_row, const QModelIndex& source_parent) const {
+    const QAbstractItemModel* m = sourceModel();
+    for (const QString& w : words_) {
+        bool found = false;
+        for (int c = 0; c < m->columnCount(source_parent) && !found; ++c)
+            found = m->index(source_row, c, source_parent).data().toString().contains(w, Qt::CaseInsensitive);
+        if (!found) return false;
+    }
+    return true;
+}
+
+} // namespace gafx::widgets

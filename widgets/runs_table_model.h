@@ -1,0 +1,62 @@
+#pragma once
+// Every run of the workspace as a table: id, experiment, status, the factors of its config,
+// device/precision, epochs, best and final test accuracy, duration. Refreshing with the same
+// runs (plus new ones at the end, as runs are created) updates rows in place, so sorting,
+// filtering and the selection survive the once-a-second refresh while something trains.
+#include "experiments/experiment.h"
+#include "store/run_store.h"
+
+#include <QAbstractTableModel>
+#include <QSortFilterProxyModel>
+
+#include <vector>
+
+namespace gafx::widgets {
+
+struct RunRow {
+    store::RunRecord run;
+    experiments::RunConfig config; // parsed from run.config
+    bool config_ok = true;         // false: the stored config no longer parses (defaults shown)
+};
+
+class RunsTableModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column {
+        Id, Experiment, Status, Dataset, Extractor, Classifier, Augmentation, Pretraining, Lr, Batch, Seed,
+        Device, Epochs, BestClip, BestTrack, FinalClip, FinalTrack, Duration, ColumnCount
+    };
+    static constexpr int SortRole = Qt::UserRole; // raw values, so numbers sort as numbers
+    static constexpr int IdRole = Qt::UserRole + 1;
+
+    explicit RunsTableModel(QObject* parent = nullptr);
+
+    void set_runs(std::vector<RunRow> rows);
+    const std::vector<RunRow>& runs() const { return rows_; }
+    const RunRow* find(qint64 id) const;
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+private:
+    std::vector<RunRow> rows_;
+};
+
+// Sorting by raw values; a filter of words ("mel finished 0.0005") keeps the rows where every
+// word appears in some column, case-insensitively.
+class RunsFilterProxy : public QSortFilterProxyModel {
+    Q_OBJECT
+public:
+    explicit RunsFilterProxy(QObject* parent = nullptr);
+    void set_filter_text(const QString& text);
+
+protected:
+    bool filterAcceptsRow(int source_row, const QModelIndex& source_parent) const override;
+
+private:
+    QStringList words_;
+};
+
+} // namespace gafx::widgets

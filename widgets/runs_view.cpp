@@ -1,0 +1,266 @@
+#include "runs_view.h"
+
+#include "confusion_matrix_view.h"
+#include "curve_plot.h"
+#include "report_table.h"
+#include "runs_table_model.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+namespace gafx::widgets {
+namespace {
+
+bool resumable(const std::string& status) { return status == "interrupted" || status == "paused" || status == "cancelled"; }
+bool cancellable(const std::string& status) {
+    return status == "running" || status == "paused" || status == "queued" || status == "interrupted";
+}
+
+QPushButton* button(const QString& text, const QString& name, const QString& tip, QWidget* parent) {
+    auto* b = new QPushButton(text, parent);
+    b->setObjectName(name);
+    b->setToolTip(tip);
+    return b;
+}
+
+} // namespace
+
+RunsView::RunsView(QWidget* parent) : QWidget(parent) {
+    model_ = new RunsTableModel(this);
+    proxy_ = new RunsFilterProxy(this);
+    proxy_->setSourceModel(model_);
+    filter_ = new QLineEdit(this);
+    filter_->setObjectName(QStringLiteral("runFilter"));
+    filter_->setPlaceholderText(tr("Filter: words that must all appear, e.g. \"mel finished\""));
+    filter_->setClearButtonEnabled(true);
+    connect(filter_, &QLineEdit::textChanged, proxy_, &RunsFilterProxy::set_filter_text);
+
+    table_ = new QTableView(this);
+    table_->setObjectName(QStringLiteral("runsTable"));
+    table_->setModel(proxy_);
+    table_->setSortingEnabled(true);
+    table_->sortByColumn(RunsTableModel::Id, Qt::DescendingOrder); // newest first
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    table_->verticalHeader()->setVisible(false);
+    table_->horizontalHeader()->setSectionsMovable(true);
+    table_->setAlternatingRowColors(true);
+    connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        update_buttons();
+        Q_EMIT selectionChanged();
+    });
+    connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] { Q_EMIT selectionChanged(); });
+    connect(model_, &QAbstractItemModel::dataChanged, this, &RunsView::update_buttons);
+    // Columns fit the first runs shown; after that they keep what the user made of them.
+    connect(model_, &QAbstractItemModel::rowsInserted, this, [this] {
+        if (!columns_sized_) table_->resizeColumnsToContents();
+        columns_sized_ = true;
+    });
+    connect(model_, &QAbstractItemModel::modelReset, this, &RunsView::update_buttons);
+
+    inspect_ = button(tr("&Inspect"), QStringLiteral("inspectButton"),
+                      tr("Open the selected runs' learned features in the Inspector"), this);
+    resume_ = button(tr("&Resume"), QStringLiteral("resumeRunsButton"),
+                     tr("Queue the selected interrupted, paused or cancelled runs; each continues from its checkpoint"), this);
+    cancel_ = button(tr("&Cancel"), QStringLiteral("cancelRunsButton"),
+                     tr("Stop the selected runs (a running one after its current step); they can be resumed later"), this);
+    export_csv_ = button(tr("Export &CSV..."), QStringLiteral("exportCsvButton"), tr("Write the selected runs to a CSV file"), this);
+    export_json_ = button(tr("Export &JSON..."), QStringLiteral("exportJsonButton"),
+                          tr("Write the selected runs to a JSON file (the fields of gafx runs --json)"), this);
+    connect(inspect_, &QPushButton::clicked, this, [this] { Q_EMIT inspectRequested(selected_runs()); });
+    connect(resume_, &QPushButton::clicked, this, [this] { Q_EMIT resumeRequested(selected_runs()); });
+    connect(cancel_, &QPushButton::clicked, this, [this] { Q_EMIT cancelRequested(selected_runs()); });
+    connect(export_csv_, &QPushButton::clicked, this, [this] { Q_EMIT exportRequested(QStringLiteral("csv"), selected_runs()); });
+    connect(export_json_, &QPushButton::clicked, this,
+            [this] { Q_EMIT exportRequested(QStringLiteral("json"), selected_runs()); });
+    message_ = new QLabel(this);
+    message_->setObjectName(QStringLiteral("runsMessage"));
+    message_->setWordWrap(true);
+    message_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    // Curves of the selected runs.
+    accuracy_ = new CurvePlot(this);
+    accuracy_->setObjectName(QStringLiteral("selectedAccuracyPlot"));
+    accuracy_->set_axis_labels(tr("epoch"), tr("test track accuracy"));
+    accuracy_->set_integer_x(true);
+    accuracy_->set_legend_corner(Qt::AlignBottom | Qt::AlignRight);
+    loss_ = new CurvePlot(this);
+    loss_->setObjectName(QStringLiteral("selectedLossPlot"));
+    loss_->set_axis_labels(tr("epoch"), tr("train loss"));
+    loss_->set_integer_x(true);
+    auto* curves = new QSplitter(Qt::Horizontal, this);
+    curves->addWidget(accuracy_);
+    curves->addWidget(loss_);
+
+    // Groups.
+    factor_ = new QComboBox(this);
+    factor_->setObjectName(QStringLiteral("groupFactor"));
+    connect(factor_, &QComboBox::currentIndexChanged, this, &RunsView::groupingChanged);
+    group_curves_ = new CurvePlot(this);
+    group_curves_->setObjectName(QStringLiteral("groupPlot"));
+    group_curves_->set_axis_labels(tr("epoch"), tr("test track accuracy (mean ± std)"));
+    group_curves_->set_integer_x(true);
+    group_curves_->set_legend_corner(Qt::AlignBottom | Qt::AlignRight);
+    group_table_ = new ReportTable(this);
+    group_table_->setObjectName(QStringLiteral("groupTable"));
+    auto* groups = new QWidget(this);
+    auto* factor_row = new QHBoxLayout;
+    factor_row->addWidget(new QLabel(tr("Group by"), groups));
+    factor_row->addWidget(factor_);
+    factor_row->addStretch(1);
+    auto* group_split = new QSplitter(Qt::Horizontal, groups);
+    group_split->addWidget(group_curves_);
+    group_split->addWidget(group_table_);
+    auto* groups_layout = new QVBoxLayout(groups);
+    groups_layout->addLayout(factor_row);
+    groups_layout->addWidget(group_split, 1);
+
+    // The paper's tables.
+    paper_number_ = new QComboBox(this);
+    paper_number_->setObjectName(QStringLiteral("paperTableNumber"));
+    for (int t = 3; t <= 7; ++t) paper_number_->addItem(tr("Table %1").arg(t), t);
+    connect(paper_number_, &QComboBox::currentIndexChanged, this, &RunsView::paperTableChanged);
+    paper_table_ = new ReportTable(this);
+    paper_table_->setObjectName(QStringLiteral("paperTable"));
+    auto* paper = new QWidget(this);
+    auto* paper_row = new QHBoxLayout;
+    paper_row->addWidget(paper_number_);
+    paper_row->addWidget(new QLabel(tr("of the paper (section 4.2): its published values beside ours, best test epoch "
+                                       "per run, mean ± sample std over runs"),
+                                    paper));
+    paper_row->addStretch(1);
+    auto* paper_layout = new QVBoxLayout(paper);
+    paper_layout->addLayout(paper_row);
+    paper_layout->addWidget(paper_table_, 1);
+
+    // Confusion matrix.
+    confusion_caption_ = new QLabel(this);
+    confusion_caption_->setWordWrap(true);
+    confusion_ = new ConfusionMatrixView(this);
+    confusion_->setObjectName(QStringLiteral("confusionMatrix"));
+    auto* confusion = new QWidget(this);
+    auto* confusion_layout = new QVBoxLayout(confusion);
+    confusion_layout->addWidget(confusion_caption_);
+    confusion_layout->addWidget(confusion_, 1);
+
+    tabs_ = new QTabWidget(this);
+    tabs_->setObjectName(QStringLiteral("runsTabs"));
+    tabs_->addTab(curves, tr("Curves of the selected runs"));
+    tabs_->addTab(groups, tr("Groups"));
+    tabs_->addTab(paper, tr("Paper tables"));
+    tabs_->addTab(confusion, tr("Confusion matrix"));
+    unfinished_ = new QCheckBox(tr("Count unfinished runs"), this);
+    unfinished_->setObjectName(QStringLiteral("countUnfinished"));
+    unfinished_->setToolTip(tr("Groups and paper tables also count runs that are not finished but evaluated at "
+                               "least once, with their best epoch so far (gafx report --all)"));
+    connect(unfinished_, &QCheckBox::toggled, this, [this] {
+        Q_EMIT groupingChanged();
+        Q_EMIT paperTableChanged();
+    });
+    tabs_->setCornerWidget(unfinished_);
+
+    auto* buttons = new QHBoxLayout;
+    for (QPushButton* b : {inspect_, resume_, cancel_}) buttons->addWidget(b);
+    buttons->addStretch(1);
+    buttons->addWidget(export_csv_);
+    buttons->addWidget(export_json_);
+    auto* top = new QWidget(this);
+    auto* top_layout = new QVBoxLayout(top);
+    top_layout->setContentsMargins(0, 0, 0, 0);
+    top_layout->addWidget(filter_);
+    top_layout->addWidget(table_, 1);
+    top_layout->addLayout(buttons);
+    top_layout->addWidget(message_);
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(top);
+    split->addWidget(tabs_);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(split);
+    update_buttons();
+}
+
+QList<qint64> RunsView::selected_runs() const {
+    QList<qint64> ids;
+    QModelIndexList rows = table_->selectionModel()->selectedRows();
+    std::sort(rows.begin(), rows.end(), [](const QModelIndex& a, const QModelIndex& b) { return a.row() < b.row(); });
+    for (const auto& i : rows) ids << i.data(RunsTableModel::IdRole).toLongLong();
+    return ids;
+}
+
+qint64 RunsView::current_run() const {
+    const QModelIndex cur = table_->selectionModel()->currentIndex();
+    if (cur.isValid() && table_->selectionModel()->isRowSelected(cur.row(), cur.parent()))
+        return cur.data(RunsTableModel::IdRole).toLongLong();
+    const QList<qint64> ids = selected_runs();
+    return ids.isEmpty() ? 0 : ids.first();
+}
+
+void RunsView::select_runs(const QList<qint64>& ids) {
+    QItemSelection sel;
+    QModelIndex first;
+    for (int r = 0; r < proxy_->rowCount(); ++r) {
+        const QModelIndex i = proxy_->index(r, 0);
+        if (!ids.contains(i.data(RunsTableModel::IdRole).toLongLong())) continue;
+        sel.select(i, proxy_->index(r, RunsTableModel::ColumnCount - 1));
+        if (!first.isValid()) first = i;
+    }
+    auto* sm = table_->selectionModel();
+    sm->select(sel, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    if (first.isValid()) {
+        sm->setCurrentIndex(first, QItemSelectionModel::NoUpdate);
+        table_->scrollTo(first);
+    }
+}
+
+void RunsView::set_factors(const QStringList& factors, const QString& current) {
+    const QSignalBlocker block(factor_);
+    factor_->clear();
+    factor_->addItems(factors);
+    factor_->setCurrentText(current);
+}
+
+QString RunsView::group_factor() const { return factor_->currentText(); }
+
+int RunsView::paper_table_number() const { return paper_number_->currentData().toInt(); }
+
+bool RunsView::include_unfinished() const { return unfinished_->isChecked(); }
+
+void RunsView::set_confusion_caption(const QString& text) { confusion_caption_->setText(text); }
+
+void RunsView::show_message(const QString& text, bool error) {
+    message_->setText(text);
+    message_->setStyleSheet(error ? QStringLiteral("color: #c62828;") : QString());
+}
+
+QString RunsView::message() const { return message_->text(); }
+
+void RunsView::update_buttons() {
+    const QList<qint64> ids = selected_runs();
+    bool any_resumable = false, any_cancellable = false;
+    for (qint64 id : ids)
+        if (const RunRow* r = model_->find(id)) {
+            any_resumable = any_resumable || resumable(r->run.status);
+            any_cancellable = any_cancellable || cancellable(r->run.status);
+        }
+    inspect_->setEnabled(!ids.isEmpty());
+    resume_->setEnabled(any_resumable);
+    cancel_->setEnabled(any_cancellable);
+    export_csv_->setEnabled(!ids.isEmpty());
+    export_json_->setEnabled(!ids.isEmpty());
+}
+
+} // namespace gafx::widgets

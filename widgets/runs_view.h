@@ -1,0 +1,97 @@
+#pragma once
+// The Runs page's view: a sortable, filterable table of every run; the selected runs' curves
+// overlaid; runs grouped by one factor (mean ± std band per group and a summary table); the
+// paper's tables 3-7 beside ours; the confusion matrix of the current run; and Inspect,
+// Resume, Cancel and export buttons. It only draws and emits; app/workbench/page_runs.cpp
+// reads the store, computes and acts.
+#include <QList>
+#include <QStringList>
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QTableView;
+class QTabWidget;
+
+namespace gafx::widgets {
+
+class ConfusionMatrixView;
+class CurvePlot;
+class ReportTable;
+class RunsFilterProxy;
+class RunsTableModel;
+
+class RunsView : public QWidget {
+    Q_OBJECT
+public:
+    enum Tab { CurvesTab = 0, GroupsTab, PaperTab, ConfusionTab };
+
+    explicit RunsView(QWidget* parent = nullptr);
+
+    RunsTableModel* model() const { return model_; }
+    QTableView* table() const { return table_; }
+    QTabWidget* tabs() const { return tabs_; }
+    QList<qint64> selected_runs() const; // in table order
+    // The run the confusion matrix is about: the current row when it is selected, else the
+    // first selected one; 0 when none.
+    qint64 current_run() const;
+    void select_runs(const QList<qint64>& ids);
+
+    CurvePlot* accuracy_curves() const { return accuracy_; }
+    CurvePlot* loss_curves() const { return loss_; }
+
+    void set_factors(const QStringList& factors, const QString& current);
+    QString group_factor() const;
+    CurvePlot* group_curves() const { return group_curves_; }
+    ReportTable* group_table() const { return group_table_; }
+
+    int paper_table_number() const; // 3..7
+    ReportTable* paper_table() const { return paper_table_; }
+    bool include_unfinished() const;
+
+    ConfusionMatrixView* confusion() const { return confusion_; }
+    void set_confusion_caption(const QString& text);
+
+    // A line under the table: what an action did, or why it could not (error: shown in red).
+    void show_message(const QString& text, bool error = false);
+    QString message() const;
+
+Q_SIGNALS:
+    void selectionChanged();
+    void groupingChanged();    // factor or "count unfinished runs"
+    void paperTableChanged();  // table number or "count unfinished runs"
+    void inspectRequested(const QList<qint64>& runs);
+    void resumeRequested(const QList<qint64>& runs);
+    void cancelRequested(const QList<qint64>& runs);
+    void exportRequested(const QString& format, const QList<qint64>& runs); // "csv" | "json"
+
+private:
+    void update_buttons();
+    RunsTableModel* model_ = nullptr;
+    RunsFilterProxy* proxy_ = nullptr;
+    QLineEdit* filter_ = nullptr;
+    QTableView* table_ = nullptr;
+    QPushButton* inspect_ = nullptr;
+    QPushButton* resume_ = nullptr;
+    QPushButton* cancel_ = nullptr;
+    QPushButton* export_csv_ = nullptr;
+    QPushButton* export_json_ = nullptr;
+    QLabel* message_ = nullptr;
+    QTabWidget* tabs_ = nullptr;
+    CurvePlot* accuracy_ = nullptr;
+    CurvePlot* loss_ = nullptr;
+    QComboBox* factor_ = nullptr;
+    QCheckBox* unfinished_ = nullptr;
+    CurvePlot* group_curves_ = nullptr;
+    ReportTable* group_table_ = nullptr;
+    QComboBox* paper_number_ = nullptr;
+    ReportTable* paper_table_ = nullptr;
+    QLabel* confusion_caption_ = nullptr;
+    ConfusionMatrixView* confusion_ = nullptr;
+    bool columns_sized_ = false;
+};
+
+} // namespace gafx::widgets

@@ -1,0 +1,75 @@
+#pragma once
+// The Training page's view: the run queue (active run first, then the queued ones, each with
+// its factors), the active run's live curves (loss, accuracy per epoch, learning rate), an
+// epoch/step progress bar with ETA and throughput, device and precision, pause / resume /
+// cancel, and the run's state with the reason when it stops. It only draws and emits;
+// app/workbench/page_training.cpp feeds it from the TrainingWorker.
+#include "train/trainer.h"
+
+#include <QList>
+#include <QWidget>
+
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QTreeWidget;
+
+namespace gafx::widgets {
+
+class CurvePlot;
+
+class TrainingView : public QWidget {
+    Q_OBJECT
+public:
+    struct QueueEntry {
+        qint64 id = 0;
+        QString state;   // "training", "paused", "queued"
+        QString factors; // "extractor=mel classifier=ast-tiny ... seed=3"
+    };
+
+    explicit TrainingView(QWidget* parent = nullptr);
+
+    void set_queue(const QList<QueueEntry>& entries);
+    // Starts showing `run`: empty curves and progress, no device yet.
+    void show_run(qint64 run, const QString& description);
+    qint64 run() const { return run_; }
+    void set_device(const QString& device, const QString& precision);
+    // One optimiser step (live, or from the stored history of a resumed run).
+    void add_step(int64_t step, double loss, double lr);
+    // One evaluated epoch; `step` places the test loss on the loss plot's step axis.
+    void add_epoch(int epoch, int64_t step, double train_accuracy, double test_loss, double clip_accuracy,
+                   double track_accuracy);
+    void show_progress(const train::StepProgress& p);
+    // running | paused | finished | cancelled | interrupted | failed | diverged, and why.
+    void set_state(const QString& status, const QString& message);
+    QString state() const { return state_; }
+
+    CurvePlot* loss_plot() const { return loss_; }
+    CurvePlot* accuracy_plot() const { return accuracy_; }
+    CurvePlot* lr_plot() const { return lr_; }
+
+Q_SIGNALS:
+    void pauseRequested();
+    void resumeRequested();
+    void cancelRequested();
+
+private:
+    QTreeWidget* queue_ = nullptr;
+    QLabel* title_ = nullptr;
+    QLabel* device_ = nullptr;
+    QLabel* status_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QLabel* rate_ = nullptr;
+    QPushButton* pause_ = nullptr;
+    QPushButton* resume_ = nullptr;
+    QPushButton* cancel_ = nullptr;
+    CurvePlot* loss_ = nullptr;
+    CurvePlot* accuracy_ = nullptr;
+    CurvePlot* lr_ = nullptr;
+    qint64 run_ = 0;
+    QString state_;
+    // Curve indices on the plots.
+    int train_loss_ = 0, test_loss_ = 0, track_acc_ = 0, clip_acc_ = 0, train_acc_ = 0, lr_curve_ = 0;
+};
+
+} // namespace gafx::widgets
