@@ -18,7 +18,9 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$REPO/.deps/device-debs
-OUT=$REPO/.deps/device
+FINAL=$REPO/.deps/device
+NEW=$REPO/.deps/device.new # built here, then swapped in: a failed run leaves the old one whole
+OUT=$NEW
 ROOT=$OUT/root
 MULTIARCH=x86_64-linux-gnu
 LIMIT_MIB=40
@@ -89,27 +91,26 @@ chmod 755 "$CACHE"
 APT_OPTS=()
 [ "$(id -u)" -ne 0 ] || APT_OPTS=(-o APT::Sandbox::User=root) # root writing into a folder _apt can't
 ALL=("${ENGINE[@]}" "${TOOLS[@]}" "${CMAKE_PKGS[@]}" "${HELPERS[@]}")
+declare -A VERSION=()
+while read -r p v; do VERSION[$p]=$v; done < <(
+  apt-cache show --no-all-versions "${ALL[@]}" | awk '/^Package:/ {p = $2} /^Version:/ {print p, $2}')
+deb_of() { # the cached .deb of the candidate version, or nothing
+  local v=${VERSION[$1]:-}
+  [ -n "$v" ] || die "package $1 is unknown to apt here"
+  compgen -G "$CACHE/${1}_${v//:/%3a}_*.deb" | head -1
+}
 missing=()
 for p in "${ALL[@]}"; do
-  version=$(apt-cache show --no-all-versions "$p" 2>/dev/null | awk '/^Version:/ {print $2; exit}')
-  [ -n "$version" ] || die "package $p is unknown to apt here"
-  file_version=${version//:/%3a}
-  compgen -G "$CACHE/${p}_${file_version}_*.deb" >/dev/null || missing+=("$p")
+  [ -n "$(deb_of "$p")" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "downloading ${#missing[@]} packages: ${missing[*]}"
   (cd "$CACHE" && apt-get "${APT_OPTS[@]}" -q download "${missing[@]}")
 fi
-deb_of() {
-  local version file_version
-  version=$(apt-cache show --no-all-versions "$1" | awk '/^Version:/ {print $2; exit}')
-  file_version=${version//:/%3a}
-  compgen -G "$CACHE/${1}_${file_version}_*.deb" | head -1
-}
 
 # Unpack into a staging folder per group, then lay out the root.
 STAGE=$(mktemp -d)
-trap 'rm -rf "$STAGE"' EXIT
+trap 'rm -rf "$STAGE" "$NEW"' EXIT
 unpack() { # group packages...
   local group=$1 p
   shift
@@ -123,7 +124,7 @@ unpack helpers "${HELPERS[@]}"
 PATCHELF="$STAGE/helpers/usr/bin/patchelf"
 [ -x "$PATCHELF" ] || die "patchelf did not unpack"
 
-rm -rf "$ROOT"
+rm -rf "$OUT"
 mkdir -p "$ROOT/usr/bin" "$ROOT/usr/lib/$MULTIARCH" "$ROOT/usr/share" "$ROOT/opt/cmake/bin" "$ROOT/opt/cmake/lib"
 LIB=$ROOT/usr/lib/$MULTIARCH
 
@@ -232,6 +233,10 @@ ENV
   "$ROOT/opt/cmake/bin/cmake" --version >/dev/null || die "the carried cmake does not start"
 )
 
+rm -rf "$FINAL"
+mv "$NEW" "$FINAL"
+OUT=$FINAL
+ROOT=$OUT/root
 bytes=$(du -sb "$OUT" | cut -f1)
 mib=$(( (bytes + 1048575) / 1048576 ))
 say "carried folder .deps/device: $mib MiB ($bytes bytes), $(wc -l <"$OUT/PACKAGES") lines in PACKAGES"
