@@ -7,10 +7,11 @@
 # with carry [".deps/device"] (docs/device.md). Nothing is installed on this machine.
 #
 # Layout of .deps/device/root:
-#   usr/include, usr/lib/x86_64-linux-gnu   sndfile (+ codecs), soxr (+ libgomp), sqlite3, xxhash,
+#   usr/include, usr/lib/x86_64-linux-gnu   sndfile (+ codecs), soxr, sqlite3, xxhash,
 #   usr/share/cmake/nlohmann_json            nlohmann-json, as Debian ships them; .pc files made
 #   usr/share/pkgconfig                      relocatable with ${pcfiledir}
 #   usr/bin/pkgconf, usr/bin/ninja           tools, in case the GPU machine lacks them
+#   opt/gomp                                 libgomp, soxr's fallback (not on LD_LIBRARY_PATH)
 #   opt/cmake/{bin,share,lib}                CMake 3.25 and the libraries it links that a plain
 #                                            Ubuntu may lack, used only when the machine's own
 #                                            cmake is missing or older than 3.22
@@ -167,11 +168,20 @@ fix_pc() {
 for pc in "$LIB"/pkgconfig/*.pc "$ROOT"/usr/share/pkgconfig/*.pc; do fix_pc "$pc"; done
 sed -i -E '/^(Requires|Libs)\.private:/d' "$LIB/pkgconfig/sndfile.pc"
 
+# libgomp (soxr's OpenMP runtime) stays out of usr/lib, which env.sh puts on LD_LIBRARY_PATH:
+# there it would replace, for libtorch too, the newer libgomp the machine or PyTorch brings.
+# soxr finds it through its RUNPATH only when no other libgomp is loaded or installed.
+mkdir -p "$ROOT/opt/gomp"
+mv "$LIB"/libgomp.so.1* "$ROOT/opt/gomp/"
+
 # RUNPATHs, so nothing needs LD_LIBRARY_PATH to find its own dependencies: every library looks
 # beside itself, pkgconf and ninja in usr/lib, CMake in opt/cmake/lib.
 is_elf() { [ -f "$1" ] && [ ! -L "$1" ] && [ "$(head -c 4 "$1")" = $'\x7fELF' ]; }
 for f in "$LIB"/*.so.* "$ROOT"/opt/cmake/lib/*.so.*; do
   is_elf "$f" && "$PATCHELF" --set-rpath '$ORIGIN' "$f"
+done
+for f in "$LIB"/libsoxr.so.*; do
+  is_elf "$f" && "$PATCHELF" --set-rpath '$ORIGIN:$ORIGIN/../../../opt/gomp' "$f"
 done
 "$PATCHELF" --set-rpath "\$ORIGIN/../lib/$MULTIARCH" "$ROOT/usr/bin/pkgconf"
 "$PATCHELF" --set-rpath '$ORIGIN/../lib' "$ROOT/opt/cmake/bin/cmake"
@@ -184,6 +194,7 @@ check_needed() { # dir-of-libs files...
     is_elf "$f" || continue
     for n in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
       [ -e "$libs/$n" ] && continue
+      [ "$n" = libgomp.so.1 ] && [ -e "$ROOT/opt/gomp/$n" ] && continue
       case " $(echo $BASE_SONAMES) " in *" $n "*) continue ;; esac
       if [ "$libs" = "$ROOT/opt/cmake/lib" ] && [ "$n" = "$FALLBACK_ONLY_SONAMES" ]; then continue; fi
       say "${f#$ROOT/} needs $n, which is neither carried nor a base-system library"
@@ -240,6 +251,6 @@ ROOT=$OUT/root
 bytes=$(du -sb "$OUT" | cut -f1)
 mib=$(( (bytes + 1048575) / 1048576 ))
 say "carried folder .deps/device: $mib MiB ($bytes bytes), $(wc -l <"$OUT/PACKAGES") lines in PACKAGES"
-du -sh "$ROOT/usr" "$ROOT/opt/cmake" >&2
+du -sh "$ROOT/usr" "$ROOT/opt/cmake" "$ROOT/opt/gomp" >&2
 [ "$mib" -le "$LIMIT_MIB" ] || die "$mib MiB is over the $LIMIT_MIB MiB meant for the carry (64 MiB for everything)"
 echo "$OUT"
