@@ -10,6 +10,12 @@ find_package(Threads REQUIRED)
 # Debian's libtorch-dev ships a TorchConfig; a pip PyTorch (CUDA box) is found through
 # CMAKE_PREFIX_PATH=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)').
 find_package(Torch REQUIRED)
+# PyTorch 2.13 and later headers stop with "#error C++20 or later compatible compiler is
+# required to use ATen" below C++20; older ones (Debian's 1.13, the GPU machine's 2.11) take 17.
+if(Torch_VERSION VERSION_GREATER_EQUAL 2.13 AND CMAKE_CXX_STANDARD LESS 20)
+  message(STATUS "libtorch ${Torch_VERSION} needs C++20: building as C++20")
+  set(CMAKE_CXX_STANDARD 20)
+endif()
 
 set(GAFX_QT_COMPONENTS Core)
 if(GAFX_BUILD_TESTS)

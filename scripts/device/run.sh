@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# The GPU machine's whole check, in one call of the `run` tool (docs/device.md):
+#   run  command: bash scripts/device/run.sh   carry: [".deps/device"]   timeout_s: 600
+# Builds `gafx` and tests/device/cuda_check against the machine's CUDA PyTorch (GUI off, no Qt)
+# and the Debian packages that scripts/device/fetch_debs.sh unpacked into .deps/device, runs the
+# CUDA check, `gafx --version` and the `gafx bench train` table, and leaves in $OUT: run.log
+# (everything), configure.log, build.log, cuda_check.log, bench.log, nvidia-smi.txt and
+# figures.json (all results in one file). Each step has its own time limit and the whole script
+# keeps to GAFX_DEVICE_BUDGET_S (default 570 s): a step that no longer fits is recorded as
+# skipped rather than cut off by the tool. Exit 0: everything ran and passed; 1: a step failed.
+#
+# Phases (first argument): all (default), build (preflight + configure + build), check (the CUDA
+# check and gafx --version; needs a build), bench (the benchmarks; needs a build).
+# GAFX_DEVICE_DRY_RUN=1 tries the script itself on a CPU machine: Debian's libtorch instead of
+# python3's, `cuda_check --cpu-dry-run`, and each benchmark for one step on the CPU.
+# GAFX_DEVICE_BUILD_DIR (default build-device) and GAFX_DEVICE_CMAKE_ARGS (appended to the
+# configure line, e.g. -DCMAKE_BUILD_TYPE=RelWithDebInfo) reuse a build folder there.
+# GAFX_DEVICE_BENCH_ONLY=REGEX runs only the benchmarks whose name matches (e.g. 'gafx-u').
+set -uo pipefail
+
+START=$SECONDS
+BUDGET=${GAFX_DEVICE_BUDGET_S:-570}
+DRY=${GAFX_DEVICE_DRY_RUN:-0}
+PHASE=${1:-all}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$REPO" || exit 1
+BUILD=$REPO/${GAFX_DEVICE_BUILD_DIR:-build-device}
+OUT=${OUT:-$BUILD/out}
+RES=$BUILD/results # per-step results, folded into $OUT/figures.json at the end
+mkdir -p "$OUT" "$RES"
+rm -f "$RES"/*
+exec > >(tee -a "$OUT/run.log") 2>&1
+TEE_PID=$!
+
+STATUS=0
+log() { printf '[device %4ds] %s\n' "$((SECONDS - START))" "$*"; }
+record() { # step status seconds detail
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${4//$'\t'/ }" >>"$RES/steps.tsv"
+}
+finish() {
+  write_figures
+  [ -f "$RES/steps.tsv" ] &&
+    log "steps: $(cut -f2 "$RES/steps.tsv" | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')"
+  log "done: exit $STATUS; files in $OUT: $(cd "$OUT" && ls | tr '\n' ' ')"
+  exec >&- 2>&-
+  wait "$TEE_PID" 2>/dev/null
+  exit "$STATUS"
+}
+die() { # why [log file]
+  log "FAILED: $1"
+  if [ -n "${2:-}" ] && [ -f "$2" ]; then
+    echo "----- first errors in $(basename "$2") -----"
+    grep -n -m 8 -E 'error|Error|ERROR|not found|No such' "$2" | cut -c1-400
+    echo "----- last 40 lines of $(basename "$2") -----"
+    tail -n 40 "$2" | cut -c1-400
+    echo "-----"
+  fi
+  record fatal failed "$((SECONDS - START))" "$1"
+  STATUS=1
+  finish
+}
+left() { echo $((BUDGET - (SECONDS - START))); }
+# A step's time limit: its own, cut to what is left of the budget (keeping 20 s to report).
+limit_for() {
+  local want=$1 rest
+  rest=$(($(left) - 20))
+  [ "$rest" -lt "$want" ] && want=$rest
+  echo "$want"
+}
+need() { # step seconds: dies when the budget cannot give a step its minimum
+  [ "$2" -ge 30 ] || die "out of time before $1 (${2}s left of the budget)"
+}
+
+# Folds every result into $OUT/figures.json (Python if it runs, else a plain copy of the raw
+# results so nothing is lost).
+write_figures() {
+  local py=(env -u LD_LIBRARY_PATH -u PYTHONPATH python3)
+  if ! "${py[@]}" - "$RES" "$OUT/figures.json" <<'PY'; then
+import json, os, sys
+res, out = sys.argv[1], sys.argv[2]
+def load(name):
+    p = os.path.join(res, name)
+    try:
+        with open(p) as f:
+            return json.load(f)
+    except Exception as e:
+        return None
+steps = []
+if os.path.exists(os.path.join(res, "steps.tsv")):
+    for line in open(os.path.join(res, "steps.tsv")):
+        name, status, seconds, detail = (line.rstrip("\n").split("\t") + ["", "", "", ""])[:4]
+        steps.append({"step": name, "status": status, "seconds": float(seconds or 0), "detail": detail})
+benches = []
+for s in steps:
+    if s["step"].startswith("bench:"):
+        b = {"name": s["step"][6:], "status": s["status"], "seconds": s["seconds"], "detail": s["detail"]}
+        r = load(s["step"][6:] + ".json")
+        if r is not None:
+            b["result"] = r
+        benches.append(b)
+doc = {
+    "machine": load("machine.json"),
+    "steps": steps,
+    "cuda_check": load("cuda_check.json"),
+    "benches": benches,
+}
+with open(out, "w") as f:
+    json.dump(doc, f, indent=2)
+    f.write("\n")
+PY
+    log "python3 could not write figures.json; concatenating the raw results instead"
+    { echo "# raw results (python3 failed)"; for f in "$RES"/*; do echo "## $(basename "$f")"; cat "$f"; done; } \
+      >"$OUT/figures.json"
+  fi
+}
+
+log "phase $PHASE, budget ${BUDGET}s, repo $REPO, out $OUT"
+
+# ---------------------------------------------------------------- preflight (fails early, loudly)
+preflight() {
+  [ -f .deps/device/env.sh ] ||
+    die ".deps/device/env.sh is missing: run scripts/device/fetch_debs.sh on the dev machine and pass carry [\".deps/device\"]"
+  CXX_BIN=$(command -v "${CXX:-g++}" || command -v c++ || command -v clang++ || true)
+  [ -n "$CXX_BIN" ] || die "no C++ compiler (g++, c++ or clang++) on this machine"
+  log "compiler: $CXX_BIN: $("$CXX_BIN" --version | head -1)"
+  command -v python3 >/dev/null || die "no python3 on this machine (it is where PyTorch is)"
+  if [ "$DRY" = 1 ]; then
+    log "DRY RUN on the CPU with the system libtorch"
+    echo '{"dry_run": true}' >"$RES/machine.json"
+    TORCH_PREFIX=""
+    NVCC=""
+    source .deps/device/env.sh
+    choose_tools
+    return
+  fi
+  # Ask PyTorch before env.sh changes LD_LIBRARY_PATH.
+  TORCH_INFO=$(python3 - <<'PY' 2>&1
+import json, torch
+info = {"torch": torch.__version__, "cuda": torch.version.cuda, "cmake_prefix_path": torch.utils.cmake_prefix_path,
+        "cuda_available": torch.cuda.is_available(), "cxx11_abi": torch._C._GLIBCXX_USE_CXX11_ABI}
+if torch.cuda.is_available():
+    p = torch.cuda.get_device_properties(0)
+    info.update(gpu=p.name, capability=f"{p.major}.{p.minor}", gpu_memory_gib=round(p.total_memory / 2**30, 1))
+print(json.dumps(info))
+PY
+  ) || die "python3 cannot import torch: $TORCH_INFO"
+  echo "$TORCH_INFO" >"$RES/machine.json"
+  log "torch: $TORCH_INFO"
+  TORCH_PREFIX=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+  [ -f "$TORCH_PREFIX/Torch/TorchConfig.cmake" ] || die "no TorchConfig.cmake under $TORCH_PREFIX"
+  case "$TORCH_INFO" in *'"cuda": null'*) die "this PyTorch is a CPU build (torch.version.cuda is None)" ;; esac
+  # CUDA toolkit for Torch's CMake package (find_package(CUDAToolkit)).
+  NVCC=$(command -v nvcc || true)
+  for c in /usr/local/cuda/bin/nvcc /usr/local/cuda-*/bin/nvcc; do
+    [ -z "$NVCC" ] && [ -x "$c" ] && NVCC=$c
+  done
+  if [ -n "$NVCC" ]; then
+    CUDA_HOME=${CUDA_HOME:-$(cd "$(dirname "$NVCC")/.." && pwd)}
+    export CUDA_HOME CUDACXX=$NVCC
+    export PATH=$(dirname "$NVCC"):$PATH
+    log "nvcc: $NVCC ($("$NVCC" --version | tail -1)), CUDA_HOME $CUDA_HOME"
+  else
+    log "warning: no nvcc found; Torch's CMake package may not find the CUDA toolkit"
+  fi
+  nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1 || log "warning: nvidia-smi failed (see nvidia-smi.txt)"
+
+  # shellcheck source=/dev/null
+  source .deps/device/env.sh
+  choose_tools
+}
+
+choose_tools() {
+  # CMake: the machine's own if it is 3.22 or newer (also PyPI's, through python3), else ours.
+  CMAKE_BIN=""
+  for c in "$(command -v cmake || true)" \
+           "$(env -u LD_LIBRARY_PATH python3 -c 'import cmake, os; print(os.path.join(cmake.CMAKE_BIN_DIR, "cmake"))' 2>/dev/null)" \
+           "$GAFX_DEVICE_ROOT/opt/cmake/bin/cmake"; do
+    [ -n "$c" ] && [ -x "$c" ] || continue
+    v=$("$c" --version 2>/dev/null | head -1 | awk '{print $3}')
+    if [ -n "$v" ] && printf '3.22\n%s\n' "$v" | sort -V -C; then CMAKE_BIN=$c; break; fi
+  done
+  if [ -z "$CMAKE_BIN" ]; then
+    missing=$(ldd "$GAFX_DEVICE_ROOT/opt/cmake/bin/cmake" 2>&1 | grep 'not found' | tr -s ' \t\n' ' ')
+    die "no CMake 3.22+ here and the carried one does not start${missing:+ (missing: $missing)}"
+  fi
+  NINJA_BIN=$(command -v ninja || true)
+  [ -n "$NINJA_BIN" ] || die "no ninja (not even the carried one in .deps/device/root/usr/bin)"
+  log "cmake: $CMAKE_BIN ($("$CMAKE_BIN" --version | head -1)), ninja: $NINJA_BIN ($("$NINJA_BIN" --version))"
+  log "pkg-config: $PKG_CONFIG, packages from $GAFX_DEVICE_ROOT"
+}
+
+# ---------------------------------------------------------------- configure + build
+build() {
+  local t0=$SECONDS lim
+  export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-9.0} # H200 = sm_90; nothing here compiles CUDA
+  local args=(-S . -B "$BUILD" -G Ninja -DCMAKE_MAKE_PROGRAM="$NINJA_BIN" -DCMAKE_BUILD_TYPE=Release
+    -DGAFX_BUILD_GUI=OFF -DGAFX_BUILD_TESTS=ON -DCMAKE_DISABLE_FIND_PACKAGE_Qt6=ON
+    "-DCMAKE_PREFIX_PATH=${TORCH_PREFIX:+$TORCH_PREFIX;}$GAFX_DEVICE_ROOT/usr" -DCMAKE_CXX_COMPILER="$CXX_BIN"
+    -Wno-dev)
+  [ "$DRY" = 1 ] || args+=(-DCMAKE_CUDA_ARCHITECTURES=90 -DUSE_SYSTEM_NVTX=ON)
+  [ -n "${NVCC:-}" ] && args+=(-DCMAKE_CUDA_COMPILER="$NVCC" -DCUDAToolkit_ROOT="$CUDA_HOME")
+  # shellcheck disable=SC2206 # split on purpose: several -D arguments
+  [ -n "${GAFX_DEVICE_CMAKE_ARGS:-}" ] && args+=($GAFX_DEVICE_CMAKE_ARGS)
+  lim=$(limit_for 180)
+  need configure "$lim"
+  log "configure (limit ${lim}s): $CMAKE_BIN ${args[*]}"
+  if ! timeout -k 10 "$lim" "$CMAKE_BIN" "${args[@]}" >"$OUT/configure.log" 2>&1; then
+    record configure failed "$((SECONDS - t0))" "see configure.log"
+    die "cmake configure failed (or passed ${lim}s)" "$OUT/configure.log"
+  fi
+  record configure ok "$((SECONDS - t0))" "$(grep -m1 -E 'Found Torch|Torch' "$OUT/configure.log" | cut -c1-200)"
+  grep -E 'Torch|CUDA|C\+\+20|Qt6|pkg-config|Found' "$OUT/configure.log" | head -20
+  t0=$SECONDS
+  lim=$(limit_for 420)
+  need build "$lim"
+  log "build gafx + cuda_check with $(nproc) jobs (limit ${lim}s)"
+  if ! timeout -k 10 "$lim" "$CMAKE_BIN" --build "$BUILD" --target gafx cuda_check -j "$(nproc)" >"$OUT/build.log" 2>&1; then
+    record build failed "$((SECONDS - t0))" "see build.log"
+    die "the build failed (or passed ${lim}s)" "$OUT/build.log"
+  fi
+  record build ok "$((SECONDS - t0))" ""
+  log "built in $((SECONDS - t0))s"
+}
+
+# ---------------------------------------------------------------- checks
+GAFX=$BUILD/app/gafx
+CHECK=$BUILD/tests/device/cuda_check
+check() {
+  local t0=$SECONDS lim rc
+  [ -x "$GAFX" ] && [ -x "$CHECK" ] || die "no build in $BUILD: run the build phase first"
+  lim=$(limit_for 240)
+  need cuda_check "$lim"
+  log "cuda_check (limit ${lim}s)"
+  local dry=()
+  [ "$DRY" = 1 ] && dry=(--cpu-dry-run)
+  timeout -k 10 "$lim" "$CHECK" "${dry[@]}" --json "$RES/cuda_check.json" --workdir "$BUILD/cuda-check-work" >"$OUT/cuda_check.log" 2>&1
+  rc=$?
+  cat "$OUT/cuda_check.log"
+  if [ $rc -ne 0 ]; then
+    STATUS=1
+    record cuda_check failed "$((SECONDS - t0))" "exit $rc$([ $rc -ge 124 ] && echo ' (time limit)')"
+  elif grep -q 'no CUDA device: skipped' "$OUT/cuda_check.log"; then
+    STATUS=1
+    record cuda_check failed "$((SECONDS - t0))" "libtorch sees no CUDA device"
+  else
+    record cuda_check ok "$((SECONDS - t0))" "$(tail -1 "$OUT/cuda_check.log")"
+  fi
+  t0=$SECONDS
+  if timeout -k 5 60 "$GAFX" --version >"$RES/version.txt" 2>&1; then
+    record version ok "$((SECONDS - t0))" "$(tr '\n' ';' <"$RES/version.txt" | cut -c1-600)"
+  else
+    STATUS=1
+    record version failed "$((SECONDS - t0))" "$(tr '\n' ';' <"$RES/version.txt" | cut -c1-600)"
+  fi
+  cat "$RES/version.txt"
+}
+
+# ---------------------------------------------------------------- benchmarks
+bench() { # name limit args...
+  local name=$1 want=$2 t0=$SECONDS lim rc
+  shift 2
+  [[ "$name" =~ ${GAFX_DEVICE_BENCH_ONLY:-.} ]] || return 0
+  lim=$(limit_for "$want")
+  if [ "$lim" -lt 30 ]; then
+    log "bench $name: skipped, ${lim}s left of the budget"
+    record "bench:$name" skipped 0 "out of time"
+    STATUS=1
+    return
+  fi
+  local run=(--device cuda --batch 4 --json "$@")
+  [ "$DRY" = 1 ] && run=(--device cpu --batch 4 --json --steps 1 --warmup 0 "$@")
+  log "bench $name (limit ${lim}s): gafx bench train ${run[*]}"
+  echo "===== $name: ${run[*]}" >>"$OUT/bench.log"
+  timeout -k 10 "$lim" "$GAFX" bench train "${run[@]}" >"$RES/$name.json" 2>"$RES/$name.err"
+  rc=$?
+  cat "$RES/$name.err" >>"$OUT/bench.log"
+  if [ $rc -eq 0 ]; then
+    record "bench:$name" ok "$((SECONDS - t0))" ""
+    tr -d '\n ' <"$RES/$name.json" | cut -c1-400
+    echo
+  else
+    STATUS=1
+    local why="exit $rc"
+    [ $rc -ge 124 ] && why="time limit ${lim}s"
+    why="$why: $( (grep -m1 -i 'error' "$RES/$name.err" || tail -1 "$RES/$name.err") | cut -c1-300)"
+    record "bench:$name" failed "$((SECONDS - t0))" "$why"
+    log "bench $name: FAILED ($why)"
+  fi
+}
+benches() {
+  [ -x "$GAFX" ] || die "no gafx in $BUILD: run the build phase first"
+  local p
+  # Most telling first, so a short budget drops the least: AST-Small on the mel map at AST's
+  # 1024 frames (and alone), then the learned extractors at paper size.
+  for p in bf16 fp32; do bench "mel-ast-small-1024-$p" 90 --extractor mel --frames 1024 --classifier ast-small --precision $p; done
+  for p in bf16 fp32; do bench "none-ast-small-1024-$p" 90 --extractor none --frames 1024 --classifier ast-small --precision $p; done
+  for p in bf16 fp32; do bench "gafx-u-ast-tiny-10s-$p" 120 --extractor gafx-u --seconds 10 --classifier ast-tiny --precision $p; done
+  for p in bf16 fp32; do bench "gafx-r-ast-small-10s-$p" 120 --extractor gafx-r --seconds 10 --classifier ast-small --precision $p; done
+  for p in bf16 fp32; do bench "gafx-u-ast-tiny-30s-$p" 150 --extractor gafx-u --seconds 30 --classifier ast-tiny --precision $p; done
+}
+
+case "$PHASE" in
+  all) preflight; build; check; benches ;;
+  build) preflight; build ;;
+  check) preflight; check ;;
+  bench) preflight; benches ;;
+  *) die "unknown phase '$PHASE' (all, build, check, bench)" ;;
+esac
+finish
