@@ -87,6 +87,27 @@ std::string load_pretrained(TrainModelImpl& model, const experiments::RunConfig&
 
 } // namespace
 
+data::ClipPlanOptions clip_plan_options(const experiments::RunConfig& c) {
+    data::ClipPlanOptions po;
+    po.track_seconds = c.track_seconds;
+    po.clips_per_track = c.augmentation ? c.clips_per_track : 1;
+    po.clip_seconds = c.augmentation ? c.clip_seconds : c.track_seconds;
+    return po;
+}
+
+TrainModel build_model(const experiments::RunConfig& c, int classes) {
+    const double clip_seconds = clip_plan_options(c).clip_seconds;
+    const auto preset = c.preset == "small" ? models::Preset::Small : models::Preset::Paper;
+    auto extractor = models::make_extractor(c.extractor, preset);
+    const int64_t samples = std::llround(clip_seconds * extractor->sample_rate());
+    const int64_t frames = extractor->output_frames(samples);
+    if (frames < 16)
+        throw Error({}, "clips of " + std::to_string(clip_seconds) + " s give " + std::to_string(frames) +
+                            " feature frames, fewer than one 16-frame patch",
+                    "use longer clips");
+    return TrainModel(extractor, models::make_classifier(c.classifier, frames, classes, preset));
+}
+
 RunSetup setup_run(store::RunStore& store, const store::RunRecord& run, const TrainOptions& options) {
     RunSetup s;
     try {
@@ -105,11 +126,7 @@ RunSetup setup_run(store::RunStore& store, const store::RunRecord& run, const Tr
     s.classes = int(s.dataset.catalog.classes.size());
     s.multi_label = s.dataset.catalog.multi_label;
 
-    data::ClipPlanOptions po;
-    po.track_seconds = c.track_seconds;
-    po.clips_per_track = c.augmentation ? c.clips_per_track : 1;
-    po.clip_seconds = c.augmentation ? c.clip_seconds : c.track_seconds;
-    const data::ClipPlan plan = data::make_clip_plan(s.dataset.catalog, po);
+    const data::ClipPlan plan = data::make_clip_plan(s.dataset.catalog, clip_plan_options(c));
     std::vector<size_t> train_idx, test_idx;
     for (size_t i = 0; i < s.dataset.split.subset.size(); ++i) {
         if (s.dataset.split.subset[i] == data::Subset::Train) train_idx.push_back(i);
@@ -127,15 +144,7 @@ RunSetup setup_run(store::RunStore& store, const store::RunRecord& run, const Tr
 
     // The model's initial weights depend on the seed alone.
     torch::manual_seed(mix_seed(c.seed, 0x6d6f64656cULL));
-    const auto preset = c.preset == "small" ? models::Preset::Small : models::Preset::Paper;
-    auto extractor = models::make_extractor(c.extractor, preset);
-    const int64_t samples = std::llround(po.clip_seconds * extractor->sample_rate());
-    const int64_t frames = extractor->output_frames(samples);
-    if (frames < 16)
-        throw Error({}, "clips of " + std::to_string(po.clip_seconds) + " s give " + std::to_string(frames) +
-                            " feature frames, fewer than one 16-frame patch",
-                    "use longer clips");
-    s.model = TrainModel(extractor, models::make_classifier(c.classifier, frames, s.classes, preset));
+    s.model = build_model(c, s.classes);
     s.notes = load_pretrained(*s.model, c, store, options);
     s.model->to(s.device);
     return s;

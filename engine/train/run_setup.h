@@ -27,6 +27,14 @@ struct RunSetup {
     std::string notes; // what was loaded from where, for the log
 };
 
+// The clip plan a run trains and evaluates on (augmentation off: one track_seconds clip).
+data::ClipPlanOptions clip_plan_options(const experiments::RunConfig& c);
+
+// Extractor -> normalisation -> classifier as the config names them, for `classes` classes, with
+// fresh weights from torch's global generator (seed it first for reproducible ones). Throws
+// gafx::Error when the clips give fewer feature frames than one 16-frame patch.
+TrainModel build_model(const experiments::RunConfig& c, int classes);
+
 // Throws gafx::Error naming the dataset, file or config value at fault.
 RunSetup setup_run(store::RunStore& store, const store::RunRecord& run, const TrainOptions& options);
 

@@ -1,0 +1,47 @@
+#pragma once
+// A plot over the seconds of one track (waveform, log-mel, a run's feature map), so several can
+// share a time axis: the user drags and wheels along time only, and every change of the visible
+// time range is announced so the others can follow. In place of the plot it can show a message
+// ("computing…", an error) instead.
+#include <QPair>
+#include <QString>
+#include <QWidget>
+
+class QCustomPlot;
+class QLabel;
+class QStackedLayout;
+
+namespace gafx::widgets {
+
+class TimePlot : public QWidget {
+    Q_OBJECT
+public:
+    explicit TimePlot(QWidget* parent = nullptr);
+
+    QCustomPlot* plot() const { return plot_; }
+    void set_title(const QString& title);
+    // Replaces the plot with `text` until the next show_plot().
+    void show_message(const QString& text);
+    QString message() const; // "" while the plot shows
+    void show_plot();
+
+    QPair<double, double> time_range() const;
+    // Moves the time axis without announcing it (the caller is the one keeping plots in step).
+    void set_time_range(double lower, double upper);
+    // The title and the plot as they look, at the widget's size (or 800 x 300 when hidden).
+    bool save_png(const QString& path);
+
+Q_SIGNALS:
+    void timeRangeChanged(double lower, double upper); // moved by the user (drag, wheel), not by set_time_range
+
+protected:
+    void replot();
+
+private:
+    QCustomPlot* plot_ = nullptr;
+    QLabel* message_ = nullptr;
+    QStackedLayout* stack_ = nullptr;
+    bool applying_ = false;
+};
+
+} // namespace gafx::widgets
