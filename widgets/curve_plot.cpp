@@ -1,16 +1,6 @@
 #include "curve_plot.h"
 
-// qcustomplot.h spells its sections `signals:` and uses `foreach`, which QT_NO_KEYWORDS (our
-// build) leaves undefined; lend it the keyword macros for its own declarations only.
-#define signals Q_SIGNALS
-#define slots Q_SLOTS
-#define emit Q_EMIT
-#define foreach Q_FOREACH
-#include <qcustomplot.h>
-#undef signals
-#undef slots
-#undef emit
-#undef foreach
+#include "qcustomplot_include.h"
 
 #include <QEvent>
 #include <QVBoxLayout>

@@ -1,15 +1,6 @@
 #include "feature_map_view.h"
 
-// See time_plot.cpp: qcustomplot.h needs Qt's keyword macros that QT_NO_KEYWORDS removes.
-#define signals Q_SIGNALS
-#define slots Q_SLOTS
-#define emit Q_EMIT
-#define foreach Q_FOREACH
-#include <qcustomplot.h>
-#undef signals
-#undef slots
-#undef emit
-#undef foreach
+#include "qcustomplot_include.h"
 
 #include <algorithm>
 #include <cmath>

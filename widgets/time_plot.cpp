@@ -1,16 +1,6 @@
 #include "time_plot.h"
 
-// qcustomplot.h spells out Qt's keywords, which QT_NO_KEYWORDS (needed beside libtorch in this
-// build) leaves undefined; lend it the keyword macros for its own declarations only.
-#define signals Q_SIGNALS
-#define slots Q_SLOTS
-#define emit Q_EMIT
-#define foreach Q_FOREACH
-#include <qcustomplot.h>
-#undef signals
-#undef slots
-#undef emit
-#undef foreach
+#include "qcustomplot_include.h"
 
 #include <QLabel>
 #include <QStackedLayout>

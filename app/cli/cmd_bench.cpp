@@ -9,7 +9,10 @@
 #include "train/train_model.h"
 
 #include <ATen/Parallel.h>
+#if __has_include(<torch/csrc/autograd/profiler_legacy.h>)
 #include <torch/csrc/autograd/profiler_legacy.h>
+#define GAFX_HAVE_LEGACY_PROFILER 1
+#endif
 #include <torch/cuda.h>
 
 #include <nlohmann/json.hpp>
@@ -134,13 +137,23 @@ int cmd_bench(const std::vector<std::string>& argv) {
     const torch::Tensor targets = torch::randint(0, classes, {batch}, torch::kInt64).to(device);
     double scale = 65536;
     std::vector<double> times;
+#ifdef GAFX_HAVE_LEGACY_PROFILER
     std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
+#else
+    std::unique_ptr<int> profile;
+    if (a.has("--profile")) throw Error({}, "this libtorch has no legacy profiler", "use a libtorch that has one");
+#endif
     for (int i = 0; i < warmup + steps; ++i) {
+#ifdef GAFX_HAVE_LEGACY_PROFILER
         if (i == warmup && a.has("--profile"))
             profile = std::make_unique<torch::autograd::profiler::RecordProfile>(*a.get("--profile"));
+#endif
         const auto t = Clock::now();
         const auto out = train::train_step(forward, adam, input, targets,
                                            {device, precision, false, 5e-5, int64_t(i), &scale});
+        if (!std::isfinite(out.loss))
+            throw Error({}, "the loss became " + std::to_string(out.loss) + " at step " + std::to_string(i + 1),
+                        "try --precision fp32");
         if (i >= warmup) times.push_back(since(t));
     }
     profile.reset(); // writes the trace

@@ -16,7 +16,11 @@ namespace {
 torch::nn::GroupNorm group_norm(torch::nn::Module& owner, const char* name, int64_t groups, int64_t channels) {
     return owner.register_module(name, torch::nn::GroupNorm(groups, channels));
 }
-torch::Tensor maybe(const torch::nn::GroupNorm& norm, const torch::Tensor& x) { return norm ? norm.ptr()->forward(x) : x; }
+// GroupNorm in fp32: CPU autocast (libtorch 1.13) leaves group_norm uncast, so a bf16
+// activation would meet fp32 weights; statistics over long sequences want fp32 anyway.
+torch::Tensor maybe(const torch::nn::GroupNorm& norm, const torch::Tensor& x) {
+    return norm ? norm.ptr()->forward(x.to(torch::kFloat32)) : x;
+}
 } // namespace
 
 ScaledEmbeddingImpl::ScaledEmbeddingImpl(int64_t num_embeddings, int64_t dim, double scale, bool smooth)

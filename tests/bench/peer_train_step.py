@@ -317,15 +317,17 @@ def main():
         step = make_step(model, opt, x, y, prec)
         for _ in range(ARGS.warmup):
             step()
-        times = []
+        times, cpu = [], []
         for i in range(ARGS.steps):
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             loss = step()
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
             if not ARGS.json:
                 rate = flops / times[-1] / 1e9
                 print(f"  {prec} step {i + 1:2d}: {times[-1]:.3f} s  {rate:6.1f} GFLOP/s "
-                      f"({100 * rate / peak:5.1f}% of {prec} peak)  loss {loss:.4f}")
+                      f"({100 * rate / peak:5.1f}% of {prec} peak)  loss {loss:.4f}  "
+                      f"cpu share {100 * cpu[-1] / times[-1] / ARGS.threads:3.0f}%")
         med = statistics.median(times)
         res = {
             "precision": prec,
@@ -337,6 +339,9 @@ def main():
             "gflops": flops / med / 1e9,
             "peak_gflops": peak,
             "pct_of_peak": 100.0 * flops / med / 1e9 / peak,
+            # process CPU seconds / (wall seconds x threads): well under 100% means other
+            # processes took the cores (spinning BLAS threads count as busy, so it is an upper bound)
+            "cpu_share": sum(cpu) / sum(times) / ARGS.threads,
         }
         results.append(res)
         if ARGS.profile:
@@ -363,11 +368,11 @@ def main():
 
     print()
     print(f"{'precision':9} {'median s':>9} {'p10 s':>7} {'p90 s':>7} {'steps/s':>8} "
-          f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'peak':>7} {'% peak':>7}")
+          f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'peak':>7} {'% peak':>7} {'cpu share':>9}")
     for r in results:
         print(f"{r['precision']:9} {r['median_s']:9.3f} {r['p10_s']:7.3f} {r['p90_s']:7.3f} "
               f"{r['steps_per_s']:8.3f} {r['gflop_per_step']:10.1f} {r['gflops']:8.1f} "
-              f"{r['peak_gflops']:7.1f} {r['pct_of_peak']:6.1f}%")
+              f"{r['peak_gflops']:7.1f} {r['pct_of_peak']:6.1f}% {100 * r['cpu_share']:8.0f}%")
     print("(peak: one 2048x2048 torch.mm at the same precision and thread count, best of 5)")
     print(f"load average at end: {loadavg()}")
     for prec in precisions:
