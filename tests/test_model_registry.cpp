@@ -2,9 +2,14 @@
 // waveform to logits, with gradients reaching the extractor.
 #include "core/error.h"
 #include "models/registry.h"
+#include "train/precision.h"
+#include "train/step.h"
+#include "train/train_model.h"
 #include "test_support.h"
 
 #include <QtTest>
+
+#include <cmath>
 
 using namespace gafx;
 
@@ -36,6 +41,26 @@ private Q_SLOTS:
                 }
                 e->zero_grad();
             }
+        }
+    }
+
+    void everyExtractorTrainsInBf16() {
+        // precision "auto" is bf16 on CPUs with avx512_bf16: every model must take a training
+        // step under CPU autocast (1.13 leaves some ops, e.g. group_norm, uncast).
+        if (!train::cpu_has_bf16()) QSKIP("this CPU has no native bf16");
+        for (const auto& e_name : models::extractor_names()) {
+            torch::manual_seed(0);
+            auto e = models::make_extractor(e_name, models::Preset::Small);
+            const int64_t samples = e->sample_rate() / 2;
+            auto model = train::TrainModel(e, models::make_classifier("ast-tiny", e->output_frames(samples), 4,
+                                                                       models::Preset::Small));
+            std::vector<std::pair<std::string, torch::Tensor>> params;
+            for (const auto& p : model->named_parameters()) params.emplace_back(p.key(), p.value());
+            train::Adam adam(params);
+            const auto wave = torch::randn({2, e->input_channels(), samples}) * 0.1;
+            const auto out = train::train_step([&](const torch::Tensor& x) { return model->forward(x); }, adam, wave,
+                                               torch::tensor({1, 3}), {torch::kCPU, train::Precision::Bf16, false, 1e-4});
+            QVERIFY2(out.applied && std::isfinite(out.loss), e_name.c_str());
         }
     }
 

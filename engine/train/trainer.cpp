@@ -116,8 +116,9 @@ EvalPass run_evaluation(RunSetup& s, data::BatchLoader& loader, TrainControl& co
 } // namespace
 
 std::string run_dir(const store::RunStore& store, const TrainOptions& options, int64_t run_id) {
-    const fs::path base = options.checkpoint_dir.empty() ? fs::path(store.path()).parent_path() / "runs"
-                                                         : fs::path(options.checkpoint_dir);
+    // Absolute, as it is stored with the run: the workbench and other shells open it from elsewhere.
+    const fs::path base = options.checkpoint_dir.empty() ? fs::absolute(store.path()).parent_path() / "runs"
+                                                         : fs::absolute(options.checkpoint_dir);
     return (base / std::to_string(run_id)).string();
 }
 
