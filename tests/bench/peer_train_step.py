@@ -8,8 +8,9 @@ eps 1e-6, softmax in fp32, exact GELU) -> norm -> mean of the cls and dist outpu
 Linear.
 
 A timed step is: forward on a random input + cross-entropy on random labels + backward + Adam
-step (lr 5e-5). bf16 wraps forward + loss in torch.autocast('cpu', dtype=torch.bfloat16), as the
-C++ engine does; the attention softmax stays fp32 because the model asks for it.
+step (lr 5e-5). bf16 runs the forward under torch.autocast('cpu', dtype=torch.bfloat16) and takes
+the loss on fp32 logits, as engine/train/step.cpp does (1.13's CPU autocast runs cross_entropy in
+fp32 anyway); the attention softmax stays fp32 because the model asks for it.
 
 Run with Debian's python, which has torch (1.13, the same libtorch the C++ engine links):
     /usr/bin/python3 tests/bench/peer_train_step.py --precision both --steps 10 --warmup 2
@@ -19,7 +20,6 @@ import json
 import math
 import os
 import statistics
-import sys
 import time
 
 
@@ -284,7 +284,6 @@ def main():
     torch.set_num_threads(ARGS.threads)
     d, depth, heads, ratio = CONFIGS[ARGS.model]
     precisions = ["fp32", "bf16"] if ARGS.precision == "both" else [ARGS.precision]
-    log = sys.stderr if ARGS.json else sys.stdout
 
     model, _, _, _ = build(ARGS.seed)
     n_params = sum(p.numel() for p in model.parameters())
