@@ -137,14 +137,15 @@ int cmd_cancel(const std::vector<std::string>& argv) {
     store::RunStore db(workspace_db(a));
     train::mark_dead_runs_interrupted(db);
     const auto r = existing_run(db, id);
-    if (r.status == "running") {
-        db.set_run_control(id, "cancel");
+    switch (train::request_cancel(db, id, r.status, "cancelled with gafx cancel")) {
+    case train::CancelOutcome::Asked:
         std::printf("asked run %lld (pid %lld on %s) to stop; it does after its current step\n", (long long)id,
                     (long long)r.pid, r.host.c_str());
-    } else if (r.status == "queued" || r.status == "interrupted" || r.status == "paused") {
-        db.set_run_status(id, "cancelled", "cancelled with gafx cancel");
+        break;
+    case train::CancelOutcome::Cancelled:
         std::printf("run %lld cancelled\n", (long long)id);
-    } else {
+        break;
+    case train::CancelOutcome::AlreadyEnded:
         throw Error(db.path(), "run " + std::to_string(id) + " has already ended (" + r.status + ")");
     }
     return 0;

@@ -396,18 +396,17 @@ void RunsWiring::cancel(const QList<qint64>& ids) {
                 continue;
             }
             if (queued.contains(id)) ctx_.trainer->dequeue({id});
-            // The same rules as gafx cancel: another process's run is asked through the
-            // database; one that is not training is marked at once.
-            if (r->status == "running") {
-                store.set_run_control(id, "cancel");
+            switch (train::request_cancel(store, id, r->status, "cancelled in the workbench")) {
+            case train::CancelOutcome::Asked:
                 notes << tr("asked run %1 (pid %2 on %3) to stop").arg(id).arg(r->pid).arg(qs(r->host));
-            } else if (r->status == "queued" || r->status == "interrupted" || r->status == "paused") {
-                store.set_run_status(id, "cancelled", "cancelled in the workbench");
+                break;
+            case train::CancelOutcome::Cancelled:
                 notes << tr("run %1 cancelled").arg(id);
-            } else if (queued.contains(id)) {
-                notes << tr("run %1 taken off the queue").arg(id);
-            } else {
-                notes << tr("run %1 has already ended (%2)").arg(id).arg(qs(r->status));
+                break;
+            case train::CancelOutcome::AlreadyEnded:
+                notes << (queued.contains(id) ? tr("run %1 taken off the queue").arg(id)
+                                              : tr("run %1 has already ended (%2)").arg(id).arg(qs(r->status)));
+                break;
             }
         }
     } catch (const std::exception& e) {

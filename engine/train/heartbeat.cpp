@@ -61,4 +61,17 @@ std::vector<int64_t> mark_dead_runs_interrupted(store::RunStore& store, double s
     return ids;
 }
 
+CancelOutcome request_cancel(store::RunStore& store, int64_t run_id, const std::string& status,
+                             const std::string& why) {
+    if (status == "running") {
+        store.set_run_control(run_id, "cancel");
+        return CancelOutcome::Asked;
+    }
+    if (status == "queued" || status == "interrupted" || status == "paused") {
+        store.set_run_status(run_id, "cancelled", why);
+        return CancelOutcome::Cancelled;
+    }
+    return CancelOutcome::AlreadyEnded;
+}
+
 } // namespace gafx::train

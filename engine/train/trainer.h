@@ -93,4 +93,11 @@ std::string run_dir(const store::RunStore& store, const TrainOptions& options, i
 // heartbeat for `stale_seconds`) become interrupted. Returns their ids.
 std::vector<int64_t> mark_dead_runs_interrupted(store::RunStore& store, double stale_seconds = 120);
 
+// Cancelling a run from outside its trainer (gafx cancel, the workbench): a running one is asked
+// through the database to stop after its current step; a queued, interrupted or paused one is
+// marked cancelled at once with `why`; anything else has already ended and is left alone.
+enum class CancelOutcome { Asked, Cancelled, AlreadyEnded };
+CancelOutcome request_cancel(store::RunStore& store, int64_t run_id, const std::string& status,
+                             const std::string& why);
+
 } // namespace gafx::train
