@@ -5,6 +5,7 @@
 #include "models/gafx_a.h"
 
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
 #include <torch/utils.h>
@@ -87,6 +88,29 @@ private Q_SLOTS:
                                                  v.to(at::kBFloat16), scale);
         QVERIFY(torch::isfinite(huge).all().item<bool>());
         QVERIFY(huge.to(at::kFloat).abs().max().item<double>() <= v.abs().max().item<double>() * 1.01);
+    }
+
+    void bf16SoftmaxIsTheRoundedFp32Softmax() {
+        // The bf16 attention runs its softmax on bf16 scores, trusting the CPU kernel to sum
+        // in fp32: over 1650 tokens (3308 frames) it must equal the fp32 softmax rounded to bf16.
+        torch::manual_seed(2);
+        const double scale = 1.0 / std::sqrt(64.0);
+        auto q = (torch::randn({1, 3, 1650, 64}) * 3).to(at::kBFloat16).requires_grad_();
+        auto k = (torch::randn({1, 3, 1650, 64}) * 3).to(at::kBFloat16).requires_grad_();
+        auto v = torch::randn({1, 3, 1650, 64}).to(at::kBFloat16).requires_grad_();
+        auto out = models::scaled_dot_attention(q, k, v, scale);
+        const auto scores = at::matmul(q * scale, k.transpose(-2, -1));
+        auto ref = at::matmul(at::softmax(scores, -1, at::kFloat).to(at::kBFloat16), v);
+        QVERIFY(torch::equal(out, ref));
+        // Gradients through the bf16 softmax backward stay within bf16 rounding of the fp32 one.
+        const auto g = torch::randn_like(ref);
+        const auto grads = torch::autograd::grad({out}, {q, k, v}, {g});
+        const auto ref_grads = torch::autograd::grad({ref}, {q, k, v}, {g});
+        for (size_t i = 0; i < grads.size(); ++i) {
+            const auto a = grads[i].to(at::kFloat), b = ref_grads[i].to(at::kFloat);
+            const double rel = ((a - b).norm() / b.norm()).item<double>();
+            QVERIFY2(rel < 0.02, qPrintable(QString("grad %1 relative error %2").arg(i).arg(rel)));
+        }
     }
 
     void positionsWorkForAnyLength() {

@@ -31,9 +31,15 @@ void vit_init_linear(torch::nn::Linear& linear) {
 
 torch::Tensor scaled_dot_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                    double scale) {
-    // q is scaled before the product so fp16 logits stay far from their 65504 limit; the
-    // softmax then runs in fp32, since 8 (bf16) or 11 (fp16) mantissa bits are too few for it.
+    // q is scaled before the product so fp16 logits stay far from their 65504 limit.
     const auto scores = at::matmul(q * scale, k.transpose(-2, -1));
+    // The CPU softmax kernels accumulate bf16 rows in fp32 and round once, so a bf16 softmax
+    // gives exactly the fp32 softmax rounded to bf16, which the product with v rounds to anyway;
+    // it saves four casts of the N x N matrix and half the softmax traffic, a quarter of a bf16
+    // AST step. Other reduced types (fp16 on GPUs) take the fp32 softmax: 11 mantissa bits
+    // cannot hold the statistics everywhere.
+    if (scores.scalar_type() == at::kBFloat16 && scores.device().is_cpu())
+        return at::matmul(at::_softmax(scores, -1, false), v);
     return at::matmul(at::softmax(scores, -1, at::kFloat).to(v.scalar_type()), v);
 }
 
@@ -53,8 +59,10 @@ AttentionImpl::AttentionImpl(int64_t dim, int64_t heads, double dropout)
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
     const int64_t b = x.size(0), n = x.size(1), d = x.size(2);
-    const auto parts = qkv(x).reshape({b, n, 3, heads_, d / heads_}).permute({2, 0, 3, 1, 4});
-    const auto q = parts[0], k = parts[1], v = parts[2]; // [B, H, N, hd]
+    // unbind, not parts[i]: the backward of each select builds a zeroed [3, ...] gradient and
+    // sums the three, where unbind's backward stacks the three gradients once.
+    const auto parts = qkv(x).reshape({b, n, 3, heads_, d / heads_}).permute({2, 0, 3, 1, 4}).unbind(0);
+    const auto &q = parts[0], &k = parts[1], &v = parts[2]; // [B, H, N, hd]
     torch::Tensor out;
 #if TORCH_VERSION_MAJOR >= 2
     // The fused CUDA kernels keep softmax statistics in fp32 and never store the N x N scores.

@@ -12,12 +12,12 @@
 
 namespace gafx::models {
 
-// softmax(q k^T * scale) v with the softmax in fp32 whatever the input dtype; q, k, v are
-// [..., N, head_dim], the result has v's dtype.
+// softmax(q k^T * scale) v with the softmax statistics in fp32 whatever the input dtype; q, k,
+// v are [..., N, head_dim], the result has v's dtype.
 torch::Tensor scaled_dot_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                    double scale);
 
-// Multi-head self-attention whose softmax always runs in fp32: under bf16 autocast the
+// Multi-head self-attention whose softmax sums always run in fp32: under bf16 autocast the
 // scores of long inputs (1650 tokens at 3308 frames) lose too much precision otherwise.
 class AttentionImpl : public torch::nn::Module {
 public:
