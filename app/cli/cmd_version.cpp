@@ -12,7 +12,9 @@ int cmd_version(const std::vector<std::string>& argv) {
     const BuildInfo b = build_info();
     std::printf("gafx %s\n", b.gafx.c_str());
     std::printf("libtorch   %s (%d threads)\n", b.libtorch.c_str(), b.torch_threads);
+    std::printf("kernels    %s\n", b.cpu_kernels.c_str());
     std::printf("BLAS       %s\n", b.blas.c_str());
+    for (const auto& t : b.tuning) std::printf("tuning     %s\n", t.c_str());
     std::printf("Qt         %s\n", b.qt.empty() ? "not built with Qt" : b.qt.c_str());
     std::printf("SQLite     %s\n", b.sqlite.c_str());
     std::printf("libsndfile %s\n", b.sndfile.c_str());

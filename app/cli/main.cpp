@@ -1,6 +1,7 @@
 #include "args.h"
 #include "commands.h"
 #include "core/build_info.h"
+#include "core/cpu_tuning.h"
 #include "core/error.h"
 
 #include <cstdio>
@@ -36,7 +37,7 @@ const char* kUsage =
 
 int main(int argc, char** argv) {
     using namespace gafx::cli;
-    gafx::prefer_fast_blas_kernel(argv);
+    gafx::tune_cpu_runtime(argv);
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         std::fputs(kUsage, args.empty() ? stderr : stdout);

@@ -5,6 +5,7 @@
 #include "workspace.h"
 
 #include "core/build_info.h"
+#include "core/cpu_tuning.h"
 #include "core/error.h"
 #include "data/demo.h"
 #include "data/gtzan.h"
@@ -50,7 +51,7 @@ void save_screenshots(gafx::app::MainWindow& window, const QString& dir) {
 } // namespace
 
 int main(int argc, char** argv) {
-    gafx::prefer_fast_blas_kernel(argv);
+    gafx::tune_cpu_runtime(argv);
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("gafx"));
     QApplication::setApplicationName(QStringLiteral("gafx-workbench"));

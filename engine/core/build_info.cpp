@@ -1,9 +1,11 @@
 #include "core/build_info.h"
 
 #include "audio/audio_file.h"
+#include "core/cpu_tuning.h"
 
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
+#include <ATen/Version.h>
 #include <torch/version.h>
 
 #include <dlfcn.h>
@@ -65,20 +67,6 @@ std::vector<std::string> loaded_blas_libraries() {
     return libs;
 }
 
-void prefer_fast_blas_kernel(char** argv) {
-    if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("GAFX_KEEP_BLAS")) return;
-    using ConfigFn = char* (*)();
-    auto core = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-    if (!core || std::string(core()) != "Prescott") return;
-    const char* better = __builtin_cpu_supports("avx512f") ? "SkylakeX"
-                         : __builtin_cpu_supports("avx2") ? "Haswell"
-                                                          : nullptr;
-    if (!better) return;
-    ::setenv("OPENBLAS_CORETYPE", better, 1);
-    ::execv("/proc/self/exe", argv);
-    ::unsetenv("OPENBLAS_CORETYPE"); // exec failed: carry on with what is loaded
-}
-
 BuildInfo build_info() {
     BuildInfo info;
     info.gafx = GAFX_VERSION;
@@ -92,12 +80,17 @@ BuildInfo build_info() {
     info.cuda_available = torch::cuda::is_available();
     info.cuda_devices = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
     info.torch_threads = at::get_num_threads();
+    const std::string config = at::show_config();
+    const std::string key = "CPU capability usage: ";
+    if (const auto at = config.find(key); at != std::string::npos)
+        info.cpu_kernels = config.substr(at + key.size(), config.find('\n', at) - at - key.size());
+    info.tuning = cpu_tuning_summary();
     // OpenBLAS 0.3.21 (bookworm) does not know some newer Xeons and falls back to its SSE3
     // kernel: measured here 10 GFLOP/s for a 1024^2 sgemm, against 37 with SkylakeX.
     if (info.blas.find("kernel Prescott") != std::string::npos && __builtin_cpu_supports("avx512f") &&
         !std::getenv("OPENBLAS_CORETYPE"))
         info.warnings.push_back("OpenBLAS chose its generic Prescott kernel on a CPU with AVX-512; "
-                                "unset GAFX_KEEP_BLAS (gafx then sets OPENBLAS_CORETYPE itself) or export "
+                                "unset GAFX_NO_TUNING (gafx then sets OPENBLAS_CORETYPE itself) or export "
                                 "OPENBLAS_CORETYPE=SkylakeX for ~4x faster fp32 matrix products");
     return info;
 }

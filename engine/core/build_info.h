@@ -17,17 +17,12 @@ struct BuildInfo {
     bool cuda_available = false;
     int cuda_devices = 0;
     int torch_threads = 0;
+    std::string cpu_kernels;          // ATen's CPU capability in use: "AVX2", "AVX512", ...
+    std::vector<std::string> tuning;  // cpu_tuning_summary()
     std::vector<std::string> warnings; // e.g. a BLAS kernel far below what the CPU can do
 };
 
 BuildInfo build_info();
-
-// OpenBLAS 0.3.21 (bookworm) does not recognise newer Xeons and falls back to its SSE3
-// "Prescott" kernel, ~4x slower for fp32 matrix products. The kernel is chosen when the
-// library loads, from OPENBLAS_CORETYPE, so the only fix from inside is to set it and re-exec
-// this program once. Call first thing in main(); returns (doing nothing) when the BLAS is fine,
-// the variable is already set, GAFX_KEEP_BLAS is set, or the exec fails.
-void prefer_fast_blas_kernel(char** argv);
 
 // Every loaded shared object whose name mentions BLAS or LAPACK, as real paths.
 std::vector<std::string> loaded_blas_libraries();

@@ -6,6 +6,7 @@
 // prints how much of each gap the GUI thread itself was running, since on a loaded machine the
 // trainer's threads can hold the CPU however little the GUI does.
 // Usage: bench_gui_stall [--epochs N] [--threads N (trainer; 0: one per core)] [--tracks N]
+#include "core/cpu_tuning.h"
 #include "main_window.h"
 #include "training_worker.h"
 
@@ -44,6 +45,7 @@ double thread_cpu_ms() {
 } // namespace
 
 int main(int argc, char** argv) {
+    gafx::tune_cpu_runtime(argv); // measure the process as gafx-workbench and gafx run it
     int epochs = 4, threads = 0, tracks = 5;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--epochs") && i + 1 < argc) epochs = std::max(1, std::atoi(argv[++i]));

@@ -1,6 +1,7 @@
 // Forward and forward+backward time and peak memory of each extractor and classifier at paper
 // size. Each model runs in its own forked child so ru_maxrss is that model's peak alone.
 // Usage: bench_models [--batch 4] [--seconds 30] [--threads N] [--only NAME] [--repeat 1] [--warmup 1]
+#include "core/cpu_tuning.h"
 #include "models/registry.h"
 
 #include <ATen/Parallel.h>
@@ -99,6 +100,7 @@ void bench_one(const std::string& name, const Options& o) {
 } // namespace
 
 int main(int argc, char** argv) {
+    gafx::tune_cpu_runtime(argv); // measure the process as gafx-workbench and gafx run it
     Options o;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i], v = argv[i + 1];

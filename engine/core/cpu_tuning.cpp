@@ -1,0 +1,65 @@
+#include "core/cpu_tuning.h"
+
+#include <dlfcn.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace gafx {
+namespace {
+
+constexpr const char* kSpinCount = "30000"; // ~20 us: enough to bridge back-to-back parallel regions
+
+bool has_avx512_kernels() {
+    // ATen's AVX-512 kernels need exactly these (aten/src/ATen/native/DispatchStub.cpp).
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("fma");
+}
+
+const char* better_openblas_core() {
+    using CoreFn = char* (*)();
+    auto core = reinterpret_cast<CoreFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    if (!core || std::string(core()) != "Prescott") return nullptr;
+    return __builtin_cpu_supports("avx512f") ? "SkylakeX" : __builtin_cpu_supports("avx2") ? "Haswell" : nullptr;
+}
+
+bool tuning_off() { return std::getenv("GAFX_NO_TUNING") != nullptr; }
+
+} // namespace
+
+void tune_cpu_runtime(char** argv) {
+    if (tuning_off()) return;
+    // 32 MiB is glibc's largest mmap threshold; the trim threshold keeps freed activations
+    // mapped between steps instead of returning them to the kernel each time.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    // ATen reads this on its first kernel dispatch, not at load, so setting it here suffices.
+    if (!std::getenv("ATEN_CPU_CAPABILITY") && has_avx512_kernels()) ::setenv("ATEN_CPU_CAPABILITY", "avx512", 1);
+
+    std::vector<const char*> set;
+    if (!std::getenv("GOMP_SPINCOUNT") && !std::getenv("OMP_WAIT_POLICY")) {
+        ::setenv("GOMP_SPINCOUNT", kSpinCount, 1);
+        set.push_back("GOMP_SPINCOUNT");
+    }
+    if (!std::getenv("OPENBLAS_CORETYPE"))
+        if (const char* core = better_openblas_core()) {
+            ::setenv("OPENBLAS_CORETYPE", core, 1);
+            set.push_back("OPENBLAS_CORETYPE");
+        }
+    if (set.empty()) return;
+    ::execv("/proc/self/exe", argv);
+    // exec failed: carry on with what is loaded, and do not claim settings that never took.
+    for (const char* var : set) ::unsetenv(var);
+}
+
+std::vector<std::string> cpu_tuning_summary() {
+    std::vector<std::string> out;
+    if (tuning_off()) out.emplace_back("GAFX_NO_TUNING set: allocator, OpenMP and BLAS left at their defaults");
+    for (const char* var : {"ATEN_CPU_CAPABILITY", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY", "OPENBLAS_CORETYPE"})
+        if (const char* v = std::getenv(var)) out.push_back(std::string(var) + "=" + v);
+    return out;
+}
+
+} // namespace gafx
