@@ -138,8 +138,9 @@ void RunsWiring::error(const QString& what, const std::exception& e) {
 void RunsWiring::refresh() {
     try {
         // A run whose process died (kill -9, power loss) must not look like it is running.
-        train::mark_dead_runs_interrupted(ctx_.workspace->store());
         runs_ = ctx_.workspace->store().list_runs();
+        if (!train::mark_dead_runs_interrupted(ctx_.workspace->store(), runs_).empty())
+            runs_ = ctx_.workspace->store().list_runs();
         bool unknown_dataset = false;
         std::vector<widgets::RunRow> rows;
         rows.reserve(runs_.size());

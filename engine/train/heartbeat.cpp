@@ -43,10 +43,15 @@ void Heartbeat::loop() {
 namespace gafx::train {
 
 std::vector<int64_t> mark_dead_runs_interrupted(store::RunStore& store, double stale_seconds) {
+    return mark_dead_runs_interrupted(store, store.list_runs(), stale_seconds);
+}
+
+std::vector<int64_t> mark_dead_runs_interrupted(store::RunStore& store, const std::vector<store::RunRecord>& runs,
+                                                double stale_seconds) {
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     std::vector<int64_t> ids;
-    for (const auto& r : store.list_runs()) {
+    for (const auto& r : runs) {
         if (r.status != "running" || r.host != host || r.pid <= 0 || r.pid == ::getpid()) continue;
         // Same machine: no such process means it died. (A reused pid falls through to the
         // heartbeat test below.)

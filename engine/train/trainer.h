@@ -12,6 +12,7 @@
 
 namespace gafx::store {
 class RunStore;
+struct RunRecord;
 }
 namespace gafx::data {
 class WaveformCache;
@@ -90,7 +91,10 @@ RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& 
 std::string run_dir(const store::RunStore& store, const TrainOptions& options, int64_t run_id);
 
 // Runs marked running whose process is gone (same host: the pid no longer exists; elsewhere: no
-// heartbeat for `stale_seconds`) become interrupted. Returns their ids.
+// heartbeat for `stale_seconds`) become interrupted. Returns their ids. `runs` is the caller's
+// fresh listing of the store, so a page that lists runs anyway does not list them twice.
+std::vector<int64_t> mark_dead_runs_interrupted(store::RunStore& store, const std::vector<store::RunRecord>& runs,
+                                                double stale_seconds = 120);
 std::vector<int64_t> mark_dead_runs_interrupted(store::RunStore& store, double stale_seconds = 120);
 
 // Cancelling a run from outside its trainer (gafx cancel, the workbench): a running one is asked
