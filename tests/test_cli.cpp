@@ -38,6 +38,28 @@ private Q_SLOTS:
         QVERIFY2(r.out.contains(QStringLiteral("OpenBLAS")), qPrintable(r.out));
     }
 
+    void tuningSetsWhatIsMissingAndKeepsWhatIsSet() {
+        auto env = QProcessEnvironment::systemEnvironment();
+        for (const char* var : {"GOMP_SPINCOUNT", "OMP_WAIT_POLICY", "GAFX_NO_TUNING", "ATEN_CPU_CAPABILITY"})
+            env.remove(QLatin1String(var));
+        // A missing load-time variable is set and the program restarted with it: the restarted
+        // process reports it, so the exec took.
+        auto r = run_gafx({QStringLiteral("--version")}, 60000, env);
+        QCOMPARE(r.exit_code, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("tuning     GOMP_SPINCOUNT=30000")), qPrintable(r.out));
+        // The user's own value wins.
+        env.insert(QStringLiteral("GOMP_SPINCOUNT"), QStringLiteral("123"));
+        r = run_gafx({QStringLiteral("--version")}, 60000, env);
+        QVERIFY2(r.out.contains(QStringLiteral("GOMP_SPINCOUNT=123")), qPrintable(r.out));
+        // GAFX_NO_TUNING leaves everything alone.
+        env.remove(QStringLiteral("GOMP_SPINCOUNT"));
+        env.insert(QStringLiteral("GAFX_NO_TUNING"), QStringLiteral("1"));
+        r = run_gafx({QStringLiteral("--version")}, 60000, env);
+        QCOMPARE(r.exit_code, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("GAFX_NO_TUNING set")), qPrintable(r.out));
+        QVERIFY2(!r.out.contains(QStringLiteral("GOMP_SPINCOUNT")), qPrintable(r.out));
+    }
+
     void demoThenImportThenShow() {
         auto r = run_gafx({QStringLiteral("dataset"), QStringLiteral("demo"), demo_, QStringLiteral("--tracks-per-genre"),
                            QStringLiteral("3"), QStringLiteral("--seconds"), QStringLiteral("2")});

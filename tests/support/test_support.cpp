@@ -45,8 +45,9 @@ QString error_of(const std::function<void()>& f) {
     return {};
 }
 
-CliResult run_gafx(const QStringList& args, int timeout_ms) {
+CliResult run_gafx(const QStringList& args, int timeout_ms, const QProcessEnvironment& env) {
     QProcess p;
+    p.setProcessEnvironment(env);
     p.start(QStringLiteral(GAFX_CLI_PATH), args);
     CliResult r;
     if (!p.waitForFinished(timeout_ms)) {

@@ -2,6 +2,7 @@
 // Shared by the Qt tests: generated audio files and running the `gafx` binary.
 #include "audio/audio_file.h"
 
+#include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
 
@@ -27,7 +28,9 @@ struct CliResult {
     QString out, err;
 };
 // Runs the built `gafx` with `args`; fails the calling test if it does not finish in time.
-CliResult run_gafx(const QStringList& args, int timeout_ms = 300000);
+// `env` replaces the inherited environment.
+CliResult run_gafx(const QStringList& args, int timeout_ms = 300000,
+                   const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment());
 
 } // namespace gafx::test
 
