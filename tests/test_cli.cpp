@@ -50,6 +50,7 @@ private Q_SLOTS:
         // The user's own value wins.
         env.insert(QStringLiteral("GOMP_SPINCOUNT"), QStringLiteral("123"));
         r = run_gafx({QStringLiteral("--version")}, 60000, env);
+        QCOMPARE(r.exit_code, 0);
         QVERIFY2(r.out.contains(QStringLiteral("GOMP_SPINCOUNT=123")), qPrintable(r.out));
         // GAFX_NO_TUNING leaves everything alone.
         env.remove(QStringLiteral("GOMP_SPINCOUNT"));

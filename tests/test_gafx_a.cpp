@@ -92,16 +92,22 @@ private Q_SLOTS:
 
     void bf16SoftmaxIsTheRoundedFp32Softmax() {
         // The bf16 attention runs its softmax on bf16 scores, trusting the CPU kernel to sum
-        // in fp32: over 1650 tokens (3308 frames) it must equal the fp32 softmax rounded to bf16.
+        // in fp32: over 1650 tokens (3308 frames) it must agree with the fp32 softmax rounded to
+        // bf16 within one bf16 rounding (the kernels add a row's tail in another order).
         torch::manual_seed(2);
         const double scale = 1.0 / std::sqrt(64.0);
         auto q = (torch::randn({1, 3, 1650, 64}) * 3).to(at::kBFloat16).requires_grad_();
         auto k = (torch::randn({1, 3, 1650, 64}) * 3).to(at::kBFloat16).requires_grad_();
         auto v = torch::randn({1, 3, 1650, 64}).to(at::kBFloat16).requires_grad_();
-        auto out = models::scaled_dot_attention(q, k, v, scale);
         const auto scores = at::matmul(q * scale, k.transpose(-2, -1));
+        const auto fast = at::_softmax(scores, -1, false).to(at::kFloat);
+        const auto exact = at::softmax(scores, -1, at::kFloat).to(at::kBFloat16).to(at::kFloat);
+        const auto ulp = exact.abs() * std::ldexp(1.0, -7) + 1e-30; // bf16 keeps 8 significant bits
+        QVERIFY(((fast - exact).abs() <= ulp).all().item<bool>());
+
+        auto out = models::scaled_dot_attention(q, k, v, scale);
         auto ref = at::matmul(at::softmax(scores, -1, at::kFloat).to(at::kBFloat16), v);
-        QVERIFY(torch::equal(out, ref));
+        QVERIFY(torch::allclose(out.to(at::kFloat), ref.to(at::kFloat), 2e-2, 2e-2));
         // Gradients through the bf16 softmax backward stay within bf16 rounding of the fp32 one.
         const auto g = torch::randn_like(ref);
         const auto grads = torch::autograd::grad({out}, {q, k, v}, {g});

@@ -43,16 +43,24 @@ double ast_step_flops(const models::AstConfig& c, int64_t batch) {
 }
 
 double matmul_gflops(torch::Dtype dtype, const torch::Device& device) {
-    // The median of single products: on a shared VM one product in five can be half speed or
-    // twice as fast, so neither a total nor the best one is a peak a step can be held to.
+    // The median of 11 samples: on a shared VM one product in five can be half speed or twice
+    // as fast, so neither a total nor the best one is a peak a step can be held to. A CPU
+    // sample is one bare product; a GPU one is 20 products and one synchronisation, since a
+    // 2048^3 product there takes about as long as a launch and a sync.
     const auto o = torch::TensorOptions().dtype(dtype).device(device);
     const torch::Tensor a = torch::randn({2048, 2048}, o), b = torch::randn({2048, 2048}, o);
-    torch::mm(a, b).sum().item<float>();
+    const int per_sample = device.is_cuda() ? 20 : 1;
+    const auto sync = [&] {
+        if (device.is_cuda()) torch::cuda::synchronize();
+    };
+    torch::mm(a, b);
+    sync();
     std::vector<double> gflops;
     for (int i = 0; i < 11; ++i) {
         const auto t = Clock::now();
-        torch::mm(a, b).sum().item<float>(); // item() waits for a GPU; the sum is 0.05 % of the work
-        gflops.push_back(2.0 * 2048 * 2048 * 2048 / since(t) / 1e9);
+        for (int k = 0; k < per_sample; ++k) torch::mm(a, b);
+        sync();
+        gflops.push_back(2.0 * 2048 * 2048 * 2048 * per_sample / since(t) / 1e9);
     }
     std::nth_element(gflops.begin(), gflops.begin() + 5, gflops.end());
     return gflops[5];

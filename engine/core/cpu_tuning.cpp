@@ -25,21 +25,30 @@ const char* better_openblas_core() {
     return __builtin_cpu_supports("avx512f") ? "SkylakeX" : __builtin_cpu_supports("avx2") ? "Haswell" : nullptr;
 }
 
-bool tuning_off() { return std::getenv("GAFX_NO_TUNING") != nullptr; }
+bool tuning_off() {
+    const char* v = std::getenv("GAFX_NO_TUNING");
+    return v && *v && std::string(v) != "0";
+}
+
+// The spin count only means something to GNU OpenMP (Debian's libtorch and PyTorch's wheels
+// both use it); under another runtime a restart would buy nothing.
+bool uses_libgomp() { return dlsym(RTLD_DEFAULT, "GOMP_parallel") != nullptr; }
 
 } // namespace
 
 void tune_cpu_runtime(char** argv) {
     if (tuning_off()) return;
-    // 32 MiB is glibc's largest mmap threshold; the trim threshold keeps freed activations
-    // mapped between steps instead of returning them to the kernel each time.
+    // glibc returns freed memory at the top of the heap to the kernel once it exceeds twice its
+    // (self-adjusting) mmap threshold, and maps larger blocks afresh: a training step's big
+    // activations are freed together and so were faulted in and zeroed again on every step.
+    // 32 MiB is the largest mmap threshold glibc accepts.
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     // ATen reads this on its first kernel dispatch, not at load, so setting it here suffices.
     if (!std::getenv("ATEN_CPU_CAPABILITY") && has_avx512_kernels()) ::setenv("ATEN_CPU_CAPABILITY", "avx512", 1);
 
     std::vector<const char*> set;
-    if (!std::getenv("GOMP_SPINCOUNT") && !std::getenv("OMP_WAIT_POLICY")) {
+    if (!std::getenv("GOMP_SPINCOUNT") && !std::getenv("OMP_WAIT_POLICY") && uses_libgomp()) {
         ::setenv("GOMP_SPINCOUNT", kSpinCount, 1);
         set.push_back("GOMP_SPINCOUNT");
     }

@@ -2,9 +2,9 @@
 // Process-wide settings that decide how fast libtorch trains on a CPU, and that libtorch and
 // its libraries only read when they load or first run. Measured on the 2-core Xeon this project
 // is developed on (AST-Tiny training step, 1024 frames, batch 4; tests/bench/README.md):
-//  - glibc hands every tensor over 128 KiB to mmap and back, so each step page-faults in and
-//    zeroes the N x N attention matrices afresh; keeping them in the heap took a bf16 step from
-//    0.53 to 0.36-0.43 s.
+//  - glibc gives freed memory back to the kernel (trimming the heap, unmapping large blocks),
+//    so each step page-faulted in and zeroed its N x N attention matrices afresh; keeping them
+//    took a bf16 step from 0.53 to 0.36-0.43 s.
 //  - libgomp's idle threads spin for ~300k iterations and fight OpenBLAS's own pthreads for the
 //    two cores: a shorter spin took an fp32 step from 2.2 to ~1.1 s.
 //  - Debian's libtorch 1.13 runs its AVX2 kernels on CPUs with AVX-512 unless asked.
@@ -18,10 +18,11 @@ namespace gafx {
 // Call first thing in main(). Sets what can be set in-process (allocator, ATen CPU capability)
 // and, when an environment variable read at library load time is missing (GOMP_SPINCOUNT,
 // OPENBLAS_CORETYPE), sets it and re-executes this program once. A variable the user set is
-// never overridden; GAFX_NO_TUNING=1 turns all of it off.
+// never overridden; GAFX_NO_TUNING (any value but empty or 0) turns all of it off.
 void tune_cpu_runtime(char** argv);
 
-// What tune_cpu_runtime chose, one line per setting, for `gafx --version` and benchmarks.
+// The settings in force, one line each, for `gafx --version` and benchmarks: the variables
+// tune_cpu_runtime sets, whoever set them (tuning or the user).
 std::vector<std::string> cpu_tuning_summary();
 
 } // namespace gafx

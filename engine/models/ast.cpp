@@ -85,11 +85,7 @@ AstImpl::AstImpl(AstConfig config) : config_(config) {
     mlp_head = register_module("mlp_head", torch::nn::Sequential(head_norm, head));
 }
 
-torch::Tensor AstImpl::forward_features(const torch::Tensor& features) {
-    if (features.dim() != 3 || features.size(1) != config_.frames || features.size(2) != config_.bins)
-        throw Error({}, "AST expects features [batch, " + std::to_string(config_.frames) + ", " +
-                            std::to_string(config_.bins) + "], got " + shape_of(features),
-                    "the model's frame count must match the feature extractor's output");
+torch::Tensor AstImpl::patch_tokens(const torch::Tensor& features) {
     const int64_t b = features.size(0);
     // AST's image is [B, 1, bins, frames] (frequency is the height) cut into p x p patches. As
     // they do not overlap, cutting is a reshape and the patch convolution one matrix product with
@@ -101,8 +97,17 @@ torch::Tensor AstImpl::forward_features(const torch::Tensor& features) {
                              .reshape({b, t, p, f, p})  // [B, t, kw (frames), f, kh (bins)]
                              .permute({0, 3, 1, 4, 2})  // [B, f, t, kh, kw]
                              .reshape({b, f * t, p * p});
-    auto x = at::linear(patches, patch_proj->weight.reshape({patch_proj->weight.size(0), p * p}),
-                        patch_proj->bias); // [B, f*t, D]
+    return at::linear(patches, patch_proj->weight.reshape({patch_proj->weight.size(0), p * p}),
+                      patch_proj->bias);
+}
+
+torch::Tensor AstImpl::forward_features(const torch::Tensor& features) {
+    if (features.dim() != 3 || features.size(1) != config_.frames || features.size(2) != config_.bins)
+        throw Error({}, "AST expects features [batch, " + std::to_string(config_.frames) + ", " +
+                            std::to_string(config_.bins) + "], got " + shape_of(features),
+                    "the model's frame count must match the feature extractor's output");
+    const int64_t b = features.size(0);
+    auto x = patch_tokens(features);
     x = torch::cat({cls_token.expand({b, -1, -1}).to(x.scalar_type()),
                     dist_token.expand({b, -1, -1}).to(x.scalar_type()), x},
                    1);

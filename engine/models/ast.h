@@ -52,6 +52,8 @@ public:
     torch::Tensor forward(const torch::Tensor& features);
     // [B, frames, bins] -> the normed class and distillation token outputs [B, 2, embed_dim].
     torch::Tensor forward_features(const torch::Tensor& features);
+    // [B, frames, bins] -> the projected patches [B, f*t, embed_dim], frequency-major.
+    torch::Tensor patch_tokens(const torch::Tensor& features);
     // A fresh classifier for `classes` (fine-tuning after pretraining); the head norm is kept.
     void reset_head(int64_t classes);
 
