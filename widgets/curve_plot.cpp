@@ -1,5 +1,6 @@
 #include "curve_plot.h"
 
+#include "plot_title.h"
 #include "qcustomplot_include.h"
 
 #include <QEvent>
@@ -34,12 +35,7 @@ CurvePlot::CurvePlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(t
 }
 
 void CurvePlot::set_title(const QString& title) {
-    if (plot_->plotLayout()->rowCount() == 1) {
-        plot_->plotLayout()->insertRow(0);
-        plot_->plotLayout()->addElement(0, 0, new QCPTextElement(plot_, title, QFont(font().family(), -1, QFont::Bold)));
-    } else if (auto* t = qobject_cast<QCPTextElement*>(plot_->plotLayout()->element(0, 0))) {
-        t->setText(title);
-    }
+    set_plot_title(plot_, title);
     schedule_replot();
 }
 

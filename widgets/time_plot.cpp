@@ -1,5 +1,6 @@
 #include "time_plot.h"
 
+#include "plot_title.h"
 #include "qcustomplot_include.h"
 
 #include <QLabel>
@@ -29,12 +30,7 @@ TimePlot::TimePlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(thi
 }
 
 void TimePlot::set_title(const QString& title) {
-    if (plot_->plotLayout()->rowCount() == 1) {
-        plot_->plotLayout()->insertRow(0);
-        plot_->plotLayout()->addElement(0, 0, new QCPTextElement(plot_, title, QFont(font().family(), -1, QFont::Bold)));
-    } else if (auto* t = qobject_cast<QCPTextElement*>(plot_->plotLayout()->element(0, 0))) {
-        t->setText(title);
-    }
+    set_plot_title(plot_, title);
 }
 
 void TimePlot::show_message(const QString& text) {
