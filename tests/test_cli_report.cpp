@@ -39,7 +39,7 @@ int64_t add_run(store::RunStore& db, int64_t experiment, const std::string& data
         rows.push_back({step, epoch, "test", "accuracy", track_clip[e].second});
     }
     db.append_metrics(id, rows);
-    db.set_run_status(id, status);
+    db.set_run_status(id, *store::parse_run_status(status));
     return id;
 }
 

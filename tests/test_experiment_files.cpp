@@ -55,7 +55,7 @@ private Q_SLOTS:
                 store::RunRecord r;
                 r.id = int64_t(runs.size()) + 1;
                 r.config = experiments::to_json(c);
-                r.status = "finished";
+                r.status = store::RunStatus::Finished;
                 r.best_track_accuracy = r.best_accuracy = 0.5;
                 runs.push_back(r);
             }

@@ -44,11 +44,10 @@ private Q_SLOTS:
                     test::write_audio(p, shortTrack);
             }
         int progress_calls = 0;
-        Feedback fb;
-        fb.on_progress = [&](int64_t, int64_t total, const std::string&) {
+        Feedback fb([&](int64_t, int64_t total, const std::string&) {
             ++progress_calls;
             QCOMPARE(total, int64_t(1000));
-        };
+        });
         const data::Catalog c = data::import_gtzan(root.toStdString(), {}, &fb);
         QCOMPARE(c.tracks.size(), size_t(1000));
         QCOMPARE(c.count(data::TrackStatus::Valid), int64_t(999));
@@ -124,9 +123,8 @@ private Q_SLOTS:
         QTemporaryDir dir;
         for (int i = 0; i < 5; ++i)
             test::write_audio(track_path(dir.path(), QStringLiteral("rock"), i), test::sine(220, 0.05, 22050));
-        Feedback fb;
-        fb.on_progress = [&](int64_t done, int64_t, const std::string&) { if (done == 2) fb.cancel(); };
-        QVERIFY_THROWS_EXCEPTION(Error, data::import_gtzan(dir.path().toStdString(), {}, &fb));
+        Feedback fb([&](int64_t done, int64_t, const std::string&) { if (done == 2) fb.cancel(); });
+        QVERIFY_THROWS_EXCEPTION(Cancelled, data::import_gtzan(dir.path().toStdString(), {}, &fb));
     }
 };
 

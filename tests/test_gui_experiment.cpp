@@ -257,8 +257,8 @@ private Q_SLOTS:
 
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 300000);
         QCOMPARE(finished.at(0).at(0).toLongLong(), qint64(runs[0].id));
-        QVERIFY2(finished.at(0).at(1).toString() == "finished", qPrintable(finished.at(0).at(2).toString()));
-        QCOMPARE(QString::fromStdString(s.run(runs[0].id)->status), QStringLiteral("finished"));
+        QVERIFY2(finished.at(0).at(1).value<store::RunStatus>() == store::RunStatus::Finished, qPrintable(finished.at(0).at(2).toString()));
+        QCOMPARE(QString::fromLatin1(store::to_string(s.run(runs[0].id)->status)), QStringLiteral("finished"));
 
         // A finished run is now offered for pretraining "run".
         w->tabs()->setCurrentIndex(app::DatasetsPage);

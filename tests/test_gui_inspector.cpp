@@ -102,7 +102,7 @@ private Q_SLOTS:
         train::TrainControl control;
         auto train = [&](int64_t run) {
             const auto r = train::train_run(s, run, o, control);
-            QVERIFY2(r.status == "finished", r.message.c_str());
+            QVERIFY2(r.status == store::RunStatus::Finished, r.message.c_str());
         };
         run_ = s.create_run(0, config(R"("clips_per_track": 2, "clip_seconds": 1.5)", 2, 3), 3);
         train(run_);

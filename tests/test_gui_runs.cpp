@@ -98,7 +98,7 @@ private Q_SLOTS:
             const int64_t id = s.create_run(0, tiny_config(seed), seed);
             train::TrainControl control;
             const auto r = train::train_run(s, id, o, control);
-            QCOMPARE(QString::fromStdString(r.status), QStringLiteral("finished"));
+            QCOMPARE(QString::fromLatin1(store::to_string(r.status)), QStringLiteral("finished"));
             (seed == 1 ? a_ : b_) = id;
         }
         test_tracks_ = s.load_dataset("tiny")->split.count(data::Subset::Test);

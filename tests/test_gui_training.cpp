@@ -65,7 +65,7 @@ private Q_SLOTS:
         // The worker emits from its thread; collect on ours, as the pages do.
         QStringList finished;
         connect(w.trainer(), &app::TrainingWorker::runFinished, &w,
-                [&](qint64, const QString& status, const QString&) { finished << status; });
+                [&](qint64, store::RunStatus status, const QString&) { finished << QString::fromLatin1(store::to_string(status)); });
         w.trainer()->enqueue({id});
 
         // Live curves: the loss graph grows step by step.

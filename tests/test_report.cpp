@@ -33,7 +33,7 @@ RunConfig cfg(const std::string& extractor, const std::string& classifier) {
     return c;
 }
 
-RunRecord rec(int64_t id, RunConfig c, double track, double clip, const std::string& status = "finished") {
+RunRecord rec(int64_t id, RunConfig c, double track, double clip, store::RunStatus status = store::RunStatus::Finished) {
     c.seed = uint64_t(id);
     RunRecord r;
     r.id = id;
@@ -87,10 +87,10 @@ private Q_SLOTS:
 
     void unfinishedOnlyWhenAsked() {
         const std::vector<RunRecord> runs = {rec(1, cfg("mel", "ast-tiny"), 0.60, 0.5),
-                                             rec(2, cfg("mel", "ast-tiny"), 0.70, 0.5, "running"),
-                                             rec(3, cfg("mel", "ast-tiny"), kNaN, kNaN, "interrupted"),
-                                             rec(4, cfg("mel", "ast-tiny"), 0.10, 0.1, "diverged"),
-                                             rec(5, cfg("mel", "ast-tiny"), kNaN, kNaN, "queued")};
+                                             rec(2, cfg("mel", "ast-tiny"), 0.70, 0.5, store::RunStatus::Running),
+                                             rec(3, cfg("mel", "ast-tiny"), kNaN, kNaN, store::RunStatus::Interrupted),
+                                             rec(4, cfg("mel", "ast-tiny"), 0.10, 0.1, store::RunStatus::Diverged),
+                                             rec(5, cfg("mel", "ast-tiny"), kNaN, kNaN, store::RunStatus::Queued)};
         auto t = experiments::paper_table(3, runs, {});
         const auto* r = &row(t, "AST Based on DeiT-Tiny");
         QCOMPARE(r->n, 1);
@@ -172,7 +172,7 @@ private Q_SLOTS:
         const std::vector<RunRecord> runs = {rec(1, cfg("gafx-r", "ast-small"), 0.5, 0.5),
                                              rec(2, cfg("gafx-r", "ast-small"), 0.6, 0.6), rec(3, fast, 0.4, 0.4),
                                              rec(4, cfg("mel", "ast-tiny"), 0.3, 0.3),
-                                             rec(5, cfg("mel", "ast-tiny"), kNaN, kNaN, "running")};
+                                             rec(5, cfg("mel", "ast-tiny"), kNaN, kNaN, store::RunStatus::Running)};
         const auto g = experiments::group_by({"extractor", "classifier"}, runs, {});
         QCOMPARE(g.rows.size(), size_t(2));
         QCOMPARE(g.rows[0].label, std::string("extractor=gafx-r classifier=ast-small"));

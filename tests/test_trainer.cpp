@@ -154,7 +154,7 @@ private Q_SLOTS:
             QCOMPARE(p.total_steps, int64_t(30)); // 40 tracks x 2 clips / 8 x 3 epochs
         };
         const auto r = train::train_run(s, id, options(dir_), control, cb);
-        QCOMPARE(QString::fromStdString(r.status + r.message), QStringLiteral("finished"));
+        QCOMPARE(QString::fromStdString(store::to_string(r.status) + r.message), QStringLiteral("finished"));
         QCOMPARE(steps, int64_t(30));
         QCOMPARE(int(epochs.size()), 3);
         QCOMPARE(epochs.back().test.clips, int64_t(20));
@@ -188,7 +188,7 @@ private Q_SLOTS:
         reference_ = history(s, id);
         // The same config and seed on the same thread count: the same history, bit for bit.
         const int64_t again = s.create_run(0, tiny_config(), 3);
-        QCOMPARE(QString::fromStdString(train::train_run(s, again, options(dir_), control).status), QStringLiteral("finished"));
+        QCOMPARE(QString::fromLatin1(store::to_string(train::train_run(s, again, options(dir_), control).status)), QStringLiteral("finished"));
         compare_histories(history(s, again), reference_);
     }
 
@@ -202,12 +202,12 @@ private Q_SLOTS:
             if (p.step == 14) control.request(train::TrainControl::Interrupt); // mid epoch 2
         };
         const auto first = train::train_run(s, id, options(dir_), control, cb);
-        QCOMPARE(QString::fromStdString(first.status), QStringLiteral("interrupted"));
+        QCOMPARE(QString::fromLatin1(store::to_string(first.status)), QStringLiteral("interrupted"));
         QCOMPARE(first.step, int64_t(14));
         QCOMPARE(QString::fromStdString(s.run(id)->status), QStringLiteral("interrupted"));
         train::TrainControl fresh;
         const auto second = train::train_run(s, id, options(dir_), fresh);
-        QCOMPARE(QString::fromStdString(second.status), QStringLiteral("finished"));
+        QCOMPARE(QString::fromLatin1(store::to_string(second.status)), QStringLiteral("finished"));
         compare_histories(history(s, id), reference_);
     }
 
@@ -221,10 +221,11 @@ private Q_SLOTS:
         cb.on_step = [&](const train::StepProgress& p) {
             if (p.step == 4) control.request(train::TrainControl::Pause);
         };
-        cb.on_status = [&](const std::string& status, const std::string&) {
+        cb.on_status = [&](store::RunStatus st, const std::string&) {
+            const std::string status = store::to_string(st);
             statuses.push_back(status);
             if (status == "paused") {
-                QCOMPARE(QString::fromStdString(store::RunStore(db_).run(id)->status), QStringLiteral("paused"));
+                QCOMPARE(QString::fromLatin1(store::to_string(store::RunStore(db_).run(id)->status)), QStringLiteral("paused"));
                 resumer = std::thread([&] {
                     std::this_thread::sleep_for(std::chrono::milliseconds(200));
                     control.resume();
@@ -233,7 +234,7 @@ private Q_SLOTS:
         };
         const auto r = train::train_run(s, id, options(dir_), control, cb);
         resumer.join();
-        QCOMPARE(QString::fromStdString(r.status), QStringLiteral("finished"));
+        QCOMPARE(QString::fromLatin1(store::to_string(r.status)), QStringLiteral("finished"));
         QCOMPARE(int(std::count(statuses.begin(), statuses.end(), "paused")), 1);
         compare_histories(history(s, id), reference_);
     }
@@ -244,7 +245,7 @@ private Q_SLOTS:
         const int64_t id = s.create_run(0, tiny_config(R"(, "lr": 1e30, "warmup_steps": 0)"), 3);
         train::TrainControl control;
         const auto r = train::train_run(s, id, options(dir_), control);
-        QCOMPARE(QString::fromStdString(r.status), QStringLiteral("diverged"));
+        QCOMPARE(QString::fromLatin1(store::to_string(r.status)), QStringLiteral("diverged"));
         QVERIFY2(r.message.find("NaN") != std::string::npos || r.message.find("infinite") != std::string::npos,
                  r.message.c_str());
         QVERIFY(r.step >= 1 && r.step < 10);
@@ -268,7 +269,7 @@ private Q_SLOTS:
             if (p.step == 3) store::RunStore(db_).set_run_control(id, "cancel"); // as gafx cancel does
         };
         const auto r = train::train_run(s, id, options(dir_), control, cb);
-        QCOMPARE(QString::fromStdString(r.status), QStringLiteral("cancelled"));
+        QCOMPARE(QString::fromLatin1(store::to_string(r.status)), QStringLiteral("cancelled"));
         QVERIFY(r.step < 100);
         QCOMPARE(QString::fromStdString(s.run(id)->status), QStringLiteral("cancelled"));
     }
@@ -282,7 +283,7 @@ private Q_SLOTS:
         const int64_t id = s.create_run(0, tiny_config(R"(, "epochs": 1)"), 3);
         train::TrainControl control;
         const auto r = train::train_run(s, id, options(other), control);
-        QCOMPARE(QString::fromStdString(r.status), QStringLiteral("failed"));
+        QCOMPARE(QString::fromLatin1(store::to_string(r.status)), QStringLiteral("failed"));
         QVERIFY2(r.message.find("rock.00002.wav") != std::string::npos, r.message.c_str());
         QCOMPARE(QString::fromStdString(s.run(id)->status), QStringLiteral("failed"));
     }
@@ -305,7 +306,7 @@ private Q_SLOTS:
             "preset": "small", "augmentation": false, "track_seconds": 2, "epochs": 2, "batch_size": 4,
             "lr": 0.0005, "warmup_steps": 2, "precision": "fp32"})", 0);
         train::TrainControl control;
-        QCOMPARE(QString::fromStdString(train::train_run(s, pre, options(dir_), control).status), QStringLiteral("finished"));
+        QCOMPARE(QString::fromLatin1(store::to_string(train::train_run(s, pre, options(dir_), control).status)), QStringLiteral("finished"));
         int maps = 0;
         for (const auto& m : s.metrics(pre)) {
             if (m.name != "map") continue;
@@ -319,10 +320,10 @@ private Q_SLOTS:
                                         3);
         std::string note;
         train::TrainCallbacks cb;
-        cb.on_status = [&](const std::string& status, const std::string& message) {
-            if (status == "running") note = message;
+        cb.on_status = [&](store::RunStatus status, const std::string& message) {
+            if (status == store::RunStatus::Running) note = message;
         };
-        QCOMPARE(QString::fromStdString(train::train_run(s, ft, options(dir_), control, cb).status), QStringLiteral("finished"));
+        QCOMPARE(QString::fromLatin1(store::to_string(train::train_run(s, ft, options(dir_), control, cb).status)), QStringLiteral("finished"));
         QVERIFY2(note.find("new 10-class head") != std::string::npos, note.c_str());
         QVERIFY2(note.find("positional grid resized") != std::string::npos, note.c_str());
         // The first step's loss from scratch is the reference run's: pretraining changed it.
@@ -335,7 +336,7 @@ private Q_SLOTS:
         const int64_t id = s.create_run(0, R"({"dataset": "nowhere"})", 0);
         train::TrainControl control;
         const auto r = train::train_run(s, id, options(dir_), control);
-        QCOMPARE(QString::fromStdString(r.status), QStringLiteral("failed"));
+        QCOMPARE(QString::fromLatin1(store::to_string(r.status)), QStringLiteral("failed"));
         QVERIFY2(r.message.find("nowhere") != std::string::npos, r.message.c_str());
     }
 };

@@ -22,11 +22,15 @@ QString augmentation(const experiments::RunConfig& c) {
     return c.augmentation ? QStringLiteral("%1 x %2 s").arg(c.clips_per_track).arg(c.clip_seconds) : QStringLiteral("off");
 }
 
-QColor status_colour(const std::string& status) {
-    if (status == "finished") return QColor(0x2e, 0x7d, 0x32);
-    if (status == "running") return QColor(0x15, 0x65, 0xc0);
-    if (status == "failed" || status == "diverged") return QColor(0xc6, 0x28, 0x28);
-    if (status == "interrupted" || status == "paused" || status == "cancelled") return QColor(0xef, 0x6c, 0x00);
+QColor status_colour(store::RunStatus status) {
+    using store::RunStatus;
+    switch (status) {
+    case RunStatus::Finished: return QColor(0x2e, 0x7d, 0x32);
+    case RunStatus::Running: return QColor(0x15, 0x65, 0xc0);
+    case RunStatus::Failed: case RunStatus::Diverged: return QColor(0xc6, 0x28, 0x28);
+    case RunStatus::Interrupted: case RunStatus::Paused: case RunStatus::Cancelled: return QColor(0xef, 0x6c, 0x00);
+    case RunStatus::Queued: break;
+    }
     return {};
 }
 
@@ -92,7 +96,7 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
     switch (index.column()) {
     case Id: return qint64(r.id);
     case Experiment: return r.experiment.empty() ? QStringLiteral("—") : s(r.experiment);
-    case Status: return s(r.status);
+    case Status: return QString::fromLatin1(store::to_string(r.status));
     case Dataset: return s(c.dataset);
     case Extractor: return s(c.extractor);
     case Classifier: return s(c.classifier) + (c.preset == "small" && !sort ? QStringLiteral(" (small)") : QString());

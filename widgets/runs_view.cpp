@@ -10,6 +10,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
+#include <QMessageBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -23,10 +24,8 @@
 namespace gafx::widgets {
 namespace {
 
-bool resumable(const std::string& status) { return status == "interrupted" || status == "paused" || status == "cancelled"; }
-bool cancellable(const std::string& status) {
-    return status == "running" || status == "paused" || status == "queued" || status == "interrupted";
-}
+// Failed and diverged runs too: the controller asks before it retries them.
+bool resumable(store::RunStatus s) { return store::can_resume(s) || store::needs_retry_request(s); }
 
 QPushButton* button(const QString& text, const QString& name, const QString& tip, QWidget* parent) {
     auto* b = new QPushButton(text, parent);
@@ -248,13 +247,17 @@ void RunsView::show_message(const QString& text, bool error) {
 
 QString RunsView::message() const { return message_->text(); }
 
+bool RunsView::confirm(const QString& title, const QString& text) {
+    return QMessageBox::question(this, title, text) == QMessageBox::Yes;
+}
+
 void RunsView::update_buttons() {
     const QList<qint64> ids = selected_runs();
     bool any_resumable = false, any_cancellable = false;
     for (qint64 id : ids)
         if (const RunRow* r = model_->find(id)) {
             any_resumable = any_resumable || resumable(r->run.status);
-            any_cancellable = any_cancellable || cancellable(r->run.status);
+            any_cancellable = any_cancellable || store::can_cancel(r->run.status);
         }
     inspect_->setEnabled(!ids.isEmpty());
     resume_->setEnabled(any_resumable);

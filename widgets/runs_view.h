@@ -57,6 +57,8 @@ public:
 
     // A line under the table: what an action did, or why it could not (error: shown in red).
     void show_message(const QString& text, bool error = false);
+    // A yes/no question over the view (modal); true for yes.
+    bool confirm(const QString& title, const QString& text);
     QString message() const;
 
 Q_SIGNALS:

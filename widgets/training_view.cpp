@@ -20,10 +20,6 @@ QString hms(double seconds) {
     return QStringLiteral("%1:%2:%3").arg(t / 3600).arg(t / 60 % 60, 2, 10, QLatin1Char('0')).arg(t % 60, 2, 10, QLatin1Char('0'));
 }
 
-bool stopped_badly(const QString& status) {
-    return status == QLatin1String("failed") || status == QLatin1String("diverged");
-}
-
 } // namespace
 
 TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
@@ -166,18 +162,20 @@ void TrainingView::show_progress(const train::StepProgress& p) {
                        : tr("measuring speed..."));
 }
 
-void TrainingView::set_state(const QString& status, const QString& message) {
+void TrainingView::set_state(std::optional<store::RunStatus> status, const QString& message) {
     state_ = status;
-    const bool running = status == QLatin1String("running"), paused = status == QLatin1String("paused");
+    using store::RunStatus;
+    const bool running = status == RunStatus::Running, paused = status == RunStatus::Paused;
     pause_->setEnabled(running);
     resume_->setEnabled(paused);
     cancel_->setEnabled(running || paused);
-    QString text = status.isEmpty() ? QString() : tr("Status: %1").arg(status);
+    QString text = tr("Status: %1").arg(status ? QString::fromLatin1(store::to_string(*status)) : tr("starting"));
     if (!message.isEmpty()) text += QStringLiteral(" — ") + message;
     status_->setText(text);
     // A run that died must not look like one that is fine: its reason stands out.
-    status_->setStyleSheet(stopped_badly(status) ? QStringLiteral("color: #c62828; font-weight: bold;") : QString());
-    if (status == QLatin1String("finished")) {
+    status_->setStyleSheet(status && store::is_failure(*status) ? QStringLiteral("color: #c62828; font-weight: bold;")
+                                                                : QString());
+    if (status == RunStatus::Finished) {
         progress_->setValue(progress_->maximum());
         rate_->clear();
     } else if (!running && !paused) {

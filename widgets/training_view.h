@@ -9,6 +9,8 @@
 #include <QList>
 #include <QWidget>
 
+#include <optional>
+
 class QLabel;
 class QProgressBar;
 class QPushButton;
@@ -41,8 +43,9 @@ public:
                    double track_accuracy);
     void show_progress(const train::StepProgress& p);
     // running | paused | finished | cancelled | interrupted | failed | diverged, and why.
-    void set_state(const QString& status, const QString& message);
-    QString state() const { return state_; }
+    // nullopt: the run is starting (loading its dataset and model).
+    void set_state(std::optional<store::RunStatus> status, const QString& message);
+    std::optional<store::RunStatus> state() const { return state_; }
 
     CurvePlot* loss_plot() const { return loss_; }
     CurvePlot* accuracy_plot() const { return accuracy_; }
@@ -67,7 +70,7 @@ private:
     CurvePlot* accuracy_ = nullptr;
     CurvePlot* lr_ = nullptr;
     qint64 run_ = 0;
-    QString state_;
+    std::optional<store::RunStatus> state_;
     // Curve indices on the plots.
     int train_loss_ = 0, test_loss_ = 0, track_acc_ = 0, clip_acc_ = 0, train_acc_ = 0, lr_curve_ = 0;
 };

@@ -46,8 +46,7 @@ int demo(const std::vector<std::string>& argv) {
     const std::string dir = a.positional()[0];
     const std::string kind = a.get_or("--kind", "gtzan");
     ProgressLine line("writing demo");
-    Feedback fb;
-    fb.on_progress = [&](int64_t d, int64_t t, const std::string& item) { line.update(d, t, item); };
+    Feedback fb([&](int64_t d, int64_t t, const std::string& item) { line.update(d, t, item); });
     size_t files = 0;
     if (kind == "gtzan") {
         data::DemoOptions o;
@@ -156,8 +155,7 @@ int import(const std::vector<std::string>& argv) {
     if (!(so.train_fraction > 0 && so.train_fraction < 1)) throw UsageError("--split must be between 0 and 1");
 
     ProgressLine line("probing");
-    Feedback fb;
-    fb.on_progress = [&](int64_t d, int64_t t, const std::string& item) { line.update(d, t, item); };
+    Feedback fb([&](int64_t d, int64_t t, const std::string& item) { line.update(d, t, item); });
     data::Catalog catalog = kind == "gtzan"
                                 ? data::import_gtzan(src, data::GtzanOptions{a.get_or("--name", "")}, &fb)
                                 : data::import_audioset(src, data::AudioSetOptions{a.get_or("--name", "")}, &fb);

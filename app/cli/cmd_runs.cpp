@@ -80,14 +80,14 @@ int cmd_runs(const std::vector<std::string>& argv) {
                                                : "off";
         const std::string dev = r.device.empty() ? "-" : r.device + "/" + r.precision;
         std::printf("%4lld  %-16.16s %-11s %-18.18s %-7s %-8.8s %5lld  %-10.10s %3lld/%-3d  %5s/%-5s %5s/%-5s %s\n",
-                    (long long)r.id, r.experiment.c_str(), r.status.c_str(), model.c_str(), aug.c_str(),
+                    (long long)r.id, r.experiment.c_str(), store::to_string(r.status), model.c_str(), aug.c_str(),
                     c.pretraining.c_str(), (long long)r.seed, dev.c_str(), (long long)r.epochs_done, c.epochs,
                     pct(r.best_accuracy).c_str(), pct(r.best_track_accuracy).c_str(), pct(r.final_accuracy).c_str(),
                     pct(r.final_track_accuracy).c_str(), hms(r.seconds).c_str());
     }
     for (const auto& r : runs)
-        if (!r.error.empty() && r.status != "finished")
-            std::printf("run %lld %s: %s\n", (long long)r.id, r.status.c_str(), r.error.c_str());
+        if (!r.error.empty() && r.status != store::RunStatus::Finished)
+            std::printf("run %lld %s: %s\n", (long long)r.id, store::to_string(r.status), r.error.c_str());
     return 0;
 }
 
@@ -97,32 +97,41 @@ int cmd_resume(const std::vector<std::string>& argv) {
                     "continues a run that was interrupted (Ctrl-C, kill -9, power loss), paused, cancelled or\n"
                     "never started, from its last checkpoint: metric rows logged after that checkpoint are\n"
                     "dropped and recomputed, so the run ends with the history an uninterrupted run has (same\n"
-                    "--threads).\n\n%s",
+                    "--threads). A failed or diverged run continues only with --retry: the same config tends\n"
+                    "to end the same way, so fix the cause first.\n\n"
+                    "  --retry                   also continue a failed or diverged run\n%s",
                     kTrainFlagsHelp);
         return 0;
     }
-    Args a(argv, train_flag_names(), {});
+    Args a(argv, train_flag_names(), {"--retry"});
     const int64_t id = run_id_arg(a);
     const TrainFlags flags = train_flags(a);
     store::RunStore db(workspace_db(a));
     train::mark_dead_runs_interrupted(db);
     const auto r = existing_run(db, id);
-    if (r.status == "running")
+    switch (store::decide_resume(r.status, a.has("--retry"))) {
+    case store::ResumeDecision::AlreadyRunning:
         throw Error(db.path(), "run " + std::to_string(id) + " is running (pid " + std::to_string(r.pid) + " on " +
                                    r.host + ")",
                     "wait for it, or stop it with gafx cancel " + std::to_string(id));
-    if (r.status == "finished") {
+    case store::ResumeDecision::AlreadyFinished:
         std::printf("run %lld already finished\n", (long long)id);
         return 0;
+    case store::ResumeDecision::NeedsRetryFlag:
+        throw Error(db.path(), store::resume_refusal(id, r.status, r.error, "gafx resume --retry " + std::to_string(id)));
+    case store::ResumeDecision::Resume:
+    case store::ResumeDecision::Retry:
+        break;
     }
     const auto res = run_in_console(db, id, "run " + std::to_string(id), flags);
+    const bool finished = res.status == store::RunStatus::Finished;
     const auto rec = db.run(id);
-    if (res.status == "finished" && rec)
+    if (finished && rec)
         std::printf("run %lld finished: best test track accuracy %.4f (epoch %lld), final %.4f\n", (long long)id,
                     rec->best_track_accuracy, (long long)rec->best_epoch, rec->final_track_accuracy);
     else
-        std::printf("run %lld %s: %s\n", (long long)id, res.status.c_str(), res.message.c_str());
-    return res.status == "finished" ? 0 : 1;
+        std::printf("run %lld %s: %s\n", (long long)id, store::to_string(res.status), res.message.c_str());
+    return finished ? 0 : 1;
 }
 
 int cmd_cancel(const std::vector<std::string>& argv) {
@@ -146,7 +155,7 @@ int cmd_cancel(const std::vector<std::string>& argv) {
         std::printf("run %lld cancelled\n", (long long)id);
         break;
     case train::CancelOutcome::AlreadyEnded:
-        throw Error(db.path(), "run " + std::to_string(id) + " has already ended (" + r.status + ")");
+        throw Error(db.path(), "run " + std::to_string(id) + " has already ended (" + store::to_string(r.status) + ")");
     }
     return 0;
 }

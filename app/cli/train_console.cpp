@@ -80,11 +80,13 @@ train::RunResult run_in_console(store::RunStore& store, int64_t run_id, const st
 
     ProgressLine progress(label);
     train::TrainCallbacks cb;
-    cb.on_status = [&](const std::string& status, const std::string& message) {
+    cb.on_status = [&](store::RunStatus status, const std::string& message) {
         progress.finish();
-        if (status == "running" && !message.empty()) std::fprintf(stderr, "%s: %s\n", label.c_str(), message.c_str());
-        else if (status != "running" && status != "finished")
-            std::fprintf(stderr, "%s: %s%s%s\n", label.c_str(), status.c_str(), message.empty() ? "" : ": ",
+        using store::RunStatus;
+        if (status == RunStatus::Running && !message.empty())
+            std::fprintf(stderr, "%s: %s\n", label.c_str(), message.c_str());
+        else if (status != RunStatus::Running && status != RunStatus::Finished)
+            std::fprintf(stderr, "%s: %s%s%s\n", label.c_str(), store::to_string(status), message.empty() ? "" : ": ",
                          message.c_str());
     };
     cb.on_step = [&](const train::StepProgress& p) {

@@ -33,7 +33,7 @@ QString message_of(const std::exception& e) {
 TrackMaps compute_track(const data::Track& t, const Feedback& feedback) {
     TrackMaps m;
     m.track = t.id;
-    if (feedback.cancelled()) throw Error(t.path, "cancelled");
+    feedback.throw_if_cancelled(t.path);
     const models::MelConfig mel_config; // the mel baseline's own: 22050 Hz, 128 bins
     const audio::Waveform w = audio::decode(t.path, mel_config.sample_rate, audio::ChannelMode::Mono);
     m.seconds = double(w.frames) / w.sample_rate;
@@ -46,7 +46,7 @@ TrackMaps compute_track(const data::Track& t, const Feedback& feedback) {
         m.env_min[size_t(b)] = *mn;
         m.env_max[size_t(b)] = *mx;
     }
-    if (feedback.cancelled()) throw Error(t.path, "cancelled");
+    feedback.throw_if_cancelled(t.path);
     const audio::FbankOptions o = mel_config.fbank();
     if (audio::fbank_frames(w.frames, o) > 0) {
         torch::NoGradGuard no_grad;
@@ -127,7 +127,7 @@ RunMaps compute_run(const RunJob& job, RunModelCache& models, const Feedback& fe
         }
     }
     if (!m.from_disk) {
-        if (feedback.cancelled()) throw Error(job.track.path, "cancelled");
+        feedback.throw_if_cancelled(job.track.path);
         const auto model = models.get(job, m.weights_mtime);
         train::TrackFeatures t = train::track_features(*model, job.track, &feedback);
         m.clips = t.clips;
@@ -212,14 +212,17 @@ void FeatureService::request_track(const data::Track& track) {
         Q_EMIT trackReady(m);
     });
     watcher->setFuture(QtConcurrent::run(&track_pool_, [track, feedback] {
+        TrackMaps m;
+        m.track = track.id;
         try {
             return compute_track(track, *feedback);
-        } catch (const std::exception& e) {
-            TrackMaps m;
-            m.track = track.id;
+        } catch (const Cancelled& e) {
+            m.cancelled = true;
             m.error = message_of(e);
-            return m;
+        } catch (const std::exception& e) {
+            m.error = message_of(e);
         }
+        return m;
     }));
     Q_EMIT pendingChanged(pending_count());
 }
@@ -238,16 +241,19 @@ void FeatureService::request_run(const RunJob& job) {
         Q_EMIT runReady(m);
     });
     watcher->setFuture(QtConcurrent::run(&model_pool_, [job, feedback, models = models_] {
+        RunMaps m;
+        m.run = job.run;
+        m.track = job.track.id;
         try {
             return compute_run(job, *models, *feedback);
-        } catch (const std::exception& e) {
-            RunMaps m;
-            m.run = job.run;
-            m.track = job.track.id;
-            m.weights_mtime = file_mtime(job.weights);
+        } catch (const Cancelled& e) {
+            m.cancelled = true;
             m.error = message_of(e);
-            return m;
+        } catch (const std::exception& e) {
+            m.error = message_of(e);
         }
+        m.weights_mtime = file_mtime(job.weights);
+        return m;
     }));
     Q_EMIT pendingChanged(pending_count());
 }

@@ -27,6 +27,7 @@ struct RunModelCache; // feature_service.cpp
 struct TrackMaps {
     qint64 track = 0;
     QString error;                       // instead of the data when it failed
+    bool cancelled = false;              // stopped on request (error says so)
     double seconds = 0;                  // decoded length
     std::vector<float> env_min, env_max; // waveform envelope, one pair per bucket
     std::vector<float> mel;              // [mel_frames, mel_bins] Kaldi log-mel at 22050 Hz
@@ -48,6 +49,7 @@ struct RunJob {
 struct RunMaps {
     qint64 run = 0, track = 0;
     QString error;
+    bool cancelled = false; // stopped on request (error says so)
     std::vector<data::Clip> clips;    // the run's clips, where they lie in the track
     int frames_per_clip = 0, bins = 0;
     std::vector<float> features;      // [clips * frames_per_clip, bins], clips in time order

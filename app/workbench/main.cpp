@@ -30,7 +30,7 @@ void save_screenshots(gafx::app::MainWindow& window, const QString& dir) {
     window.resize(1400, 900);
     qint64 run = 0, track = 0;
     for (const auto& r : window.workspace()->store().list_runs())
-        if (r.status == "finished") run = r.id;
+        if (r.status == gafx::store::RunStatus::Finished) run = r.id;
     if (run) {
         const auto preds = window.workspace()->store().predictions(run);
         if (!preds.empty()) track = preds.front().track_id;

@@ -46,13 +46,22 @@ struct JobResult {
     QString dataset, message, error;
 };
 
-// Maps engine progress (done / total) into [from, to] per mille of the whole job, since a
-// QPromise's progress may only grow.
-void report_into(QPromise<JobResult>& promise, Feedback& fb, int from, int to, const QString& what) {
-    fb.on_progress = [&promise, from, to, what](int64_t done, int64_t total, const std::string& item) {
+// Where a job's progress goes: set on the pool thread before each phase, read by the Feedback's
+// callback on that same thread. Maps engine progress (done / total) into [from, to] per mille of
+// the whole job, since a QPromise's progress may only grow.
+struct ProgressSink {
+    QPromise<JobResult>* promise = nullptr;
+    int from = 0, to = 1000;
+    QString what;
+    void operator()(int64_t done, int64_t total, const std::string& item) const {
+        if (!promise) return;
         const int permille = from + int(total > 0 ? (to - from) * done / total : 0);
-        promise.setProgressValueAndText(permille, what + QString::fromStdString(item.empty() ? "" : ": " + item));
-    };
+        promise->setProgressValueAndText(permille, what + QString::fromStdString(item.empty() ? "" : ": " + item));
+    }
+};
+
+void report_into(ProgressSink& sink, QPromise<JobResult>& promise, int from, int to, const QString& what) {
+    sink = ProgressSink{&promise, from, to, what};
 }
 
 data::Groups read_groups(const Job& job, const data::Catalog& catalog, QString& note) {
@@ -65,12 +74,12 @@ data::Groups read_groups(const Job& job, const data::Catalog& catalog, QString& 
     return g;
 }
 
-JobResult import(QPromise<JobResult>& promise, const Job& job, Feedback& fb, int from) {
-    report_into(promise, fb, from, 1000, QObject::tr("probing"));
+JobResult import(QPromise<JobResult>& promise, const Job& job, Feedback& fb, ProgressSink& sink, int from) {
+    report_into(sink, promise, from, 1000, QObject::tr("probing"));
     data::Catalog catalog = job.data_kind == "gtzan"
                                 ? data::import_gtzan(job.source, data::GtzanOptions{job.name}, &fb)
                                 : data::import_audioset(job.source, data::AudioSetOptions{job.name}, &fb);
-    fb.on_progress = nullptr;
+    sink.promise = nullptr;
     const int64_t valid = catalog.count(data::TrackStatus::Valid);
     if (valid == 0)
         throw Error(job.source, "no valid audio among " + std::to_string(catalog.tracks.size()) + " tracks; nothing stored",
@@ -78,7 +87,7 @@ JobResult import(QPromise<JobResult>& promise, const Job& job, Feedback& fb, int
     QString note;
     const data::Groups groups = read_groups(job, catalog, note);
     const data::Split split = data::make_split(catalog, job.split, groups);
-    if (fb.cancelled()) throw Error(job.source, "import cancelled");
+    fb.throw_if_cancelled(job.source);
     promise.setProgressValueAndText(999, QObject::tr("storing %1 tracks").arg(catalog.tracks.size()));
     store::RunStore db(job.db);
     const int64_t id = db.save_catalog(catalog);
@@ -117,7 +126,7 @@ JobResult resplit(const Job& job) {
 }
 
 // On a pool thread. Every failure comes back as a message, never as an exception.
-void run_job(QPromise<JobResult>& promise, const Job& job, Feedback& fb) {
+void run_job(QPromise<JobResult>& promise, const Job& job, Feedback& fb, ProgressSink& sink) {
     promise.setProgressRange(0, 1000);
     JobResult r;
     try {
@@ -129,7 +138,7 @@ void run_job(QPromise<JobResult>& promise, const Job& job, Feedback& fb) {
                 !std::filesystem::is_empty(job.source, ec))
                 throw Error(job.source, "the folder is not empty",
                             "choose a new or empty folder for the demo set, or leave the folder empty for the default");
-            report_into(promise, fb, 0, 400, QObject::tr("writing demo"));
+            report_into(sink, promise, 0, 400, QObject::tr("writing demo"));
             if (job.data_kind == "gtzan") {
                 data::DemoOptions o;
                 o.tracks_per_genre = job.demo_tracks;
@@ -141,17 +150,19 @@ void run_job(QPromise<JobResult>& promise, const Job& job, Feedback& fb) {
                 o.seconds = job.demo_seconds;
                 data::write_audioset_demo(job.source, o, &fb);
             }
-            if (fb.cancelled()) throw Error(job.source, "demo writing cancelled");
-            r = import(promise, job, fb, 400);
+            fb.throw_if_cancelled(job.source);
+            r = import(promise, job, fb, sink, 400);
         } else {
-            r = import(promise, job, fb, 0);
+            r = import(promise, job, fb, sink, 0);
         }
+    } catch (const Cancelled&) {
+        r.error = job.kind == Job::Demo ? QObject::tr("Demo writing cancelled.") : QObject::tr("Import cancelled.");
     } catch (const Error& e) {
         r.error = QString::fromStdString(e.what());
     } catch (const std::exception& e) {
         r.error = QString::fromStdString(e.what());
     }
-    fb.on_progress = nullptr; // it refers to this promise
+    sink.promise = nullptr; // it refers to this promise
     promise.addResult(r);
 }
 
@@ -276,10 +287,11 @@ private:
         job.split.train_fraction = page_->train_fraction();
         // Groups name one dataset's tracks, so only a re-split of the chosen dataset uses them.
         if (job.kind == Job::Resplit) job.split.groups_file = page_->groups_path().toStdString();
-        feedback_ = std::make_shared<Feedback>();
+        auto sink = std::make_shared<ProgressSink>();
+        feedback_ = std::make_shared<Feedback>([sink](int64_t d, int64_t t, const std::string& item) { (*sink)(d, t, item); });
         page_->set_busy(true, what);
-        watcher_->setFuture(QtConcurrent::run([job, fb = feedback_](QPromise<JobResult>& promise) {
-            run_job(promise, job, *fb);
+        watcher_->setFuture(QtConcurrent::run([job, fb = feedback_, sink](QPromise<JobResult>& promise) {
+            run_job(promise, job, *fb, *sink);
         }));
     }
 

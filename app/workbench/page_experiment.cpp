@@ -101,7 +101,7 @@ private:
             }
             QList<QPair<qint64, QString>> runs;
             for (const auto& r : workspace_->store().list_runs()) {
-                if (r.status != "finished") continue;
+                if (r.status != store::RunStatus::Finished) continue;
                 QString what;
                 try {
                     const auto c = experiments::parse_run_config(r.config);

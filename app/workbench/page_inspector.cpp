@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "experiments/experiment.h"
+#include "store/run_paths.h"
 #include "train/trainer.h"
 
 #include <QDir>
@@ -124,7 +125,7 @@ private:
         QList<widgets::RunEntry> entries;
         QStringList titles;
         for (auto& r : store().list_runs()) {
-            if (r.status != "finished" && r.epochs_done == 0 && !extra_runs_.contains(r.id)) continue;
+            if (r.status != store::RunStatus::Finished && r.epochs_done == 0 && !extra_runs_.contains(r.id)) continue;
             widgets::RunEntry e;
             e.id = r.id;
             e.title = run_title(r);
@@ -146,7 +147,7 @@ private:
         } catch (const std::exception&) {
             what = QStringLiteral("unreadable config");
         }
-        QString title = QStringLiteral("#%1  %2 · %3").arg(r.id).arg(what, qs(r.status));
+        QString title = QStringLiteral("#%1  %2 · %3").arg(r.id).arg(what, QString::fromLatin1(store::to_string(r.status)));
         if (std::isfinite(r.best_track_accuracy))
             title += QStringLiteral(" · %1 %").arg(100 * r.best_track_accuracy, 0, 'f', 1);
         return title;
@@ -230,16 +231,13 @@ private:
             return tr("Run %1 was trained on dataset '%2', which is no longer in this workspace.")
                 .arg(r.id)
                 .arg(qs(c.dataset));
-        // The trainer records where it checkpoints; runs that never started use the default place.
-        const std::string dir = r.checkpoint_path.empty()
-                                    ? train::run_dir(store(), train::TrainOptions{}, r.id)
-                                    : std::filesystem::path(r.checkpoint_path).parent_path().string();
+        const store::RunPaths paths = store::run_paths(store().path(), r);
         job.run = r.id;
         job.config = r.config;
         job.classes = int(ds->second.catalog.classes.size());
         job.multi_label = ds->second.catalog.multi_label;
-        job.weights = dir + "/best.safetensors";
-        job.cache_dir = dir + "/features";
+        job.weights = paths.best;
+        job.cache_dir = paths.dir + "/features";
         job.track = ref.track();
         return {};
     }
@@ -247,8 +245,8 @@ private:
     void track_ready(const TrackMaps& m) {
         if (m.track != track_ || !tracks_.contains(m.track)) return;
         if (!m.error.isEmpty()) {
-            if (!cancelled(m.error)) shown_track_ = m.track; // a cancelled one is computed on the next pick
-            view_->set_track_error(readable(m.error));
+            if (!m.cancelled) shown_track_ = m.track; // a cancelled one is computed on the next pick
+            view_->set_track_error(readable(m));
             return;
         }
         shown_track_ = m.track;
@@ -263,9 +261,9 @@ private:
         if (m.track != track_ || !tracks_.contains(m.track) || !runs_.contains(m.run) ||
             !view_->checked_runs().contains(m.run))
             return;
-        if (!cancelled(m.error)) shown_.insert(m.run, Shown{m.track, m.weights_mtime});
+        if (!m.cancelled) shown_.insert(m.run, Shown{m.track, m.weights_mtime});
         if (!m.error.isEmpty()) {
-            view_->set_run_message(m.run, tr("Run %1: %2").arg(m.run).arg(readable(m.error)));
+            view_->set_run_message(m.run, tr("Run %1: %2").arg(m.run).arg(readable(m)));
             return;
         }
         std::vector<widgets::MapSegment> clips;
@@ -282,11 +280,9 @@ private:
         view_->set_run_prediction(m.run, probs, true_labels(*ref.dataset, ref.track()));
     }
 
-    static bool cancelled(const QString& error) {
-        return error == QLatin1String("cancelled") || error.endsWith(QLatin1String(": cancelled"));
-    }
-    QString readable(const QString& error) const {
-        return cancelled(error) ? tr("Cancelled. Pick a track or tick a run to compute again.") : error;
+    template <class Maps>
+    QString readable(const Maps& m) const {
+        return m.cancelled ? tr("Cancelled. Pick a track or tick a run to compute again.") : m.error;
     }
 
     void export_to(const QString& dir, bool png) {

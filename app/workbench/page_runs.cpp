@@ -363,16 +363,36 @@ void RunsWiring::confusion_loaded() {
 void RunsWiring::resume(const QList<qint64>& ids) {
     QList<qint64> queue;
     QStringList notes;
+    const QList<qint64> queued = ctx_.trainer->queued();
     for (qint64 id : ids) {
         const store::RunRecord* r = record(id);
         if (!r) continue;
         if (id == ctx_.trainer->active_run()) {
-            if (r->status == "paused") ctx_.trainer->resume(); // paused here: continue in place
+            if (r->status == store::RunStatus::Paused) ctx_.trainer->resume(); // paused here: continue in place
             notes << tr("run %1 is training").arg(id);
-        } else if (r->status == "interrupted" || r->status == "paused" || r->status == "cancelled") {
+            continue;
+        }
+        if (queued.contains(id)) {
+            notes << tr("run %1 is already queued").arg(id);
+            continue;
+        }
+        auto decision = store::decide_resume(r->status, false);
+        if (decision == store::ResumeDecision::NeedsRetryFlag &&
+            view_->confirm(tr("Retry run %1?").arg(id),
+                           qs(store::resume_refusal(id, r->status, r->error, "choose Yes"))))
+            decision = store::decide_resume(r->status, true);
+        switch (decision) {
+        case store::ResumeDecision::Resume:
+        case store::ResumeDecision::Retry:
             queue << id;
-        } else {
-            notes << tr("run %1 is %2, nothing to resume").arg(id).arg(qs(r->status));
+            break;
+        case store::ResumeDecision::NeedsRetryFlag:
+            notes << tr("run %1 %2, left as it is").arg(id).arg(QString::fromLatin1(store::to_string(r->status)));
+            break;
+        case store::ResumeDecision::AlreadyRunning:
+        case store::ResumeDecision::AlreadyFinished:
+            notes << tr("run %1 is %2, nothing to resume").arg(id).arg(QString::fromLatin1(store::to_string(r->status)));
+            break;
         }
     }
     if (!queue.isEmpty()) {
@@ -406,7 +426,7 @@ void RunsWiring::cancel(const QList<qint64>& ids) {
                 break;
             case train::CancelOutcome::AlreadyEnded:
                 notes << (queued.contains(id) ? tr("run %1 taken off the queue").arg(id)
-                                              : tr("run %1 has already ended (%2)").arg(id).arg(qs(r->status)));
+                                              : tr("run %1 has already ended (%2)").arg(id).arg(QString::fromLatin1(store::to_string(r->status))));
                 break;
             }
         }

@@ -29,9 +29,9 @@ private:
     QString factors(qint64 run);
     void update_queue();
     void started(qint64 run);
-    void status(qint64 run, const QString& status, const QString& message);
+    void status(qint64 run, store::RunStatus status, const QString& message);
     void load_history(qint64 run);
-    void finished(qint64 run, const QString& status, const QString& message);
+    void finished(qint64 run, store::RunStatus status, const QString& message);
 
     AppContext& ctx_;
     TrainingView* view_;
@@ -75,24 +75,25 @@ void TrainingWiring::update_queue() {
     QList<TrainingView::QueueEntry> entries;
     const qint64 active = ctx_.trainer->active_run();
     if (active)
-        entries << TrainingView::QueueEntry{active, view_->run() == active && view_->state() == QLatin1String("paused")
-                                                        ? tr("paused")
+        entries << TrainingView::QueueEntry{active, view_->run() == active && view_->state() == store::RunStatus::Paused
+                                                        ? QString::fromLatin1(store::to_string(store::RunStatus::Paused))
                                                         : tr("training"),
                                             factors(active)};
-    for (qint64 id : ctx_.trainer->queued()) entries << TrainingView::QueueEntry{id, tr("queued"), factors(id)};
+    for (qint64 id : ctx_.trainer->queued())
+        entries << TrainingView::QueueEntry{id, QString::fromLatin1(store::to_string(store::RunStatus::Queued)), factors(id)};
     view_->set_queue(entries);
 }
 
 void TrainingWiring::started(qint64 run) {
     history_loaded_ = false;
     view_->show_run(run, factors(run));
-    view_->set_state(QStringLiteral("starting"), tr("loading the dataset and the model"));
+    view_->set_state(std::nullopt, tr("loading the dataset and the model"));
     update_queue();
 }
 
-void TrainingWiring::status(qint64 run, const QString& status, const QString& message) {
+void TrainingWiring::status(qint64 run, store::RunStatus status, const QString& message) {
     if (run != view_->run()) started(run);
-    if (status == QLatin1String("running") && !history_loaded_) load_history(run);
+    if (status == store::RunStatus::Running && !history_loaded_) load_history(run);
     view_->set_state(status, message);
     update_queue();
 }
@@ -129,11 +130,12 @@ void TrainingWiring::load_history(qint64 run) {
     }
 }
 
-void TrainingWiring::finished(qint64 run, const QString& status, const QString& message) {
+void TrainingWiring::finished(qint64 run, store::RunStatus status, const QString& message) {
     if (run == view_->run()) view_->set_state(status, message);
     update_queue();
-    ctx_.status->showMessage(message.isEmpty() ? tr("Run %1 %2").arg(run).arg(status)
-                                               : tr("Run %1 %2: %3").arg(run).arg(status, message),
+    const QString word = QString::fromLatin1(store::to_string(status));
+    ctx_.status->showMessage(message.isEmpty() ? tr("Run %1 %2").arg(run).arg(word)
+                                               : tr("Run %1 %2: %3").arg(run).arg(word, message),
                              15000);
 }
 

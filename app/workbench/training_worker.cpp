@@ -107,8 +107,8 @@ void TrainingWorker::work() {
         Q_EMIT queueChanged();
         Q_EMIT runStarted(run);
         train::TrainCallbacks cb;
-        cb.on_status = [this, run](const std::string& status, const std::string& message) {
-            Q_EMIT statusChanged(run, QString::fromStdString(status), QString::fromStdString(message));
+        cb.on_status = [this, run](store::RunStatus status, const std::string& message) {
+            Q_EMIT statusChanged(run, status, QString::fromStdString(message));
         };
         cb.on_step = [this, run](const train::StepProgress& p) { Q_EMIT stepProgress(run, p); };
         cb.on_epoch = [this, run](const train::EpochReport& r) { Q_EMIT epochDone(run, r); };
@@ -118,7 +118,7 @@ void TrainingWorker::work() {
             options.cache = cache.get();
             result = train::train_run(*store, run, options, control, cb);
         } catch (const std::exception& e) {
-            result.status = "failed";
+            result.status = store::RunStatus::Failed;
             result.message = e.what();
         }
         {
@@ -126,7 +126,7 @@ void TrainingWorker::work() {
             control_ = nullptr;
             active_ = 0;
         }
-        Q_EMIT runFinished(run, QString::fromStdString(result.status), QString::fromStdString(result.message));
+        Q_EMIT runFinished(run, result.status, QString::fromStdString(result.message));
         Q_EMIT queueChanged();
     }
 }

@@ -37,8 +37,8 @@ Q_SIGNALS:
     void runStarted(qint64 run);
     void stepProgress(qint64 run, const gafx::train::StepProgress& progress);
     void epochDone(qint64 run, const gafx::train::EpochReport& report);
-    void statusChanged(qint64 run, const QString& status, const QString& message);
-    void runFinished(qint64 run, const QString& status, const QString& message);
+    void statusChanged(qint64 run, gafx::store::RunStatus status, const QString& message);
+    void runFinished(qint64 run, gafx::store::RunStatus status, const QString& message);
     void queueChanged();
 
 private:
@@ -58,3 +58,4 @@ private:
 
 Q_DECLARE_METATYPE(gafx::train::StepProgress)
 Q_DECLARE_METATYPE(gafx::train::EpochReport)
+Q_DECLARE_METATYPE(gafx::store::RunStatus)

@@ -27,7 +27,7 @@ constexpr const char* kClassFix =
     "use class_labels_indices.csv from the AudioSet release: header index,mid,display_name";
 
 void check_cancel(const Feedback* feedback) {
-    if (feedback && feedback->cancelled()) throw Error("", "import cancelled");
+    throw_if_cancelled(feedback);
 }
 
 std::string lower(std::string s) {

@@ -335,7 +335,7 @@ std::vector<std::string> write_audioset_demo(const std::string& dir, const Audio
     write_text(root / "eval_segments.csv", segment_csv(test, o.seconds, o.seed), written);
 
     for (size_t i = 0; i < clips.size(); ++i) {
-        if (feedback && feedback->cancelled()) throw Error(root.string(), "demo writing cancelled");
+        throw_if_cancelled(feedback, root.string());
         const DemoClip& c = clips[i];
         const fs::path path = root / "audio" / ("Y" + c.ytid + ".wav");
         if (!c.missing) {

@@ -345,7 +345,7 @@ DemoResult write_gtzan_demo(const std::string& dir, const DemoOptions& options, 
         fs::create_directories(folder, ec);
         if (ec) throw Error(folder.string(), "cannot create folder", ec.message() + "; choose a writable folder");
         for (int i = 0; i < options.tracks_per_genre; ++i) {
-            if (feedback && feedback->cancelled()) return result;
+            throw_if_cancelled(feedback, dir);
             // Seeded by (seed, genre, index) alone, so more tracks never change earlier ones.
             Rng rng(mix_seed(mix_seed(options.seed, uint64_t(g) + 1), uint64_t(i)));
             const double target_rms = 0.1 * std::pow(10.0, rng.uniform(-1.5, 1.5) / 20.0);

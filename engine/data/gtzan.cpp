@@ -69,7 +69,7 @@ Catalog import_gtzan(const std::string& dir, const GtzanOptions& options, const 
 
     const int64_t total = static_cast<int64_t>(files.size());
     for (int64_t i = 0; i < total; ++i) {
-        if (feedback && feedback->cancelled()) throw Error(root.string(), "import cancelled");
+        throw_if_cancelled(feedback, root.string());
         const auto& [genre, p] = files[size_t(i)];
         Track t;
         t.key = fs::relative(p, root).generic_string();

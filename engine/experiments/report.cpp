@@ -147,9 +147,9 @@ void fill_row(ReportRow& row, const std::vector<const Candidate*>& matched, cons
     for (const Candidate* c : matched) {
         const auto& r = *c->run;
         const bool evaluated = !std::isnan(r.best_track_accuracy);
-        const bool finished = r.status == "finished";
+        const bool finished = r.status == store::RunStatus::Finished;
         if (!(evaluated && (finished || o.include_unfinished))) {
-            row.diverged += r.status == "diverged";
+            row.diverged += r.status == store::RunStatus::Diverged;
             continue;
         }
         row.run_ids.push_back(r.id);
@@ -313,7 +313,7 @@ std::string format_markdown(const std::vector<Report>& reports, const ReportOpti
         out += "### " + rep.title + "\n\n";
         if (!rep.fixed.empty()) out += "Held fixed: " + rep.fixed + ". ";
         out += std::string("Runs: ") + (options.include_unfinished ? "finished, and unfinished ones that evaluated"
-                                                                   : "finished") +
+                                                                   : store::to_string(store::RunStatus::Finished)) +
                ", not on AudioSet. Best test epoch by track accuracy, as the paper reports (it has no validation "
                "split); clip accuracy at that epoch. Mean ± sample std over runs.\n\n";
         out += md_row(table_header(rep));

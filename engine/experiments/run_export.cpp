@@ -19,7 +19,7 @@ json run_object(const store::RunRecord& r) {
     const json config = json::parse(r.config, nullptr, false);
     return {{"id", r.id},
             {"experiment", r.experiment},
-            {"status", r.status},
+            {"status", store::to_string(r.status)},
             {"config", config},
             {"seed", r.seed},
             {"device", r.device},

@@ -3,6 +3,7 @@
 // migration lives behind it; the rest of the engine calls these methods.
 #include "data/catalog.h"
 #include "data/split.h"
+#include "store/run_status.h"
 
 #include <cstdint>
 #include <memory>
@@ -36,7 +37,8 @@ struct RunRecord {
     std::string experiment; // its name
     std::string config;     // RunConfig JSON
     int64_t seed = 0;
-    std::string status, device, precision, versions, error, checkpoint_path, host;
+    RunStatus status = RunStatus::Queued;
+    std::string device, precision, versions, error, checkpoint_path, host;
     int64_t epochs_done = 0, step = 0, pid = 0;
     std::string control; // "", "cancel" or "pause": a request from another process
     std::string created_at, started_at, finished_at, heartbeat_at;
@@ -90,7 +92,7 @@ public:
     // --- runs and metrics (the trainer's side) ---
     int64_t create_experiment(const std::string& name, const std::string& spec_json);
     int64_t create_run(int64_t experiment_id, const std::string& config_json, int64_t seed);
-    void set_run_status(int64_t run_id, const std::string& status, const std::string& error = {});
+    void set_run_status(int64_t run_id, RunStatus status, const std::string& error = {});
     std::vector<RunRecord> list_runs();
     std::optional<RunRecord> run(int64_t run_id);
     // The trainer took the run in this process: status running, device, precision, versions.

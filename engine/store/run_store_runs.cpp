@@ -11,10 +11,8 @@ namespace {
 
 constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 
-bool is_terminal(const std::string& status) {
-    return status == "finished" || status == "failed" || status == "diverged" || status == "cancelled" ||
-           status == "interrupted";
-}
+// finished_at: when a process last stopped working on the run, for good or until a resume.
+bool stopped(RunStatus status) { return is_terminal(status) || status == RunStatus::Interrupted; }
 
 // Best epoch = highest test track accuracy (earliest on ties); final = the last evaluated epoch.
 constexpr const char* kRunSelect = R"sql(
@@ -46,7 +44,8 @@ RunRecord read_run(const Stmt& s) {
     r.experiment = s.text(2);
     r.config = s.text(3);
     r.seed = s.int64(4);
-    r.status = s.text(5);
+    // The schema's CHECK admits only the words parse_run_status knows.
+    r.status = parse_run_status(s.text(5)).value_or(RunStatus::Failed);
     r.device = s.text(6);
     r.precision = s.text(7);
     r.versions = s.text(8);
@@ -91,20 +90,21 @@ int64_t RunStore::create_run(int64_t experiment_id, const std::string& config_js
     return sqlite3_last_insert_rowid(db_->handle());
 }
 
-void RunStore::set_run_status(int64_t run_id, const std::string& status, const std::string& error) {
+void RunStore::set_run_status(int64_t run_id, RunStatus status, const std::string& error) {
     const std::string sql = std::string("UPDATE runs SET status=?, error=?, control='', finished_at=") +
-                            (is_terminal(status) ? kNow : "NULL") + ", heartbeat_at=" + kNow + " WHERE id=?";
+                            (stopped(status) ? kNow : "NULL") + ", heartbeat_at=" + kNow + " WHERE id=?";
     Stmt s(*db_, sql.c_str());
-    s.bind(1, status).bind(2, error).bind(3, run_id).run();
+    s.bind(1, std::string(to_string(status))).bind(2, error).bind(3, run_id).run();
 }
 
 void RunStore::start_run(int64_t run_id, const std::string& device, const std::string& precision,
                          const std::string& versions_json, int64_t pid, const std::string& host) {
-    const std::string sql = std::string("UPDATE runs SET status='running', error='', control='', device=?, precision=?, "
+    const std::string sql = std::string("UPDATE runs SET status=?, error='', control='', device=?, precision=?, "
                                         "versions=?, pid=?, host=?, finished_at=NULL, started_at=COALESCE(started_at, ") +
                             kNow + "), heartbeat_at=" + kNow + " WHERE id=?";
     Stmt s(*db_, sql.c_str());
-    s.bind(1, device).bind(2, precision).bind(3, versions_json).bind(4, pid).bind(5, host).bind(6, run_id).run();
+    s.bind(1, std::string(to_string(RunStatus::Running))).bind(2, device).bind(3, precision).bind(4, versions_json);
+    s.bind(5, pid).bind(6, host).bind(7, run_id).run();
 }
 
 void RunStore::set_run_progress(int64_t run_id, int64_t epochs_done, int64_t step, const std::string& checkpoint_path) {
@@ -132,16 +132,17 @@ std::vector<int64_t> RunStore::mark_stale_runs_interrupted(double stale_seconds)
     Transaction tx(*db_);
     std::vector<int64_t> ids;
     {
-        Stmt s(*db_, "SELECT id FROM runs WHERE status='running' AND "
+        Stmt s(*db_, "SELECT id FROM runs WHERE status=? AND "
                      "(heartbeat_at IS NULL OR (julianday('now') - julianday(heartbeat_at)) * 86400.0 > ?)");
-        s.bind(1, stale_seconds);
+        s.bind(1, std::string(to_string(RunStatus::Running))).bind(2, stale_seconds);
         while (s.step()) ids.push_back(s.int64(0));
     }
-    Stmt u(*db_, "UPDATE runs SET status='interrupted', error=?, control='' WHERE id=?");
+    Stmt u(*db_, "UPDATE runs SET status=?, error=?, control='' WHERE id=?");
     for (int64_t id : ids)
-        u.bind(1, std::string("its process stopped without a word (killed, crashed or powered off); "
+        u.bind(1, std::string(to_string(RunStatus::Interrupted)))
+            .bind(2, std::string("its process stopped without a word (killed, crashed or powered off); "
                               "gafx resume ") + std::to_string(id) + " continues from the last checkpoint")
-            .bind(2, id)
+            .bind(3, id)
             .run();
     tx.commit();
     return ids;

@@ -52,11 +52,11 @@ std::vector<int64_t> mark_dead_runs_interrupted(store::RunStore& store, const st
     ::gethostname(host, sizeof host - 1);
     std::vector<int64_t> ids;
     for (const auto& r : runs) {
-        if (r.status != "running" || r.host != host || r.pid <= 0 || r.pid == ::getpid()) continue;
+        if (r.status != store::RunStatus::Running || r.host != host || r.pid <= 0 || r.pid == ::getpid()) continue;
         // Same machine: no such process means it died. (A reused pid falls through to the
         // heartbeat test below.)
         if (::kill(pid_t(r.pid), 0) != 0 && errno == ESRCH) {
-            store.set_run_status(r.id, "interrupted",
+            store.set_run_status(r.id, store::RunStatus::Interrupted,
                                  "its process (pid " + std::to_string(r.pid) + ") ended without a word (killed or crashed); "
                                  "gafx resume " + std::to_string(r.id) + " continues from the last checkpoint");
             ids.push_back(r.id);
@@ -66,17 +66,15 @@ std::vector<int64_t> mark_dead_runs_interrupted(store::RunStore& store, const st
     return ids;
 }
 
-CancelOutcome request_cancel(store::RunStore& store, int64_t run_id, const std::string& status,
+CancelOutcome request_cancel(store::RunStore& store, int64_t run_id, store::RunStatus status,
                              const std::string& why) {
-    if (status == "running") {
+    if (!store::can_cancel(status)) return CancelOutcome::AlreadyEnded;
+    if (status == store::RunStatus::Running) {
         store.set_run_control(run_id, "cancel");
         return CancelOutcome::Asked;
     }
-    if (status == "queued" || status == "interrupted" || status == "paused") {
-        store.set_run_status(run_id, "cancelled", why);
-        return CancelOutcome::Cancelled;
-    }
-    return CancelOutcome::AlreadyEnded;
+    store.set_run_status(run_id, store::RunStatus::Cancelled, why);
+    return CancelOutcome::Cancelled;
 }
 
 } // namespace gafx::train

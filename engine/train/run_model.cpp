@@ -74,7 +74,7 @@ TrackFeatures track_features(RunModel& m, const data::Track& track, const Feedba
     torch::NoGradGuard no_grad;
     int64_t done = 0;
     while (auto b = loader.next()) {
-        if (feedback && feedback->cancelled()) throw Error(track.path, "cancelled");
+        throw_if_cancelled(feedback, track.path);
         const torch::Tensor f = m.model->features(b->audio).to(torch::kFloat32).contiguous();
         const torch::Tensor logits = m.model->classifier->forward(f).to(torch::kFloat32);
         const torch::Tensor p = (m.multi_label ? logits.sigmoid() : logits.softmax(1)).contiguous();

@@ -22,7 +22,7 @@ struct RunModel {
 };
 
 // `config_json`: the run's stored config; `classes`: its dataset's class count; `weights`:
-// run_dir(...)/best.safetensors. Throws gafx::Error naming the file when it is missing (the run
+// store::run_paths(...).best. Throws gafx::Error naming the file when it is missing (the run
 // never finished an epoch) or does not fit the model the config describes.
 RunModel load_run_model(const std::string& config_json, int classes, bool multi_label, const std::string& weights);
 
@@ -38,7 +38,7 @@ struct TrackFeatures {
 };
 
 // Runs the model on every clip of `track` (its labels and status are ignored). Throws gafx::Error
-// naming the audio file when it cannot be decoded, and "cancelled" when `feedback` asks to stop
+// naming the audio file when it cannot be decoded, and Cancelled when `feedback` asks to stop
 // (checked between clips, where progress is reported too).
 TrackFeatures track_features(RunModel& m, const data::Track& track, const Feedback* feedback = nullptr);
 

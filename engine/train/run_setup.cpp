@@ -5,6 +5,8 @@
 #include "data/clip_plan.h"
 #include "models/ast_weights.h"
 #include "models/registry.h"
+#include "store/run_paths.h"
+#include "store/run_store.h"
 #include "train/trainer.h"
 
 #include <torch/cuda.h>
@@ -65,10 +67,10 @@ std::string load_pretrained(TrainModelImpl& model, const experiments::RunConfig&
         auto pre = store.run(c.pretrained_run);
         if (!pre) throw Error({}, "pretrained_run " + std::to_string(c.pretrained_run) + " does not exist",
                               "see gafx runs for the id of a finished AudioSet run");
-        const std::string path = run_dir(store, options, c.pretrained_run) + "/best.safetensors";
+        const std::string path = store::run_paths(store.path(), *pre, options.checkpoint_dir).best;
         if (!std::filesystem::exists(path))
             throw Error(path, "pretrained_run " + std::to_string(c.pretrained_run) + " has no best weights yet (" +
-                                  pre->status + ")",
+                                  store::to_string(pre->status) + ")",
                         "let it finish at least one epoch, or pick another run");
         return load_run_weights(model, path);
     }

@@ -2,6 +2,7 @@
 
 #include "core/build_info.h"
 #include "core/error.h"
+#include "store/run_paths.h"
 #include "store/run_store.h"
 #include "train/checkpoint.h"
 #include "train/heartbeat.h"
@@ -13,10 +14,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include <unistd.h>
@@ -27,6 +29,7 @@ namespace gafx::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using store::RunStatus;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 std::string versions_json() {
@@ -74,6 +77,19 @@ struct EvalPass {
     std::vector<store::Prediction> predictions;
 };
 
+// The labels of row `i` of a batch's targets: multi-hot float [B, K] or a class index [B] (-1: none).
+std::vector<int> labels_of(const torch::Tensor& targets, int64_t i, bool multi_label) {
+    std::vector<int> labels;
+    if (multi_label) {
+        const auto t = targets.accessor<float, 2>();
+        for (int64_t k = 0; k < t.size(1); ++k)
+            if (t[i][k] > 0.5f) labels.push_back(int(k));
+    } else if (const int64_t label = targets.accessor<int64_t, 1>()[i]; label >= 0) {
+        labels.push_back(int(label));
+    }
+    return labels;
+}
+
 EvalPass run_evaluation(RunSetup& s, data::BatchLoader& loader, TrainControl& control) {
     torch::NoGradGuard no_grad;
     s.model->eval();
@@ -88,22 +104,17 @@ EvalPass run_evaluation(RunSetup& s, data::BatchLoader& loader, TrainControl& co
             logits = s.model->forward(b->audio.to(s.device));
         }
         logits = logits.to(torch::kFloat32);
-        const torch::Tensor targets = b->targets.to(s.device);
-        total_loss += loss_sum(logits, targets, s.multi_label).item<double>();
+        total_loss += loss_sum(logits, b->targets.to(s.device), s.multi_label).item<double>();
         const torch::Tensor probs = (s.multi_label ? logits.sigmoid() : logits.softmax(1)).cpu().contiguous();
-        const torch::Tensor t = b->targets;
+        const torch::Tensor targets = b->targets.cpu().contiguous();
+        const int64_t classes = probs.size(1);
         for (int64_t i = 0; i < probs.size(0); ++i) {
             ClipScores c;
             c.track_id = b->track_ids[size_t(i)];
             c.clip = b->clips[size_t(i)];
-            const float* p = probs[i].data_ptr<float>();
-            c.probabilities.assign(p, p + probs.size(1));
-            if (s.multi_label) {
-                for (int64_t k = 0; k < t.size(1); ++k)
-                    if (t[i][k].item<float>() > 0.5f) c.labels.push_back(int(k));
-            } else if (t[i].item<int64_t>() >= 0) {
-                c.labels.push_back(int(t[i].item<int64_t>()));
-            }
+            const float* p = probs.data_ptr<float>() + i * classes;
+            c.probabilities.assign(p, p + classes);
+            c.labels = labels_of(targets, i, s.multi_label);
             out.predictions.push_back(store::Prediction{c.track_id, c.clip, c.probabilities});
             clips.push_back(std::move(c));
         }
@@ -113,217 +124,269 @@ EvalPass run_evaluation(RunSetup& s, data::BatchLoader& loader, TrainControl& co
     return out;
 }
 
-} // namespace
+// How a run stopped; train_run records it in one place.
+struct Ending {
+    RunStatus status = RunStatus::Failed;
+    std::string message;
+};
 
-std::string run_dir(const store::RunStore& store, const TrainOptions& options, int64_t run_id) {
-    // Absolute, as it is stored with the run: the workbench and other shells open it from elsewhere.
-    const fs::path base = options.checkpoint_dir.empty() ? fs::absolute(store.path()).parent_path() / "runs"
-                                                         : fs::absolute(options.checkpoint_dir);
-    return (base / std::to_string(run_id)).string();
-}
+// One run from its checkpoint (or from scratch) until it ends. The constructor sets the run up
+// and marks it running; run() trains and says how it ended; close() stops the heartbeat and
+// writes the metrics still buffered. Throws gafx::Error for problems with the run.
+class RunLoop {
+public:
+    RunLoop(store::RunStore& store, const store::RunRecord& record, const TrainOptions& options, TrainControl& control,
+            const TrainCallbacks& cb)
+        : store_(store), run_id_(record.id), options_(options), control_(control), cb_(cb),
+          s_(setup_run(store, record, options)), paths_(store::run_paths(store.path(), record, options.checkpoint_dir)),
+          adam_(named_parameters(*s_.model)),
+          train_loader_(s_.train_items, loader_options(s_, options, true), options.cache),
+          test_loader_(s_.test_items, loader_options(s_, options, false), options.cache),
+          schedule_{s_.config.lr, s_.config.warmup_steps, s_.config.lr_halving_epochs} {
+        st_.config = record.config;
+        if (fs::exists(paths_.last)) {
+            st_ = load_checkpoint(paths_.last, *s_.model, adam_);
+            if (st_.config != record.config)
+                throw Error(paths_.last, "the checkpoint was trained with another config",
+                            "delete it to start the run again from scratch");
+            store.delete_metrics_after(run_id_, st_.position.step);
+        } else {
+            store.delete_metrics_after(run_id_, -1);
+            fit_normalisation(s_, options);
+        }
+        mark_running();
+        heartbeat_ = std::make_unique<Heartbeat>(store.path(), run_id_, options.heartbeat_seconds, control);
+        log_ = std::make_unique<MetricLog>(store, run_id_);
+        announce(RunStatus::Running, s_.notes);
+    }
+
+    Ending run() {
+        while (pos().epoch < s_.config.epochs) {
+            const auto epoch_start = Clock::now();
+            if (auto end = train_epoch()) return *end;
+            if (auto end = close_epoch(epoch_start)) return *end;
+        }
+        return Ending{RunStatus::Finished, {}};
+    }
+
+    // Best effort: the run is ending, possibly because the database or the disk failed.
+    void close() noexcept {
+        heartbeat_.reset();
+        if (log_) try { log_->flush(); } catch (...) {}
+    }
+
+    const Position& pos() const { return st_.position; }
+
+private:
+    static std::vector<std::pair<std::string, torch::Tensor>> named_parameters(torch::nn::Module& m) {
+        std::vector<std::pair<std::string, torch::Tensor>> out;
+        for (const auto& p : m.named_parameters(true)) out.emplace_back(p.key(), p.value());
+        return out;
+    }
+
+    Position& position() { return st_.position; }
+
+    void announce(RunStatus status, const std::string& message) {
+        if (cb_.on_status) cb_.on_status(status, message);
+    }
+
+    void mark_running() {
+        store_.start_run(run_id_, s_.device.str(), to_string(s_.precision), versions_json(), ::getpid(), host_name());
+    }
+
+    void checkpoint() {
+        log_->flush();
+        save_checkpoint(paths_.last, *s_.model, adam_, st_);
+        store_.set_run_progress(run_id_, pos().epoch, pos().step, paths_.last);
+        last_checkpoint_ = Clock::now();
+    }
+
+    Ending stop(TrainControl::Request req) {
+        checkpoint();
+        const std::string step = std::to_string(pos().step);
+        if (req == TrainControl::Cancel) return Ending{RunStatus::Cancelled, "cancelled at step " + step};
+        return Ending{RunStatus::Interrupted,
+                      "stopped at step " + step + "; gafx resume " + std::to_string(run_id_) + " continues it"};
+    }
+
+    // Checkpointed and marked paused until resumed or a stronger request comes.
+    void pause() {
+        checkpoint();
+        store_.set_run_status(run_id_, RunStatus::Paused);
+        announce(RunStatus::Paused, {});
+        while (control_.requested() == TrainControl::Pause) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (control_.requested() == TrainControl::None) {
+            mark_running();
+            announce(RunStatus::Running, "resumed");
+        }
+    }
+
+    std::optional<Ending> train_epoch() {
+        s_.model->train();
+        const int64_t batches = train_loader_.batches_per_epoch();
+        train_loader_.start_epoch(pos().epoch, pos().batch);
+        while (pos().batch < batches) {
+            const auto req = control_.requested();
+            if (req == TrainControl::Pause) {
+                pause();
+                continue;
+            }
+            if (req != TrainControl::None) return stop(req);
+            if (pos().batch > 0 && since(last_checkpoint_) > options_.checkpoint_seconds) checkpoint();
+            auto batch = train_loader_.next();
+            if (!batch) break;
+            if (auto end = train_batch(*batch, batches)) return end;
+        }
+        return std::nullopt;
+    }
+
+    std::optional<Ending> train_batch(const data::Batch& batch, int64_t batches) {
+        Position& p = position();
+        const double lr = schedule_.lr(p.step, p.epoch);
+        const int64_t n = batch.audio.size(0);
+        StepSettings ss{s_.device, s_.precision, s_.multi_label, lr, p.step, &st_.loss_scale};
+        const StepOutput out = train_step([&](const torch::Tensor& x) { return s_.model->forward(x); }, adam_,
+                                          batch.audio.to(s_.device), batch.targets.to(s_.device), ss);
+        if (!std::isfinite(out.loss))
+            return Ending{RunStatus::Diverged,
+                          "the loss became " + std::string(std::isnan(out.loss) ? "NaN" : "infinite") + " at step " +
+                              std::to_string(p.step + 1) + " (epoch " + std::to_string(p.epoch + 1) + ", lr " +
+                              format_lr(lr) +
+                              "); the last good checkpoint and every metric up to it are kept "
+                              "(try a lower lr or precision fp32)"};
+        st_.epoch_loss_sum += out.loss * double(n);
+        st_.epoch_correct += out.correct;
+        st_.epoch_clips += n;
+        ++p.step;
+        ++p.batch;
+        log_->add(p.step, p.epoch + 1, "train", "loss", out.loss);
+        log_->add(p.step, p.epoch + 1, "train", "lr", lr);
+        log_->flush_if_due();
+        report_step(n, batches, out.loss, lr);
+        return std::nullopt;
+    }
+
+    void report_step(int64_t clips_in_step, int64_t batches, double loss, double lr) {
+        recent_.emplace_back(Clock::now(), clips_in_step);
+        while (recent_.size() > 20) recent_.pop_front();
+        if (!cb_.on_step) return;
+        const int64_t total_steps = batches * s_.config.epochs;
+        StepProgress p{pos().step, total_steps, pos().epoch + 1, s_.config.epochs, pos().batch, batches, loss, lr};
+        if (recent_.size() > 1) {
+            const double dt = std::chrono::duration<double>(recent_.back().first - recent_.front().first).count();
+            int64_t clips = 0;
+            for (size_t i = 1; i < recent_.size(); ++i) clips += recent_[i].second;
+            p.clips_per_second = dt > 0 ? double(clips) / dt : 0;
+            p.eta_seconds = dt / double(recent_.size() - 1) * double(total_steps - pos().step);
+        }
+        cb_.on_step(p);
+    }
+
+    // End of an epoch: evaluate, keep the best, checkpoint.
+    std::optional<Ending> close_epoch(Clock::time_point epoch_start) {
+        EpochReport rep;
+        rep.epoch = pos().epoch + 1;
+        rep.step = pos().step;
+        rep.train_loss = st_.epoch_clips ? st_.epoch_loss_sum / double(st_.epoch_clips) : 0;
+        rep.train_accuracy = st_.epoch_clips ? double(st_.epoch_correct) / double(st_.epoch_clips) : 0;
+        rep.data_wait_seconds = train_loader_.wait_seconds();
+        EvalPass ev = run_evaluation(s_, test_loader_, control_);
+        // Cut short: the checkpoint sits at the epoch's end, so resuming evaluates it again.
+        if (control_.requested() >= TrainControl::Interrupt) return stop(control_.requested());
+        rep.test = ev.result;
+        rep.seconds = since(epoch_start);
+        const double score = s_.multi_label ? rep.test.map : rep.test.track_accuracy;
+        rep.best = score > st_.best_score;
+        rep.multi_label = s_.multi_label;
+        log_epoch(rep);
+        if (rep.best) {
+            st_.best_score = score;
+            st_.best_epoch = rep.epoch;
+            save_weights(paths_.best, *s_.model);
+            store_.save_predictions(run_id_, ev.predictions);
+        }
+        st_.epoch_loss_sum = 0;
+        st_.epoch_correct = st_.epoch_clips = 0;
+        position().batch = 0;
+        ++position().epoch;
+        checkpoint();
+        if (cb_.on_epoch) cb_.on_epoch(rep);
+        return std::nullopt;
+    }
+
+    void log_epoch(const EpochReport& rep) {
+        const int64_t step = pos().step;
+        const int e = rep.epoch;
+        log_->add(step, e, "train", "epoch_loss", rep.train_loss);
+        log_->add(step, e, "train", "epoch_accuracy", rep.train_accuracy);
+        log_->add(step, e, "test", "loss", rep.test.loss);
+        log_->add(step, e, "test", "accuracy", rep.test.accuracy);
+        log_->add(step, e, "test", "track_accuracy", rep.test.track_accuracy);
+        if (rep.multi_label) log_->add(step, e, "test", "map", rep.test.map);
+        for (size_t k = 0; k < rep.test.class_accuracy.size(); ++k)
+            if (!std::isnan(rep.test.class_accuracy[k]))
+                log_->add(step, e, "test", "class_accuracy/" + std::to_string(k), rep.test.class_accuracy[k]);
+        // Timings differ between identical runs; they live in their own split.
+        log_->add(step, e, "time", "epoch_seconds", rep.seconds);
+        log_->add(step, e, "time", "data_wait_seconds", rep.data_wait_seconds);
+    }
+
+    store::RunStore& store_;
+    const int64_t run_id_;
+    const TrainOptions& options_;
+    TrainControl& control_;
+    const TrainCallbacks& cb_;
+    RunSetup s_;
+    const store::RunPaths paths_;
+    Adam adam_;
+    CheckpointState st_;
+    data::BatchLoader train_loader_, test_loader_;
+    const Schedule schedule_;
+    std::unique_ptr<Heartbeat> heartbeat_;
+    std::unique_ptr<MetricLog> log_;
+    std::deque<std::pair<Clock::time_point, int64_t>> recent_; // (time, clips) of recent steps
+    Clock::time_point last_checkpoint_ = Clock::now();
+};
+
+} // namespace
 
 RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& options, TrainControl& control,
                     const TrainCallbacks& cb) {
     RunResult result;
-    auto status = [&](const std::string& st, const std::string& msg) {
-        result.status = st;
-        result.message = msg;
-        if (cb.on_status) cb.on_status(st, msg);
-    };
     const auto record = store.run(run_id);
     if (!record) {
-        status("failed", "run " + std::to_string(run_id) + " does not exist");
+        result.message = "run " + std::to_string(run_id) + " does not exist";
+        if (cb.on_status) cb.on_status(result.status, result.message);
         return result;
     }
-    std::unique_ptr<Heartbeat> heartbeat;
-    std::unique_ptr<MetricLog> log;
+    std::unique_ptr<RunLoop> loop;
+    Ending end;
     try {
         // Debian's libtorch starts with one thread; training wants every core.
         at::set_num_threads(options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency())));
-        RunSetup s = setup_run(store, *record, options);
-        const auto& c = s.config;
-        const std::string dir = run_dir(store, options, run_id);
-        const std::string last_path = dir + "/last.safetensors", best_path = dir + "/best.safetensors";
-
-        std::vector<std::pair<std::string, torch::Tensor>> params;
-        for (const auto& p : s.model->named_parameters(true)) params.emplace_back(p.key(), p.value());
-        Adam adam(params);
-        CheckpointState st;
-        st.config = record->config;
-        if (fs::exists(last_path)) {
-            st = load_checkpoint(last_path, *s.model, adam);
-            if (st.config != record->config)
-                throw Error(last_path, "the checkpoint was trained with another config",
-                            "delete it to start the run again from scratch");
-            store.delete_metrics_after(run_id, st.position.step);
-        } else {
-            store.delete_metrics_after(run_id, -1);
-            fit_normalisation(s, options);
-        }
-        store.start_run(run_id, s.device.str(), to_string(s.precision), versions_json(), ::getpid(), host_name());
-        heartbeat = std::make_unique<Heartbeat>(store.path(), run_id, options.heartbeat_seconds, control);
-        log = std::make_unique<MetricLog>(store, run_id);
-        status("running", s.notes);
-
-        data::BatchLoader train_loader(s.train_items, loader_options(s, options, true), options.cache);
-        data::BatchLoader test_loader(s.test_items, loader_options(s, options, false), options.cache);
-        const Schedule schedule{c.lr, c.warmup_steps, c.lr_halving_epochs};
-        const int64_t batches = train_loader.batches_per_epoch();
-        const int64_t total_steps = batches * c.epochs;
-        Position& pos = st.position;
-
-        auto checkpoint = [&] {
-            log->flush();
-            save_checkpoint(last_path, *s.model, adam, st);
-            store.set_run_progress(run_id, pos.epoch, pos.step, last_path);
-        };
-        auto stop = [&](TrainControl::Request req) {
-            checkpoint();
-            const bool cancel = req == TrainControl::Cancel;
-            const std::string why = cancel ? "cancelled at step " + std::to_string(pos.step)
-                                           : "stopped at step " + std::to_string(pos.step) + "; gafx resume " +
-                                                 std::to_string(run_id) + " continues it";
-            heartbeat.reset();
-            store.set_run_status(run_id, cancel ? "cancelled" : "interrupted", why);
-            result.epochs_done = pos.epoch;
-            result.step = pos.step;
-            status(cancel ? "cancelled" : "interrupted", why);
-            return result;
-        };
-        std::deque<std::pair<Clock::time_point, int64_t>> recent; // (time, clips) of recent steps
-        auto last_checkpoint = Clock::now();
-
-        while (pos.epoch < c.epochs) {
-            const auto epoch_start = Clock::now();
-            s.model->train();
-            train_loader.start_epoch(pos.epoch, pos.batch);
-            while (pos.batch < batches) {
-                const auto req = control.requested();
-                if (req == TrainControl::Pause) {
-                    checkpoint();
-                    store.set_run_status(run_id, "paused");
-                    status("paused", "");
-                    while (control.requested() == TrainControl::Pause)
-                        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-                    if (control.requested() == TrainControl::None) {
-                        store.start_run(run_id, s.device.str(), to_string(s.precision), versions_json(), ::getpid(),
-                                        host_name());
-                        status("running", "resumed");
-                    }
-                    continue;
-                }
-                if (req != TrainControl::None) return stop(req);
-                if (pos.batch > 0 && since(last_checkpoint) > options.checkpoint_seconds) {
-                    checkpoint();
-                    last_checkpoint = Clock::now();
-                }
-                auto batch = train_loader.next();
-                if (!batch) break;
-                const double lr = schedule.lr(pos.step, pos.epoch);
-                const int64_t n = batch->audio.size(0);
-                StepSettings ss{s.device, s.precision, s.multi_label, lr, pos.step, &st.loss_scale};
-                const StepOutput out = train_step([&](const torch::Tensor& x) { return s.model->forward(x); }, adam,
-                                                  batch->audio.to(s.device), batch->targets.to(s.device), ss);
-                const double loss_value = out.loss;
-                if (!std::isfinite(loss_value)) {
-                    log->flush();
-                    const std::string why = "the loss became " + std::string(std::isnan(loss_value) ? "NaN" : "infinite") +
-                                            " at step " + std::to_string(pos.step + 1) + " (epoch " +
-                                            std::to_string(pos.epoch + 1) + ", lr " + format_lr(lr) +
-                                            "); the last good checkpoint and every metric up to it are kept "
-                                            "(try a lower lr or precision fp32)";
-                    heartbeat.reset();
-                    store.set_run_status(run_id, "diverged", why);
-                    result.epochs_done = pos.epoch;
-                    result.step = pos.step;
-                    status("diverged", why);
-                    return result;
-                }
-                st.epoch_loss_sum += loss_value * double(n);
-                st.epoch_correct += out.correct;
-                st.epoch_clips += n;
-                ++pos.step;
-                ++pos.batch;
-                log->add(pos.step, pos.epoch + 1, "train", "loss", loss_value);
-                log->add(pos.step, pos.epoch + 1, "train", "lr", lr);
-                log->flush_if_due();
-
-                recent.emplace_back(Clock::now(), n);
-                while (recent.size() > 20) recent.pop_front();
-                if (cb.on_step) {
-                    StepProgress p{pos.step, total_steps, pos.epoch + 1, c.epochs, pos.batch, batches, loss_value, lr};
-                    if (recent.size() > 1) {
-                        const double dt = std::chrono::duration<double>(recent.back().first - recent.front().first).count();
-                        int64_t clips = 0;
-                        for (size_t i = 1; i < recent.size(); ++i) clips += recent[i].second;
-                        p.clips_per_second = dt > 0 ? double(clips) / dt : 0;
-                        p.eta_seconds = dt / double(recent.size() - 1) * double(total_steps - pos.step);
-                    }
-                    cb.on_step(p);
-                }
-            }
-            // End of the epoch: evaluate, keep the best, checkpoint.
-            EpochReport rep;
-            rep.epoch = pos.epoch + 1;
-            rep.step = pos.step;
-            rep.train_loss = st.epoch_clips ? st.epoch_loss_sum / double(st.epoch_clips) : 0;
-            rep.train_accuracy = st.epoch_clips ? double(st.epoch_correct) / double(st.epoch_clips) : 0;
-            rep.data_wait_seconds = train_loader.wait_seconds();
-            EvalPass ev = run_evaluation(s, test_loader, control);
-            // Cut short: the checkpoint sits at the epoch's end, so resuming evaluates it again.
-            if (control.requested() >= TrainControl::Interrupt) return stop(control.requested());
-            rep.test = ev.result;
-            rep.seconds = since(epoch_start);
-            const double score = s.multi_label ? rep.test.map : rep.test.track_accuracy;
-            rep.best = score > st.best_score;
-            rep.multi_label = s.multi_label;
-            const int e = rep.epoch;
-            log->add(pos.step, e, "train", "epoch_loss", rep.train_loss);
-            log->add(pos.step, e, "train", "epoch_accuracy", rep.train_accuracy);
-            log->add(pos.step, e, "test", "loss", rep.test.loss);
-            log->add(pos.step, e, "test", "accuracy", rep.test.accuracy);
-            log->add(pos.step, e, "test", "track_accuracy", rep.test.track_accuracy);
-            if (s.multi_label) log->add(pos.step, e, "test", "map", rep.test.map);
-            for (size_t k = 0; k < rep.test.class_accuracy.size(); ++k)
-                if (!std::isnan(rep.test.class_accuracy[k]))
-                    log->add(pos.step, e, "test", "class_accuracy/" + std::to_string(k), rep.test.class_accuracy[k]);
-            // Timings differ between identical runs; they live in their own split.
-            log->add(pos.step, e, "time", "epoch_seconds", rep.seconds);
-            log->add(pos.step, e, "time", "data_wait_seconds", rep.data_wait_seconds);
-            if (rep.best) {
-                st.best_score = score;
-                st.best_epoch = e;
-                save_weights(best_path, *s.model);
-                store.save_predictions(run_id, ev.predictions);
-            }
-            st.epoch_loss_sum = 0;
-            st.epoch_correct = st.epoch_clips = 0;
-            pos.batch = 0;
-            ++pos.epoch;
-            checkpoint();
-            last_checkpoint = Clock::now();
-            if (cb.on_epoch) cb.on_epoch(rep);
-        }
-        log->flush();
-        heartbeat.reset();
-        store.set_run_status(run_id, "finished");
-        result.epochs_done = c.epochs;
-        result.step = pos.step;
-        status("finished", "");
-        return result;
+        loop = std::make_unique<RunLoop>(store, *record, options, control, cb);
+        end = loop->run();
     } catch (const Error& e) {
-        heartbeat.reset();
-        if (log) try { log->flush(); } catch (...) {}
-        const std::string msg = e.what();
-        try { store.set_run_status(run_id, "failed", msg); } catch (...) {}
-        status("failed", msg);
+        end = Ending{RunStatus::Failed, e.what()};
     } catch (const std::exception& e) {
-        heartbeat.reset();
-        if (log) try { log->flush(); } catch (...) {}
-        const std::string msg = std::string("training stopped by an error: ") + e.what();
-        try { store.set_run_status(run_id, "failed", msg); } catch (...) {}
-        status("failed", msg);
+        end = Ending{RunStatus::Failed, std::string("training stopped by an error: ") + e.what()};
     }
+    // The one place a run ends: heartbeat stopped, metrics flushed, status and reason stored.
+    if (loop) {
+        loop->close();
+        result.epochs_done = loop->pos().epoch;
+        result.step = loop->pos().step;
+    }
+    try {
+        store.set_run_status(run_id, end.status, end.message);
+    } catch (const std::exception& e) {
+        if (end.status != RunStatus::Failed)
+            end = Ending{RunStatus::Failed, "could not record that the run " + std::string(to_string(end.status)) +
+                                                ": " + e.what()};
+    }
+    result.status = end.status;
+    result.message = end.message;
+    if (cb.on_status) cb.on_status(end.status, end.message);
     return result;
 }
 

@@ -3,6 +3,7 @@
 // a stop request. It reads its config and dataset from the RunStore, writes metrics there in
 // batches, checkpoints every epoch and every few minutes, and reports through callbacks. It
 // knows nothing of threads or Qt: the CLI calls it directly, the workbench on a worker thread.
+#include "store/run_status.h"
 #include "train/evaluation.h"
 
 #include <atomic>
@@ -50,7 +51,7 @@ struct EpochReport {
 };
 
 struct TrainCallbacks {
-    std::function<void(const std::string& status, const std::string& message)> on_status;
+    std::function<void(store::RunStatus status, const std::string& message)> on_status;
     std::function<void(const StepProgress&)> on_step;
     std::function<void(const EpochReport&)> on_epoch;
 };
@@ -75,7 +76,7 @@ private:
 };
 
 struct RunResult {
-    std::string status;  // finished | diverged | failed | interrupted | cancelled
+    store::RunStatus status = store::RunStatus::Failed; // finished, diverged, failed, interrupted or cancelled
     std::string message; // why, for anything but finished
     int epochs_done = 0;
     int64_t step = 0;
@@ -87,8 +88,6 @@ struct RunResult {
 RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& options, TrainControl& control,
                     const TrainCallbacks& callbacks = {});
 
-// The folder holding a run's checkpoints (last.safetensors, best.safetensors).
-std::string run_dir(const store::RunStore& store, const TrainOptions& options, int64_t run_id);
 
 // Runs marked running whose process is gone (same host: the pid no longer exists; elsewhere: no
 // heartbeat for `stale_seconds`) become interrupted. Returns their ids. `runs` is the caller's
@@ -101,7 +100,7 @@ std::vector<int64_t> mark_dead_runs_interrupted(store::RunStore& store, double s
 // through the database to stop after its current step; a queued, interrupted or paused one is
 // marked cancelled at once with `why`; anything else has already ended and is left alone.
 enum class CancelOutcome { Asked, Cancelled, AlreadyEnded };
-CancelOutcome request_cancel(store::RunStore& store, int64_t run_id, const std::string& status,
+CancelOutcome request_cancel(store::RunStore& store, int64_t run_id, store::RunStatus status,
                              const std::string& why);
 
 } // namespace gafx::train

@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
     });
     QObject::connect(w.trainer(), &app::TrainingWorker::epochDone, &w, [&] { ++epochs_seen; });
     QString status;
-    QObject::connect(w.trainer(), &app::TrainingWorker::runFinished, &w, [&](qint64, const QString& s, const QString& m) {
+    QObject::connect(w.trainer(), &app::TrainingWorker::runFinished, &w, [&](qint64, gafx::store::RunStatus st, const QString& m) {
+        const QString s = QString::fromLatin1(gafx::store::to_string(st));
         status = m.isEmpty() ? s : s + ": " + m;
         app.quit();
     });

@@ -231,7 +231,7 @@ int main(int argc, char** argv) {
         train::TrainCallbacks cb;
         cb.on_step = [&](const train::StepProgress&) { ++steps; };
         const train::RunResult r = train::train_run(store, run, options, control, cb);
-        if (r.status != "finished") fail("status " + r.status + ": " + r.message);
+        if (r.status != gafx::store::RunStatus::Finished) fail(std::string("status ") + gafx::store::to_string(r.status) + ": " + r.message);
         const auto rec = store.run(run);
         if (!rec) fail("the run vanished from the store");
         if (rec->device.rfind(device_name, 0) != 0) fail("the run trained on " + rec->device + ", not " + device_name);

@@ -1,0 +1,23 @@
+#pragma once
+// Where a run keeps its files. Every caller (trainer, pretraining, inspector, gafx features)
+// asks here, so a run trained with --checkpoint-dir or moved with its database is found alike.
+#include <cstdint>
+#include <string>
+
+namespace gafx::store {
+
+struct RunRecord;
+
+struct RunPaths {
+    std::string dir;  // absolute
+    std::string last; // last.safetensors: model, optimiser and position (resume)
+    std::string best; // best.safetensors: the weights of the selected epoch
+};
+
+// The folder of the run's stored checkpoint when it has one; else <base>/<id>, with base the
+// `runs/` folder beside the database when `base` is empty.
+RunPaths run_paths(const std::string& db_path, const RunRecord& run, const std::string& base = {});
+// A run never checkpointed yet (or unknown): <base>/<id>.
+RunPaths run_paths(const std::string& db_path, int64_t run_id, const std::string& base = {});
+
+} // namespace gafx::store
