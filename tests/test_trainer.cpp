@@ -266,7 +266,7 @@ private Q_SLOTS:
         train::TrainControl control;
         train::TrainCallbacks cb;
         cb.on_step = [&](const train::StepProgress& p) {
-            if (p.step == 3) store::RunStore(db_).set_run_control(id, "cancel"); // as gafx cancel does
+            if (p.step == 3) store::RunStore(db_).set_run_control(id, store::RunControl::Cancel); // as gafx cancel does
         };
         const auto r = train::train_run(s, id, options(dir_), control, cb);
         QCOMPARE(QString::fromLatin1(store::to_string(r.status)), QStringLiteral("cancelled"));

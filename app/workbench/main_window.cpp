@@ -68,7 +68,12 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent)
     settings.setValue(QStringLiteral("workspace/last"), db_path);
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+    // Pages and their controllers go first, while the services they use (members below) live:
+    // Qt would otherwise delete them as children after the members are gone.
+    delete tabs_;
+    tabs_ = nullptr;
+}
 
 void MainWindow::closeEvent(QCloseEvent* e) {
     if (trainer_->busy()) {

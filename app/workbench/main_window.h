@@ -30,6 +30,7 @@ protected:
 
 private:
     void open_workspace_dialog();
+    // Services outlive the pages: ~MainWindow deletes tabs_ (every page) before these members go.
     std::unique_ptr<Workspace> workspace_;
     std::unique_ptr<TrainingWorker> trainer_;
     AppContext ctx_;

@@ -15,10 +15,15 @@ class TrainingWorker;
 
 enum Page { DatasetsPage = 0, ExperimentPage, TrainingPage, RunsPage, InspectorPage, PageCount };
 
+// What every page's controller shares. Ownership: MainWindow owns the workspace, the trainer and
+// this context, creates them before the pages and destroys them after (its destructor deletes the
+// pages, and with them their controllers, first), so a controller may use every member until its
+// own destructor has returned. The controllers own nothing here; the inspector's controller sets
+// `inspect` and clears it when it is destroyed.
 struct AppContext {
-    Workspace* workspace = nullptr;
-    TrainingWorker* trainer = nullptr;
-    QStatusBar* status = nullptr;
+    Workspace* workspace = nullptr;   // the open database, for the GUI thread
+    TrainingWorker* trainer = nullptr; // the worker thread training queued runs
+    QStatusBar* status = nullptr;     // the window's
     std::function<void(Page)> show_page;
     // Opens the inspector on these runs (and optionally a track id; 0: keep the current one).
     std::function<void(const QList<qint64>& runs, qint64 track)> inspect;

@@ -52,8 +52,4 @@ void write(const std::string& path, const Waveform& wave, SampleFormat format = 
 // Extensions the catalogues treat as audio (lower case, with the dot).
 bool has_audio_extension(const std::string& path);
 
-// "libsndfile-1.2.0" and "0.1.3": for `gafx --version`.
-std::string sndfile_version();
-std::string soxr_version();
-
 } // namespace gafx::audio

@@ -1,6 +1,5 @@
 #include "core/build_info.h"
 
-#include "audio/audio_file.h"
 #include "core/cpu_tuning.h"
 
 #include <ATen/Parallel.h>
@@ -10,6 +9,9 @@
 
 #include <dlfcn.h>
 #include <link.h>
+// The libraries are asked directly, as for SQLite: core/ sits below audio/ and must not include it.
+#include <sndfile.h>
+#include <soxr.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -75,8 +77,8 @@ BuildInfo build_info() {
     info.blas = describe_blas();
     info.qt = GAFX_QT_VERSION;
     info.sqlite = sqlite3_libversion();
-    info.sndfile = audio::sndfile_version();
-    info.soxr = audio::soxr_version();
+    info.sndfile = sf_version_string();
+    info.soxr = ::soxr_version();
     info.cuda_available = torch::cuda::is_available();
     info.cuda_devices = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
     info.torch_threads = at::get_num_threads();

@@ -27,6 +27,10 @@ bool is_terminal(RunStatus s);
 // Finished, failed and diverged: red/green outcomes a report may count.
 bool is_failure(RunStatus s);
 
+// A request to a run's trainer from another process, stored with the run and read at each
+// heartbeat (gafx cancel, another workbench).
+enum class RunControl { None, Cancel };
+
 // What resuming a run in status `s` does, decided once for the CLI and the workbench.
 enum class ResumeDecision {
     Resume,          // can_resume

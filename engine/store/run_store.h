@@ -40,7 +40,7 @@ struct RunRecord {
     RunStatus status = RunStatus::Queued;
     std::string device, precision, versions, error, checkpoint_path, host;
     int64_t epochs_done = 0, step = 0, pid = 0;
-    std::string control; // "", "cancel" or "pause": a request from another process
+    RunControl control = RunControl::None; // a request from another process
     std::string created_at, started_at, finished_at, heartbeat_at;
     double seconds = 0; // training time so far (started -> heartbeat or finished)
     int64_t best_epoch = 0;
@@ -100,9 +100,9 @@ public:
                    const std::string& versions_json, int64_t pid, const std::string& host);
     // After a checkpoint is in place: how far the run is and where to resume from.
     void set_run_progress(int64_t run_id, int64_t epochs_done, int64_t step, const std::string& checkpoint_path);
-    // Sets heartbeat_at to now; returns the pending control request ("" when none).
-    std::string heartbeat(int64_t run_id);
-    void set_run_control(int64_t run_id, const std::string& control);
+    // Sets heartbeat_at to now; returns the pending control request.
+    RunControl heartbeat(int64_t run_id);
+    void set_run_control(int64_t run_id, RunControl control);
     // Runs marked running whose heartbeat is older than `stale_seconds` (their process died:
     // kill -9, power loss) become interrupted. Returns their ids.
     std::vector<int64_t> mark_stale_runs_interrupted(double stale_seconds);

@@ -11,6 +11,10 @@ namespace {
 
 constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 
+// The control column's words; '' is none.
+const char* control_word(RunControl c) { return c == RunControl::Cancel ? "cancel" : ""; }
+RunControl parse_control(const std::string& word) { return word == "cancel" ? RunControl::Cancel : RunControl::None; }
+
 // finished_at: when a process last stopped working on the run, for good or until a resume.
 bool stopped(RunStatus status) { return is_terminal(status) || status == RunStatus::Interrupted; }
 
@@ -55,7 +59,7 @@ RunRecord read_run(const Stmt& s) {
     r.epochs_done = s.int64(12);
     r.step = s.int64(13);
     r.pid = s.int64(14);
-    r.control = s.text(15);
+    r.control = parse_control(s.text(15));
     r.created_at = s.text(16);
     r.started_at = s.text(17);
     r.finished_at = s.text(18);
@@ -114,18 +118,18 @@ void RunStore::set_run_progress(int64_t run_id, int64_t epochs_done, int64_t ste
     s.bind(1, epochs_done).bind(2, step).bind(3, checkpoint_path).bind(4, run_id).run();
 }
 
-std::string RunStore::heartbeat(int64_t run_id) {
+RunControl RunStore::heartbeat(int64_t run_id) {
     const std::string sql = std::string("UPDATE runs SET heartbeat_at=") + kNow + " WHERE id=? RETURNING control";
     Stmt s(*db_, sql.c_str());
     s.bind(1, run_id);
-    std::string control = s.step() ? s.text(0) : std::string();
+    const RunControl control = s.step() ? parse_control(s.text(0)) : RunControl::None;
     s.reset();
     return control;
 }
 
-void RunStore::set_run_control(int64_t run_id, const std::string& control) {
+void RunStore::set_run_control(int64_t run_id, RunControl control) {
     Stmt s(*db_, "UPDATE runs SET control=? WHERE id=?");
-    s.bind(1, control).bind(2, run_id).run();
+    s.bind(1, std::string(control_word(control))).bind(2, run_id).run();
 }
 
 std::vector<int64_t> RunStore::mark_stale_runs_interrupted(double stale_seconds) {

@@ -29,7 +29,7 @@ void Heartbeat::loop() {
         lock.unlock();
         try {
             if (!db) db = std::make_unique<store::RunStore>(db_path_);
-            if (db->heartbeat(run_id_) == "cancel") control_.request(TrainControl::Cancel);
+            if (db->heartbeat(run_id_) == store::RunControl::Cancel) control_.request(TrainControl::Cancel);
         } catch (const std::exception&) {
             db.reset(); // a busy or vanished database: try again next beat; the trainer reports real failures
         }
@@ -70,7 +70,7 @@ CancelOutcome request_cancel(store::RunStore& store, int64_t run_id, store::RunS
                              const std::string& why) {
     if (!store::can_cancel(status)) return CancelOutcome::AlreadyEnded;
     if (status == store::RunStatus::Running) {
-        store.set_run_control(run_id, "cancel");
+        store.set_run_control(run_id, store::RunControl::Cancel);
         return CancelOutcome::Asked;
     }
     store.set_run_status(run_id, store::RunStatus::Cancelled, why);

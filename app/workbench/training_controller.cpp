@@ -1,7 +1,5 @@
-// The Training page: the TrainingWorker's queue and its active run, live. Curves grow from the
-// worker's step and epoch signals (the stored history is read once, when a resumed run
-// starts), so training never makes the GUI read the database per step.
-#include "pages.h"
+#include "training_controller.h"
+
 #include "training_worker.h"
 #include "workspace.h"
 
@@ -16,34 +14,17 @@
 
 namespace gafx::app {
 namespace {
+QString qs(const std::string& v) { return QString::fromStdString(v); }
+} // namespace
 
 using widgets::TrainingView;
 
-QString qs(const std::string& v) { return QString::fromStdString(v); }
-
-class TrainingWiring : public QObject {
-public:
-    TrainingWiring(AppContext& ctx, TrainingView* view);
-
-private:
-    QString factors(qint64 run);
-    void update_queue();
-    void started(qint64 run);
-    void status(qint64 run, store::RunStatus status, const QString& message);
-    void load_history(qint64 run);
-    void finished(qint64 run, store::RunStatus status, const QString& message);
-
-    AppContext& ctx_;
-    TrainingView* view_;
-    bool history_loaded_ = false;
-};
-
-TrainingWiring::TrainingWiring(AppContext& ctx, TrainingView* view) : QObject(view), ctx_(ctx), view_(view) {
+TrainingController::TrainingController(AppContext& ctx, TrainingView* view) : QObject(view), ctx_(ctx), view_(view) {
     TrainingWorker* w = ctx_.trainer;
-    connect(w, &TrainingWorker::queueChanged, this, &TrainingWiring::update_queue);
-    connect(w, &TrainingWorker::runStarted, this, &TrainingWiring::started);
-    connect(w, &TrainingWorker::statusChanged, this, &TrainingWiring::status);
-    connect(w, &TrainingWorker::runFinished, this, &TrainingWiring::finished);
+    connect(w, &TrainingWorker::queueChanged, this, &TrainingController::update_queue);
+    connect(w, &TrainingWorker::runStarted, this, &TrainingController::started);
+    connect(w, &TrainingWorker::statusChanged, this, &TrainingController::status);
+    connect(w, &TrainingWorker::runFinished, this, &TrainingController::finished);
     connect(w, &TrainingWorker::stepProgress, this, [this](qint64 run, const train::StepProgress& p) {
         if (run != view_->run()) return;
         view_->add_step(p.step, p.loss, p.lr);
@@ -59,7 +40,7 @@ TrainingWiring::TrainingWiring(AppContext& ctx, TrainingView* view) : QObject(vi
     update_queue();
 }
 
-QString TrainingWiring::factors(qint64 run) {
+QString TrainingController::factors(qint64 run) {
     try {
         const auto r = ctx_.workspace->store().run(run);
         if (!r) return tr("(no such run)");
@@ -71,7 +52,7 @@ QString TrainingWiring::factors(qint64 run) {
     }
 }
 
-void TrainingWiring::update_queue() {
+void TrainingController::update_queue() {
     QList<TrainingView::QueueEntry> entries;
     const qint64 active = ctx_.trainer->active_run();
     if (active)
@@ -84,14 +65,14 @@ void TrainingWiring::update_queue() {
     view_->set_queue(entries);
 }
 
-void TrainingWiring::started(qint64 run) {
+void TrainingController::started(qint64 run) {
     history_loaded_ = false;
     view_->show_run(run, factors(run));
     view_->set_state(std::nullopt, tr("loading the dataset and the model"));
     update_queue();
 }
 
-void TrainingWiring::status(qint64 run, store::RunStatus status, const QString& message) {
+void TrainingController::status(qint64 run, store::RunStatus status, const QString& message) {
     if (run != view_->run()) started(run);
     if (status == store::RunStatus::Running && !history_loaded_) load_history(run);
     view_->set_state(status, message);
@@ -100,7 +81,7 @@ void TrainingWiring::status(qint64 run, store::RunStatus status, const QString& 
 
 // A resumed run continues its curves: the rows up to its checkpoint are read once, and the
 // live steps follow (CurvePlot drops points that are not past its last one).
-void TrainingWiring::load_history(qint64 run) {
+void TrainingController::load_history(qint64 run) {
     history_loaded_ = true;
     try {
         store::RunStore& store = ctx_.workspace->store();
@@ -130,7 +111,7 @@ void TrainingWiring::load_history(qint64 run) {
     }
 }
 
-void TrainingWiring::finished(qint64 run, store::RunStatus status, const QString& message) {
+void TrainingController::finished(qint64 run, store::RunStatus status, const QString& message) {
     if (run == view_->run()) view_->set_state(status, message);
     update_queue();
     const QString word = QString::fromLatin1(store::to_string(status));
@@ -139,11 +120,9 @@ void TrainingWiring::finished(qint64 run, store::RunStatus status, const QString
                              15000);
 }
 
-} // namespace
-
 QWidget* create_training_page(AppContext& ctx, QWidget* parent) {
     auto* view = new TrainingView(parent);
-    new TrainingWiring(ctx, view); // owned by the view
+    new TrainingController(ctx, view); // owned by the view
     return view;
 }
 
