@@ -103,7 +103,8 @@ TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
     layout->addLayout(buttons);
     layout->addWidget(status_);
     layout->addWidget(plots, 1);
-    set_state(QString(), QString());
+    set_state(std::nullopt, {});
+    status_->clear(); // no run yet
 }
 
 void TrainingView::set_queue(const QList<QueueEntry>& entries) {

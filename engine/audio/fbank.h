@@ -1,7 +1,7 @@
 #pragma once
 // Log-mel filterbank with the exact arithmetic of torchaudio.compliance.kaldi.fbank, as AST calls
 // it (htk_compat, hanning window, no dither, no energy column), so the mel baseline sees the same
-// features as the published AST numbers. Parity with torchaudio 0.13 is pinned by tests/test_fbank.
+// features as the published AST numbers. Parity with torchaudio 0.13 is pinned by tests/engine/test_fbank.
 #include <torch/types.h>
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the fbank parity fixture for tests/test_fbank.cpp.
+"""Writes the fbank parity fixture for tests/engine/test_fbank.cpp.
 
 Run with Debian's python3 (torch 1.13 + torchaudio 0.13), from anywhere:
     /usr/bin/python3 tests/data/make_fbank_fixture.py

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the small weight files tests/test_weights.cpp and tests/test_torch_zip.cpp read, in the formats other projects
+"""Writes the small weight files tests/engine/test_weights.cpp and tests/engine/test_torch_zip.cpp read, in the formats other projects
 ship: torch.save zip (with DataParallel's `module.` prefix and a {"model": ...} wrapper, as the
 AST and DeiT checkpoints have), safetensors (written by hand: the format is an 8-byte header
 length, a JSON header and raw little-endian data), and the legacy pre-1.6 torch.save format.
@@ -47,7 +47,7 @@ def write_safetensors(path, named):
 
 
 def mixed():
-    """What tests/test_torch_zip.cpp reads from torch_zip_mixed.pt; keep the two in step."""
+    """What tests/engine/test_torch_zip.cpp reads from torch_zip_mixed.pt; keep the two in step."""
     base = torch.arange(12, dtype=torch.float32).reshape(3, 4)
     lin = torch.nn.Linear(2, 2)
     with torch.no_grad():

@@ -16,6 +16,7 @@
 #include "data/gtzan.h"
 #include "data/split.h"
 #include "models/registry.h"
+#include "store/run_paths.h"
 #include "store/run_store.h"
 #include "train/adam.h"
 #include "train/precision.h"
@@ -238,7 +239,7 @@ int main(int argc, char** argv) {
         if (rec->precision != train::to_string(train_precision))
             fail("the run trained in " + rec->precision + ", auto resolved to " + train::to_string(train_precision));
         if (steps == 0 || rec->epochs_done != 2) fail("the run did " + std::to_string(rec->epochs_done) + " of 2 epochs");
-        if (!fs::exists(fs::path(train::run_dir(store, options, run)) / "best.safetensors"))
+        if (!fs::exists(gafx::store::run_paths(store.path(), *rec, options.checkpoint_dir).best))
             fail("no best.safetensors was written");
         if (workdir.empty()) fs::remove_all(dir);
         return "finished: " + std::to_string(steps) + " steps, " + rec->precision + " on " + rec->device +

@@ -234,7 +234,7 @@ private Q_SLOTS:
         QTest::mouseClick(cancel, Qt::LeftButton);
         QCOMPARE(row_of(view->table(), queued).siblingAtColumn(widgets::RunsTableModel::Status).data().toString(),
                  QStringLiteral("cancelled"));
-        QCOMPARE(QString::fromStdString(store::RunStore(db_).run(queued)->status), QStringLiteral("cancelled"));
+        QCOMPARE(QString::fromLatin1(store::to_string(store::RunStore(db_).run(queued)->status)), QStringLiteral("cancelled"));
     }
 };
 

@@ -3,6 +3,7 @@
 #include "data/audioset.h"
 #include "data/audioset_demo.h"
 #include "data/split.h"
+#include "store/run_paths.h"
 #include "store/run_store.h"
 #include "test_support.h"
 #include "train/adam.h"
@@ -160,16 +161,17 @@ private Q_SLOTS:
         QCOMPARE(epochs.back().test.clips, int64_t(20));
         QCOMPARE(epochs.back().test.tracks, int64_t(10));
         const auto rec = s.run(id);
-        QCOMPARE(QString::fromStdString(rec->status), QStringLiteral("finished"));
+        QCOMPARE(QString::fromLatin1(store::to_string(rec->status)), QStringLiteral("finished"));
         QCOMPARE(QString::fromStdString(rec->precision), QStringLiteral("fp32"));
         QCOMPARE(rec->epochs_done, int64_t(3));
         QCOMPARE(rec->step, int64_t(30));
         QVERIFY(rec->best_epoch >= 1);
         QVERIFY(!std::isnan(rec->best_track_accuracy));
         QVERIFY(rec->final_track_accuracy == epochs.back().test.track_accuracy);
-        const std::string run_dir = train::run_dir(s, options(dir_), id);
-        QVERIFY(std::filesystem::exists(run_dir + "/best.safetensors"));
-        QVERIFY(std::filesystem::exists(run_dir + "/last.safetensors"));
+        const store::RunPaths paths = store::run_paths(s.path(), *rec);
+        QCOMPARE(paths.dir, (std::filesystem::path(options(dir_).checkpoint_dir) / std::to_string(id)).string());
+        QVERIFY(std::filesystem::exists(paths.best));
+        QVERIFY(std::filesystem::exists(paths.last));
         QCOMPARE(int(s.predictions(id).size()), 20);
         QCOMPARE(int(s.predictions(id).front().probabilities.size()), 10);
         // Per step: loss and lr; per epoch: train epoch_loss/epoch_accuracy, test loss, accuracy,
@@ -204,7 +206,7 @@ private Q_SLOTS:
         const auto first = train::train_run(s, id, options(dir_), control, cb);
         QCOMPARE(QString::fromLatin1(store::to_string(first.status)), QStringLiteral("interrupted"));
         QCOMPARE(first.step, int64_t(14));
-        QCOMPARE(QString::fromStdString(s.run(id)->status), QStringLiteral("interrupted"));
+        QCOMPARE(QString::fromLatin1(store::to_string(s.run(id)->status)), QStringLiteral("interrupted"));
         train::TrainControl fresh;
         const auto second = train::train_run(s, id, options(dir_), fresh);
         QCOMPARE(QString::fromLatin1(store::to_string(second.status)), QStringLiteral("finished"));
@@ -250,7 +252,7 @@ private Q_SLOTS:
                  r.message.c_str());
         QVERIFY(r.step >= 1 && r.step < 10);
         const auto rec = s.run(id);
-        QCOMPARE(QString::fromStdString(rec->status), QStringLiteral("diverged"));
+        QCOMPARE(QString::fromLatin1(store::to_string(rec->status)), QStringLiteral("diverged"));
         QVERIFY(QString::fromStdString(rec->error).contains(QStringLiteral("step %1").arg(r.step + 1)));
         int losses = 0;
         for (const auto& m : s.metrics(id)) {
@@ -271,7 +273,7 @@ private Q_SLOTS:
         const auto r = train::train_run(s, id, options(dir_), control, cb);
         QCOMPARE(QString::fromLatin1(store::to_string(r.status)), QStringLiteral("cancelled"));
         QVERIFY(r.step < 100);
-        QCOMPARE(QString::fromStdString(s.run(id)->status), QStringLiteral("cancelled"));
+        QCOMPARE(QString::fromLatin1(store::to_string(s.run(id)->status)), QStringLiteral("cancelled"));
     }
 
     void missingAudioFailsNamingTheFile() {
@@ -285,7 +287,7 @@ private Q_SLOTS:
         const auto r = train::train_run(s, id, options(other), control);
         QCOMPARE(QString::fromLatin1(store::to_string(r.status)), QStringLiteral("failed"));
         QVERIFY2(r.message.find("rock.00002.wav") != std::string::npos, r.message.c_str());
-        QCOMPARE(QString::fromStdString(s.run(id)->status), QStringLiteral("failed"));
+        QCOMPARE(QString::fromLatin1(store::to_string(s.run(id)->status)), QStringLiteral("failed"));
     }
 
     void pretrainOnAudioSetThenFineTune() {

@@ -119,7 +119,7 @@ private Q_SLOTS:
         QCOMPARE(loss->point_count(0), 30);
         QCOMPARE(view->accuracy_plot()->point_count(0), 3);
         store::RunStore s(db_.toStdString());
-        QCOMPARE(QString::fromStdString(s.run(id)->status), QStringLiteral("finished"));
+        QCOMPARE(QString::fromLatin1(store::to_string(s.run(id)->status)), QStringLiteral("finished"));
     }
 
     void aRunThatFailsSaysWhy() {
