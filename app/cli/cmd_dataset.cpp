@@ -3,12 +3,10 @@
 #include "progress_line.h"
 
 #include "core/error.h"
-#include "data/audioset.h"
-#include "data/audioset_demo.h"
-#include "data/demo.h"
-#include "data/gtzan.h"
-#include "data/split.h"
+#include "core/feedback.h"
 #include "store/run_store.h"
+#include "workflows/demo_dataset.h"
+#include "workflows/import_dataset.h"
 
 #include <nlohmann/json.hpp>
 
@@ -43,30 +41,21 @@ void print_help() { std::printf("%s%s)\n", kHelp, store::RunStore::default_path(
 int demo(const std::vector<std::string>& argv) {
     Args a(argv, {"--kind", "--tracks-per-genre", "--seconds", "--seed", "--db"}, {});
     a.expect_positional(1, "DIR");
-    const std::string dir = a.positional()[0];
-    const std::string kind = a.get_or("--kind", "gtzan");
+    workflows::DemoRequest r;
+    r.dir = a.positional()[0];
+    r.kind = a.get_or("--kind", "gtzan");
+    if (r.kind != "gtzan" && r.kind != "audioset") throw UsageError("--kind must be gtzan or audioset, got '" + r.kind + "'");
+    if (a.has("--tracks-per-genre")) r.tracks = int(a.get_int("--tracks-per-genre", 0));
+    if (a.has("--seconds")) r.seconds = a.get_double("--seconds", 0);
+    r.seed = uint64_t(a.get_int("--seed", 0));
+    if (r.kind == "gtzan" && ((r.tracks && *r.tracks < 1) || (r.seconds && !(*r.seconds > 0))))
+        throw UsageError("--tracks-per-genre and --seconds must be > 0");
     ProgressLine line("writing demo");
     Feedback fb([&](int64_t d, int64_t t, const std::string& item) { line.update(d, t, item); });
-    size_t files = 0;
-    if (kind == "gtzan") {
-        data::DemoOptions o;
-        o.tracks_per_genre = int(a.get_int("--tracks-per-genre", o.tracks_per_genre));
-        o.seconds = a.get_double("--seconds", o.seconds);
-        o.seed = uint64_t(a.get_int("--seed", int64_t(o.seed)));
-        if (o.tracks_per_genre < 1 || !(o.seconds > 0)) throw UsageError("--tracks-per-genre and --seconds must be > 0");
-        files = data::write_gtzan_demo(dir, o, &fb).files.size();
-    } else if (kind == "audioset") {
-        data::AudioSetDemoOptions o;
-        o.seconds = a.get_double("--seconds", o.seconds);
-        o.seed = uint64_t(a.get_int("--seed", int64_t(o.seed)));
-        if (a.has("--tracks-per-genre")) o.clips = int(a.get_int("--tracks-per-genre", o.clips));
-        files = data::write_audioset_demo(dir, o, &fb).size();
-    } else {
-        throw UsageError("--kind must be gtzan or audioset, got '" + kind + "'");
-    }
+    const size_t files = workflows::write_demo(r, &fb).size();
     line.finish();
-    std::printf("wrote %zu files to %s\nimport with: gafx dataset import %s %s\n", files, dir.c_str(), kind.c_str(),
-                dir.c_str());
+    std::printf("wrote %zu files to %s\nimport with: gafx dataset import %s %s\n", files, r.dir.c_str(), r.kind.c_str(),
+                r.dir.c_str());
     return 0;
 }
 
@@ -147,59 +136,48 @@ void print_show(const json& j) {
 int import(const std::vector<std::string>& argv) {
     Args a(argv, {"--name", "--split", "--seed", "--groups", "--db"}, {});
     a.expect_positional(2, "KIND and DIR (gafx dataset import gtzan DIR)");
-    const std::string kind = a.positional()[0], src = a.positional()[1];
-    if (kind != "gtzan" && kind != "audioset") throw UsageError("import kind must be gtzan or audioset, got '" + kind + "'");
-    data::SplitOptions so;
-    so.train_fraction = a.get_double("--split", so.train_fraction);
-    so.seed = uint64_t(a.get_int("--seed", 0));
-    if (!(so.train_fraction > 0 && so.train_fraction < 1)) throw UsageError("--split must be between 0 and 1");
-
-    ProgressLine line("probing");
-    Feedback fb([&](int64_t d, int64_t t, const std::string& item) { line.update(d, t, item); });
-    data::Catalog catalog = kind == "gtzan"
-                                ? data::import_gtzan(src, data::GtzanOptions{a.get_or("--name", "")}, &fb)
-                                : data::import_audioset(src, data::AudioSetOptions{a.get_or("--name", "")}, &fb);
-    line.finish();
-
-    const int64_t valid = catalog.count(data::TrackStatus::Valid);
-    if (valid == 0) {
-        std::fprintf(stderr, "gafx: error: %s: no valid audio among %zu tracks; nothing stored\n", src.c_str(),
-                     catalog.tracks.size());
-        for (const auto& t : catalog.tracks)
-            if (!t.error.empty()) std::fprintf(stderr, "  %s: %s\n", (t.path.empty() ? t.key : t.path).c_str(), t.error.c_str());
-        return 1;
-    }
-    data::Groups groups;
-    if (auto g = a.get("--groups")) {
-        groups = data::read_groups_csv(*g, catalog);
-        so.groups_file = *g;
-        if (!groups.unmatched.empty())
-            std::fprintf(stderr, "warning: %s: %zu row(s) name no track of this dataset (first: %s)\n", g->c_str(),
-                         groups.unmatched.size(), groups.unmatched.front().c_str());
-    }
-    const data::Split split = data::make_split(catalog, so, groups);
+    workflows::ImportRequest r;
+    r.kind = a.positional()[0];
+    r.source = a.positional()[1];
+    r.name = a.get_or("--name", "");
+    if (r.kind != "gtzan" && r.kind != "audioset") throw UsageError("import kind must be gtzan or audioset, got '" + r.kind + "'");
+    r.split.train_fraction = a.get_double("--split", r.split.train_fraction);
+    r.split.seed = uint64_t(a.get_int("--seed", 0));
+    r.split.groups_file = a.get_or("--groups", "");
+    if (!(r.split.train_fraction > 0 && r.split.train_fraction < 1)) throw UsageError("--split must be between 0 and 1");
 
     store::RunStore db(workspace_db(a));
-    const int64_t id = db.save_catalog(catalog);
-    db.save_split(id, catalog, split);
+    ProgressLine line("probing");
+    Feedback fb([&](int64_t d, int64_t t, const std::string& item) { line.update(d, t, item); });
+    workflows::ImportReport rep;
+    try {
+        rep = workflows::import_dataset(db, r, &fb);
+    } catch (const workflows::NoValidAudio& e) {
+        line.finish();
+        std::fprintf(stderr, "gafx: error: %s: %s\n", e.path().c_str(), e.reason().c_str());
+        for (const auto& t : e.tracks())
+            if (!t.error.empty()) std::fprintf(stderr, "  %s: %s\n", t.path.c_str(), t.error.c_str());
+        return 1;
+    }
+    line.finish();
+    // The groups file's warning on stderr, as soon as known; the catalogue's with the summary.
+    const size_t catalog_warnings = rep.warnings.size() - (rep.unmatched_group_rows.empty() ? 0 : 1);
+    if (!rep.unmatched_group_rows.empty()) std::fprintf(stderr, "warning: %s\n", rep.warnings.back().c_str());
 
-    std::printf("imported '%s' (%s): %zu tracks, %lld valid, %lld invalid, %lld missing, %zu classes\n",
-                catalog.name.c_str(), kind.c_str(), catalog.tracks.size(), (long long)valid,
-                (long long)catalog.count(data::TrackStatus::Invalid), (long long)catalog.count(data::TrackStatus::Missing),
-                catalog.classes.size());
-    std::printf("split: %lld train / %lld test (%s, seed %llu)\n", (long long)split.count(data::Subset::Train),
-                (long long)split.count(data::Subset::Test), split.method.c_str(), (unsigned long long)so.seed);
-    if (!catalog.skipped_non_audio.empty() || catalog.skipped_hidden)
-        std::printf("skipped: %zu non-audio, %lld hidden\n", catalog.skipped_non_audio.size(),
-                    (long long)catalog.skipped_hidden);
-    for (const auto& t : catalog.tracks)
-        if (t.status == data::TrackStatus::Invalid)
-            std::printf("invalid: %s: %s\n", t.path.c_str(), t.error.c_str());
-    if (const int64_t missing = catalog.count(data::TrackStatus::Missing))
-        std::printf("missing audio for %lld segment(s): see gafx dataset show %s\n", (long long)missing,
-                    catalog.name.c_str());
-    for (const auto& w : catalog.warnings) std::printf("warning: %s\n", w.c_str());
-    std::printf("database: %s\n", db.path().c_str());
+    std::printf("imported '%s' (%s): %lld tracks, %lld valid, %lld invalid, %lld missing, %lld classes\n",
+                rep.dataset.c_str(), rep.kind.c_str(), (long long)rep.tracks, (long long)rep.valid,
+                (long long)rep.invalid, (long long)rep.missing, (long long)rep.classes);
+    std::printf("split: %lld train / %lld test (%s, seed %llu)\n", (long long)rep.train, (long long)rep.test,
+                rep.split_method.c_str(), (unsigned long long)rep.split.seed);
+    if (rep.skipped_non_audio || rep.skipped_hidden)
+        std::printf("skipped: %lld non-audio, %lld hidden\n", (long long)rep.skipped_non_audio,
+                    (long long)rep.skipped_hidden);
+    for (const auto& t : rep.invalid_tracks) std::printf("invalid: %s: %s\n", t.path.c_str(), t.error.c_str());
+    if (rep.missing)
+        std::printf("missing audio for %lld segment(s): see gafx dataset show %s\n", (long long)rep.missing,
+                    rep.dataset.c_str());
+    for (size_t i = 0; i < catalog_warnings; ++i) std::printf("warning: %s\n", rep.warnings[i].c_str());
+    std::printf("database: %s\n", rep.database.c_str());
     return 0;
 }
 

@@ -7,10 +7,8 @@
 #include "core/build_info.h"
 #include "core/cpu_tuning.h"
 #include "core/error.h"
-#include "data/demo.h"
-#include "data/gtzan.h"
-#include "data/split.h"
 #include "store/run_store.h"
+#include "workflows/demo_dataset.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -19,8 +17,6 @@
 #include <QSettings>
 #include <QTabWidget>
 #include <QTimer>
-
-#include <filesystem>
 
 namespace {
 
@@ -74,15 +70,7 @@ int main(int argc, char** argv) {
     try {
         if (cli.isSet(QStringLiteral("demo"))) {
             gafx::store::RunStore store(db.toStdString());
-            if (!store.load_dataset("demo")) {
-                const std::string dir = cli.value(QStringLiteral("demo")).toStdString();
-                if (!std::filesystem::exists(dir + "/blues")) gafx::data::write_gtzan_demo(dir, {});
-                gafx::data::GtzanOptions go;
-                go.name = "demo";
-                gafx::data::Catalog catalog = gafx::data::import_gtzan(dir, go);
-                const int64_t id = store.save_catalog(catalog);
-                store.save_split(id, catalog, gafx::data::make_split(catalog, gafx::data::SplitOptions{}));
-            }
+            gafx::workflows::ensure_demo_dataset(store, cli.value(QStringLiteral("demo")).toStdString());
         }
         gafx::app::MainWindow window(db);
         window.show();

@@ -147,6 +147,25 @@ private Q_SLOTS:
         QVERIFY(r.err.contains(QStringLiteral("a.wav")));
     }
 
+    void importWithoutValidAudioListsEveryBadFile() {
+        QTemporaryDir dir;
+        const QString bad = dir.path() + QStringLiteral("/bad");
+        const QString db = dir.path() + QStringLiteral("/ws.db");
+        gafx::test::write_bytes(bad + QStringLiteral("/rock/first.wav"), QByteArray(100, 'x'));
+        gafx::test::write_bytes(bad + QStringLiteral("/jazz/second.wav"), QByteArray(3000, '\1'));
+        auto r = run_gafx({QStringLiteral("dataset"), QStringLiteral("import"), QStringLiteral("gtzan"), bad,
+                           QStringLiteral("--db"), db});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("gafx: error: %1: no valid audio among 2 tracks; nothing stored").arg(bad)),
+                 qPrintable(r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("  %1/rock/first.wav: ").arg(bad)), qPrintable(r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("  %1/jazz/second.wav: ").arg(bad)), qPrintable(r.err));
+        QVERIFY(!r.out.contains(QStringLiteral("imported")));
+        r = run_gafx({QStringLiteral("dataset"), QStringLiteral("list"), QStringLiteral("--json"), QStringLiteral("--db"), db});
+        QCOMPARE(r.exit_code, 0);
+        QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).array().size(), 0);
+    }
+
     void audiosetDemoImports() {
         const QString as = dir_.path() + QStringLiteral("/as");
         auto r = run_gafx({QStringLiteral("dataset"), QStringLiteral("demo"), as, QStringLiteral("--kind"),

@@ -1,9 +1,10 @@
 // The Datasets page, driven as a user would: import a folder with a broken file, find it with
-// the filters, re-split, create the demo set, cancel a long job.
+// the filters, re-split, import with groups, create the demo set, cancel a long job.
+#include "datasets_controller.h"
 #include "main_window.h"
 #include "workspace.h"
 
-#include "dataset_page.h"
+#include "datasets_view.h"
 #include "track_table_model.h"
 
 #include "data/demo.h"
@@ -168,6 +169,43 @@ private Q_SLOTS:
             if (model->track(r).key.rfind("blues/", 0) == 0) blues_sides.insert(int(model->side(r)));
         QCOMPARE(blues_sides.size(), 1);
         check_consistent(5);
+    }
+
+    // The controller on its own view: the groups CSV typed before Import applies to that import.
+    void import_applies_the_groups_csv() {
+        QTemporaryDir dir;
+        const QString audio = dir.path() + "/audio";
+        data::DemoOptions demo;
+        demo.tracks_per_genre = 3;
+        demo.seconds = 1;
+        data::write_gtzan_demo(audio.toStdString(), demo);
+        const QString groups = dir.path() + "/groups.csv";
+        test::write_bytes(groups, "track,group\nblues.00000.wav,g\nblues.00001.wav,g\nblues.00002.wav,g\n");
+        app::Workspace workspace(dir.path() + "/ws.db");
+        app::AppContext ctx;
+        ctx.workspace = &workspace;
+        widgets::DatasetsView view;
+        new app::DatasetsController(ctx, &view);
+        view.show();
+
+        type_into(child<QLineEdit>(&view, "importPath"), audio);
+        type_into(child<QLineEdit>(&view, "importName"), QStringLiteral("grouped"));
+        type_into(child<QLineEdit>(&view, "groupsPath"), groups);
+        QTest::mouseClick(child<QPushButton>(&view, "importButton"), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(child<QComboBox>(&view, "datasetCombo")->currentText(), QStringLiteral("grouped"), 120000);
+        QVERIFY2(child<QLabel>(&view, "message")->text().contains("Imported 'grouped'"),
+                 qPrintable(child<QLabel>(&view, "message")->text()));
+
+        store::RunStore s((dir.path() + "/ws.db").toStdString());
+        const auto d = s.load_dataset("grouped");
+        QVERIFY(d);
+        QCOMPARE(QString::fromStdString(d->split.options.groups_file), groups);
+        QCOMPARE(QString::fromStdString(d->split.method), QStringLiteral("seeded, stratified by class, by group"));
+        QSet<int> blues_sides;
+        for (size_t i = 0; i < d->catalog.tracks.size(); ++i)
+            if (d->catalog.tracks[i].key.rfind("blues/", 0) == 0) blues_sides.insert(int(d->split.subset[i]));
+        QCOMPARE(blues_sides.size(), 1);
+        QVERIFY(child<QLabel>(&view, "summary")->text().contains("groups"));
     }
 
     void demo_button_creates_and_imports_the_demo_set() {

@@ -1,4 +1,4 @@
-#include "dataset_page.h"
+#include "datasets_view.h"
 
 #include "class_counts_view.h"
 #include "track_table_model.h"
@@ -33,7 +33,7 @@ QPushButton* button(const QString& text, const char* name, QWidget* parent) {
 
 } // namespace
 
-DatasetPage::DatasetPage(QWidget* parent) : QWidget(parent) {
+DatasetsView::DatasetsView(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(build_import_row());
 
@@ -53,7 +53,7 @@ DatasetPage::DatasetPage(QWidget* parent) : QWidget(parent) {
     progress_row->addWidget(cancel_);
     progress_row->addWidget(message_, 2);
     layout->addLayout(progress_row);
-    connect(cancel_, &QPushButton::clicked, this, &DatasetPage::cancelRequested);
+    connect(cancel_, &QPushButton::clicked, this, &DatasetsView::cancelRequested);
 
     auto* chooser_row = new QHBoxLayout;
     datasets_ = new QComboBox(this);
@@ -132,7 +132,7 @@ DatasetPage::DatasetPage(QWidget* parent) : QWidget(parent) {
     layout->addWidget(splitter, 1);
 }
 
-QWidget* DatasetPage::build_import_row() {
+QWidget* DatasetsView::build_import_row() {
     auto* box = new QGroupBox(tr("Import"), this);
     auto* grid = new QGridLayout(box);
     kind_ = new QComboBox(box);
@@ -148,8 +148,8 @@ QWidget* DatasetPage::build_import_row() {
     name_->setPlaceholderText(tr("the folder's name"));
     name_->setMaximumWidth(180);
     auto* import = button(tr("Import"), "importButton", box);
-    import->setToolTip(tr("Catalogue and probe every file, then split with the seed and train fraction below "
-                          "(a groups CSV applies with Re-split). Importing the same folder again updates the dataset."));
+    import->setToolTip(tr("Catalogue and probe every file, then split with the seed, train fraction and groups CSV "
+                          "below. Importing the same folder again updates the dataset."));
     grid->addWidget(kind_, 0, 0);
     grid->addWidget(path_, 0, 1);
     grid->addWidget(browse, 0, 2);
@@ -181,14 +181,14 @@ QWidget* DatasetPage::build_import_row() {
     grid->setColumnStretch(1, 1);
 
     inputs_ << kind_ << path_ << browse << name_ << import << demo_tracks_ << demo_seconds_ << demo;
-    connect(browse, &QPushButton::clicked, this, &DatasetPage::browse_import);
-    connect(import, &QPushButton::clicked, this, &DatasetPage::importRequested);
-    connect(path_, &QLineEdit::returnPressed, this, &DatasetPage::importRequested);
-    connect(demo, &QPushButton::clicked, this, &DatasetPage::demoRequested);
+    connect(browse, &QPushButton::clicked, this, &DatasetsView::browse_import);
+    connect(import, &QPushButton::clicked, this, &DatasetsView::importRequested);
+    connect(path_, &QLineEdit::returnPressed, this, &DatasetsView::importRequested);
+    connect(demo, &QPushButton::clicked, this, &DatasetsView::demoRequested);
     return box;
 }
 
-QWidget* DatasetPage::build_split_box() {
+QWidget* DatasetsView::build_split_box() {
     auto* box = new QGroupBox(tr("Split"), this);
     auto* form = new QFormLayout(box);
     seed_ = new QSpinBox(box);
@@ -215,32 +215,32 @@ QWidget* DatasetPage::build_split_box() {
     form->addRow(tr("Groups"), groups_row);
     form->addRow(resplit);
     inputs_ << seed_ << fraction_ << groups_ << browse << resplit;
-    connect(browse, &QPushButton::clicked, this, &DatasetPage::browse_groups);
-    connect(resplit, &QPushButton::clicked, this, &DatasetPage::resplitRequested);
+    connect(browse, &QPushButton::clicked, this, &DatasetsView::browse_groups);
+    connect(resplit, &QPushButton::clicked, this, &DatasetsView::resplitRequested);
     return box;
 }
 
-void DatasetPage::browse_import() {
+void DatasetsView::browse_import() {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Dataset folder"), path_->text());
     if (!dir.isEmpty()) path_->setText(dir);
 }
 
-void DatasetPage::browse_groups() {
+void DatasetsView::browse_groups() {
     const QString file = QFileDialog::getOpenFileName(this, tr("Groups CSV"), groups_->text(), tr("CSV (*.csv);;All files (*)"));
     if (!file.isEmpty()) groups_->setText(file);
 }
 
-QString DatasetPage::import_kind() const { return kind_->currentData().toString(); }
-QString DatasetPage::import_path() const { return path_->text().trimmed(); }
-void DatasetPage::set_import_path(const QString& path) { path_->setText(path); }
-QString DatasetPage::import_name() const { return name_->text().trimmed(); }
-int DatasetPage::demo_tracks_per_genre() const { return demo_tracks_->value(); }
-double DatasetPage::demo_seconds() const { return demo_seconds_->value(); }
-uint64_t DatasetPage::split_seed() const { return uint64_t(seed_->value()); }
-double DatasetPage::train_fraction() const { return fraction_->value(); }
-QString DatasetPage::groups_path() const { return groups_->text().trimmed(); }
+QString DatasetsView::import_kind() const { return kind_->currentData().toString(); }
+QString DatasetsView::import_path() const { return path_->text().trimmed(); }
+void DatasetsView::set_import_path(const QString& path) { path_->setText(path); }
+QString DatasetsView::import_name() const { return name_->text().trimmed(); }
+int DatasetsView::demo_tracks_per_genre() const { return demo_tracks_->value(); }
+double DatasetsView::demo_seconds() const { return demo_seconds_->value(); }
+uint64_t DatasetsView::split_seed() const { return uint64_t(seed_->value()); }
+double DatasetsView::train_fraction() const { return fraction_->value(); }
+QString DatasetsView::groups_path() const { return groups_->text().trimmed(); }
 
-void DatasetPage::set_datasets(const QStringList& names, const QString& select) {
+void DatasetsView::set_datasets(const QStringList& names, const QString& select) {
     const QString keep = names.contains(select) ? select : datasets_->currentText();
     {
         const QSignalBlocker block(datasets_);
@@ -256,9 +256,9 @@ void DatasetPage::set_datasets(const QStringList& names, const QString& select) 
     }
 }
 
-QString DatasetPage::current_dataset() const { return datasets_->currentText(); }
+QString DatasetsView::current_dataset() const { return datasets_->currentText(); }
 
-void DatasetPage::show_dataset(const data::Catalog& catalog, const data::Split& split) {
+void DatasetsView::show_dataset(const data::Catalog& catalog, const data::Split& split) {
     model_->set_dataset(catalog, split);
     counts_->set_dataset(catalog, split);
     const QString split_text =
@@ -287,13 +287,13 @@ void DatasetPage::show_dataset(const data::Catalog& catalog, const data::Split& 
     }
 }
 
-void DatasetPage::clear_dataset() {
+void DatasetsView::clear_dataset() {
     model_->clear();
     counts_->clear_counts();
     summary_->clear();
 }
 
-void DatasetPage::set_busy(bool busy, const QString& what) {
+void DatasetsView::set_busy(bool busy, const QString& what) {
     for (QWidget* w : inputs_) w->setEnabled(!busy);
     progress_->setVisible(busy);
     cancel_->setVisible(busy);
@@ -304,17 +304,17 @@ void DatasetPage::set_busy(bool busy, const QString& what) {
     }
 }
 
-void DatasetPage::set_progress(int permille, const QString& text) {
+void DatasetsView::set_progress(int permille, const QString& text) {
     progress_->setValue(permille);
     if (!text.isEmpty()) message_->setText(text);
 }
 
-void DatasetPage::show_message(const QString& text, bool error) {
+void DatasetsView::show_message(const QString& text, bool error) {
     message_->setStyleSheet(error ? QStringLiteral("color: #b01e1e;") : QString());
     message_->setText(text);
 }
 
-void DatasetPage::showEvent(QShowEvent* e) {
+void DatasetsView::showEvent(QShowEvent* e) {
     QWidget::showEvent(e);
     Q_EMIT shown();
 }

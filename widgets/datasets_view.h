@@ -2,7 +2,7 @@
 // The Datasets page's view: import a GTZAN / AudioSet folder or write the demo set, a progress
 // bar with cancel while that runs, a chooser of stored datasets, the track table with a status
 // and text filter, per-class counts of the current split, and re-split controls. It only draws
-// and emits; app/workbench/page_datasets.cpp does the work.
+// and emits; app/workbench/datasets_controller.cpp does the work.
 #include "data/catalog.h"
 #include "data/split.h"
 
@@ -23,10 +23,10 @@ class ClassCountsView;
 class TrackFilterProxy;
 class TrackTableModel;
 
-class DatasetPage : public QWidget {
+class DatasetsView : public QWidget {
     Q_OBJECT
 public:
-    explicit DatasetPage(QWidget* parent = nullptr);
+    explicit DatasetsView(QWidget* parent = nullptr);
 
     // Import and demo inputs.
     QString import_kind() const; // "gtzan" | "audioset"
@@ -36,7 +36,7 @@ public:
     int demo_tracks_per_genre() const;
     double demo_seconds() const;
 
-    // Split inputs: seed and fraction for imports and re-splits, the groups CSV for re-splits.
+    // Split inputs for imports and re-splits (the demo set is split without groups).
     uint64_t split_seed() const;
     double train_fraction() const;
     QString groups_path() const;
