@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "experiments/experiment.h"
+#include "experiments/queue.h"
 #include "store/run_store.h"
 
 #include <cstdio>
@@ -39,12 +40,8 @@ int cmd_train(const std::vector<std::string>& argv) {
     }
 
     store::RunStore db(workspace_db(a));
-    const auto ex = experiments::read_experiment(file, [&](const std::string& name) {
-        return db.load_dataset(name).has_value();
-    });
-    const int64_t exp_id = db.create_experiment(ex.name, ex.source);
-    std::vector<int64_t> ids;
-    for (const auto& r : ex.runs) ids.push_back(db.create_run(exp_id, experiments::to_json(r), int64_t(r.seed)));
+    const auto ex = experiments::read_experiment(file, [&](const std::string& name) { return db.has_dataset(name); });
+    const std::vector<int64_t> ids = experiments::queue(db, ex).run_ids;
     std::fprintf(stderr, "%s: %zu run(s) queued (ids %lld-%lld) in %s\n", ex.name.c_str(), ids.size(),
                  (long long)ids.front(), (long long)ids.back(), db.path().c_str());
 

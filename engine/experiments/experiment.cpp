@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -16,20 +17,26 @@ namespace {
 
 const char* kFix = "see docs/experiments.md";
 
+// Where a value sits: its JSON path and the config key a form shows for it.
+using At = ErrorField;
+
 struct Field {
     const char* name;
-    std::function<void(RunConfig&, const Json&, const std::string& path)> set;
+    std::function<void(RunConfig&, const Json&, const At& at)> set;
     std::function<Json(const RunConfig&)> get;
 };
 
-[[noreturn]] void fail(const std::string& path, const std::string& reason) {
-    throw Error({}, path + ": " + reason, kFix);
+// Without the file: parse_experiment adds it on the way out.
+[[noreturn]] void fail(const At& at, const std::string& reason) { throw Error({}, reason, kFix, at); }
+
+// A form writes a field left empty as null: say so in its words rather than JSON's.
+[[noreturn]] void wrong_type(const At& at, const Json& v, const std::string& expected) {
+    if (v.is_null()) fail(at, "the field is empty");
+    fail(at, "expected " + expected + ", got " + std::string(v.type_name()));
 }
 
-std::string type_name(const Json& v) { return v.type_name(); }
-
-std::string text(const Json& v, const std::string& path, const std::vector<std::string>& allowed = {}) {
-    if (!v.is_string()) fail(path, "expected a string, got " + type_name(v));
+std::string text(const Json& v, const At& at, const std::vector<std::string>& allowed = {}) {
+    if (!v.is_string()) wrong_type(at, v, "a string");
     const auto s = v.get<std::string>();
     if (!allowed.empty()) {
         bool ok = false;
@@ -37,69 +44,69 @@ std::string text(const Json& v, const std::string& path, const std::vector<std::
         if (!ok) {
             std::string list;
             for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-            fail(path, "'" + s + "' is not one of: " + list);
+            fail(at, "'" + s + "' is not one of: " + list);
         }
     }
     return s;
 }
 
-double number(const Json& v, const std::string& path, double min_exclusive) {
-    if (!v.is_number()) fail(path, "expected a number, got " + type_name(v));
+double number(const Json& v, const At& at, double min_exclusive) {
+    if (!v.is_number()) wrong_type(at, v, "a number");
     const double d = v.get<double>();
-    if (!(d > min_exclusive)) fail(path, "must be greater than " + Json(min_exclusive).dump());
+    if (!(d > min_exclusive)) fail(at, "must be greater than " + Json(min_exclusive).dump());
     return d;
 }
 
-int64_t integer(const Json& v, const std::string& path, int64_t min) {
-    if (!v.is_number_integer()) fail(path, "expected an integer, got " + type_name(v));
+int64_t integer(const Json& v, const At& at, int64_t min) {
+    if (!v.is_number_integer()) wrong_type(at, v, "an integer");
     const auto i = v.get<int64_t>();
-    if (i < min) fail(path, "must be at least " + std::to_string(min));
+    if (i < min) fail(at, "must be at least " + std::to_string(min));
     return i;
 }
 
 const std::vector<Field>& fields() {
     static const std::vector<Field> f = {
-        {"dataset", [](RunConfig& c, const Json& v, const std::string& p) { c.dataset = text(v, p); },
+        {"dataset", [](RunConfig& c, const Json& v, const At& p) { c.dataset = text(v, p); },
          [](const RunConfig& c) { return Json(c.dataset); }},
-        {"extractor", [](RunConfig& c, const Json& v, const std::string& p) { c.extractor = text(v, p, models::extractor_names()); },
+        {"extractor", [](RunConfig& c, const Json& v, const At& p) { c.extractor = text(v, p, models::extractor_names()); },
          [](const RunConfig& c) { return Json(c.extractor); }},
-        {"classifier", [](RunConfig& c, const Json& v, const std::string& p) { c.classifier = text(v, p, models::classifier_names()); },
+        {"classifier", [](RunConfig& c, const Json& v, const At& p) { c.classifier = text(v, p, models::classifier_names()); },
          [](const RunConfig& c) { return Json(c.classifier); }},
-        {"preset", [](RunConfig& c, const Json& v, const std::string& p) { c.preset = text(v, p, {"paper", "small"}); },
+        {"preset", [](RunConfig& c, const Json& v, const At& p) { c.preset = text(v, p, {"paper", "small"}); },
          [](const RunConfig& c) { return Json(c.preset); }},
-        {"augmentation", [](RunConfig& c, const Json& v, const std::string& p) {
-             if (!v.is_boolean()) fail(p, "expected true or false, got " + type_name(v));
+        {"augmentation", [](RunConfig& c, const Json& v, const At& p) {
+             if (!v.is_boolean()) wrong_type(p, v, "true or false");
              c.augmentation = v.get<bool>();
          }, [](const RunConfig& c) { return Json(c.augmentation); }},
-        {"clips_per_track", [](RunConfig& c, const Json& v, const std::string& p) { c.clips_per_track = int(integer(v, p, 1)); },
+        {"clips_per_track", [](RunConfig& c, const Json& v, const At& p) { c.clips_per_track = int(integer(v, p, 1)); },
          [](const RunConfig& c) { return Json(c.clips_per_track); }},
-        {"clip_seconds", [](RunConfig& c, const Json& v, const std::string& p) { c.clip_seconds = number(v, p, 0); },
+        {"clip_seconds", [](RunConfig& c, const Json& v, const At& p) { c.clip_seconds = number(v, p, 0); },
          [](const RunConfig& c) { return Json(c.clip_seconds); }},
-        {"track_seconds", [](RunConfig& c, const Json& v, const std::string& p) { c.track_seconds = number(v, p, 0); },
+        {"track_seconds", [](RunConfig& c, const Json& v, const At& p) { c.track_seconds = number(v, p, 0); },
          [](const RunConfig& c) { return Json(c.track_seconds); }},
-        {"pretraining", [](RunConfig& c, const Json& v, const std::string& p) { c.pretraining = text(v, p, {"none", "weights", "run"}); },
+        {"pretraining", [](RunConfig& c, const Json& v, const At& p) { c.pretraining = text(v, p, {"none", "weights", "run"}); },
          [](const RunConfig& c) { return Json(c.pretraining); }},
-        {"pretrained_weights", [](RunConfig& c, const Json& v, const std::string& p) { c.pretrained_weights = text(v, p); },
+        {"pretrained_weights", [](RunConfig& c, const Json& v, const At& p) { c.pretrained_weights = text(v, p); },
          [](const RunConfig& c) { return Json(c.pretrained_weights); }},
-        {"pretrained_run", [](RunConfig& c, const Json& v, const std::string& p) { c.pretrained_run = integer(v, p, 0); },
+        {"pretrained_run", [](RunConfig& c, const Json& v, const At& p) { c.pretrained_run = integer(v, p, 0); },
          [](const RunConfig& c) { return Json(c.pretrained_run); }},
-        {"lr", [](RunConfig& c, const Json& v, const std::string& p) { c.lr = number(v, p, 0); },
+        {"lr", [](RunConfig& c, const Json& v, const At& p) { c.lr = number(v, p, 0); },
          [](const RunConfig& c) { return Json(c.lr); }},
-        {"batch_size", [](RunConfig& c, const Json& v, const std::string& p) { c.batch_size = integer(v, p, 1); },
+        {"batch_size", [](RunConfig& c, const Json& v, const At& p) { c.batch_size = integer(v, p, 1); },
          [](const RunConfig& c) { return Json(c.batch_size); }},
-        {"epochs", [](RunConfig& c, const Json& v, const std::string& p) { c.epochs = int(integer(v, p, 1)); },
+        {"epochs", [](RunConfig& c, const Json& v, const At& p) { c.epochs = int(integer(v, p, 1)); },
          [](const RunConfig& c) { return Json(c.epochs); }},
-        {"warmup_steps", [](RunConfig& c, const Json& v, const std::string& p) { c.warmup_steps = integer(v, p, 0); },
+        {"warmup_steps", [](RunConfig& c, const Json& v, const At& p) { c.warmup_steps = integer(v, p, 0); },
          [](const RunConfig& c) { return Json(c.warmup_steps); }},
-        {"lr_halving_epochs", [](RunConfig& c, const Json& v, const std::string& p) {
-             if (!v.is_array()) fail(p, "expected a list of epochs, got " + type_name(v));
+        {"lr_halving_epochs", [](RunConfig& c, const Json& v, const At& p) {
+             if (!v.is_array()) wrong_type(p, v, "a list of epochs");
              c.lr_halving_epochs.clear();
              for (size_t i = 0; i < v.size(); ++i)
-                 c.lr_halving_epochs.push_back(int(integer(v[i], p + "[" + std::to_string(i) + "]", 1)));
+                 c.lr_halving_epochs.push_back(int(integer(v[i], {p.json_path + "[" + std::to_string(i) + "]", p.key}, 1)));
          }, [](const RunConfig& c) { return Json(c.lr_halving_epochs); }},
-        {"precision", [](RunConfig& c, const Json& v, const std::string& p) { c.precision = text(v, p, {"auto", "fp32", "bf16", "fp16"}); },
+        {"precision", [](RunConfig& c, const Json& v, const At& p) { c.precision = text(v, p, {"auto", "fp32", "bf16", "fp16"}); },
          [](const RunConfig& c) { return Json(c.precision); }},
-        {"seed", [](RunConfig& c, const Json& v, const std::string& p) { c.seed = uint64_t(integer(v, p, 0)); },
+        {"seed", [](RunConfig& c, const Json& v, const At& p) { c.seed = uint64_t(integer(v, p, 0)); },
          [](const RunConfig& c) { return Json(c.seed); }},
     };
     return f;
@@ -114,30 +121,49 @@ const Field* find_field(const std::string& name) {
 [[noreturn]] void unknown_key(const std::string& path, const std::string& key) {
     std::string list;
     for (const auto& f : fields()) list += (list.empty() ? "" : ", ") + std::string(f.name);
-    fail(path + "." + key, "unknown key (allowed: " + list + ")");
+    fail({path + "." + key, key}, "unknown key (allowed: " + list + ")");
 }
 
 void apply_object(RunConfig& c, const Json& obj, const std::string& path) {
-    if (!obj.is_object()) fail(path, "expected an object, got " + type_name(obj));
+    if (!obj.is_object()) fail({path, {}}, "expected an object, got " + std::string(obj.type_name()));
     for (auto it = obj.begin(); it != obj.end(); ++it) {
         const Field* f = find_field(it.key());
         if (!f) unknown_key(path, it.key());
-        f->set(c, it.value(), path + "." + it.key());
+        f->set(c, it.value(), {path + "." + it.key(), it.key()});
     }
 }
 
+// Rules across fields name the field a user would change: for clips that do not fit, the
+// track length (clips and clip length are the grid's usual factors).
 void check_run(const RunConfig& c, const std::string& where) {
-    if (c.dataset.empty()) fail(where + ".dataset", "missing: name the imported dataset to train on");
+    if (c.dataset.empty()) fail({where + ".dataset", "dataset"}, "missing: name the imported dataset to train on");
     if (c.augmentation && c.clips_per_track * c.clip_seconds > c.track_seconds + 1e-9)
-        fail(where, std::to_string(c.clips_per_track) + " clips of " + Json(c.clip_seconds).dump() +
-                        " s do not fit in track_seconds " + Json(c.track_seconds).dump());
+        fail({where, "track_seconds"}, std::to_string(c.clips_per_track) + " clips of " + Json(c.clip_seconds).dump() +
+                                           " s do not fit in track_seconds " + Json(c.track_seconds).dump());
     if (c.pretraining == "weights" && c.pretrained_weights.empty())
-        fail(where + ".pretrained_weights", "missing: pretraining \"weights\" needs a file");
+        fail({where + ".pretrained_weights", "pretrained_weights"}, "missing: pretraining \"weights\" needs a file");
     if (c.pretraining == "run" && c.pretrained_run == 0)
-        fail(where + ".pretrained_run", "missing: pretraining \"run\" needs the id of an AudioSet run");
+        fail({where + ".pretrained_run", "pretrained_run"}, "missing: pretraining \"run\" needs the id of an AudioSet run");
 }
 
+// The same error, now about `file`.
+Error in_file(const Error& e, const std::string& file) { return Error(file, e.reason(), e.fix(), e.field()); }
+
 } // namespace
+
+void check_experiment(const Experiment& ex, const std::function<bool(const std::string&)>& dataset_exists) {
+    if (ex.name.empty()) fail({"$.name", "name"}, "missing: give the experiment a name");
+    if (ex.runs.empty()) fail({"$", {}}, "no runs: the grid expands to nothing");
+    const bool dataset_axis = std::find(ex.axes.begin(), ex.axes.end(), "dataset") != ex.axes.end();
+    for (size_t i = 0; i < ex.runs.size(); ++i) {
+        const std::string where = "$ (run " + std::to_string(i + 1) + " of " + std::to_string(ex.runs.size()) + ")";
+        check_run(ex.runs[i], where);
+        if (dataset_exists && !dataset_exists(ex.runs[i].dataset))
+            throw Error({}, "no imported dataset named '" + ex.runs[i].dataset + "'",
+                        "import it with gafx dataset import, see gafx dataset list",
+                        {dataset_axis ? where + ".dataset" : "$.base.dataset", "dataset"});
+    }
+}
 
 Experiment parse_experiment(const std::string& json_text, const std::string& file,
                             const std::function<bool(const std::string&)>& dataset_exists) {
@@ -148,52 +174,47 @@ Experiment parse_experiment(const std::string& json_text, const std::string& fil
         throw Error(file, std::string("not valid JSON: ") + e.what(), kFix);
     }
     try {
-        if (!root.is_object()) fail("$", "expected an object with name, base and grid");
+        if (!root.is_object()) fail({"$", {}}, "expected an object with name, base and grid");
         Experiment ex;
         ex.source = json_text;
         RunConfig base;
         for (auto it = root.begin(); it != root.end(); ++it) {
             const std::string& k = it.key();
-            if (k == "name") ex.name = text(it.value(), "$.name");
-            else if (k == "description") text(it.value(), "$.description");
+            if (k == "name") ex.name = text(it.value(), {"$.name", "name"});
+            else if (k == "description") text(it.value(), {"$.description", "description"});
             else if (k == "base") apply_object(base, it.value(), "$.base");
             else if (k == "grid") {
-                if (!it.value().is_object()) fail("$.grid", "expected an object of factor: [values]");
-            } else fail("$." + k, "unknown key (allowed: name, description, base, grid)");
+                if (!it.value().is_object()) fail({"$.grid", {}}, "expected an object of factor: [values]");
+            } else fail({"$." + k, k}, "unknown key (allowed: name, description, base, grid)");
         }
-        if (ex.name.empty()) fail("$.name", "missing: give the experiment a name");
-
         // Cartesian product; the last axis varies fastest, so seeds of one setting sit together.
         std::vector<RunConfig> runs = {base};
         if (root.contains("grid")) {
             for (auto axis = root["grid"].begin(); axis != root["grid"].end(); ++axis) {
-                const std::string path = "$.grid." + axis.key();
+                const At at{"$.grid." + axis.key(), axis.key()};
                 const Field* f = find_field(axis.key());
                 if (!f) unknown_key("$.grid", axis.key());
-                if (!axis.value().is_array() || axis.value().empty())
-                    fail(path, "expected a non-empty list of values");
+                if (!axis.value().is_array())
+                    fail(at, "expected a list of values, got " + std::string(axis.value().type_name()));
+                // A form writes a factor with nothing ticked or typed as an empty list.
+                if (axis.value().empty()) fail(at, "choose at least one value");
                 ex.axes.push_back(axis.key());
                 std::vector<RunConfig> next;
                 for (const RunConfig& r : runs)
                     for (size_t i = 0; i < axis.value().size(); ++i) {
                         RunConfig c = r;
-                        f->set(c, axis.value()[i], path + "[" + std::to_string(i) + "]");
+                        f->set(c, axis.value()[i], {at.json_path + "[" + std::to_string(i) + "]", at.key});
                         next.push_back(c);
                     }
                 runs = std::move(next);
             }
         }
-        for (size_t i = 0; i < runs.size(); ++i) {
-            check_run(runs[i], "$ (run " + std::to_string(i + 1) + " of " + std::to_string(runs.size()) + ")");
-            if (dataset_exists && !dataset_exists(runs[i].dataset))
-                fail("$.base.dataset", "no imported dataset named '" + runs[i].dataset +
-                                           "' (import it with gafx dataset import, see gafx dataset list)");
-        }
         ex.runs = std::move(runs);
+        check_experiment(ex, dataset_exists);
         return ex;
     } catch (const Error& e) {
         if (!e.path().empty()) throw;
-        throw Error(file, e.reason(), e.fix());
+        throw in_file(e, file);
     }
 }
 

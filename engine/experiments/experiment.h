@@ -2,7 +2,9 @@
 // Experiment files: a base training config plus grid axes, expanded into one run config per
 // combination (extractor x classifier x augmentation x pretraining x lr x batch x seed ...).
 // JSON is parsed into plain structs here, at the edge; nothing deeper reads JSON. Every error
-// names the JSON path and, where there is a closed set, the allowed values.
+// is a gafx::Error whose field() holds the JSON path ("$.grid.seed[1]", "$ (run 2 of 4)") and
+// the config key a form shows ("seed"), whose reason() says only what is wrong (with the
+// allowed values where there is a closed set), in words that fit beside a form field.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -39,12 +41,18 @@ struct Experiment {
     std::vector<RunConfig> runs;   // the expanded grid, last axis varying fastest
 };
 
-// Parses and validates; throws gafx::Error(file, "$.path: reason", fix). `dataset_exists` (may
-// be empty) checks that each run's dataset has been imported.
+// Parses and validates; throws gafx::Error(file, reason, fix, {json_path, key}). `dataset_exists`
+// (may be empty) checks that each run's dataset has been imported.
 Experiment parse_experiment(const std::string& json_text, const std::string& file,
                             const std::function<bool(const std::string&)>& dataset_exists = {});
 Experiment read_experiment(const std::string& path,
                            const std::function<bool(const std::string&)>& dataset_exists = {});
+
+// What parse_experiment checks once the grid is expanded, for an Experiment made or changed in
+// code: a name, at least one run, and per run the rules across fields (a dataset named and, with
+// `dataset_exists`, imported; clips that fit the track; the pretraining source given). Throws
+// gafx::Error without a file.
+void check_experiment(const Experiment& ex, const std::function<bool(const std::string&)>& dataset_exists = {});
 
 // The config as JSON (stored in runs.config); parse_run_config reads it back.
 std::string to_json(const RunConfig& c);

@@ -186,6 +186,12 @@ FROM datasets d ORDER BY d.name)sql");
     return out;
 }
 
+bool RunStore::has_dataset(const std::string& name) {
+    Stmt s(*db_, "SELECT 1 FROM datasets WHERE name=?");
+    s.bind(1, name);
+    return s.step();
+}
+
 std::optional<StoredDataset> RunStore::load_dataset(const std::string& name) {
     Stmt d(*db_, "SELECT id, name, kind, root, multi_label, import_report, created_at, updated_at FROM datasets WHERE name=?");
     d.bind(1, name);

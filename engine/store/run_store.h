@@ -48,6 +48,18 @@ struct RunRecord {
     RunRecord();
 };
 
+// A run to create, queued: its RunConfig JSON and seed.
+struct NewRun {
+    std::string config_json;
+    int64_t seed = 0;
+};
+
+// What queue_experiment wrote: the experiment's id and its runs' ids, in the order given.
+struct QueuedExperiment {
+    int64_t experiment_id = 0;
+    std::vector<int64_t> run_ids;
+};
+
 struct Prediction {
     int64_t track_id = 0;
     int clip = 0;
@@ -88,8 +100,16 @@ public:
     int64_t save_split(int64_t dataset_id, const data::Catalog& catalog, const data::Split& split);
     std::vector<DatasetSummary> list_datasets();
     std::optional<StoredDataset> load_dataset(const std::string& name);
+    // Whether a dataset of that name was imported, without loading its tracks.
+    bool has_dataset(const std::string& name);
 
     // --- runs and metrics (the trainer's side) ---
+    // The experiment and all its runs in one transaction: a failure midway (a full disk, a
+    // killed process) leaves neither the experiment nor any of its runs. experiments::queue
+    // validates and calls this.
+    QueuedExperiment queue_experiment(const std::string& name, const std::string& spec_json,
+                                      const std::vector<NewRun>& runs);
+    // Single rows, for tests and tools; an experiment with its runs goes through queue_experiment.
     int64_t create_experiment(const std::string& name, const std::string& spec_json);
     int64_t create_run(int64_t experiment_id, const std::string& config_json, int64_t seed);
     void set_run_status(int64_t run_id, RunStatus status, const std::string& error = {});

@@ -81,17 +81,43 @@ RunRecord::RunRecord()
       final_accuracy(std::numeric_limits<double>::quiet_NaN()),
       final_track_accuracy(std::numeric_limits<double>::quiet_NaN()) {}
 
-int64_t RunStore::create_experiment(const std::string& name, const std::string& spec_json) {
-    Stmt s(*db_, "INSERT INTO experiments(name, spec) VALUES(?,?)");
+namespace {
+
+int64_t insert_experiment(Db& db, const std::string& name, const std::string& spec_json) {
+    Stmt s(db, "INSERT INTO experiments(name, spec) VALUES(?,?)");
     s.bind(1, name).bind(2, spec_json).run();
-    return sqlite3_last_insert_rowid(db_->handle());
+    return sqlite3_last_insert_rowid(db.handle());
+}
+
+// Reuses `s` (INSERT INTO runs(experiment_id, config, seed)) across the runs of one batch.
+int64_t insert_run(Db& db, Stmt& s, int64_t experiment_id, const std::string& config_json, int64_t seed) {
+    if (experiment_id > 0) s.bind(1, experiment_id); else s.bind_null(1);
+    s.bind(2, config_json).bind(3, seed).run();
+    return sqlite3_last_insert_rowid(db.handle());
+}
+
+constexpr const char* kInsertRun = "INSERT INTO runs(experiment_id, config, seed) VALUES(?,?,?)";
+
+} // namespace
+
+QueuedExperiment RunStore::queue_experiment(const std::string& name, const std::string& spec_json,
+                                            const std::vector<NewRun>& runs) {
+    Transaction tx(*db_);
+    QueuedExperiment out;
+    out.experiment_id = insert_experiment(*db_, name, spec_json);
+    Stmt s(*db_, kInsertRun);
+    for (const NewRun& r : runs) out.run_ids.push_back(insert_run(*db_, s, out.experiment_id, r.config_json, r.seed));
+    tx.commit();
+    return out;
+}
+
+int64_t RunStore::create_experiment(const std::string& name, const std::string& spec_json) {
+    return insert_experiment(*db_, name, spec_json);
 }
 
 int64_t RunStore::create_run(int64_t experiment_id, const std::string& config_json, int64_t seed) {
-    Stmt s(*db_, "INSERT INTO runs(experiment_id, config, seed) VALUES(?,?,?)");
-    if (experiment_id > 0) s.bind(1, experiment_id); else s.bind_null(1);
-    s.bind(2, config_json).bind(3, seed).run();
-    return sqlite3_last_insert_rowid(db_->handle());
+    Stmt s(*db_, kInsertRun);
+    return insert_run(*db_, s, experiment_id, config_json, seed);
 }
 
 void RunStore::set_run_status(int64_t run_id, RunStatus status, const std::string& error) {

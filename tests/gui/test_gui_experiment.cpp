@@ -1,8 +1,12 @@
-// The Experiment page, driven as a user would: errors at the field as one types, a grid and its
-// run count, save and load, and Train creating runs that the trainer finishes.
+// The Experiment page (widgets::ExperimentView wired by app::ExperimentController), driven as a
+// user would: errors at the field the engine's error key names as one types, a grid and its run
+// count, save and load, and Train queueing runs that the trainer finishes.
+#include "experiment_controller.h"
+#include "experiment_view.h"
 #include "main_window.h"
 #include "training_worker.h"
 
+#include "core/error.h"
 #include "experiments/experiment.h"
 #include "store/run_store.h"
 #include "test_support.h"
@@ -111,12 +115,15 @@ private Q_SLOTS:
         QVERIFY2(field_error(page, "batch_size").contains("integer"), qPrintable(field_error(page, "batch_size")));
         type_into(page, "batch_size", "4");
         type_into(page, "epochs", "");
-        QVERIFY2(field_error(page, "epochs").contains("empty"), qPrintable(field_error(page, "epochs")));
+        QCOMPARE(field_error(page, "epochs"), QStringLiteral("the field is empty"));
         type_into(page, "epochs", "3");
         tick_only(page, "classifier", {});
-        QCOMPARE(field_error(page, "classifier"), QStringLiteral("choose at least one"));
+        QCOMPARE(field_error(page, "classifier"), QStringLiteral("choose at least one value"));
         QCOMPARE(child<QLabel>(page, "runCount")->text(), QStringLiteral("0 runs"));
         tick_only(page, "classifier", {"ast-small"});
+        type_into(page, "seed", "");
+        QCOMPARE(field_error(page, "seed"), QStringLiteral("choose at least one value"));
+        type_into(page, "seed", "0");
         type_into(page, "track_seconds", "20");
         QVERIFY2(field_error(page, "track_seconds").contains("do not fit"), qPrintable(field_error(page, "track_seconds")));
         type_into(page, "track_seconds", "30");
@@ -129,6 +136,50 @@ private Q_SLOTS:
                  qPrintable(field_error(page, "dataset")));
         QVERIFY(!train->isEnabled());
         child<QComboBox>(page, "dataset")->setCurrentText("tiny");
+        QVERIFY(train->isEnabled());
+    }
+
+    void the_clip_rule_marks_the_field_its_error_key_names() {
+        auto w = open_window();
+        QWidget* page = w->page(app::ExperimentPage);
+        auto* view = qobject_cast<widgets::ExperimentView*>(page);
+        QVERIFY(view);
+        QVERIFY(view->findChild<app::ExperimentController*>());
+        auto* track = child<QLineEdit>(page, "track_seconds");
+        auto* clips = child<QLineEdit>(page, "clips_per_track");
+        auto* train = child<QPushButton>(page, "trainButton");
+
+        // Whatever broke the rule (more clips, longer clips), the engine keys it to the track
+        // length, and the page shows its reason there as it is.
+        for (const auto& [field, value] : {std::pair{"clips_per_track", "4"}, std::pair{"clip_seconds", "11"}}) {
+            type_into(page, field, value);
+            std::string key, reason;
+            try {
+                experiments::parse_experiment(view->to_json(), {});
+            } catch (const Error& e) {
+                key = e.field().key;
+                reason = e.reason();
+            }
+            QCOMPARE(QString::fromStdString(key), QStringLiteral("track_seconds"));
+            QVERIFY2(QString::fromStdString(reason).contains("do not fit"), reason.c_str());
+            QCOMPARE(field_error(page, "track_seconds"), QString::fromStdString(reason));
+            QCOMPARE(track->property("fieldError").toString(), QString::fromStdString(reason));
+            QVERIFY(!track->styleSheet().isEmpty());
+            QCOMPARE(field_error(page, field), QString()); // the field typed into is not the one marked
+            QCOMPARE(field_error(page, "clips_per_track"), QString());
+            QVERIFY(clips->styleSheet().isEmpty());
+            QCOMPARE(child<QLabel>(page, "message")->text(), "track_seconds: " + QString::fromStdString(reason));
+            QVERIFY(!train->isEnabled());
+            type_into(page, field, field == std::string("clips_per_track") ? "3" : "10");
+            QCOMPARE(field_error(page, "track_seconds"), QString());
+            QVERIFY(track->styleSheet().isEmpty());
+            QVERIFY(train->isEnabled());
+        }
+        // Turning augmentation off lifts the rule.
+        type_into(page, "clips_per_track", "4");
+        QVERIFY(!train->isEnabled());
+        tick_only(page, "augmentation", {"false"});
+        QCOMPARE(field_error(page, "track_seconds"), QString());
         QVERIFY(train->isEnabled());
     }
 

@@ -1,4 +1,4 @@
-#include "experiment_form.h"
+#include "experiment_view.h"
 
 #include "experiments/experiment.h"
 #include "models/model_names.h"
@@ -71,7 +71,7 @@ void mark(QWidget* w, const QString& message) {
 
 } // namespace
 
-ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
+ExperimentView::ExperimentView(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(build_file_row());
     auto* scroll = new QScrollArea(this);
@@ -96,14 +96,14 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     bottom->addWidget(message_, 1);
     bottom->addWidget(train_);
     layout->addLayout(bottom);
-    connect(train_, &QPushButton::clicked, this, &ExperimentForm::trainRequested);
+    connect(train_, &QPushButton::clicked, this, &ExperimentView::trainRequested);
 
     set_defaults();
-    connect(this, &ExperimentForm::edited, this, &ExperimentForm::update_count);
+    connect(this, &ExperimentView::edited, this, &ExperimentView::update_count);
     update_count();
 }
 
-QWidget* ExperimentForm::build_file_row() {
+QWidget* ExperimentView::build_file_row() {
     auto* row = new QWidget(this);
     auto* h = new QHBoxLayout(row);
     h->setContentsMargins(0, 0, 0, 0);
@@ -144,7 +144,7 @@ QWidget* ExperimentForm::build_file_row() {
     return row;
 }
 
-void ExperimentForm::save(bool ask) {
+void ExperimentView::save(bool ask) {
     QString path = file_->text().trimmed();
     if (ask || path.isEmpty()) {
         path = QFileDialog::getSaveFileName(this, tr("Save the experiment"), path, tr("Experiment (*.json)"));
@@ -154,7 +154,7 @@ void ExperimentForm::save(bool ask) {
     Q_EMIT saveRequested(path);
 }
 
-QWidget* ExperimentForm::add_row(QFormLayout* form, const QString& label, const QString& key, QWidget* field) {
+QWidget* ExperimentView::add_row(QFormLayout* form, const QString& label, const QString& key, QWidget* field) {
     auto* cell = new QWidget(form->parentWidget());
     auto* v = new QVBoxLayout(cell);
     v->setContentsMargins(0, 0, 0, 0);
@@ -172,7 +172,7 @@ QWidget* ExperimentForm::add_row(QFormLayout* form, const QString& label, const 
     return field;
 }
 
-QWidget* ExperimentForm::choice(const QString& key, const std::vector<std::string>& values, const QStringList& labels) {
+QWidget* ExperimentView::choice(const QString& key, const std::vector<std::string>& values, const QStringList& labels) {
     auto* frame = new QFrame(this);
     frame->setObjectName(key);
     auto* h = new QHBoxLayout(frame);
@@ -195,7 +195,7 @@ QWidget* ExperimentForm::choice(const QString& key, const std::vector<std::strin
     return frame;
 }
 
-QLineEdit* ExperimentForm::line(const QString& key, const QString& tip) {
+QLineEdit* ExperimentView::line(const QString& key, const QString& tip) {
     auto* e = new QLineEdit(this);
     e->setObjectName(key);
     if (!tip.isEmpty()) e->setPlaceholderText(tip);
@@ -206,7 +206,7 @@ QLineEdit* ExperimentForm::line(const QString& key, const QString& tip) {
     return e;
 }
 
-QWidget* ExperimentForm::build_fields() {
+QWidget* ExperimentView::build_fields() {
     auto* page = new QWidget(this);
     auto* grid = new QGridLayout(page);
     auto* hint = new QLabel(tr("Tick several boxes, or type several values separated by commas, to train every "
@@ -309,7 +309,7 @@ QWidget* ExperimentForm::build_fields() {
     return page;
 }
 
-void ExperimentForm::set_defaults() {
+void ExperimentView::set_defaults() {
     const experiments::RunConfig c; // the paper's values
     const bool was = loading_;
     loading_ = true;
@@ -339,7 +339,7 @@ void ExperimentForm::set_defaults() {
     loading_ = was;
 }
 
-std::string ExperimentForm::to_json() const {
+std::string ExperimentView::to_json() const {
     Json root = Json::object();
     root["name"] = lines_.at("name")->text().trimmed().toStdString();
     const QString description = lines_.at("description")->text().trimmed();
@@ -401,7 +401,7 @@ std::string ExperimentForm::to_json() const {
     return root.dump(2);
 }
 
-void ExperimentForm::load_json(const std::string& text) {
+void ExperimentView::load_json(const std::string& text) {
     const Json root = Json::parse(text);
     loading_ = true;
     set_defaults();
@@ -449,7 +449,7 @@ void ExperimentForm::load_json(const std::string& text) {
     Q_EMIT edited();
 }
 
-int ExperimentForm::run_count() const {
+int ExperimentView::run_count() const {
     int n = 1;
     for (const auto& [key, c] : choices_) {
         int ticked = 0;
@@ -462,12 +462,12 @@ int ExperimentForm::run_count() const {
     return n;
 }
 
-void ExperimentForm::update_count() {
+void ExperimentView::update_count() {
     const int n = run_count();
     count_->setText(n == 1 ? tr("1 run") : tr("%1 runs").arg(n));
 }
 
-void ExperimentForm::set_datasets(const QStringList& names) {
+void ExperimentView::set_datasets(const QStringList& names) {
     const QString keep = dataset_->currentText();
     const bool was = loading_;
     loading_ = true; // the text stays; nothing was edited
@@ -478,7 +478,7 @@ void ExperimentForm::set_datasets(const QStringList& names) {
     if (keep.isEmpty() && !names.isEmpty()) Q_EMIT edited();
 }
 
-void ExperimentForm::set_runs(const QList<QPair<qint64, QString>>& finished_runs) {
+void ExperimentView::set_runs(const QList<QPair<qint64, QString>>& finished_runs) {
     const QVariant keep = run_->currentData();
     const bool was = loading_;
     loading_ = true;
@@ -493,22 +493,22 @@ void ExperimentForm::set_runs(const QList<QPair<qint64, QString>>& finished_runs
     loading_ = was;
 }
 
-void ExperimentForm::set_presets(const QList<QPair<QString, QString>>& label_and_path) {
+void ExperimentView::set_presets(const QList<QPair<QString, QString>>& label_and_path) {
     const QSignalBlocker block(presets_);
     while (presets_->count() > 1) presets_->removeItem(1);
     for (const auto& [label, path] : label_and_path) presets_->addItem(label, path);
 }
 
-QString ExperimentForm::file_path() const { return file_->text().trimmed(); }
-void ExperimentForm::set_file_path(const QString& path) { file_->setText(path); }
+QString ExperimentView::file_path() const { return file_->text().trimmed(); }
+void ExperimentView::set_file_path(const QString& path) { file_->setText(path); }
 
-void ExperimentForm::clear_errors() {
+void ExperimentView::clear_errors() {
     for (auto& [key, w] : fields_) mark(w, {});
     for (auto& [key, label] : errors_) label->hide();
     set_message({}, false);
 }
 
-void ExperimentForm::set_field_error(const QString& key, const QString& message) {
+void ExperimentView::set_field_error(const QString& key, const QString& message) {
     auto it = fields_.find(key);
     if (it == fields_.end()) {
         set_message(message, true);
@@ -520,14 +520,14 @@ void ExperimentForm::set_field_error(const QString& key, const QString& message)
     set_message(tr("%1: %2").arg(key, message), true);
 }
 
-void ExperimentForm::set_message(const QString& text, bool error) {
+void ExperimentView::set_message(const QString& text, bool error) {
     message_->setStyleSheet(error ? QStringLiteral("color: #c0392b;") : QString());
     message_->setText(text);
 }
 
-void ExperimentForm::set_train_enabled(bool enabled) { train_->setEnabled(enabled); }
+void ExperimentView::set_train_enabled(bool enabled) { train_->setEnabled(enabled); }
 
-void ExperimentForm::showEvent(QShowEvent* e) {
+void ExperimentView::showEvent(QShowEvent* e) {
     QWidget::showEvent(e);
     Q_EMIT shown();
 }

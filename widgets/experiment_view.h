@@ -3,8 +3,8 @@
 // grid (extractor, classifier, augmentation, pretraining) are check boxes and lr, batch size
 // and seeds are comma lists: one value goes to "base", several become a "grid" axis, so the
 // form always states exactly one experiment JSON (docs/experiments.md) and its run count.
-// It only draws, holds that JSON and emits; validation comes from the page, which marks the
-// field an error names with set_field_error().
+// It only draws, holds that JSON and emits; validation comes from app::ExperimentController,
+// which marks the field an error's field().key names with set_field_error().
 #include <QPair>
 #include <QWidget>
 
@@ -20,10 +20,10 @@ class QPushButton;
 
 namespace gafx::widgets {
 
-class ExperimentForm : public QWidget {
+class ExperimentView : public QWidget {
     Q_OBJECT
 public:
-    explicit ExperimentForm(QWidget* parent = nullptr);
+    explicit ExperimentView(QWidget* parent = nullptr);
 
     // The experiment as the fields state it; not necessarily valid. A field whose text is not a
     // number goes in as a string and an empty one as null, so the parser names its own path.
@@ -41,8 +41,8 @@ public:
     void set_file_path(const QString& path);
 
     void clear_errors();
-    // `key`: a run-config key or "name"/"description"; an unknown or empty key shows the
-    // message above the Train button only.
+    // `key`: a run-config key or "name"/"description" (gafx::ErrorField::key); an unknown or
+    // empty key shows the message beside the Train button only.
     void set_field_error(const QString& key, const QString& message);
     void set_message(const QString& text, bool error);
     void set_train_enabled(bool enabled);

@@ -1,0 +1,172 @@
+// experiments::queue: the experiment and all its runs are written in one transaction, after the
+// same checks as parse_experiment against the workspace's datasets; on any error, nothing.
+#include "core/error.h"
+#include "experiments/experiment.h"
+#include "experiments/queue.h"
+#include "store/run_store.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <sqlite3.h>
+
+using namespace gafx;
+
+namespace {
+
+data::Catalog one_track_catalog(const std::string& name) {
+    data::Catalog c;
+    c.name = name;
+    c.kind = "gtzan";
+    c.root = "/data/" + name;
+    c.classes.push_back({"blues", "blues"});
+    data::Track t;
+    t.key = "blues/blues.00000.wav";
+    t.path = c.root + "/" + t.key;
+    t.labels = {"blues"};
+    t.sample_rate = 22050;
+    t.channels = 1;
+    t.frames = 22050 * 30;
+    t.duration = 30;
+    c.tracks.push_back(t);
+    return c;
+}
+
+// A second connection, as another process would see the file.
+int64_t count_rows(const std::string& db_path, const char* table) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) qFatal("cannot open %s", db_path.c_str());
+    sqlite3_stmt* s = nullptr;
+    const std::string sql = std::string("SELECT count(*) FROM ") + table;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) qFatal("%s", sqlite3_errmsg(db));
+    const int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+void exec(const std::string& db_path, const char* sql) {
+    sqlite3* db = nullptr;
+    QCOMPARE(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+    const QString msg = err ? QString::fromUtf8(err) : QString();
+    sqlite3_free(err);
+    sqlite3_close(db);
+    QVERIFY2(rc == SQLITE_OK, qPrintable(msg));
+}
+
+// Two extractors x three seeds on the imported "tiny".
+experiments::Experiment grid() {
+    return experiments::parse_experiment(R"({"name": "q", "base": {"dataset": "tiny", "preset": "small"},
+        "grid": {"extractor": ["mel", "gafx-r"], "seed": [0, 1, 2]}})", "q.json");
+}
+
+} // namespace
+
+class TestExperimentQueue : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir dir_;
+    int n_ = 0;
+
+    // A fresh workspace with dataset "tiny" imported.
+    std::string workspace() {
+        const std::string path = (dir_.path() + QStringLiteral("/ws%1.db").arg(++n_)).toStdString();
+        store::RunStore s(path);
+        data::Catalog c = one_track_catalog("tiny");
+        s.save_catalog(c);
+        return path;
+    }
+
+private Q_SLOTS:
+    void queuesTheExperimentAndItsRunsInOrder() {
+        const std::string path = workspace();
+        store::RunStore db(path);
+        const auto ex = grid();
+        const auto q = experiments::queue(db, ex);
+        QVERIFY(q.experiment_id > 0);
+        QCOMPARE(q.run_ids.size(), size_t(6));
+
+        const auto runs = db.list_runs();
+        QCOMPARE(runs.size(), size_t(6));
+        for (size_t i = 0; i < runs.size(); ++i) {
+            QCOMPARE(runs[i].id, q.run_ids[i]);
+            QCOMPARE(runs[i].experiment_id, q.experiment_id);
+            QCOMPARE(runs[i].experiment, std::string("q"));
+            QVERIFY(runs[i].status == store::RunStatus::Queued);
+            QCOMPARE(runs[i].config, experiments::to_json(ex.runs[i]));
+            QCOMPARE(runs[i].seed, int64_t(ex.runs[i].seed));
+        }
+        QCOMPARE(experiments::parse_run_config(runs[4].config).extractor, std::string("gafx-r"));
+        QCOMPARE(runs[4].seed, int64_t(1));
+        QCOMPARE(count_rows(path, "experiments"), int64_t(1));
+    }
+
+    void aStoreErrorMidwayLeavesNothing() {
+        const std::string path = workspace();
+        store::RunStore db(path);
+        const auto before = experiments::queue(db, grid()); // stays as it was
+        // The third run of the next experiment cannot be written, as on a full disk.
+        exec(path, "CREATE TRIGGER midway BEFORE INSERT ON runs "
+                   "WHEN (SELECT count(*) FROM runs WHERE experiment_id = NEW.experiment_id) >= 2 "
+                   "BEGIN SELECT RAISE(ABORT, 'simulated full disk'); END");
+        try {
+            experiments::queue(db, grid());
+            QFAIL("the third run was written");
+        } catch (const Error& e) {
+            QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("simulated full disk")), e.what());
+        }
+        QCOMPARE(count_rows(path, "experiments"), int64_t(1));
+        QCOMPARE(count_rows(path, "runs"), int64_t(6));
+        for (const auto& r : db.list_runs()) QCOMPARE(r.experiment_id, before.experiment_id);
+
+        // Once the disk has room again, the same store queues it whole.
+        exec(path, "DROP TRIGGER midway");
+        const auto q = experiments::queue(db, grid());
+        QCOMPARE(q.run_ids.size(), size_t(6));
+        QCOMPARE(count_rows(path, "experiments"), int64_t(2));
+        QCOMPARE(count_rows(path, "runs"), int64_t(12));
+    }
+
+    void anInvalidExperimentLeavesNothing() {
+        const std::string path = workspace();
+        store::RunStore db(path);
+        auto ex = grid();
+        ex.runs[3].dataset = "elsewhere"; // not imported here
+        try {
+            experiments::queue(db, ex);
+            QFAIL("a run on a dataset that is not imported was queued");
+        } catch (const Error& e) {
+            QCOMPARE(QString::fromStdString(e.path()), QStringLiteral("q"));
+            QCOMPARE(QString::fromStdString(e.field().key), QStringLiteral("dataset"));
+            QCOMPARE(QString::fromStdString(e.reason()), QStringLiteral("no imported dataset named 'elsewhere'"));
+        }
+        ex = grid();
+        ex.runs[5].clips_per_track = 4; // 4 x 10 s in a 30 s track
+        try {
+            experiments::queue(db, ex);
+            QFAIL("a run whose clips do not fit was queued");
+        } catch (const Error& e) {
+            QCOMPARE(QString::fromStdString(e.field().json_path), QStringLiteral("$ (run 6 of 6)"));
+            QCOMPARE(QString::fromStdString(e.field().key), QStringLiteral("track_seconds"));
+        }
+        ex = grid();
+        ex.runs.clear();
+        QVERIFY_THROWS_EXCEPTION(Error, experiments::queue(db, ex));
+        QCOMPARE(count_rows(path, "experiments"), int64_t(0));
+        QCOMPARE(count_rows(path, "runs"), int64_t(0));
+        QVERIFY(db.list_runs().empty());
+    }
+
+    void hasDatasetAnswersWithoutLoading() {
+        const std::string path = workspace();
+        store::RunStore db(path);
+        QVERIFY(db.has_dataset("tiny"));
+        QVERIFY(!db.has_dataset("elsewhere"));
+        QVERIFY(!db.has_dataset(""));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestExperimentQueue)
+#include "test_experiment_queue.moc"
