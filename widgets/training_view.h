@@ -3,7 +3,7 @@
 // its factors), the active run's live curves (loss, accuracy per epoch, learning rate), an
 // epoch/step progress bar with ETA and throughput, device and precision, pause / resume /
 // cancel, and the run's state with the reason when it stops. It only draws and emits;
-// app/workbench/page_training.cpp feeds it from the TrainingWorker.
+// app/workbench/training_controller.cpp feeds it from the TrainingWorker.
 #include "train/trainer.h"
 
 #include <QList>

@@ -1,6 +1,6 @@
 #pragma once
 // The main window's pages. Each create_* builds its widgets (from widgets/) and wires them to
-// the workspace and the trainer; it lives in page_<name>.cpp. Pages talk to each other only
+// the workspace and the trainer; it lives in <name>_controller.cpp. Pages talk to each other only
 // through the Workspace's changed() signal and AppContext::show_page.
 #include <QWidget>
 
