@@ -2,7 +2,7 @@
 // The Runs page's view: a sortable, filterable table of every run; the selected runs' curves
 // overlaid; runs grouped by one factor (mean ± std band per group and a summary table); the
 // paper's tables 3-7 beside ours; the confusion matrix of the current run; and Inspect,
-// Resume, Cancel and export buttons. It only draws and emits; app/workbench/page_runs.cpp
+// Resume, Cancel and export buttons. It only draws and emits; app/workbench/runs_controller.cpp
 // reads the store, computes and acts.
 #include <QList>
 #include <QStringList>

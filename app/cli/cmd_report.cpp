@@ -2,11 +2,13 @@
 #include "commands.h"
 
 #include "core/error.h"
+#include "experiments/analysis_format.h"
 #include "experiments/report.h"
 #include "store/run_store.h"
 #include "train/trainer.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 
@@ -23,13 +25,23 @@ void print_help() {
         line += (line.empty() ? "" : ", ") + f;
     }
     factors += line;
-    std::printf("usage: gafx report [--table 3..7 | --group-by F,...] [--format md|csv|json] [--all] [--db FILE]\n\n"
+    std::printf("usage: gafx report [--table 3..7 | --group-by F,...] [--format md|csv|json] [--all] [--db FILE]\n"
+                "       gafx report --group-by F,... --curves [--format md|csv|json] [--all] [--db FILE]\n"
+                "       gafx report --curves --run ID,... [--format md|csv|json] [--db FILE]\n"
+                "       gafx report --confusion RUN [--format md|csv|json] [--db FILE]\n\n"
                 "the paper's tables (section 4.2) rebuilt from the stored runs: per row the number of runs n,\n"
                 "our best test track and clip accuracy as mean ± sample std over runs (in %%), and the paper's\n"
                 "value. Without --table or --group-by: all of tables 3 to 7.\n\n"
                 "  --table N        one paper table (3, 4, 5, 6 or 7)\n"
                 "  --group-by F,... one row per distinct value of these run-config keys:\n"
                 "                   %s\n"
+                "  --curves         per epoch instead of the best epoch: with --group-by, each group's test\n"
+                "                   track accuracy as mean ± sample std over its counted runs (n per epoch);\n"
+                "                   with --run, each run's test track accuracy and train loss\n"
+                "  --run ID,...     the runs --curves shows\n"
+                "  --confusion RUN  the run's confusion matrix at its best epoch: its stored test predictions,\n"
+                "                   clip probabilities averaged per track, against each track's class in its\n"
+                "                   dataset (rows: true class, columns: predicted; single-label datasets only)\n"
                 "  --format F       md (default), csv or json\n"
                 "  --all            also count unfinished runs that evaluated at least once (flagged)\n"
                 "  --db FILE        the workspace database (default: %s)\n\n"
@@ -46,6 +58,31 @@ std::vector<std::string> split_commas(const std::string& s) {
     return out;
 }
 
+std::vector<int64_t> run_ids(const std::string& opt, const std::string& text) {
+    std::vector<int64_t> out;
+    for (const auto& part : split_commas(text)) {
+        char* end = nullptr;
+        const long long id = std::strtoll(part.c_str(), &end, 10);
+        if (*end || id <= 0) throw UsageError(opt + " takes run ids separated by commas, not '" + part + "'");
+        out.push_back(id);
+    }
+    if (out.empty()) throw UsageError(opt + " needs at least one run id");
+    return out;
+}
+
+experiments::TextFormat text_format(const std::string& format) {
+    return format == "csv" ? experiments::TextFormat::Csv
+           : format == "json" ? experiments::TextFormat::Json : experiments::TextFormat::Markdown;
+}
+
+experiments::ReportOptions report_options(store::RunStore& db, bool include_unfinished) {
+    experiments::ReportOptions options;
+    options.include_unfinished = include_unfinished;
+    for (const auto& d : db.list_datasets())
+        if (d.kind == "audioset") options.pretraining_datasets.insert(d.name);
+    return options;
+}
+
 } // namespace
 
 int cmd_report(const std::vector<std::string>& argv) {
@@ -53,12 +90,28 @@ int cmd_report(const std::vector<std::string>& argv) {
         print_help();
         return 0;
     }
-    Args a(argv, {"--table", "--group-by", "--format", "--db"}, {"--all"});
+    Args a(argv, {"--table", "--group-by", "--format", "--db", "--confusion", "--run"}, {"--all", "--curves"});
     a.expect_positional(0, "");
     if (a.has("--table") && a.has("--group-by")) throw UsageError("--table and --group-by exclude each other");
     const std::string format = a.get_or("--format", "md");
     if (format != "md" && format != "csv" && format != "json")
         throw UsageError("--format is md, csv or json, not '" + format + "'");
+    if (a.has("--confusion")) {
+        for (const char* other : {"--table", "--group-by", "--curves", "--run", "--all"})
+            if (a.has(other)) throw UsageError(std::string("--confusion shows one run: drop ") + other);
+        const long long run = a.get_int("--confusion", 0);
+        if (run <= 0) throw UsageError("--confusion takes one run id, not " + std::to_string(run));
+        store::RunStore db(workspace_db(a));
+        const auto confusion = experiments::load_confusion(db, run);
+        std::fputs(experiments::format_confusion(confusion, text_format(format)).c_str(), stdout);
+        return 0;
+    }
+    if (a.has("--run") && !a.has("--curves")) throw UsageError("--run chooses the runs of --curves; add --curves");
+    if (a.has("--curves")) {
+        if (a.has("--table")) throw UsageError("--curves goes with --group-by or --run, not --table");
+        if (a.has("--run") == a.has("--group-by"))
+            throw UsageError("--curves needs either --run ID,... (per run) or --group-by F,... (per group)");
+    }
     std::vector<int> tables = {3, 4, 5, 6, 7};
     if (a.has("--table")) {
         const long long t = a.get_int("--table", 0);
@@ -75,13 +128,25 @@ int cmd_report(const std::vector<std::string>& argv) {
         }
     }
 
+    const std::vector<int64_t> curve_runs = a.has("--run") ? run_ids("--run", *a.get("--run")) : std::vector<int64_t>{};
+
     store::RunStore db(workspace_db(a));
     train::mark_dead_runs_interrupted(db);
-    experiments::ReportOptions options;
-    options.include_unfinished = a.has("--all");
-    for (const auto& d : db.list_datasets())
-        if (d.kind == "audioset") options.pretraining_datasets.insert(d.name);
+    const experiments::ReportOptions options = report_options(db, a.has("--all"));
+    if (!curve_runs.empty()) {
+        const auto curves = experiments::load_curves(db.path(), curve_runs);
+        std::fputs(experiments::format_run_curves(curves, text_format(format)).c_str(), stdout);
+        return 0;
+    }
     const auto runs = db.list_runs();
+    if (a.has("--curves")) {
+        const auto grouping = experiments::group_runs(factors, runs, options);
+        std::vector<int64_t> counted;
+        for (const auto& g : grouping.groups) counted.insert(counted.end(), g.stats.run_ids.begin(), g.stats.run_ids.end());
+        const auto bands = experiments::group_curves(grouping, experiments::load_curves(db.path(), counted));
+        std::fputs(experiments::format_group_curves(bands, text_format(format)).c_str(), stdout);
+        return 0;
+    }
 
     std::vector<experiments::Report> reports;
     if (!factors.empty()) reports.push_back(experiments::group_by(factors, runs, options));

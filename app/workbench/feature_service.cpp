@@ -3,20 +3,12 @@
 #include "audio/audio_file.h"
 #include "audio/fbank.h"
 #include "core/error.h"
-#include "core/npy.h"
 #include "models/mel_extractor.h"
-#include "train/run_model.h"
 
 #include <QFutureWatcher>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
-#include <chrono>
-#include <filesystem>
-#include <list>
-#include <mutex>
-
-namespace fs = std::filesystem;
 
 namespace gafx::app {
 namespace {
@@ -66,96 +58,8 @@ TrackMaps compute_track(const data::Track& t, const Feedback& feedback) {
 
 } // namespace
 
-// Models by run, most recently used first; touched only from model_pool_'s one thread, the
-// mutex is there so that stays true if the pool ever grows.
-struct RunModelCache {
-    struct Entry {
-        qint64 run = 0;
-        int64_t mtime = 0;
-        std::shared_ptr<train::RunModel> model;
-    };
-    std::mutex mutex;
-    std::list<Entry> entries;
-
-    std::shared_ptr<train::RunModel> get(const RunJob& job, int64_t mtime) {
-        std::lock_guard<std::mutex> lock(mutex);
-        for (auto it = entries.begin(); it != entries.end(); ++it)
-            if (it->run == job.run && it->mtime == mtime) {
-                entries.splice(entries.begin(), entries, it);
-                return it->model;
-            }
-        entries.remove_if([&](const Entry& e) { return e.run == job.run; }); // older weights
-        auto m = std::make_shared<train::RunModel>(
-            train::load_run_model(job.config, job.classes, job.multi_label, job.weights));
-        entries.push_front({job.run, mtime, m});
-        if (entries.size() > size_t(kKeepModels)) entries.pop_back();
-        return m;
-    }
-};
-
-namespace {
-
-RunMaps compute_run(const RunJob& job, RunModelCache& models, const Feedback& feedback) {
-    RunMaps m;
-    m.run = job.run;
-    m.track = job.track.id;
-    m.weights_mtime = FeatureService::file_mtime(job.weights);
-    const std::string id = std::to_string(job.track.id);
-    const std::string npy = job.cache_dir + "/" + id + ".npy", probs_npy = job.cache_dir + "/" + id + ".probs.npy";
-    std::vector<float> clip_probs;
-    int64_t classes = 0;
-    // The disk cache counts while it is at least as new as the weights it came from.
-    const int64_t none = FeatureService::kNoFile;
-    const int64_t npy_mtime = FeatureService::file_mtime(npy), probs_mtime = FeatureService::file_mtime(probs_npy);
-    if (m.weights_mtime != none && npy_mtime != none && probs_mtime != none && npy_mtime >= m.weights_mtime &&
-        probs_mtime >= m.weights_mtime) {
-        try {
-            const NpyArray f = read_npy_f32(npy), p = read_npy_f32(probs_npy);
-            m.clips = train::run_clips(experiments::parse_run_config(job.config));
-            const int64_t n = int64_t(m.clips.size());
-            if (f.shape.size() == 2 && p.shape.size() == 2 && p.shape[0] == n && p.shape[1] == job.classes &&
-                f.shape[0] % n == 0 && f.shape[0] > 0) {
-                m.frames_per_clip = int(f.shape[0] / n);
-                m.bins = int(f.shape[1]);
-                m.features = f.data;
-                clip_probs = p.data;
-                classes = p.shape[1];
-                m.from_disk = true;
-            }
-        } catch (const Error&) {
-            // A damaged cache file is recomputed and overwritten below.
-        }
-    }
-    if (!m.from_disk) {
-        feedback.throw_if_cancelled(job.track.path);
-        const auto model = models.get(job, m.weights_mtime);
-        train::TrackFeatures t = train::track_features(*model, job.track, &feedback);
-        m.clips = t.clips;
-        m.frames_per_clip = int(t.frames_per_clip);
-        m.bins = int(t.bins);
-        m.features = std::move(t.features);
-        clip_probs = std::move(t.probabilities);
-        classes = t.classes;
-        try {
-            fs::create_directories(job.cache_dir);
-            write_npy_f32(npy, m.features.data(), {int64_t(m.clips.size()) * m.frames_per_clip, m.bins});
-            write_npy_f32(probs_npy, clip_probs.data(), {int64_t(m.clips.size()), classes});
-        } catch (const std::exception&) {
-            // Only a cache: a read-only run folder costs a recomputation next time.
-        }
-    }
-    // The track's prediction as evaluation makes it: clip probabilities averaged.
-    m.probabilities.assign(size_t(classes), 0.f);
-    const size_t n = m.clips.size();
-    for (size_t c = 0; c < n; ++c)
-        for (int64_t k = 0; k < classes; ++k)
-            m.probabilities[size_t(k)] += clip_probs[c * size_t(classes) + size_t(k)] / float(n);
-    return m;
-}
-
-} // namespace
-
-FeatureService::FeatureService(QObject* parent) : QObject(parent), models_(std::make_shared<RunModelCache>()) {
+FeatureService::FeatureService(QObject* parent)
+    : QObject(parent), models_(std::make_shared<train::RunModelCache>(kKeepModels)) {
     track_pool_.setMaxThreadCount(1);
     model_pool_.setMaxThreadCount(1);
 }
@@ -166,21 +70,14 @@ FeatureService::~FeatureService() {
     model_pool_.waitForDone();
 }
 
-int64_t FeatureService::file_mtime(const std::string& path) {
-    std::error_code ec;
-    const auto t = fs::last_write_time(path, ec);
-    if (ec) return kNoFile;
-    return int64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
-}
-
 const TrackMaps* FeatureService::track_maps(qint64 track) const {
     auto it = tracks_.find(Key(0, track));
     return it == tracks_.end() ? nullptr : &*it;
 }
 
-const RunMaps* FeatureService::run_maps(const RunJob& job) const {
+const RunMaps* FeatureService::run_maps(const train::FeatureMapRequest& job) const {
     auto it = runs_.find(Key(job.run, job.track.id));
-    if (it == runs_.end() || it->weights_mtime != file_mtime(job.weights)) return nullptr;
+    if (it == runs_.end() || it->weights_stamp != train::file_stamp(job.weights)) return nullptr;
     return &*it;
 }
 
@@ -227,7 +124,7 @@ void FeatureService::request_track(const data::Track& track) {
     Q_EMIT pendingChanged(pending_count());
 }
 
-void FeatureService::request_run(const RunJob& job) {
+void FeatureService::request_run(const train::FeatureMapRequest& job) {
     const Key key(job.run, job.track.id);
     if (jobs_.contains(key)) return;
     auto feedback = std::make_shared<Feedback>();
@@ -244,15 +141,16 @@ void FeatureService::request_run(const RunJob& job) {
         RunMaps m;
         m.run = job.run;
         m.track = job.track.id;
+        // Before the work: weights rewritten meanwhile leave this result stale.
+        m.weights_stamp = train::file_stamp(job.weights);
         try {
-            return compute_run(job, *models, *feedback);
+            m.map = train::run_feature_map(job, models.get(), feedback.get());
         } catch (const Cancelled& e) {
             m.cancelled = true;
             m.error = message_of(e);
         } catch (const std::exception& e) {
             m.error = message_of(e);
         }
-        m.weights_mtime = file_mtime(job.weights);
         return m;
     }));
     Q_EMIT pendingChanged(pending_count());

@@ -3,6 +3,8 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -35,13 +37,17 @@ void write_npy_f32(const std::string& path, const float* data, const std::vector
 }
 
 NpyArray read_npy_f32(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) throw Error(path, "cannot open");
+    // Every size below is checked against the file before anything is allocated for it.
+    const std::streamoff file_size = in.tellg();
+    in.seekg(0);
     char magic[10];
-    if (!in.read(magic, 10) || std::memcmp(magic, "\x93NUMPY", 6) != 0 || magic[6] != 1)
+    if (file_size < 10 || !in.read(magic, 10) || std::memcmp(magic, "\x93NUMPY", 6) != 0 || magic[6] != 1)
         throw Error(path, "not a version-1 .npy file");
     uint16_t len = 0;
     std::memcpy(&len, magic + 8, 2);
+    if (10 + std::streamoff(len) > file_size) throw Error(path, "truncated .npy header");
     std::string header(len, '\0');
     if (!in.read(header.data(), len)) throw Error(path, "truncated .npy header");
     if (header.find("'descr': '<f4'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos)
@@ -50,13 +56,29 @@ NpyArray read_npy_f32(const std::string& path) {
     if (!std::regex_search(header, m, std::regex("'shape': \\(([0-9, ]*)\\)")))
         throw Error(path, "no shape in the .npy header");
     NpyArray a;
-    int64_t count = 1;
+    const uint64_t data_bytes = uint64_t(file_size - 10 - std::streamoff(len));
+    const uint64_t room = data_bytes / sizeof(float); // the most elements the file can hold
+    uint64_t count = 1;
+    bool zero = false, too_big = false;
     const std::string dims = m[1];
     const std::regex number("[0-9]+");
     for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it) {
-        a.shape.push_back(std::stoll(it->str()));
-        count *= a.shape.back();
+        const std::string digits = it->str();
+        const uint64_t d = digits.size() > 18 ? UINT64_MAX : std::stoull(digits);
+        a.shape.push_back(int64_t(std::min<uint64_t>(d, uint64_t(INT64_MAX))));
+        if (d == 0) zero = true;
+        else if (too_big || count > room / d) too_big = true;
+        else count *= d;
     }
+    if (zero) count = 0;
+    else if (too_big)
+        throw Error(path, "truncated .npy data: shape (" + dims + ") needs more than the file's " +
+                              std::to_string(data_bytes) + " bytes");
+    if (count * sizeof(float) != data_bytes)
+        throw Error(path, std::string(count * sizeof(float) > data_bytes ? "truncated .npy data: "
+                                                                          : "trailing bytes after the .npy data: ") +
+                              std::to_string(data_bytes) + " bytes for shape (" + dims + "), which needs " +
+                              std::to_string(count * sizeof(float)));
     a.data.resize(size_t(count));
     if (!in.read(reinterpret_cast<char*>(a.data.data()), std::streamsize(count * sizeof(float))))
         throw Error(path, "truncated .npy data");

@@ -89,83 +89,30 @@ std::string describe_conds(const std::vector<Cond>& conds) {
     return out;
 }
 
-bool matches(const Json& cfg, const std::vector<Cond>& conds) {
+bool matches(const AnalysedRun& run, const std::vector<Cond>& conds) {
     for (const auto& c : conds)
-        if ((cfg.at(c.key) == c.value) != c.equal) return false;
+        if ((Json::parse(run.value(c.key)) == c.value) != c.equal) return false;
     return true;
 }
 
-// A stored run that is not pretraining, with its config normalised (defaults filled in).
-struct Candidate {
-    const store::RunRecord* run;
-    Json cfg;
-};
-
-std::vector<Candidate> candidates(const std::vector<store::RunRecord>& runs, const ReportOptions& o,
-                                  std::vector<std::string>& warnings) {
-    std::vector<Candidate> out;
-    for (const auto& r : runs) {
-        Json cfg;
-        try {
-            cfg = Json::parse(to_json(parse_run_config(r.config)));
-        } catch (const std::exception& e) {
-            warnings.push_back("run " + std::to_string(r.id) + " skipped: its config does not parse (" + e.what() + ")");
-            continue;
-        }
-        if (o.pretraining_datasets.count(cfg.at("dataset").get<std::string>())) continue;
-        out.push_back({&r, std::move(cfg)});
-    }
-    return out;
+// Unreadable configs become the report's warnings; pretraining runs are no row by design.
+void warn_left_out(const std::vector<LeftOut>& left_out, std::vector<std::string>& warnings) {
+    for (const auto& l : left_out)
+        if (l.reason == LeftOutReason::UnreadableConfig)
+            warnings.push_back("run " + std::to_string(l.run) + " skipped: its config does not parse (" + l.detail + ")");
 }
 
-struct Stat {
-    double mean = kNaN, std = kNaN;
-};
-
-// Mean and sample std (n - 1) in percent, over the values that are not NaN.
-Stat stat(const std::vector<double>& fractions) {
-    std::vector<double> v;
-    for (double x : fractions)
-        if (!std::isnan(x)) v.push_back(100.0 * x);
-    Stat s;
-    if (v.empty()) return s;
-    double sum = 0;
-    for (double x : v) sum += x;
-    s.mean = sum / double(v.size());
-    if (v.size() > 1) {
-        double ss = 0;
-        for (double x : v) ss += (x - s.mean) * (x - s.mean);
-        s.std = std::sqrt(ss / double(v.size() - 1));
-    }
-    return s;
-}
-
-// Decides, per matching run, whether it counts; fills the row's statistics.
-void fill_row(ReportRow& row, const std::vector<const Candidate*>& matched, const ReportOptions& o) {
-    std::vector<double> track, clip;
-    std::map<std::string, std::set<std::string>> values;
-    for (const Candidate* c : matched) {
-        const auto& r = *c->run;
-        const bool evaluated = !std::isnan(r.best_track_accuracy);
-        const bool finished = r.status == store::RunStatus::Finished;
-        if (!(evaluated && (finished || o.include_unfinished))) {
-            row.diverged += r.status == store::RunStatus::Diverged;
-            continue;
-        }
-        row.run_ids.push_back(r.id);
-        if (!finished) row.unfinished_run_ids.push_back(r.id);
-        track.push_back(r.best_track_accuracy);
-        clip.push_back(r.best_accuracy);
-        for (auto it = c->cfg.begin(); it != c->cfg.end(); ++it) values[it.key()].insert(it.value().dump());
-    }
-    row.n = int(row.run_ids.size());
-    const Stat t = stat(track), a = stat(clip);
-    row.track_mean = t.mean;
-    row.track_std = t.std;
-    row.clip_mean = a.mean;
-    row.clip_std = a.std;
-    for (const auto& [key, seen] : values)
-        if (key != "seed" && seen.size() > 1) row.mixed.push_back(key);
+void fill_row(ReportRow& row, const GroupStats& g) {
+    row.n = g.n;
+    row.track_mean = g.track.mean;
+    row.track_std = g.track.std;
+    row.clip_mean = g.clip.mean;
+    row.clip_std = g.clip.std;
+    row.run_ids = g.run_ids;
+    row.unfinished_run_ids = g.unfinished_run_ids;
+    row.diverged = g.diverged();
+    row.left_out = g.left_out;
+    row.mixed = g.mixed;
 }
 
 std::string fmt(const char* f, double v) {
@@ -199,15 +146,6 @@ Json json_number(double v) { return std::isnan(v) ? Json(nullptr) : Json(v); }
 
 ReportRow::ReportRow() : track_mean(kNaN), track_std(kNaN), clip_mean(kNaN), clip_std(kNaN) {}
 
-std::vector<std::string> factor_names() {
-    std::vector<std::string> out;
-    RunConfig defaults;
-    defaults.dataset = "-";
-    const Json cfg = Json::parse(to_json(defaults));
-    for (auto it = cfg.begin(); it != cfg.end(); ++it) out.push_back(it.key());
-    return out;
-}
-
 Report paper_table(int number, const std::vector<store::RunRecord>& runs, const ReportOptions& options) {
     const TableSpec spec = table_spec(number);
     Report rep;
@@ -216,53 +154,35 @@ Report paper_table(int number, const std::vector<store::RunRecord>& runs, const 
     rep.column = spec.column;
     rep.fixed = describe_conds(spec.fixed);
     rep.note = spec.note;
-    const auto all = candidates(runs, options, rep.warnings);
+    std::vector<LeftOut> left_out;
+    const auto all = analysable_runs(runs, options, left_out);
+    warn_left_out(left_out, rep.warnings);
     for (const auto& rs : spec.rows) {
         ReportRow row;
         row.label = rs.label;
         row.paper = rs.paper;
         row.paper_only = rs.paper_only;
-        std::vector<const Candidate*> matched;
+        std::vector<const AnalysedRun*> matched;
         if (!rs.paper_only)
             for (const auto& c : all)
-                if (matches(c.cfg, spec.fixed) && matches(c.cfg, rs.where)) matched.push_back(&c);
-        fill_row(row, matched, options);
+                if (matches(c, spec.fixed) && matches(c, rs.where)) matched.push_back(&c);
+        fill_row(row, count_runs(matched, options));
         rep.rows.push_back(std::move(row));
     }
     return rep;
 }
 
-void check_factors(const std::vector<std::string>& factors) {
-    const auto names = factor_names();
-    std::string allowed;
-    for (const auto& n : names) allowed += (allowed.empty() ? "" : ", ") + n;
-    if (factors.empty()) throw Error({}, "no factor to group by", "allowed: " + allowed);
-    for (const auto& f : factors) {
-        bool known = false;
-        for (const auto& n : names) known = known || n == f;
-        if (!known) throw Error({}, "unknown factor '" + f + "'", "allowed: " + allowed);
-    }
-}
-
 Report group_by(const std::vector<std::string>& factors, const std::vector<store::RunRecord>& runs,
                 const ReportOptions& options) {
-    check_factors(factors);
+    const Grouping grouping = group_runs(factors, runs, options);
     Report rep;
     rep.column = "Group";
     for (const auto& f : factors) rep.title += (rep.title.empty() ? "Grouped by " : ", ") + f;
-    const auto all = candidates(runs, options, rep.warnings);
-    // Json's ordering compares numbers as numbers, so lr 5e-05 sorts before 0.0005.
-    std::map<std::vector<Json>, std::vector<const Candidate*>> groups;
-    for (const auto& c : all) {
-        std::vector<Json> key;
-        for (const auto& f : factors) key.push_back(c.cfg.at(f));
-        groups[key].push_back(&c);
-    }
-    for (const auto& [key, matched] : groups) {
+    warn_left_out(grouping.left_out, rep.warnings);
+    for (const auto& g : grouping.groups) {
         ReportRow row;
-        for (size_t i = 0; i < factors.size(); ++i)
-            row.label += (i ? " " : "") + factors[i] + "=" + value_text(key[i]);
-        fill_row(row, matched, options);
+        row.label = g.label;
+        fill_row(row, g.stats);
         if (row.n > 0 || row.diverged > 0) rep.rows.push_back(std::move(row));
     }
     return rep;

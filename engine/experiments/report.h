@@ -1,8 +1,9 @@
 #pragma once
 // Stored runs -> the paper's tables (section 4.2, tables 3-7) or any grouping by run-config
 // factors, with mean ± std over seeds. Pure functions of RunRecords: no SQL, no Qt, so the CLI,
-// the workbench and the tests all get the same numbers.
-#include "store/run_store.h"
+// the workbench and the tests all get the same numbers. Which runs count, their statistics and
+// grouping come from run_analysis.h (ReportOptions, factor_names, check_factors live there).
+#include "experiments/run_analysis.h"
 
 #include <cstdint>
 #include <set>
@@ -10,14 +11,6 @@
 #include <vector>
 
 namespace gafx::experiments {
-
-struct ReportOptions {
-    // Also count runs that are not finished (running, paused, interrupted, cancelled, failed,
-    // diverged) but evaluated at least once; each row lists them as unfinished.
-    bool include_unfinished = false;
-    // Datasets that are AudioSet (multi-label): runs on them are pretraining runs, never a row.
-    std::set<std::string> pretraining_datasets;
-};
 
 // Statistics are in percent; NaN when there is nothing to show (n = 0, or std with n < 2).
 struct ReportRow {
@@ -28,6 +21,7 @@ struct ReportRow {
     bool paper_only = false; // a row we have no runs for by design (CLMR in table 7)
     std::vector<int64_t> run_ids, unfinished_run_ids; // counted runs; the unfinished among them
     int diverged = 0;        // matching runs that diverged and are not counted
+    std::vector<LeftOut> left_out; // every matching run not counted, and why (diverged among them)
     std::vector<std::string> mixed; // factors other than seed in which the counted runs differ
     ReportRow();
 };
@@ -42,14 +36,10 @@ struct Report {
     std::vector<std::string> warnings; // runs skipped, e.g. a config that no longer parses
 };
 
-// Every RunConfig key, in to_json order: the factors --group-by accepts.
-std::vector<std::string> factor_names();
-
 // Table `number` (3..7) of the paper; throws gafx::Error for any other number.
 Report paper_table(int number, const std::vector<store::RunRecord>& runs, const ReportOptions& options);
-// Throws gafx::Error naming the allowed factors when `factors` is empty or has an unknown one.
-void check_factors(const std::vector<std::string>& factors);
-// One row per distinct combination of `factors` (checked as above), sorted by value.
+// One row per distinct combination of `factors` (checked as check_factors does, run_analysis.h)
+// that has a counted or a diverged run, sorted by value: group_runs as a table.
 Report group_by(const std::vector<std::string>& factors, const std::vector<store::RunRecord>& runs,
                 const ReportOptions& options);
 

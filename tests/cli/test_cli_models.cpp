@@ -1,6 +1,8 @@
 // `gafx models` and `gafx features` through the built binary.
 #include "core/npy.h"
+#include "store/run_store.h"
 #include "test_support.h"
+#include "train/trainer.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -11,6 +13,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 
 using gafx::test::run_gafx;
 
@@ -82,6 +85,60 @@ private Q_SLOTS:
         QCOMPARE(got.shape.size(), size_t(2));
         QCOMPARE(got.shape[1], int64_t(128));
         QVERIFY(std::abs(got.shape[0] - 3.3 * 22050 / 200) <= 2);
+    }
+
+    void runFeatureMapThroughTheCache() {
+        QTemporaryDir ws;
+        const std::string db = gafx::test::make_demo_workspace(ws.path(), 5, 4.0);
+        int64_t run = 0;
+        std::string key, path;
+        {
+            gafx::store::RunStore s(db);
+            run = s.create_run(0, R"({"dataset": "tiny", "extractor": "mel", "classifier": "ast-tiny", "preset": "small",
+                "track_seconds": 4, "clips_per_track": 2, "clip_seconds": 1.5, "epochs": 1, "batch_size": 8,
+                "lr": 0.0005, "warmup_steps": 5, "lr_halving_epochs": [2], "precision": "fp32", "seed": 3})", 3);
+            gafx::train::TrainOptions o;
+            o.threads = 1;
+            gafx::train::TrainControl control;
+            QVERIFY(gafx::train::train_run(s, run, o, control).status == gafx::store::RunStatus::Finished);
+            const auto ds = s.load_dataset("tiny");
+            key = ds->catalog.tracks[0].key;
+            path = ds->catalog.tracks[0].path;
+        }
+        const QString out = dir_.path() + QStringLiteral("/run.npy"), again = dir_.path() + QStringLiteral("/again.npy");
+        const QString dbq = QString::fromStdString(db), runq = QString::number(run);
+        auto r = run_gafx({QStringLiteral("features"), QString::fromStdString(key), QStringLiteral("--run"), runq,
+                           QStringLiteral("--out"), out, QStringLiteral("--db"), dbq});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("computed")) && r.out.contains(QStringLiteral("predicted: ")), qPrintable(r.out));
+        // Two clips of 1.5 s of Kaldi frames (551-sample window, 220-sample shift at 22050 Hz).
+        const int64_t frames = 1 + (int64_t(1.5 * 22050) - 551) / 220;
+        const gafx::NpyArray map = gafx::read_npy_f32(out.toStdString());
+        QCOMPARE(map.shape, (std::vector<int64_t>{2 * frames, 128}));
+        const std::string features = std::filesystem::path(db).parent_path().string() + "/runs/" + std::to_string(run) +
+                                     "/features";
+        QVERIFY(std::filesystem::exists(features));
+
+        // By the audio file's path: the same track, from the cache the first call left.
+        r = run_gafx({QStringLiteral("features"), QString::fromStdString(path), QStringLiteral("--run"), runq,
+                      QStringLiteral("--out"), again, QStringLiteral("--db"), dbq});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("from the cache")), qPrintable(r.out));
+        QCOMPARE(gafx::read_npy_f32(again.toStdString()).data, map.data);
+
+        r = run_gafx({QStringLiteral("features"), QStringLiteral("nope.wav"), QStringLiteral("--run"), runq,
+                      QStringLiteral("--out"), again, QStringLiteral("--db"), dbq});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("neither a track")), qPrintable(r.err));
+        r = run_gafx({QStringLiteral("features"), QString::fromStdString(key), QStringLiteral("--run"), QStringLiteral("999"),
+                      QStringLiteral("--out"), again, QStringLiteral("--db"), dbq});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("no run 999")), qPrintable(r.err));
+        QCOMPARE(run_gafx({QStringLiteral("features"), QString::fromStdString(key), QStringLiteral("--run"), runq,
+                           QStringLiteral("--extractor"), QStringLiteral("mel"), QStringLiteral("--out"), again,
+                           QStringLiteral("--db"), dbq}).exit_code, 2);
+        r = run_gafx({QStringLiteral("features"), QStringLiteral("--help")});
+        QVERIFY(r.out.contains(QStringLiteral("--run ID")));
     }
 
     void badInputExplainsAndExits() {

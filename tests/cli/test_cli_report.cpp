@@ -43,6 +43,40 @@ int64_t add_run(store::RunStore& db, int64_t experiment, const std::string& data
     return id;
 }
 
+// A database of its own: one finished run on a three-genre dataset, with its best epoch's
+// predictions. Returns the run id.
+int64_t add_predicted_run(const std::string& path) {
+    store::RunStore db(path);
+    data::Catalog cat;
+    cat.name = "g3";
+    cat.kind = "gtzan";
+    cat.root = "/nowhere";
+    cat.classes = {{"blues", "Blues"}, {"jazz", ""}, {"rock", "Rock"}};
+    for (const char* label : {"blues", "blues", "jazz", "rock"}) {
+        data::Track t;
+        t.key = std::string(label) + "/" + std::to_string(cat.tracks.size()) + ".wav";
+        t.labels = {label};
+        cat.tracks.push_back(t);
+    }
+    db.save_catalog(cat);
+    experiments::RunConfig c;
+    c.dataset = "g3";
+    c.extractor = "mel";
+    const int64_t run = db.create_run(0, experiments::to_json(c), 0);
+    db.append_metrics(run, {{10, 1, "train", "epoch_loss", 2.0},
+                            {10, 1, "test", "track_accuracy", 0.5},
+                            {20, 2, "train", "epoch_loss", 1.5},
+                            {20, 2, "test", "track_accuracy", 0.75}});
+    // Track 0 (blues): its clips average to jazz; the others are right.
+    db.save_predictions(run, {{cat.tracks[0].id, 0, {0.6f, 0.4f, 0.0f}},
+                              {cat.tracks[0].id, 1, {0.1f, 0.8f, 0.1f}},
+                              {cat.tracks[1].id, 0, {0.9f, 0.1f, 0.0f}},
+                              {cat.tracks[2].id, 0, {0.2f, 0.7f, 0.1f}},
+                              {cat.tracks[3].id, 0, {0.1f, 0.1f, 0.8f}}});
+    db.set_run_status(run, store::RunStatus::Finished);
+    return run;
+}
+
 } // namespace
 
 class TestCliReport : public QObject {
@@ -105,6 +139,78 @@ private Q_SLOTS:
         QVERIFY(!r.out.contains(QStringLiteral("dataset=as")));
     }
 
+    void confusionOfARun() {
+        const QString db = dir_.path() + QStringLiteral("/predicted.db");
+        const int64_t run = add_predicted_run(db.toStdString());
+        const QString id = QString::number(run);
+        auto r = run_gafx({QStringLiteral("report"), QStringLiteral("--confusion"), id, QStringLiteral("--format"),
+                           QStringLiteral("json"), QStringLiteral("--db"), db});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        const QJsonObject m = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(m[QStringLiteral("run")].toInteger(), qint64(run));
+        QCOMPARE(m[QStringLiteral("best_epoch")].toInt(), 2);
+        QCOMPARE(m[QStringLiteral("tracks")].toInt(), 4);
+        QVERIFY(std::abs(m[QStringLiteral("track_accuracy")].toDouble() - 75.0) < 1e-9);
+        QCOMPARE(m[QStringLiteral("classes")].toArray().size(), 3);
+        QCOMPARE(m[QStringLiteral("classes")].toArray()[1].toString(), QStringLiteral("jazz"));
+        const QJsonArray counts = m[QStringLiteral("counts")].toArray();
+        QCOMPARE(ids(counts[0]), (QList<qint64>{1, 1, 0}));
+        QCOMPARE(ids(counts[1]), (QList<qint64>{0, 1, 0}));
+        QCOMPARE(ids(counts[2]), (QList<qint64>{0, 0, 1}));
+
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--confusion"), id, QStringLiteral("--format"),
+                      QStringLiteral("csv"), QStringLiteral("--db"), db});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QCOMPARE(r.out, QStringLiteral("true,Blues,jazz,Rock\nBlues,1,1,0\njazz,0,1,0\nRock,0,0,1\n"));
+
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--confusion"), id, QStringLiteral("--db"), db});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("### Run %1, best epoch 2").arg(run)), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("| Blues | 1 | 1 | 0 |")), qPrintable(r.out));
+        QVERIFY(r.out.contains(QStringLiteral("75.00 % on 4 test tracks")));
+
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--confusion"), QStringLiteral("999"),
+                      QStringLiteral("--db"), db});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("no run 999")), qPrintable(r.err));
+        QCOMPARE(run_gafx({QStringLiteral("report"), QStringLiteral("--confusion"), id, QStringLiteral("--table"),
+                           QStringLiteral("3"), QStringLiteral("--db"), db}).exit_code, 2);
+    }
+
+    void curvesPerRunAndPerGroup() {
+        const QString db = dir_.path() + QStringLiteral("/curves.db");
+        const int64_t run = add_predicted_run(db.toStdString());
+        auto r = run_gafx({QStringLiteral("report"), QStringLiteral("--curves"), QStringLiteral("--run"),
+                           QString::number(run), QStringLiteral("--format"), QStringLiteral("csv"), QStringLiteral("--db"), db});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QCOMPARE(r.out, QStringLiteral("run,epoch,track_accuracy,train_loss\n%1,1,50.0000,2.0000\n%1,2,75.0000,1.5000\n").arg(run));
+
+        // Per group on the shared database: ast-tiny has two finished runs at epochs 1-2, one at 3.
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--group-by"), QStringLiteral("classifier"),
+                      QStringLiteral("--curves"), QStringLiteral("--format"), QStringLiteral("json"), QStringLiteral("--db"), db_});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        const QJsonArray rows = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QCOMPARE(rows.size(), 4); // ast-small: epoch 1; ast-tiny: epochs 1, 2, 3
+        const QJsonObject small = rows[0].toObject(), tiny1 = rows[1].toObject(), tiny3 = rows[3].toObject();
+        QCOMPARE(small[QStringLiteral("group")].toString(), QStringLiteral("classifier=ast-small"));
+        QCOMPARE(small[QStringLiteral("n")].toInt(), 1); // the running one waits for --all
+        QCOMPARE(tiny1[QStringLiteral("group")].toString(), QStringLiteral("classifier=ast-tiny"));
+        QCOMPARE(tiny1[QStringLiteral("n")].toInt(), 2);
+        QVERIFY(std::abs(tiny1[QStringLiteral("track_accuracy_mean")].toDouble() - 52.0) < 1e-9);
+        QVERIFY(std::abs(tiny1[QStringLiteral("track_accuracy_std")].toDouble() - std::sqrt(288.0)) < 1e-9);
+        QCOMPARE(tiny3[QStringLiteral("epoch")].toInt(), 3);
+        QCOMPARE(tiny3[QStringLiteral("n")].toInt(), 1);
+        QVERIFY(tiny3[QStringLiteral("track_accuracy_std")].isNull());
+
+        for (const QStringList& bad : {QStringList{QStringLiteral("--curves")},
+                                       QStringList{QStringLiteral("--run"), QStringLiteral("1")},
+                                       QStringList{QStringLiteral("--curves"), QStringLiteral("--table"), QStringLiteral("3")},
+                                       QStringList{QStringLiteral("--curves"), QStringLiteral("--run"), QStringLiteral("x")}}) {
+            r = run_gafx(QStringList{QStringLiteral("report")} + bad + QStringList{QStringLiteral("--db"), db});
+            QVERIFY2(r.exit_code == 2, qPrintable(bad.join(QLatin1Char(' ')) + QStringLiteral(": ") + r.err));
+        }
+    }
+
     void usageErrors() {
         auto r = run_gafx({QStringLiteral("report"), QStringLiteral("--group-by"), QStringLiteral("colour"),
                            QStringLiteral("--db"), db_});
@@ -117,6 +223,7 @@ private Q_SLOTS:
         r = run_gafx({QStringLiteral("report"), QStringLiteral("--help")});
         QCOMPARE(r.exit_code, 0);
         QVERIFY(r.out.contains(QStringLiteral("--group-by")));
+        QVERIFY(r.out.contains(QStringLiteral("--confusion RUN")) && r.out.contains(QStringLiteral("--curves")));
     }
 };
 

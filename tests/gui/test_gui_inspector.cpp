@@ -3,7 +3,8 @@
 // from the worker with the sizes the tiny config implies, probabilities and true label, linked
 // time zoom, the shared colour scale, .npy and PNG export, the disk cache reused by a fresh
 // page, and a run without weights shown as a message.
-#include "feature_inspector.h"
+#include "inspector_controller.h"
+#include "inspector_view.h"
 #include "pages.h"
 #include "workspace.h"
 
@@ -34,7 +35,7 @@
 #include <memory>
 
 using namespace gafx;
-using widgets::FeatureInspector;
+using widgets::InspectorView;
 
 namespace {
 
@@ -87,7 +88,7 @@ class TestGuiInspector : public QObject {
     std::unique_ptr<app::Workspace> workspace_;
     app::AppContext ctx_;
     std::unique_ptr<QWidget> page_;
-    FeatureInspector* view_ = nullptr;
+    InspectorView* view_ = nullptr;
     int shown_page_ = -1;
 
 private Q_SLOTS:
@@ -126,8 +127,9 @@ private Q_SLOTS:
         ctx_.workspace = workspace_.get();
         ctx_.show_page = [this](app::Page p) { shown_page_ = int(p); };
         page_.reset(app::create_inspector_page(ctx_, nullptr));
-        view_ = qobject_cast<FeatureInspector*>(page_.get());
+        view_ = qobject_cast<InspectorView*>(page_.get());
         QVERIFY(view_);
+        QVERIFY(view_->findChild<app::InspectorController*>()); // the page's controller, owned by its view
         QVERIFY(ctx_.inspect);
         page_->resize(1300, 1000);
         page_->show();
@@ -252,7 +254,7 @@ private Q_SLOTS:
         app::AppContext ctx;
         ctx.workspace = workspace_.get();
         std::unique_ptr<QWidget> page(app::create_inspector_page(ctx, nullptr));
-        auto* view = qobject_cast<FeatureInspector*>(page.get());
+        auto* view = qobject_cast<InspectorView*>(page.get());
         ctx.inspect({run_}, track_);
         QTRY_VERIFY_WITH_TIMEOUT(view->run_view(run_) && view->run_view(run_)->has_map(), 60000);
         QCOMPARE(view->run_view(run_)->frames(), 2 * mel_frames(1.5));

@@ -2,6 +2,7 @@
 // own, selected runs overlay their curves, groups and the paper's tables are computed from
 // them, a run's confusion matrix counts its test tracks, and exports hold the selected runs.
 #include "main_window.h"
+#include "runs_controller.h"
 
 #include "confusion_matrix_view.h"
 #include "curve_plot.h"
@@ -112,6 +113,7 @@ private Q_SLOTS:
         w.tabs()->setCurrentIndex(app::RunsPage);
         auto* view = qobject_cast<widgets::RunsView*>(w.page(app::RunsPage));
         QVERIFY(view);
+        QVERIFY(view->findChild<app::RunsController*>()); // the page's controller, owned by its view
         QTableView* table = view->table();
         QCOMPARE(table->model()->rowCount(), 2);
 

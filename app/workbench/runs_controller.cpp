@@ -1,8 +1,5 @@
-// The Runs page: every run of the workspace, refreshed whenever anything commits (the
-// trainer thread, a `gafx train` in a terminal), compared as curves, groups and the paper's
-// tables, with a confusion matrix, export, and the Inspect / Resume / Cancel actions.
-#include "pages.h"
-#include "run_analysis.h"
+#include "runs_controller.h"
+
 #include "training_worker.h"
 #include "workspace.h"
 
@@ -25,6 +22,7 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QVector>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
@@ -38,72 +36,27 @@ using widgets::RunsView;
 
 QString qs(const std::string& v) { return QString::fromStdString(v); }
 
+// The engine's numbers as the plots take them.
+QVector<double> qv(const std::vector<double>& v) { return QVector<double>(v.begin(), v.end()); }
+
 QString ids_text(const QList<qint64>& ids) {
     QStringList out;
     for (qint64 id : ids) out << QString::number(id);
     return (ids.size() == 1 ? QStringLiteral("run ") : QStringLiteral("runs ")) + out.join(QStringLiteral(", "));
 }
 
-struct CurvesJob {
-    std::map<int64_t, RunCurves> curves;
-    std::map<int64_t, int64_t> epochs_done; // what each run had when it was read
-    QString error;
-};
+} // namespace
 
-struct ConfusionJob {
-    int64_t run = 0;
-    QString key;
-    Confusion confusion;
-    QString error;
-};
-
-class RunsWiring : public QObject {
-public:
-    RunsWiring(AppContext& ctx, RunsView* view);
-
-private:
-    void refresh();
-    void show_selected_curves();
-    void show_groups();
-    void show_paper_table();
-    void show_confusion();
-    // Starts loading the curves of `ids` that are missing or older than their run; the
-    // views redraw when they arrive.
-    void ensure_curves(const std::vector<int64_t>& ids);
-    void curves_loaded();
-    void confusion_loaded();
-    const store::RunRecord* record(int64_t id) const;
-    experiments::ReportOptions report_options() const;
-    void resume(const QList<qint64>& ids);
-    void cancel(const QList<qint64>& ids);
-    void export_runs(const QString& format, const QList<qint64>& ids);
-    void error(const QString& what, const std::exception& e);
-
-    AppContext& ctx_;
-    RunsView* view_;
-    std::vector<store::RunRecord> runs_;
-    std::map<std::string, std::string> dataset_kinds_; // name -> kind, re-read when a run names a new one
-    struct Cached {
-        int64_t epochs_done = -1;
-        RunCurves curves;
-    };
-    std::map<int64_t, Cached> curves_;
-    QFutureWatcher<CurvesJob> curve_job_; // one at a time; when it ends the views ask again for what is missing
-    QString selected_sig_, group_sig_; // what is drawn, to redraw only on change
-    QFutureWatcher<ConfusionJob> confusion_job_;
-    QString confusion_key_; // run and epoch shown (or being computed)
-};
-
-RunsWiring::RunsWiring(AppContext& ctx, RunsView* view) : QObject(view), ctx_(ctx), view_(view) {
+RunsController::RunsController(AppContext& ctx, RunsView* view) : QObject(view), ctx_(ctx), view_(view) {
     QStringList factors;
     for (const auto& f : experiments::factor_names()) factors << qs(f);
     view_->set_factors(factors, QSettings().value(QStringLiteral("runs/group_by"), QStringLiteral("extractor")).toString());
 
-    connect(ctx_.workspace, &Workspace::changed, this, &RunsWiring::refresh);
+    connect(ctx_.workspace, &Workspace::changed, this, &RunsController::refresh);
     // The trainer's own commits reach us through Workspace::changed within a second; its
     // status changes are worth showing at once.
-    connect(ctx_.trainer, &TrainingWorker::statusChanged, this, &RunsWiring::refresh);
-    connect(ctx_.trainer, &TrainingWorker::runFinished, this, &RunsWiring::refresh);
+    connect(ctx_.trainer, &TrainingWorker::statusChanged, this, &RunsController::refresh);
+    connect(ctx_.trainer, &TrainingWorker::runFinished, this, &RunsController::refresh);
     connect(view_, &RunsView::selectionChanged, this, [this] {
         show_selected_curves();
         show_confusion();
@@ -112,7 +65,7 @@ RunsWiring::RunsWiring(AppContext& ctx, RunsView* view) : QObject(view), ctx_(ct
         QSettings().setValue(QStringLiteral("runs/group_by"), view_->group_factor());
         show_groups();
     });
-    connect(view_, &RunsView::paperTableChanged, this, &RunsWiring::show_paper_table);
+    connect(view_, &RunsView::paperTableChanged, this, &RunsController::show_paper_table);
     connect(view_->tabs(), &QTabWidget::currentChanged, this, [this] {
         show_groups();
         show_confusion();
@@ -123,19 +76,19 @@ RunsWiring::RunsWiring(AppContext& ctx, RunsView* view) : QObject(view), ctx_(ct
         if (ctx_.inspect) ctx_.inspect(ids, 0);
         else ctx_.show_page(InspectorPage);
     });
-    connect(view_, &RunsView::resumeRequested, this, &RunsWiring::resume);
-    connect(view_, &RunsView::cancelRequested, this, &RunsWiring::cancel);
-    connect(view_, &RunsView::exportRequested, this, &RunsWiring::export_runs);
-    connect(&curve_job_, &QFutureWatcher<CurvesJob>::finished, this, &RunsWiring::curves_loaded);
-    connect(&confusion_job_, &QFutureWatcher<ConfusionJob>::finished, this, &RunsWiring::confusion_loaded);
+    connect(view_, &RunsView::resumeRequested, this, &RunsController::resume);
+    connect(view_, &RunsView::cancelRequested, this, &RunsController::cancel);
+    connect(view_, &RunsView::exportRequested, this, &RunsController::export_runs);
+    connect(&curve_job_, &QFutureWatcher<CurvesJob>::finished, this, &RunsController::curves_loaded);
+    connect(&confusion_job_, &QFutureWatcher<ConfusionJob>::finished, this, &RunsController::confusion_loaded);
     refresh();
 }
 
-void RunsWiring::error(const QString& what, const std::exception& e) {
+void RunsController::error(const QString& what, const std::exception& e) {
     view_->show_message(what + QStringLiteral(": ") + QString::fromUtf8(e.what()), true);
 }
 
-void RunsWiring::refresh() {
+void RunsController::refresh() {
     try {
         // A run whose process died (kill -9, power loss) must not look like it is running.
         runs_ = ctx_.workspace->store().list_runs();
@@ -168,13 +121,13 @@ void RunsWiring::refresh() {
     show_confusion();
 }
 
-const store::RunRecord* RunsWiring::record(int64_t id) const {
+const store::RunRecord* RunsController::record(int64_t id) const {
     for (const auto& r : runs_)
         if (r.id == id) return &r;
     return nullptr;
 }
 
-experiments::ReportOptions RunsWiring::report_options() const {
+experiments::ReportOptions RunsController::report_options() const {
     experiments::ReportOptions o;
     o.include_unfinished = view_->include_unfinished();
     for (const auto& [name, kind] : dataset_kinds_)
@@ -182,7 +135,7 @@ experiments::ReportOptions RunsWiring::report_options() const {
     return o;
 }
 
-void RunsWiring::ensure_curves(const std::vector<int64_t>& ids) {
+void RunsController::ensure_curves(const std::vector<int64_t>& ids) {
     std::vector<int64_t> stale;
     std::map<int64_t, int64_t> done;
     for (int64_t id : ids) {
@@ -202,7 +155,7 @@ void RunsWiring::ensure_curves(const std::vector<int64_t>& ids) {
         CurvesJob job;
         job.epochs_done = done;
         try {
-            job.curves = load_curves(db, stale);
+            job.curves = experiments::load_curves(db, stale);
         } catch (const std::exception& e) {
             job.error = QString::fromUtf8(e.what());
         }
@@ -210,7 +163,7 @@ void RunsWiring::ensure_curves(const std::vector<int64_t>& ids) {
     }));
 }
 
-void RunsWiring::curves_loaded() {
+void RunsController::curves_loaded() {
     const CurvesJob job = curve_job_.result();
     if (!job.error.isEmpty()) view_->show_message(tr("Could not read the curves: %1").arg(job.error), true);
     for (const auto& [id, c] : job.curves) curves_[id] = Cached{job.epochs_done.at(id), c};
@@ -218,7 +171,7 @@ void RunsWiring::curves_loaded() {
     show_groups();
 }
 
-void RunsWiring::show_selected_curves() {
+void RunsController::show_selected_curves() {
     const QList<qint64> ids = view_->selected_runs();
     std::vector<int64_t> want(ids.begin(), ids.end());
     ensure_curves(want);
@@ -242,13 +195,13 @@ void RunsWiring::show_selected_curves() {
         if (row)
             name += QStringLiteral(" (%1, %2, seed %3)").arg(qs(row->config.extractor), qs(row->config.classifier)).arg(row->run.seed);
         const QColor colour = widgets::CurvePlot::palette(k++);
-        const RunCurves& c = it->second.curves;
-        acc->set_points(acc->add_curve(name, colour, true), c.track_accuracy.x, c.track_accuracy.y);
-        loss->set_points(loss->add_curve(name, colour, true), c.train_loss.x, c.train_loss.y);
+        const experiments::RunCurves& c = it->second.curves;
+        acc->set_points(acc->add_curve(name, colour, true), qv(c.track_accuracy.x), qv(c.track_accuracy.y));
+        loss->set_points(loss->add_curve(name, colour, true), qv(c.train_loss.x), qv(c.train_loss.y));
     }
 }
 
-void RunsWiring::show_groups() {
+void RunsController::show_groups() {
     const QString factor = view_->group_factor();
     if (factor.isEmpty()) return;
     experiments::Report rep;
@@ -277,19 +230,19 @@ void RunsWiring::show_groups() {
     plot->clear();
     int k = 0;
     for (const auto& row : rep.rows) {
-        std::vector<const Series*> series;
+        std::vector<const experiments::Series*> series;
         for (int64_t id : row.run_ids) {
             const auto it = curves_.find(id);
             if (it != curves_.end()) series.push_back(&it->second.curves.track_accuracy);
         }
         const QColor colour = widgets::CurvePlot::palette(k++);
         if (series.empty()) continue;
-        const Band b = mean_band(series);
-        plot->add_band(tr("%1 (n=%2)").arg(qs(row.label)).arg(row.n), colour, b.x, b.mean, b.std);
+        const experiments::Band b = experiments::mean_band(series);
+        plot->add_band(tr("%1 (n=%2)").arg(qs(row.label)).arg(row.n), colour, qv(b.x), qv(b.mean), qv(b.std));
     }
 }
 
-void RunsWiring::show_paper_table() {
+void RunsController::show_paper_table() {
     try {
         view_->paper_table()->set_report(experiments::paper_table(view_->paper_table_number(), runs_, report_options()));
     } catch (const std::exception& e) {
@@ -297,7 +250,7 @@ void RunsWiring::show_paper_table() {
     }
 }
 
-void RunsWiring::show_confusion() {
+void RunsController::show_confusion() {
     if (view_->tabs()->currentIndex() != RunsView::ConfusionTab) return; // computed when looked at
     const qint64 id = view_->current_run();
     const store::RunRecord* r = record(id);
@@ -325,7 +278,7 @@ void RunsWiring::show_confusion() {
         job.run = id;
         job.key = key;
         try {
-            job.confusion = load_confusion(db, id);
+            job.confusion = experiments::load_confusion(db, id);
         } catch (const std::exception& e) {
             job.error = QString::fromUtf8(e.what());
         }
@@ -333,7 +286,7 @@ void RunsWiring::show_confusion() {
     }));
 }
 
-void RunsWiring::confusion_loaded() {
+void RunsController::confusion_loaded() {
     const ConfusionJob job = confusion_job_.result();
     if (job.key != confusion_key_) { // the selection moved on meanwhile
         confusion_key_.clear();
@@ -345,22 +298,23 @@ void RunsWiring::confusion_loaded() {
         view_->confusion()->clear(job.error);
         return;
     }
-    const store::RunRecord* r = record(job.run);
-    const Confusion& c = job.confusion;
+    const experiments::Confusion& c = job.confusion;
     QString caption = tr("Run %1, best epoch %2: track accuracy %3 % on %4 test tracks (rows: true class, "
                          "columns: predicted)")
                           .arg(job.run)
-                          .arg(r ? r->best_epoch : 0)
+                          .arg(c.best_epoch)
                           .arg(100.0 * c.track_accuracy, 0, 'f', 1)
                           .arg(c.tracks);
     if (c.unmatched)
         caption += tr("; %1 predicted clips belong to tracks the dataset no longer has").arg(c.unmatched);
     view_->set_confusion_caption(caption);
-    view_->confusion()->set_matrix(c.classes, c.counts);
+    QStringList classes;
+    for (const auto& name : c.classes) classes << qs(name);
+    view_->confusion()->set_matrix(classes, c.counts);
     show_confusion(); // the selection may have changed while this ran
 }
 
-void RunsWiring::resume(const QList<qint64>& ids) {
+void RunsController::resume(const QList<qint64>& ids) {
     QList<qint64> queue;
     QStringList notes;
     const QList<qint64> queued = ctx_.trainer->queued();
@@ -403,7 +357,7 @@ void RunsWiring::resume(const QList<qint64>& ids) {
     view_->show_message(notes.join(QStringLiteral("; ")));
 }
 
-void RunsWiring::cancel(const QList<qint64>& ids) {
+void RunsController::cancel(const QList<qint64>& ids) {
     QStringList notes;
     try {
         store::RunStore& store = ctx_.workspace->store();
@@ -438,7 +392,7 @@ void RunsWiring::cancel(const QList<qint64>& ids) {
     refresh();
 }
 
-void RunsWiring::export_runs(const QString& format, const QList<qint64>& ids) {
+void RunsController::export_runs(const QString& format, const QList<qint64>& ids) {
     if (ids.isEmpty()) return;
     const bool csv = format == QLatin1String("csv");
     QSettings settings;
@@ -462,11 +416,9 @@ void RunsWiring::export_runs(const QString& format, const QList<qint64>& ids) {
     view_->show_message(tr("Wrote %n run(s) to %1", "", int(chosen.size())).arg(path));
 }
 
-} // namespace
-
 QWidget* create_runs_page(AppContext& ctx, QWidget* parent) {
     auto* view = new RunsView(parent);
-    new RunsWiring(ctx, view); // owned by the view
+    new RunsController(ctx, view); // owned by the view
     return view;
 }
 

@@ -1,8 +1,8 @@
 #pragma once
-// The feature inspector's view: a searchable track list and a checkable run list on the left;
+// The Inspector page's view: a searchable track list and a checkable run list on the left;
 // on the right the chosen track's waveform, its log-mel and one panel per checked run (its
 // feature map and predicted class probabilities), all on one time axis: zooming or panning any
-// plot moves the others. It only draws and emits; the page computes the maps and fills it.
+// plot moves the others. It only draws and emits; InspectorController computes the maps and fills it.
 #include "feature_map_view.h"
 #include "waveform_view.h"
 
@@ -42,10 +42,10 @@ struct ClassProbability {
     double probability = 0;
 };
 
-class FeatureInspector : public QWidget {
+class InspectorView : public QWidget {
     Q_OBJECT
 public:
-    explicit FeatureInspector(QWidget* parent = nullptr);
+    explicit InspectorView(QWidget* parent = nullptr);
 
     // The lists keep their selection and checks (by id) across refreshes; nothing is emitted.
     void set_tracks(const QList<TrackEntry>& tracks);

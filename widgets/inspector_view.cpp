@@ -1,4 +1,4 @@
-#include "feature_inspector.h"
+#include "inspector_view.h"
 
 #include <QCheckBox>
 #include <QDir>
@@ -37,7 +37,7 @@ QLabel* heading(const QString& text, QWidget* parent) {
 
 } // namespace
 
-FeatureInspector::FeatureInspector(QWidget* parent) : QWidget(parent) {
+InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
     auto* splitter = new QSplitter(Qt::Horizontal, this);
     auto* outer = new QHBoxLayout(this);
     outer->setContentsMargins(0, 0, 0, 0);
@@ -139,12 +139,12 @@ FeatureInspector::FeatureInspector(QWidget* parent) : QWidget(parent) {
         if (!quiet_) Q_EMIT selectionChanged();
     });
     connect(shared_, &QCheckBox::toggled, this, [this] { apply_colour_scale(); });
-    connect(cancel_, &QPushButton::clicked, this, &FeatureInspector::cancelRequested);
+    connect(cancel_, &QPushButton::clicked, this, &InspectorView::cancelRequested);
     connect(export_npy_, &QPushButton::clicked, this, [this] { ask_export(false); });
     connect(export_png_, &QPushButton::clicked, this, [this] { ask_export(true); });
 }
 
-void FeatureInspector::set_tracks(const QList<TrackEntry>& tracks) {
+void InspectorView::set_tracks(const QList<TrackEntry>& tracks) {
     const qint64 current = current_track();
     quiet_ = true;
     tracks_->clear();
@@ -159,7 +159,7 @@ void FeatureInspector::set_tracks(const QList<TrackEntry>& tracks) {
     if (current) select_track(current);
 }
 
-void FeatureInspector::set_runs(const QList<RunEntry>& runs) {
+void InspectorView::set_runs(const QList<RunEntry>& runs) {
     const QList<qint64> checked = checked_runs();
     quiet_ = true;
     run_list_->clear();
@@ -172,7 +172,7 @@ void FeatureInspector::set_runs(const QList<RunEntry>& runs) {
     quiet_ = false;
 }
 
-void FeatureInspector::select_track(qint64 id) {
+void InspectorView::select_track(qint64 id) {
     const auto hits = tracks_->match(tracks_->index(0, 0), kIdRole, id, 1, Qt::MatchExactly);
     if (hits.isEmpty()) return;
     QModelIndex proxy = filter_->mapFromSource(hits.first());
@@ -186,7 +186,7 @@ void FeatureInspector::select_track(qint64 id) {
     quiet_ = false;
 }
 
-void FeatureInspector::set_checked_runs(const QList<qint64>& runs) {
+void InspectorView::set_checked_runs(const QList<qint64>& runs) {
     quiet_ = true;
     for (int i = 0; i < run_list_->count(); ++i) {
         auto* item = run_list_->item(i);
@@ -195,19 +195,19 @@ void FeatureInspector::set_checked_runs(const QList<qint64>& runs) {
     quiet_ = false;
 }
 
-qint64 FeatureInspector::current_track() const {
+qint64 InspectorView::current_track() const {
     const QModelIndex i = track_list_->currentIndex();
     return i.isValid() ? i.data(kIdRole).toLongLong() : 0;
 }
 
-QList<qint64> FeatureInspector::checked_runs() const {
+QList<qint64> InspectorView::checked_runs() const {
     QList<qint64> out;
     for (int i = 0; i < run_list_->count(); ++i)
         if (run_list_->item(i)->checkState() == Qt::Checked) out << run_list_->item(i)->data(kIdRole).toLongLong();
     return out;
 }
 
-void FeatureInspector::show_track(const QString& title, const QString& true_label, double seconds) {
+void InspectorView::show_track(const QString& title, const QString& true_label, double seconds) {
     header_->setText(tr("<b>%1</b> · %2 s · true label: <b>%3</b>")
                          .arg(title.toHtmlEscaped(), QString::number(seconds, 'f', 1),
                               true_label.isEmpty() ? tr("none") : true_label.toHtmlEscaped()));
@@ -223,7 +223,7 @@ void FeatureInspector::show_track(const QString& title, const QString& true_labe
     export_png_->setEnabled(true);
 }
 
-void FeatureInspector::set_run_panels(const QList<RunEntry>& runs) {
+void InspectorView::set_run_panels(const QList<RunEntry>& runs) {
     QList<qint64> keep;
     for (const RunEntry& r : runs) keep << r.id;
     for (auto it = panels_.begin(); it != panels_.end();) {
@@ -267,7 +267,7 @@ void FeatureInspector::set_run_panels(const QList<RunEntry>& runs) {
     }
 }
 
-void FeatureInspector::clear() {
+void InspectorView::clear() {
     header_->setText(tr("Pick a track and tick one or more runs."));
     waveform_->show_message(tr("No track chosen"));
     mel_->show_message(tr("No track chosen"));
@@ -277,22 +277,22 @@ void FeatureInspector::clear() {
     export_png_->setEnabled(false);
 }
 
-void FeatureInspector::set_waveform(const std::vector<float>& mins, const std::vector<float>& maxs, double seconds) {
+void InspectorView::set_waveform(const std::vector<float>& mins, const std::vector<float>& maxs, double seconds) {
     waveform_->set_envelope(mins, maxs, seconds);
     if (time_range_.second > time_range_.first) waveform_->set_time_range(time_range_.first, time_range_.second);
 }
 
-void FeatureInspector::set_mel(const std::vector<float>& values, int bins, const MapSegment& segment, double seconds) {
+void InspectorView::set_mel(const std::vector<float>& values, int bins, const MapSegment& segment, double seconds) {
     mel_->set_map(values, bins, {segment}, seconds);
     if (time_range_.second > time_range_.first) mel_->set_time_range(time_range_.first, time_range_.second);
 }
 
-void FeatureInspector::set_track_error(const QString& message) {
+void InspectorView::set_track_error(const QString& message) {
     waveform_->show_message(message);
     mel_->show_message(message);
 }
 
-void FeatureInspector::set_run_map(qint64 run, const std::vector<float>& values, int bins,
+void InspectorView::set_run_map(qint64 run, const std::vector<float>& values, int bins,
                                    const std::vector<MapSegment>& clips, double seconds) {
     auto it = panels_.find(run);
     if (it == panels_.end()) return;
@@ -301,7 +301,7 @@ void FeatureInspector::set_run_map(qint64 run, const std::vector<float>& values,
     apply_colour_scale();
 }
 
-void FeatureInspector::set_run_prediction(qint64 run, const QList<ClassProbability>& probabilities,
+void InspectorView::set_run_prediction(qint64 run, const QList<ClassProbability>& probabilities,
                                           const QStringList& true_labels) {
     auto it = panels_.find(run);
     if (it == panels_.end()) return;
@@ -330,7 +330,7 @@ void FeatureInspector::set_run_prediction(qint64 run, const QList<ClassProbabili
                              .arg(predicted.toHtmlEscaped(), mark, truth.toHtmlEscaped()));
 }
 
-void FeatureInspector::set_run_message(qint64 run, const QString& message) {
+void InspectorView::set_run_message(qint64 run, const QString& message) {
     auto it = panels_.find(run);
     if (it == panels_.end()) return;
     it->view->show_message(message);
@@ -338,42 +338,42 @@ void FeatureInspector::set_run_message(qint64 run, const QString& message) {
     it->summary->clear();
 }
 
-void FeatureInspector::set_pending(int maps) {
+void InspectorView::set_pending(int maps) {
     busy_->setVisible(maps > 0);
     cancel_->setVisible(maps > 0);
     busy_label_->setVisible(maps > 0);
     busy_label_->setText(tr("computing… (%1)").arg(maps));
 }
 
-void FeatureInspector::set_note(const QString& text) { note_->setText(text); }
+void InspectorView::set_note(const QString& text) { note_->setText(text); }
 
-QString FeatureInspector::note() const { return note_->text(); }
+QString InspectorView::note() const { return note_->text(); }
 
-bool FeatureInspector::shared_scale() const { return shared_->isChecked(); }
+bool InspectorView::shared_scale() const { return shared_->isChecked(); }
 
-FeatureMapView* FeatureInspector::run_view(qint64 run) const {
+FeatureMapView* InspectorView::run_view(qint64 run) const {
     auto it = panels_.find(run);
     return it == panels_.end() ? nullptr : it->view;
 }
 
-QListWidget* FeatureInspector::run_probabilities(qint64 run) const {
+QListWidget* InspectorView::run_probabilities(qint64 run) const {
     auto it = panels_.find(run);
     return it == panels_.end() ? nullptr : it->probabilities;
 }
 
-void FeatureInspector::link(TimePlot* plot) {
+void InspectorView::link(TimePlot* plot) {
     plots_ << plot;
     connect(plot, &TimePlot::timeRangeChanged, this,
             [this, plot](double lower, double upper) { follow(plot, lower, upper); });
 }
 
-void FeatureInspector::follow(TimePlot* source, double lower, double upper) {
+void InspectorView::follow(TimePlot* source, double lower, double upper) {
     time_range_ = {lower, upper};
     for (TimePlot* p : plots_)
         if (p != source) p->set_time_range(lower, upper);
 }
 
-void FeatureInspector::apply_colour_scale() {
+void InspectorView::apply_colour_scale() {
     double lo = 0, hi = 0;
     bool any = false;
     for (const auto& p : panels_) {
@@ -390,7 +390,7 @@ void FeatureInspector::apply_colour_scale() {
     }
 }
 
-void FeatureInspector::ask_export(bool png) {
+void InspectorView::ask_export(bool png) {
     QSettings settings;
     QString last = settings.value(QStringLiteral("inspector/export_dir")).toString();
     if (!last.isEmpty() && !QDir(last).exists()) last.clear(); // removed since

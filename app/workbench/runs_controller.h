@@ -1,0 +1,80 @@
+#pragma once
+// The Runs page's controller: every run of the workspace, refreshed whenever anything commits
+// (the trainer thread, a `gafx train` in a terminal), compared as curves, groups and the paper's
+// tables, with a confusion matrix, export, and the Inspect / Resume / Cancel actions. The numbers
+// come from the engine (experiments/run_analysis.h, report.h); this converts them to Qt types
+// for widgets::RunsView and runs the slow reads on worker threads.
+#include "pages.h"
+
+#include "experiments/report.h"
+#include "experiments/run_analysis.h"
+#include "store/run_store.h"
+
+#include <QFutureWatcher>
+#include <QList>
+#include <QObject>
+#include <QString>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gafx::widgets {
+class RunsView;
+}
+
+namespace gafx::app {
+
+class RunsController : public QObject {
+    Q_OBJECT
+public:
+    // Owned by `view`; fills it from ctx.workspace and keeps it current.
+    RunsController(AppContext& ctx, widgets::RunsView* view);
+
+private:
+    struct CurvesJob {
+        std::map<int64_t, experiments::RunCurves> curves;
+        std::map<int64_t, int64_t> epochs_done; // what each run had when it was read
+        QString error;
+    };
+    struct ConfusionJob {
+        int64_t run = 0;
+        QString key;
+        experiments::Confusion confusion;
+        QString error;
+    };
+    struct Cached {
+        int64_t epochs_done = -1;
+        experiments::RunCurves curves;
+    };
+
+    void refresh();
+    void show_selected_curves();
+    void show_groups();
+    void show_paper_table();
+    void show_confusion();
+    // Starts loading the curves of `ids` that are missing or older than their run; the
+    // views redraw when they arrive.
+    void ensure_curves(const std::vector<int64_t>& ids);
+    void curves_loaded();
+    void confusion_loaded();
+    const store::RunRecord* record(int64_t id) const;
+    experiments::ReportOptions report_options() const;
+    void resume(const QList<qint64>& ids);
+    void cancel(const QList<qint64>& ids);
+    void export_runs(const QString& format, const QList<qint64>& ids);
+    void error(const QString& what, const std::exception& e);
+
+    AppContext& ctx_;
+    widgets::RunsView* view_;
+    std::vector<store::RunRecord> runs_;
+    std::map<std::string, std::string> dataset_kinds_; // name -> kind, re-read when a run names a new one
+    std::map<int64_t, Cached> curves_;
+    QFutureWatcher<CurvesJob> curve_job_; // one at a time; when it ends the views ask again for what is missing
+    QString selected_sig_, group_sig_; // what is drawn, to redraw only on change
+    QFutureWatcher<ConfusionJob> confusion_job_;
+    QString confusion_key_; // run and epoch shown (or being computed)
+};
+
+} // namespace gafx::app

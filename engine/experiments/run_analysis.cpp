@@ -1,0 +1,263 @@
+#include "experiments/run_analysis.h"
+
+#include "core/error.h"
+#include "experiments/experiment.h"
+#include "train/evaluation.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <unordered_map>
+
+using Json = nlohmann::ordered_json;
+
+namespace gafx::experiments {
+namespace {
+
+std::string value_text(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+std::string run_name(int64_t id) { return "run " + std::to_string(id); }
+
+} // namespace
+
+MeanStd mean_std(const std::vector<double>& values) {
+    MeanStd s;
+    double sum = 0;
+    for (double x : values)
+        if (!std::isnan(x)) {
+            sum += x;
+            ++s.n;
+        }
+    if (s.n == 0) return s;
+    s.mean = sum / double(s.n);
+    if (s.n > 1) {
+        double ss = 0;
+        for (double x : values)
+            if (!std::isnan(x)) ss += (x - s.mean) * (x - s.mean);
+        s.std = std::sqrt(ss / double(s.n - 1));
+    }
+    return s;
+}
+
+RunCurves epoch_curves(const std::vector<store::MetricRow>& rows) {
+    RunCurves c;
+    for (const auto& m : rows) { // ordered by step: epochs arrive in order
+        if (m.split == "test" && m.name == "track_accuracy") {
+            c.track_accuracy.x.push_back(double(m.epoch));
+            c.track_accuracy.y.push_back(m.value);
+        } else if (m.split == "train" && m.name == "epoch_loss") {
+            c.train_loss.x.push_back(double(m.epoch));
+            c.train_loss.y.push_back(m.value);
+        }
+    }
+    return c;
+}
+
+std::map<int64_t, RunCurves> load_curves(const std::string& db_path, const std::vector<int64_t>& runs) {
+    store::RunStore store(db_path);
+    std::map<int64_t, RunCurves> out;
+    for (int64_t id : runs) {
+        if (!store.run(id)) throw Error(db_path, "there is no " + run_name(id), "`gafx runs` lists them");
+        out[id] = epoch_curves(store.metrics(id));
+    }
+    return out;
+}
+
+Band mean_band(const std::vector<const Series*>& series) {
+    std::map<double, std::vector<double>> at;
+    for (const Series* s : series)
+        for (size_t i = 0; i < s->x.size() && i < s->y.size(); ++i)
+            if (!std::isnan(s->y[i])) at[s->x[i]].push_back(s->y[i]);
+    Band b;
+    for (const auto& [x, v] : at) {
+        const MeanStd m = mean_std(v);
+        b.x.push_back(x);
+        b.mean.push_back(m.mean);
+        b.std.push_back(m.std);
+        b.n.push_back(m.n);
+    }
+    return b;
+}
+
+Confusion confusion_matrix(const data::Catalog& cat, const std::vector<store::Prediction>& predictions,
+                           const std::string& source) {
+    if (cat.multi_label)
+        throw Error(source, "'" + cat.name + "' is multi-label (" + std::to_string(cat.classes.size()) +
+                                " classes): a track has no single true class to put in a confusion matrix",
+                    "its runs report mAP instead");
+    if (predictions.empty())
+        throw Error(source, "there are no stored predictions yet", "they are kept from the best epoch once it has evaluated");
+    std::unordered_map<int64_t, int> label;
+    for (const auto& t : cat.tracks)
+        if (!t.labels.empty()) label[t.id] = cat.class_index(t.labels.front());
+    const int classes = int(cat.classes.size());
+    Confusion out;
+    std::vector<train::ClipScores> clips;
+    for (const auto& p : predictions) {
+        const auto it = label.find(p.track_id);
+        if (it == label.end() || it->second < 0) {
+            ++out.unmatched;
+            continue;
+        }
+        if (int(p.probabilities.size()) != classes)
+            throw Error(source, "the predictions have " + std::to_string(p.probabilities.size()) + " classes, but '" +
+                                    cat.name + "' now has " + std::to_string(classes),
+                        "the dataset was re-imported with other classes; retrain the run");
+        clips.push_back({p.track_id, p.clip, p.probabilities, {it->second}});
+    }
+    const train::Evaluation e = train::evaluate(clips, classes, false, 0.0);
+    for (const auto& c : cat.classes) out.classes.push_back(c.display_name.empty() ? c.id : c.display_name);
+    out.counts = e.confusion;
+    out.tracks = e.tracks;
+    out.track_accuracy = e.track_accuracy;
+    return out;
+}
+
+Confusion load_confusion(store::RunStore& store, int64_t run_id) {
+    const std::string& db_path = store.path();
+    const auto run = store.run(run_id);
+    if (!run) throw Error(db_path, "there is no " + run_name(run_id), "`gafx runs` lists them");
+    const auto config = parse_run_config(run->config);
+    const auto dataset = store.load_dataset(config.dataset);
+    if (!dataset)
+        throw Error(db_path, run_name(run_id) + " was trained on dataset '" + config.dataset +
+                                 "', which this workspace no longer has",
+                    "import it again under that name");
+    const auto predictions = store.predictions(run_id);
+    try {
+        Confusion c = confusion_matrix(dataset->catalog, predictions, db_path);
+        c.run = run_id;
+        c.best_epoch = run->best_epoch;
+        return c;
+    } catch (const Error& e) { // say which run
+        throw Error(e.path(), run_name(run_id) + ": " + e.reason(), e.fix());
+    }
+}
+
+Confusion load_confusion(const std::string& db_path, int64_t run) {
+    store::RunStore store(db_path);
+    return load_confusion(store, run);
+}
+
+const char* to_string(LeftOutReason reason) {
+    switch (reason) {
+    case LeftOutReason::UnreadableConfig: return "config does not parse";
+    case LeftOutReason::Pretraining: return "pretraining (AudioSet dataset)";
+    case LeftOutReason::Diverged: return "diverged";
+    case LeftOutReason::NotEvaluated: return "not evaluated yet";
+    case LeftOutReason::Unfinished: return "unfinished";
+    }
+    return "?";
+}
+
+const std::string& AnalysedRun::value(const std::string& key) const {
+    for (const auto& [k, v] : config)
+        if (k == key) return v;
+    throw std::out_of_range("no config key " + key);
+}
+
+std::vector<std::string> factor_names() {
+    std::vector<std::string> out;
+    RunConfig defaults;
+    defaults.dataset = "-";
+    const Json cfg = Json::parse(to_json(defaults));
+    for (auto it = cfg.begin(); it != cfg.end(); ++it) out.push_back(it.key());
+    return out;
+}
+
+void check_factors(const std::vector<std::string>& factors) {
+    const auto names = factor_names();
+    std::string allowed;
+    for (const auto& n : names) allowed += (allowed.empty() ? "" : ", ") + n;
+    if (factors.empty()) throw Error({}, "no factor to group by", "allowed: " + allowed);
+    for (const auto& f : factors) {
+        bool known = false;
+        for (const auto& n : names) known = known || n == f;
+        if (!known) throw Error({}, "unknown factor '" + f + "'", "allowed: " + allowed);
+    }
+}
+
+std::vector<AnalysedRun> analysable_runs(const std::vector<store::RunRecord>& runs, const ReportOptions& o,
+                                         std::vector<LeftOut>& left_out) {
+    std::vector<AnalysedRun> out;
+    for (const auto& r : runs) {
+        Json cfg;
+        try {
+            cfg = Json::parse(to_json(parse_run_config(r.config)));
+        } catch (const std::exception& e) {
+            left_out.push_back({r.id, LeftOutReason::UnreadableConfig, e.what()});
+            continue;
+        }
+        const std::string dataset = cfg.at("dataset").get<std::string>();
+        if (o.pretraining_datasets.count(dataset)) {
+            left_out.push_back({r.id, LeftOutReason::Pretraining, dataset});
+            continue;
+        }
+        AnalysedRun a;
+        a.run = &r;
+        for (auto it = cfg.begin(); it != cfg.end(); ++it) a.config.emplace_back(it.key(), it.value().dump());
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+int GroupStats::diverged() const {
+    int n = 0;
+    for (const auto& l : left_out) n += l.reason == LeftOutReason::Diverged;
+    return n;
+}
+
+GroupStats count_runs(const std::vector<const AnalysedRun*>& matched, const ReportOptions& o) {
+    GroupStats g;
+    std::vector<double> track, clip;
+    std::map<std::string, std::set<std::string>> values;
+    for (const AnalysedRun* a : matched) {
+        const auto& r = *a->run;
+        const bool evaluated = !std::isnan(r.best_track_accuracy);
+        const bool finished = r.status == store::RunStatus::Finished;
+        if (!(evaluated && (finished || o.include_unfinished))) {
+            if (r.status == store::RunStatus::Diverged) g.left_out.push_back({r.id, LeftOutReason::Diverged, {}});
+            else if (!evaluated) g.left_out.push_back({r.id, LeftOutReason::NotEvaluated, {}});
+            else g.left_out.push_back({r.id, LeftOutReason::Unfinished, store::to_string(r.status)});
+            continue;
+        }
+        g.run_ids.push_back(r.id);
+        if (!finished) g.unfinished_run_ids.push_back(r.id);
+        track.push_back(100.0 * r.best_track_accuracy);
+        clip.push_back(100.0 * r.best_accuracy);
+        for (const auto& [key, value] : a->config) values[key].insert(value);
+    }
+    g.n = int(g.run_ids.size());
+    g.track = mean_std(track);
+    g.clip = mean_std(clip);
+    for (const auto& [key, seen] : values)
+        if (key != "seed" && seen.size() > 1) g.mixed.push_back(key);
+    return g;
+}
+
+Grouping group_runs(const std::vector<std::string>& factors, const std::vector<store::RunRecord>& runs,
+                    const ReportOptions& options) {
+    check_factors(factors);
+    Grouping out;
+    out.factors = factors;
+    const auto all = analysable_runs(runs, options, out.left_out);
+    // Json's ordering compares numbers as numbers, so lr 5e-05 sorts before 0.0005.
+    std::map<std::vector<Json>, std::vector<const AnalysedRun*>> groups;
+    for (const auto& a : all) {
+        std::vector<Json> key;
+        for (const auto& f : factors) key.push_back(Json::parse(a.value(f)));
+        groups[key].push_back(&a);
+    }
+    for (const auto& [key, matched] : groups) {
+        RunGroup g;
+        for (size_t i = 0; i < factors.size(); ++i) {
+            g.values.push_back(value_text(key[i]));
+            g.label += (i ? " " : "") + factors[i] + "=" + g.values.back();
+        }
+        g.stats = count_runs(matched, options);
+        out.groups.push_back(std::move(g));
+    }
+    return out;
+}
+
+} // namespace gafx::experiments

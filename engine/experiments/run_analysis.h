@@ -1,0 +1,140 @@
+#pragma once
+// What the Runs page and `gafx report` compute from stored runs: per-epoch curves of a run, the
+// mean ± std band of several runs' curves, a run's track-level confusion matrix from its stored
+// predictions, and runs grouped by config factors with mean ± sample std and the runs left out.
+// report.cpp builds the paper's tables on the same counting, so every front end shows one number.
+#include "store/run_store.h"
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gafx::experiments {
+
+// Mean and sample std (n - 1) of the values that are not NaN; NaN where there is none to show
+// (n = 0, or std with n < 2).
+struct MeanStd {
+    int n = 0;
+    double mean = std::numeric_limits<double>::quiet_NaN();
+    double std = std::numeric_limits<double>::quiet_NaN();
+};
+MeanStd mean_std(const std::vector<double>& values);
+
+// ---- Curves
+
+struct Series {
+    std::vector<double> x, y;
+};
+
+// Per epoch: test track accuracy (a fraction) and the train loss (the epoch's mean, `epoch_loss`).
+struct RunCurves {
+    Series track_accuracy, train_loss;
+};
+RunCurves epoch_curves(const std::vector<store::MetricRow>& rows);
+// Reads the runs' metrics through a connection of its own, so a worker thread can call it.
+// Throws gafx::Error, naming the run when one does not exist.
+std::map<int64_t, RunCurves> load_curves(const std::string& db_path, const std::vector<int64_t>& runs);
+
+// Per x present in any series: how many series have a (non-NaN) point there, their mean and
+// sample std.
+struct Band {
+    std::vector<double> x, mean, std;
+    std::vector<int> n;
+};
+Band mean_band(const std::vector<const Series*>& series);
+
+// ---- Confusion matrix
+
+struct Confusion {
+    int64_t run = 0, best_epoch = 0;
+    std::vector<std::string> classes;          // display names, in class-index order
+    std::vector<std::vector<int64_t>> counts;  // [true][predicted] tracks
+    int64_t tracks = 0;
+    double track_accuracy = 0;
+    int64_t unmatched = 0; // predicted clips of tracks the dataset no longer holds (re-imported since)
+};
+// The predictions averaged per track (clip probabilities, then arg-max) against each track's
+// class in `dataset`. `source` names what errors are about (the database). Throws gafx::Error
+// when there are no predictions, the dataset is multi-label, or its class count differs.
+Confusion confusion_matrix(const data::Catalog& dataset, const std::vector<store::Prediction>& predictions,
+                           const std::string& source);
+// The run's best-epoch predictions against its dataset as stored now. Throws gafx::Error when the
+// run, its dataset or its predictions are missing, or as confusion_matrix.
+Confusion load_confusion(store::RunStore& store, int64_t run);
+// The same through a connection of its own (for worker threads).
+Confusion load_confusion(const std::string& db_path, int64_t run);
+
+// ---- Which runs count, and groups
+
+struct ReportOptions {
+    // Also count runs that are not finished (running, paused, interrupted, cancelled, failed,
+    // diverged) but evaluated at least once; each row lists them as unfinished.
+    bool include_unfinished = false;
+    // Datasets that are AudioSet (multi-label): runs on them are pretraining runs, never a row.
+    std::set<std::string> pretraining_datasets;
+};
+
+enum class LeftOutReason {
+    UnreadableConfig, // its stored config does not parse (detail: why)
+    Pretraining,      // trained on an AudioSet dataset
+    Diverged,         // stopped on a NaN loss
+    NotEvaluated,     // no test epoch yet
+    Unfinished,       // evaluated but not finished, without include_unfinished (detail: its status)
+};
+const char* to_string(LeftOutReason reason);
+
+struct LeftOut {
+    int64_t run = 0;
+    LeftOutReason reason = LeftOutReason::NotEvaluated;
+    std::string detail;
+};
+
+// A run whose config parses, with every RunConfig key (in to_json order) and its value as JSON
+// text ("mel", 8, 0.0005, true), defaults filled in.
+struct AnalysedRun {
+    const store::RunRecord* run = nullptr;
+    std::vector<std::pair<std::string, std::string>> config;
+    const std::string& value(const std::string& key) const; // throws std::out_of_range
+};
+
+// Every RunConfig key, in to_json order: the factors grouping accepts.
+std::vector<std::string> factor_names();
+// Throws gafx::Error naming the allowed factors when `factors` is empty or has an unknown one.
+void check_factors(const std::vector<std::string>& factors);
+
+// The runs that can be grouped at all; the others (config unreadable, pretraining) go to
+// `left_out`, in the order of `runs`.
+std::vector<AnalysedRun> analysable_runs(const std::vector<store::RunRecord>& runs, const ReportOptions& options,
+                                         std::vector<LeftOut>& left_out);
+
+// The statistics of a set of matching runs. Statistics are in percent.
+struct GroupStats {
+    int n = 0;
+    MeanStd track, clip; // best test track accuracy and the clip accuracy at that epoch
+    std::vector<int64_t> run_ids, unfinished_run_ids; // counted runs; the unfinished among them
+    std::vector<LeftOut> left_out;   // matching runs not counted, and why
+    std::vector<std::string> mixed;  // factors other than seed in which the counted runs differ
+    int diverged() const;
+};
+// A run counts when it evaluated and is finished (or include_unfinished).
+GroupStats count_runs(const std::vector<const AnalysedRun*>& matched, const ReportOptions& options);
+
+struct RunGroup {
+    std::vector<std::string> values; // one per factor, as JSON text without string quotes
+    std::string label;               // "extractor=mel classifier=ast-tiny"
+    GroupStats stats;
+};
+struct Grouping {
+    std::vector<std::string> factors;
+    std::vector<RunGroup> groups;  // one per distinct combination, sorted by value (numbers as numbers)
+    std::vector<LeftOut> left_out; // runs in no group: unreadable config, pretraining
+};
+// Checks `factors` as check_factors does.
+Grouping group_runs(const std::vector<std::string>& factors, const std::vector<store::RunRecord>& runs,
+                    const ReportOptions& options);
+
+} // namespace gafx::experiments

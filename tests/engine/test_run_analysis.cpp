@@ -1,0 +1,227 @@
+// Run analysis from hand-made records and predictions: mean ± sample std, bands, the track-level
+// confusion matrix (clip probabilities averaged per track before the arg-max), and groups with
+// the runs they leave out and why.
+#include "experiments/experiment.h"
+#include "experiments/run_analysis.h"
+#include "store/run_store.h"
+#include "test_support.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+#include <limits>
+
+using namespace gafx;
+using experiments::LeftOutReason;
+using store::RunRecord;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+bool near(double a, double b) { return std::abs(a - b) < 1e-9; }
+
+RunRecord rec(int64_t id, const std::string& extractor, double track, double clip,
+              store::RunStatus status = store::RunStatus::Finished, const std::string& dataset = "gtzan",
+              double lr = 5e-5) {
+    experiments::RunConfig c;
+    c.dataset = dataset;
+    c.extractor = extractor;
+    c.lr = lr;
+    c.seed = uint64_t(id);
+    RunRecord r;
+    r.id = id;
+    r.config = experiments::to_json(c);
+    r.seed = id;
+    r.status = status;
+    r.best_track_accuracy = track;
+    r.best_accuracy = clip;
+    return r;
+}
+
+// Three genres, four tracks with ids 11..14 (one class-less track 15).
+data::Catalog genres() {
+    data::Catalog c;
+    c.name = "g";
+    c.kind = "gtzan";
+    c.classes = {{"blues", "Blues"}, {"jazz", ""}, {"rock", "Rock"}};
+    const char* labels[] = {"blues", "blues", "jazz", "rock"};
+    for (int i = 0; i < 4; ++i) {
+        data::Track t;
+        t.id = 11 + i;
+        t.key = "t" + std::to_string(i);
+        t.labels = {labels[i]};
+        c.tracks.push_back(t);
+    }
+    data::Track unlabelled;
+    unlabelled.id = 15;
+    c.tracks.push_back(unlabelled);
+    return c;
+}
+
+std::vector<std::string> reasons_of(const std::vector<experiments::LeftOut>& left, std::vector<int64_t>* ids) {
+    std::vector<std::string> out;
+    for (const auto& l : left) {
+        out.push_back(experiments::to_string(l.reason));
+        if (ids) ids->push_back(l.run);
+    }
+    return out;
+}
+
+} // namespace
+
+class TestRunAnalysis : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void meanAndSampleStdSkipNaN() {
+        const auto s = experiments::mean_std({60, kNaN, 62, 64});
+        QCOMPARE(s.n, 3);
+        QVERIFY(near(s.mean, 62));
+        QVERIFY(near(s.std, 2)); // sqrt((4 + 0 + 4) / 2)
+        const auto one = experiments::mean_std({kNaN, 7});
+        QCOMPARE(one.n, 1);
+        QVERIFY(near(one.mean, 7));
+        QVERIFY(std::isnan(one.std));
+        QVERIFY(std::isnan(experiments::mean_std({}).mean));
+    }
+
+    void bandCountsTheSeriesAtEachEpoch() {
+        const experiments::Series a{{1, 2, 3}, {0.2, 0.4, 0.6}}, b{{1, 2}, {0.4, kNaN}};
+        const auto band = experiments::mean_band({&a, &b});
+        QCOMPARE(band.x, (std::vector<double>{1, 2, 3}));
+        QCOMPARE(band.n, (std::vector<int>{2, 1, 1}));
+        QVERIFY(near(band.mean[0], 0.3));
+        QVERIFY(near(band.std[0], std::sqrt(0.02)));
+        QVERIFY(near(band.mean[1], 0.4));
+        QVERIFY(std::isnan(band.std[1]));
+    }
+
+    void curvesFromMetricRows() {
+        const std::vector<store::MetricRow> rows = {{10, 1, "train", "epoch_loss", 2.0},
+                                                    {10, 1, "test", "track_accuracy", 0.5},
+                                                    {10, 1, "test", "accuracy", 0.4},
+                                                    {20, 2, "train", "epoch_loss", 1.5},
+                                                    {20, 2, "test", "track_accuracy", 0.7}};
+        const auto c = experiments::epoch_curves(rows);
+        QCOMPARE(c.track_accuracy.x, (std::vector<double>{1, 2}));
+        QCOMPARE(c.track_accuracy.y, (std::vector<double>{0.5, 0.7}));
+        QCOMPARE(c.train_loss.y, (std::vector<double>{2.0, 1.5}));
+    }
+
+    void confusionAveragesClipsPerTrack() {
+        const data::Catalog cat = genres();
+        const std::vector<store::Prediction> p = {
+            // Track 11 (blues): clip 0 says blues, clip 1 says jazz more strongly -> jazz.
+            {11, 0, {0.6f, 0.4f, 0.0f}},
+            {11, 1, {0.1f, 0.8f, 0.1f}},
+            {12, 0, {0.9f, 0.1f, 0.0f}}, // blues -> blues
+            {13, 0, {0.2f, 0.7f, 0.1f}}, // jazz -> jazz
+            {14, 0, {0.5f, 0.0f, 0.5f}}, // rock: a tie goes to the first class -> blues
+            {14, 1, {0.2f, 0.0f, 0.3f}}, // ... unless the mean breaks it -> rock
+            {99, 0, {1.0f, 0.0f, 0.0f}}, // a track the dataset no longer holds
+            {15, 0, {1.0f, 0.0f, 0.0f}}, // a track without a class
+        };
+        const auto c = experiments::confusion_matrix(cat, p, "db");
+        QCOMPARE(c.classes, (std::vector<std::string>{"Blues", "jazz", "Rock"})); // id where no display name
+        const std::vector<std::vector<int64_t>> want = {{1, 1, 0}, {0, 1, 0}, {0, 0, 1}};
+        QCOMPARE(c.counts, want);
+        QCOMPARE(c.tracks, int64_t(4));
+        QVERIFY(near(c.track_accuracy, 0.75));
+        QCOMPARE(c.unmatched, int64_t(2));
+    }
+
+    void confusionRefusesWhatItCannotCount() {
+        data::Catalog cat = genres();
+        QVERIFY(test::error_of([&] { experiments::confusion_matrix(cat, {}, "db"); }).contains("no stored predictions"));
+        QVERIFY(test::error_of([&] { experiments::confusion_matrix(cat, {{11, 0, {0.5f, 0.5f}}}, "db"); })
+                    .contains("2 classes"));
+        cat.multi_label = true;
+        QVERIFY(test::error_of([&] { experiments::confusion_matrix(cat, {{11, 0, {1, 0, 0}}}, "db"); })
+                    .contains("multi-label"));
+    }
+
+    void confusionOfAStoredRun() {
+        QTemporaryDir dir;
+        store::RunStore db((dir.path() + "/ws.db").toStdString());
+        data::Catalog cat = genres();
+        cat.tracks.pop_back();
+        db.save_catalog(cat); // assigns the stored track ids
+        experiments::RunConfig c;
+        c.dataset = "g";
+        const int64_t run = db.create_run(0, experiments::to_json(c), 0);
+        db.append_metrics(run, {{10, 1, "test", "track_accuracy", 0.5}, {20, 2, "test", "track_accuracy", 0.9}});
+        db.save_predictions(run, {{cat.tracks[0].id, 0, {0.1f, 0.9f, 0.f}}, {cat.tracks[2].id, 0, {0.f, 1.f, 0.f}}});
+        const auto m = experiments::load_confusion(db, run);
+        QCOMPARE(m.run, run);
+        QCOMPARE(m.best_epoch, int64_t(2));
+        QCOMPARE(m.tracks, int64_t(2));
+        QCOMPARE(m.counts[0][1], int64_t(1));
+        QCOMPARE(m.counts[1][1], int64_t(1));
+        QVERIFY(test::error_of([&] { experiments::load_confusion(db, run + 1); }).contains("no run"));
+        QVERIFY(test::error_of([&] { experiments::load_curves(db.path(), {run + 1}); }).contains("no run"));
+    }
+
+    void groupsWithMeanStdAndTheRunsLeftOut() {
+        std::vector<RunRecord> runs = {
+            rec(1, "mel", 0.60, 0.50),
+            rec(2, "mel", 0.62, 0.55),
+            rec(3, "mel", 0.64, 0.60),
+            rec(4, "mel", kNaN, kNaN, store::RunStatus::Diverged),
+            rec(5, "mel", 0.90, 0.90, store::RunStatus::Interrupted),
+            rec(6, "mel", kNaN, kNaN, store::RunStatus::Queued),
+            rec(7, "gafx-r", 0.50, 0.40),
+            rec(8, "gafx-r", 0.99, 0.99, store::RunStatus::Finished, "as"),
+            rec(9, "mel", 0.1, 0.1),
+        };
+        runs.back().config = "{not json";
+        experiments::ReportOptions o;
+        o.pretraining_datasets = {"as"};
+        const auto g = experiments::group_runs({"extractor"}, runs, o);
+        QCOMPARE(g.groups.size(), size_t(2));
+        const auto& r = g.groups[0]; // sorted: gafx-r before mel
+        QCOMPARE(r.label, std::string("extractor=gafx-r"));
+        QCOMPARE(r.stats.n, 1);
+        QVERIFY(near(r.stats.track.mean, 50.0));
+        QVERIFY(std::isnan(r.stats.track.std));
+        const auto& mel = g.groups[1];
+        QCOMPARE(mel.values, std::vector<std::string>{"mel"});
+        QCOMPARE(mel.stats.n, 3);
+        QCOMPARE(mel.stats.run_ids, (std::vector<int64_t>{1, 2, 3}));
+        QVERIFY(near(mel.stats.track.mean, 62.0));
+        QVERIFY(near(mel.stats.track.std, 2.0));
+        QVERIFY(near(mel.stats.clip.mean, 55.0));
+        QVERIFY(near(mel.stats.clip.std, 5.0));
+        std::vector<int64_t> ids;
+        QCOMPARE(reasons_of(mel.stats.left_out, &ids),
+                 (std::vector<std::string>{"diverged", "unfinished", "not evaluated yet"}));
+        QCOMPARE(ids, (std::vector<int64_t>{4, 5, 6}));
+        QCOMPARE(mel.stats.left_out[1].detail, std::string("interrupted"));
+        QCOMPARE(mel.stats.diverged(), 1);
+        ids.clear();
+        QCOMPARE(reasons_of(g.left_out, &ids),
+                 (std::vector<std::string>{"pretraining (AudioSet dataset)", "config does not parse"}));
+        QCOMPARE(ids, (std::vector<int64_t>{8, 9}));
+
+        o.include_unfinished = true; // the interrupted run that evaluated counts now
+        const auto all = experiments::group_runs({"extractor"}, runs, o);
+        QCOMPARE(all.groups[1].stats.run_ids, (std::vector<int64_t>{1, 2, 3, 5}));
+        QCOMPARE(all.groups[1].stats.unfinished_run_ids, std::vector<int64_t>{5});
+        QCOMPARE(all.groups[1].stats.left_out.size(), size_t(2));
+    }
+
+    void groupsSortNumbersAsNumbersAndNameMixedFactors() {
+        const std::vector<RunRecord> runs = {rec(1, "mel", 0.5, 0.5, store::RunStatus::Finished, "gtzan", 5e-4),
+                                             rec(2, "mel", 0.6, 0.6, store::RunStatus::Finished, "gtzan", 5e-5),
+                                             rec(3, "gafx-r", 0.7, 0.7, store::RunStatus::Finished, "gtzan", 5e-5)};
+        const auto g = experiments::group_runs({"lr"}, runs, {});
+        QCOMPARE(g.groups.size(), size_t(2));
+        QCOMPARE(g.groups[0].label, std::string("lr=5e-05"));
+        QCOMPARE(g.groups[0].stats.mixed, std::vector<std::string>{"extractor"});
+        QVERIFY(g.groups[1].stats.mixed.empty());
+        QVERIFY(test::error_of([&] { experiments::group_runs({"colour"}, runs, {}); }).contains("colour"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRunAnalysis)
+#include "test_run_analysis.moc"
