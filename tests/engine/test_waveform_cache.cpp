@@ -146,9 +146,10 @@ private Q_SLOTS:
             });
         for (auto& t : threads) t.join();
         for (const auto& g : got) QVERIFY(same(g, direct));
-        // Threads of one cache wait for the first decode instead of repeating it.
-        QCOMPARE(cache.stats().misses, int64_t(1));
-        QCOMPARE(cache.stats().hits, int64_t(3));
+        // Threads of one cache wait for the first decode instead of repeating it. When the other
+        // cache has already written the entry, all four of this cache's loads are hits.
+        QVERIFY(cache.stats().misses <= 1);
+        QCOMPARE(cache.stats().misses + cache.stats().hits, int64_t(4));
         QCOMPARE(int(files_in(dir, ".wf").size()), 1);
         QCOMPARE(int(std::distance(fs::directory_iterator(dir), fs::directory_iterator())), 1);
     }
