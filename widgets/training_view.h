@@ -25,7 +25,7 @@ class TrainingView : public QWidget {
 public:
     struct QueueEntry {
         qint64 id = 0;
-        QString state;   // "training", "paused", "queued"
+        QString state;   // what the queue shows: training, or the run status word
         QString factors; // "extractor=mel classifier=ast-tiny ... seed=3"
     };
 

@@ -143,7 +143,7 @@ const char* to_string(LeftOutReason reason) {
     switch (reason) {
     case LeftOutReason::UnreadableConfig: return "config does not parse";
     case LeftOutReason::Pretraining: return "pretraining (AudioSet dataset)";
-    case LeftOutReason::Diverged: return "diverged";
+    case LeftOutReason::Diverged: return store::to_string(store::RunStatus::Diverged);
     case LeftOutReason::NotEvaluated: return "not evaluated yet";
     case LeftOutReason::Unfinished: return "unfinished";
     }
