@@ -24,7 +24,7 @@ bool needs_retry_request(RunStatus s);
 bool can_cancel(RunStatus s);
 // The trainer is done with it: finished, failed, diverged, cancelled (finished_at is set).
 bool is_terminal(RunStatus s);
-// Finished, failed and diverged: red/green outcomes a report may count.
+// Failed and diverged: the run ended badly, and its reason is worth showing in red.
 bool is_failure(RunStatus s);
 
 // A request to a run's trainer from another process, stored with the run and read at each
