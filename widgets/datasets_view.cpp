@@ -194,12 +194,37 @@ QWidget* DatasetsView::build_split_box() {
     seed_ = new QSpinBox(box);
     seed_->setObjectName(QStringLiteral("splitSeed"));
     seed_->setRange(0, std::numeric_limits<int>::max());
-    fraction_ = new QDoubleSpinBox(box);
-    fraction_->setObjectName(QStringLiteral("trainFraction"));
-    fraction_->setRange(0.05, 0.95);
-    fraction_->setSingleStep(0.05);
-    fraction_->setDecimals(2);
-    fraction_->setValue(0.8);
+    split_kind_ = new QComboBox(box);
+    split_kind_->setObjectName(QStringLiteral("splitKind"));
+    split_kind_->addItem(tr("Random (stratified)"), QStringLiteral("random"));
+    split_kind_->addItem(tr("GTZAN fault-filtered"), QStringLiteral("fault-filtered"));
+    split_kind_->addItem(tr("K-fold"), QStringLiteral("kfold"));
+    split_kind_->setToolTip(tr("Fault-filtered: the published GTZAN lists (443 / 197 / 290, 70 tracks left out). "
+                               "K-fold: fold f tests on fold f and validates on fold f+1."));
+    const auto fraction = [box](const char* name, double value, const QString& tip) {
+        auto* f = new QDoubleSpinBox(box);
+        f->setObjectName(QLatin1String(name));
+        f->setRange(0.05, 0.5);
+        f->setSingleStep(0.05);
+        f->setDecimals(2);
+        f->setValue(value);
+        f->setToolTip(tip);
+        return f;
+    };
+    test_fraction_ = fraction("testFraction", 0.2, tr("Share of each class held out for the reported result"));
+    val_fraction_ = fraction("valFraction", 0.1, tr("Share of each class the best epoch is chosen on (never test)"));
+    folds_ = new QSpinBox(box);
+    folds_->setObjectName(QStringLiteral("splitFolds"));
+    folds_->setRange(3, 20);
+    folds_->setValue(10);
+    const auto sync = [this] {
+        const QString k = split_kind_->currentData().toString();
+        test_fraction_->setEnabled(k == QLatin1String("random"));
+        val_fraction_->setEnabled(k == QLatin1String("random"));
+        folds_->setEnabled(k == QLatin1String("kfold"));
+    };
+    connect(split_kind_, &QComboBox::currentIndexChanged, this, sync);
+    sync();
     groups_ = new QLineEdit(box);
     groups_->setObjectName(QStringLiteral("groupsPath"));
     groups_->setPlaceholderText(tr("optional CSV: track,group"));
@@ -209,12 +234,15 @@ QWidget* DatasetsView::build_split_box() {
     groups_row->addWidget(groups_, 1);
     groups_row->addWidget(browse);
     auto* resplit = button(tr("Re-split"), "resplitButton", box);
-    resplit->setToolTip(tr("Store a new train/test split of the chosen dataset; runs already trained keep theirs"));
+    resplit->setToolTip(tr("Store a new train/val/test split of the chosen dataset; runs already queued keep theirs"));
+    form->addRow(tr("Method"), split_kind_);
     form->addRow(tr("Seed"), seed_);
-    form->addRow(tr("Train fraction"), fraction_);
+    form->addRow(tr("Test fraction"), test_fraction_);
+    form->addRow(tr("Val fraction"), val_fraction_);
+    form->addRow(tr("Folds"), folds_);
     form->addRow(tr("Groups"), groups_row);
     form->addRow(resplit);
-    inputs_ << seed_ << fraction_ << groups_ << browse << resplit;
+    inputs_ << split_kind_ << seed_ << test_fraction_ << val_fraction_ << folds_ << groups_ << browse << resplit;
     connect(browse, &QPushButton::clicked, this, &DatasetsView::browse_groups);
     connect(resplit, &QPushButton::clicked, this, &DatasetsView::resplitRequested);
     return box;
@@ -236,8 +264,15 @@ void DatasetsView::set_import_path(const QString& path) { path_->setText(path); 
 QString DatasetsView::import_name() const { return name_->text().trimmed(); }
 int DatasetsView::demo_tracks_per_genre() const { return demo_tracks_->value(); }
 double DatasetsView::demo_seconds() const { return demo_seconds_->value(); }
-uint64_t DatasetsView::split_seed() const { return uint64_t(seed_->value()); }
-double DatasetsView::train_fraction() const { return fraction_->value(); }
+data::SplitOptions DatasetsView::split_options() const {
+    data::SplitOptions o;
+    o.kind = data::parse_split_kind(split_kind_->currentData().toString().toStdString()).value_or(data::SplitKind::Random);
+    o.seed = uint64_t(seed_->value());
+    o.test_fraction = test_fraction_->value();
+    o.val_fraction = val_fraction_->value();
+    o.folds = o.kind == data::SplitKind::KFold ? folds_->value() : 0;
+    return o;
+}
 QString DatasetsView::groups_path() const { return groups_->text().trimmed(); }
 
 void DatasetsView::set_datasets(const QStringList& names, const QString& select) {
@@ -261,16 +296,22 @@ QString DatasetsView::current_dataset() const { return datasets_->currentText();
 void DatasetsView::show_dataset(const data::Catalog& catalog, const data::Split& split) {
     model_->set_dataset(catalog, split);
     counts_->set_dataset(catalog, split);
-    const QString split_text =
-        split.method.empty() ? tr("not split")
-                             : tr("split %1 train / %2 test (seed %3, train fraction %4%5)")
-                                   .arg(split.count(data::Subset::Train))
-                                   .arg(split.count(data::Subset::Test))
+    const data::SplitCounts n = split.counts();
+    const QString groups = split.options.groups_file.empty()
+                               ? QString()
+                               : tr(", groups %1").arg(QString::fromStdString(split.options.groups_file));
+    QString split_text = split.method.empty()
+                             ? tr("not split")
+                             : tr("%1 split %2 train / %3 val / %4 test (seed %5%6)")
+                                   .arg(QString::fromStdString(split.options.describe_kind()))
+                                   .arg(n.train)
+                                   .arg(n.val)
+                                   .arg(n.test)
                                    .arg(split.options.seed)
-                                   .arg(split.options.train_fraction, 0, 'f', 2)
-                                   .arg(split.options.groups_file.empty()
-                                            ? QString()
-                                            : tr(", groups %1").arg(QString::fromStdString(split.options.groups_file)));
+                                   .arg(groups);
+    if (n.excluded) split_text += tr(", %1 excluded").arg(n.excluded);
+    if (split.is_kfold()) split_text += tr(" (fold 0 of %1)").arg(split.options.folds);
+    if (!split.missing.empty()) split_text += tr("; %1 listed track(s) not found").arg(split.missing.size());
     summary_->setText(tr("%1, %2 tracks: %3 valid, %4 invalid, %5 missing; %6 classes; %7")
                           .arg(QString::fromStdString(catalog.kind))
                           .arg(catalog.tracks.size())
@@ -282,7 +323,12 @@ void DatasetsView::show_dataset(const data::Catalog& catalog, const data::Split&
     summary_->setToolTip(QString::fromStdString(catalog.root));
     if (!split.method.empty()) {
         seed_->setValue(int(std::min<uint64_t>(split.options.seed, uint64_t(seed_->maximum()))));
-        fraction_->setValue(split.options.train_fraction);
+        split_kind_->setCurrentIndex(std::max(0, split_kind_->findData(QString::fromLatin1(data::to_string(split.options.kind)))));
+        if (split.options.kind == data::SplitKind::Random) {
+            test_fraction_->setValue(split.options.test_fraction);
+            if (split.options.val_fraction > 0) val_fraction_->setValue(split.options.val_fraction);
+        }
+        if (split.is_kfold()) folds_->setValue(split.options.folds);
         groups_->setText(QString::fromStdString(split.options.groups_file));
     }
 }

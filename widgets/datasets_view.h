@@ -37,8 +37,8 @@ public:
     double demo_seconds() const;
 
     // Split inputs for imports and re-splits (the demo set is split without groups).
-    uint64_t split_seed() const;
-    double train_fraction() const;
+    // Kind, fractions or folds, and seed; the groups file is groups_path().
+    data::SplitOptions split_options() const;
     QString groups_path() const;
 
     // The chooser keeps `select` current when listed, else the current name when still listed.
@@ -91,7 +91,10 @@ private:
     TrackFilterProxy* filter_ = nullptr;
     ClassCountsView* counts_ = nullptr;
     QSpinBox* seed_ = nullptr;
-    QDoubleSpinBox* fraction_ = nullptr;
+    QComboBox* split_kind_ = nullptr;
+    QDoubleSpinBox* test_fraction_ = nullptr;
+    QDoubleSpinBox* val_fraction_ = nullptr;
+    QSpinBox* folds_ = nullptr;
     QLineEdit* groups_ = nullptr;
 };
 

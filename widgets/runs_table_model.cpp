@@ -84,8 +84,8 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
     }
     if (role == Qt::TextAlignmentRole) {
         switch (index.column()) {
-        case Id: case Lr: case Batch: case Seed: case Epochs: case BestClip: case BestTrack: case FinalClip:
-        case FinalTrack: case Duration:
+        case Id: case Lr: case Batch: case Seed: case Epochs: case Selected: case ValTrack: case TestTrack:
+        case FinalTestTrack: case Duration:
             return int(Qt::AlignRight | Qt::AlignVCenter);
         default:
             return {};
@@ -109,10 +109,12 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
     case Seed: return qint64(r.seed);
     case Device: return r.device.empty() ? QStringLiteral("—") : s(r.device) + QLatin1Char('/') + s(r.precision);
     case Epochs: return sort ? QVariant(qint64(r.epochs_done)) : QVariant(QStringLiteral("%1/%2").arg(r.epochs_done).arg(c.epochs));
-    case BestClip: return sort ? fraction(r.best_accuracy) : percent(r.best_accuracy);
-    case BestTrack: return sort ? fraction(r.best_track_accuracy) : percent(r.best_track_accuracy);
-    case FinalClip: return sort ? fraction(r.final_accuracy) : percent(r.final_accuracy);
-    case FinalTrack: return sort ? fraction(r.final_track_accuracy) : percent(r.final_track_accuracy);
+    case Selected:
+        if (r.selected_epoch == 0) return sort ? QVariant(qint64(0)) : QVariant(QStringLiteral("—"));
+        return qint64(r.selected_epoch);
+    case ValTrack: return sort ? fraction(r.val_track_accuracy) : percent(r.val_track_accuracy);
+    case TestTrack: return sort ? fraction(r.test_track_accuracy) : percent(r.test_track_accuracy);
+    case FinalTestTrack: return sort ? fraction(r.final_test_track_accuracy) : percent(r.final_test_track_accuracy);
     case Duration: return sort ? QVariant(r.seconds) : QVariant(duration(r.seconds));
     default: return {};
     }
@@ -120,13 +122,14 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
 
 QVariant RunsTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal) return {};
-    if (role == Qt::ToolTipRole && section >= BestClip && section <= FinalTrack)
-        return tr("Test accuracy in %; best: the epoch with the highest track accuracy, final: the last epoch");
+    if (role == Qt::ToolTipRole && section >= Selected && section <= FinalTestTrack)
+        return tr("Track accuracy in %. The selected epoch is the one best on val; test is reported at that "
+                  "epoch (and at the last one), never chosen on test");
     if (role != Qt::DisplayRole) return {};
     static const char* names[ColumnCount] = {"Id",      "Experiment", "Status",      "Dataset",      "Extractor",
                                              "Classifier", "Augmentation", "Pretraining", "lr",          "Batch",
-                                             "Seed",    "Device",     "Epochs",      "Best clip %",  "Best track %",
-                                             "Final clip %", "Final track %", "Duration"};
+                                             "Seed",    "Device",     "Epochs",      "Selected",     "Val track %",
+                                             "Test track %", "Final test track %", "Duration"};
     return tr(names[section]);
 }
 

@@ -24,7 +24,7 @@ class RunsTableModel : public QAbstractTableModel {
 public:
     enum Column {
         Id, Experiment, Status, Dataset, Extractor, Classifier, Augmentation, Pretraining, Lr, Batch, Seed,
-        Device, Epochs, BestClip, BestTrack, FinalClip, FinalTrack, Duration, ColumnCount
+        Device, Epochs, Selected, ValTrack, TestTrack, FinalTestTrack, Duration, ColumnCount
     };
     static constexpr int SortRole = Qt::UserRole; // raw values, so numbers sort as numbers
     static constexpr int IdRole = Qt::UserRole + 1;

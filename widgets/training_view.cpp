@@ -67,12 +67,14 @@ TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
     loss_->setObjectName(QStringLiteral("lossPlot"));
     loss_->set_axis_labels(tr("step"), tr("loss"));
     train_loss_ = loss_->add_curve(tr("train"), CurvePlot::palette(0));
+    val_loss_ = loss_->add_curve(tr("val"), CurvePlot::palette(3), true);
     test_loss_ = loss_->add_curve(tr("test"), CurvePlot::palette(1), true);
     accuracy_ = new CurvePlot(this);
     accuracy_->setObjectName(QStringLiteral("accuracyPlot"));
     accuracy_->set_axis_labels(tr("epoch"), tr("accuracy"));
     accuracy_->set_integer_x(true);
     accuracy_->set_legend_corner(Qt::AlignBottom | Qt::AlignRight);
+    val_track_acc_ = accuracy_->add_curve(tr("val track (selects)"), CurvePlot::palette(3), true);
     track_acc_ = accuracy_->add_curve(tr("test track"), CurvePlot::palette(0), true);
     clip_acc_ = accuracy_->add_curve(tr("test clip"), CurvePlot::palette(1), true);
     train_acc_ = accuracy_->add_curve(tr("train clip"), CurvePlot::palette(7), true);
@@ -139,12 +141,13 @@ void TrainingView::add_step(int64_t step, double loss, double lr) {
     lr_->append(lr_curve_, double(step), lr);
 }
 
-void TrainingView::add_epoch(int epoch, int64_t step, double train_accuracy, double test_loss, double clip_accuracy,
-                             double track_accuracy) {
-    loss_->append(test_loss_, double(step), test_loss);
-    accuracy_->append(track_acc_, epoch, track_accuracy);
-    accuracy_->append(clip_acc_, epoch, clip_accuracy);
-    accuracy_->append(train_acc_, epoch, train_accuracy);
+void TrainingView::add_epoch(const EpochPoint& e) {
+    loss_->append(val_loss_, double(e.step), e.val_loss);
+    loss_->append(test_loss_, double(e.step), e.test_loss);
+    accuracy_->append(val_track_acc_, e.epoch, e.val_track_accuracy);
+    accuracy_->append(track_acc_, e.epoch, e.test_track_accuracy);
+    accuracy_->append(clip_acc_, e.epoch, e.test_clip_accuracy);
+    accuracy_->append(train_acc_, e.epoch, e.train_accuracy);
 }
 
 void TrainingView::show_progress(const train::StepProgress& p) {

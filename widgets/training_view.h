@@ -38,9 +38,14 @@ public:
     void set_device(const QString& device, const QString& precision);
     // One optimiser step (live, or from the stored history of a resumed run).
     void add_step(int64_t step, double loss, double lr);
-    // One evaluated epoch; `step` places the test loss on the loss plot's step axis.
-    void add_epoch(int epoch, int64_t step, double train_accuracy, double test_loss, double clip_accuracy,
-                   double track_accuracy);
+    // One evaluated epoch; `step` places the val and test losses on the loss plot's step axis.
+    struct EpochPoint {
+        int epoch = 0;
+        int64_t step = 0;
+        double train_accuracy = 0, val_loss = 0, val_track_accuracy = 0, test_loss = 0, test_clip_accuracy = 0,
+               test_track_accuracy = 0;
+    };
+    void add_epoch(const EpochPoint& e);
     void show_progress(const train::StepProgress& p);
     // running | paused | finished | cancelled | interrupted | failed | diverged, and why.
     // nullopt: the run is starting (loading its dataset and model).
@@ -72,7 +77,8 @@ private:
     qint64 run_ = 0;
     std::optional<store::RunStatus> state_;
     // Curve indices on the plots.
-    int train_loss_ = 0, test_loss_ = 0, track_acc_ = 0, clip_acc_ = 0, train_acc_ = 0, lr_curve_ = 0;
+    int train_loss_ = 0, val_loss_ = 0, test_loss_ = 0, val_track_acc_ = 0, track_acc_ = 0, clip_acc_ = 0,
+        train_acc_ = 0, lr_curve_ = 0;
 };
 
 } // namespace gafx::widgets

@@ -50,10 +50,12 @@ int cmd_runs(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
         std::printf("usage: gafx runs [--json] [--db FILE]\n\n"
                     "every run of the workspace: id, experiment, status, model, augmentation, pretraining, seed,\n"
-                    "device/precision, epochs done, best and final test accuracy (clip and track, %%), duration.\n"
-                    "Runs whose process died (kill -9, power loss) are marked interrupted first.\n"
+                    "device/precision, epochs done, the epoch selected on val, track accuracy (%%) on val and\n"
+                    "on test at that epoch, test track accuracy at the last epoch, duration. Nothing is chosen\n"
+                    "on test. Runs whose process died (kill -9, power loss) are marked interrupted first.\n"
                     "--json: objects with id, experiment, status, config, seed, device, precision, epochs_done,\n"
-                    "epochs, step, best_epoch, test_accuracy and test_track_accuracy (best epoch),\n"
+                    "epochs, step, dataset_id, split_id, selected_epoch, val_score (track accuracy or mAP),\n"
+                    "val_track_accuracy, test_accuracy and test_track_accuracy (selected epoch),\n"
                     "final_test_accuracy, final_test_track_accuracy, seconds, error (fractions; null before\n"
                     "the first evaluation)\n");
         return 0;
@@ -67,8 +69,8 @@ int cmd_runs(const std::vector<std::string>& argv) {
         std::printf("%s\n", experiments::runs_json(runs).c_str());
         return 0;
     }
-    std::printf("%4s  %-16s %-11s %-18s %-7s %-8s %5s  %-10s %7s  %-11s %-11s %s\n", "id", "experiment", "status",
-                "model", "aug", "pretrain", "seed", "device", "epochs", "best c/t %", "final c/t %", "time");
+    std::printf("%4s  %-16s %-11s %-18s %-7s %-8s %5s  %-10s %7s  %3s %6s %6s %6s  %s\n", "id", "experiment", "status",
+                "model", "aug", "pretrain", "seed", "device", "epochs", "sel", "val%", "test%", "last%", "time");
     for (const auto& r : runs) {
         experiments::RunConfig c;
         try {
@@ -79,11 +81,12 @@ int cmd_runs(const std::vector<std::string>& argv) {
                                                      std::to_string(int(c.clip_seconds)) + "s"
                                                : "off";
         const std::string dev = r.device.empty() ? "-" : r.device + "/" + r.precision;
-        std::printf("%4lld  %-16.16s %-11s %-18.18s %-7s %-8.8s %5lld  %-10.10s %3lld/%-3d  %5s/%-5s %5s/%-5s %s\n",
+        const std::string sel = r.selected_epoch ? std::to_string(r.selected_epoch) : "-";
+        std::printf("%4lld  %-16.16s %-11s %-18.18s %-7s %-8.8s %5lld  %-10.10s %3lld/%-3d  %3s %6s %6s %6s  %s\n",
                     (long long)r.id, r.experiment.c_str(), store::to_string(r.status), model.c_str(), aug.c_str(),
                     c.pretraining.c_str(), (long long)r.seed, dev.c_str(), (long long)r.epochs_done, c.epochs,
-                    pct(r.best_accuracy).c_str(), pct(r.best_track_accuracy).c_str(), pct(r.final_accuracy).c_str(),
-                    pct(r.final_track_accuracy).c_str(), hms(r.seconds).c_str());
+                    sel.c_str(), pct(r.val_track_accuracy).c_str(), pct(r.test_track_accuracy).c_str(),
+                    pct(r.final_test_track_accuracy).c_str(), hms(r.seconds).c_str());
     }
     for (const auto& r : runs)
         if (!r.error.empty() && r.status != store::RunStatus::Finished)
@@ -124,14 +127,7 @@ int cmd_resume(const std::vector<std::string>& argv) {
         break;
     }
     const auto res = run_in_console(db, id, "run " + std::to_string(id), flags);
-    const bool finished = res.status == store::RunStatus::Finished;
-    const auto rec = db.run(id);
-    if (finished && rec)
-        std::printf("run %lld finished: best test track accuracy %.4f (epoch %lld), final %.4f\n", (long long)id,
-                    rec->best_track_accuracy, (long long)rec->best_epoch, rec->final_track_accuracy);
-    else
-        std::printf("run %lld %s: %s\n", (long long)id, store::to_string(res.status), res.message.c_str());
-    return finished ? 0 : 1;
+    return print_run_outcome(db, id, res) ? 0 : 1;
 }
 
 int cmd_cancel(const std::vector<std::string>& argv) {

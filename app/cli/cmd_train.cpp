@@ -53,15 +53,7 @@ int cmd_train(const std::vector<std::string>& argv) {
                                   std::to_string(ids.size()) + ")";
         std::fprintf(stderr, "%s: %s\n", label.c_str(), factors.empty() ? "base config" : factors.c_str());
         const auto res = run_in_console(db, ids[i], label, flags);
-        const bool finished = res.status == store::RunStatus::Finished;
-        if (!finished) ++failed;
-        const auto rec = db.run(ids[i]);
-        if (rec && finished)
-            std::printf("run %lld finished: best test track accuracy %.4f (epoch %lld), final %.4f\n",
-                        (long long)ids[i], rec->best_track_accuracy, (long long)rec->best_epoch,
-                        rec->final_track_accuracy);
-        else
-            std::printf("run %lld %s: %s\n", (long long)ids[i], store::to_string(res.status), res.message.c_str());
+        if (!print_run_outcome(db, ids[i], res)) ++failed;
     }
     if (console_interrupted())
         std::fprintf(stderr, "stopped by Ctrl-C; queued runs wait for gafx resume RUN\n");

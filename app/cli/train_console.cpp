@@ -97,14 +97,17 @@ train::RunResult run_in_console(store::RunStore& store, int64_t run_id, const st
     };
     cb.on_epoch = [&](const train::EpochReport& r) {
         progress.finish();
-        char map[32] = "";
-        if (r.multi_label) std::snprintf(map, sizeof map, " mAP %.3f", r.test.map);
+        char val_map[32] = "", test_map[32] = "";
+        if (r.multi_label) {
+            std::snprintf(val_map, sizeof val_map, " mAP %.3f", r.val.map);
+            std::snprintf(test_map, sizeof test_map, " mAP %.3f", r.test.map);
+        }
         std::fprintf(stderr,
-                     "%s: epoch %d: train loss %.4f acc %.3f | test loss %.4f clip acc %.3f track acc %.3f%s%s | %s, "
-                     "data wait %.1f%%\n",
-                     label.c_str(), r.epoch, r.train_loss, r.train_accuracy, r.test.loss, r.test.accuracy,
-                     r.test.track_accuracy, map, r.best ? " (best)" : "", duration(r.seconds).c_str(),
-                     r.seconds > 0 ? 100.0 * r.data_wait_seconds / r.seconds : 0.0);
+                     "%s: epoch %d: train loss %.4f acc %.3f | val loss %.4f track acc %.3f%s%s | test loss %.4f "
+                     "clip acc %.3f track acc %.3f%s | %s, data wait %.1f%%\n",
+                     label.c_str(), r.epoch, r.train_loss, r.train_accuracy, r.val.loss, r.val.track_accuracy, val_map,
+                     r.best ? " (best on val)" : "", r.test.loss, r.test.accuracy, r.test.track_accuracy, test_map,
+                     duration(r.seconds).c_str(), r.seconds > 0 ? 100.0 * r.data_wait_seconds / r.seconds : 0.0);
     };
     const train::RunResult result = train::train_run(store, run_id, options, control, cb);
     progress.finish();
@@ -112,6 +115,19 @@ train::RunResult run_in_console(store::RunStore& store, int64_t run_id, const st
     std::signal(SIGINT, old_int);
     std::signal(SIGTERM, old_term);
     return result;
+}
+
+bool print_run_outcome(store::RunStore& store, int64_t run_id, const train::RunResult& result) {
+    const bool finished = result.status == store::RunStatus::Finished;
+    const auto rec = store.run(run_id);
+    if (finished && rec)
+        std::printf("run %lld finished: test track accuracy %.4f at epoch %lld (selected on val, %.4f); "
+                    "last epoch %.4f\n",
+                    (long long)run_id, rec->test_track_accuracy, (long long)rec->selected_epoch, rec->val_score,
+                    rec->final_test_track_accuracy);
+    else
+        std::printf("run %lld %s: %s\n", (long long)run_id, store::to_string(result.status), result.message.c_str());
+    return finished;
 }
 
 } // namespace gafx::cli

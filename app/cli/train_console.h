@@ -30,6 +30,10 @@ extern const char* kTrainFlagsHelp;
 train::RunResult run_in_console(store::RunStore& store, int64_t run_id, const std::string& label,
                                 const TrainFlags& flags);
 
+// "run N finished: test track accuracy ... at epoch E selected on val ..." or why it did not
+// finish, on stdout; true when it finished.
+bool print_run_outcome(store::RunStore& store, int64_t run_id, const train::RunResult& result);
+
 // True once Ctrl-C was pressed during run_in_console: callers stop starting further runs.
 bool console_interrupted();
 

@@ -54,17 +54,25 @@ QString warnings_note(const std::vector<std::string>& warnings, const std::strin
     return note;
 }
 
+QString split_note(const data::SplitCounts& n, const std::vector<int64_t>& folds, const std::vector<std::string>& missing) {
+    QString out = folds.empty() ? QObject::tr("split %1 train / %2 val / %3 test").arg(n.train).arg(n.val).arg(n.test)
+                                : QObject::tr("split into %1 folds").arg(folds.size());
+    if (n.excluded) out += QObject::tr(", %1 excluded").arg(n.excluded);
+    if (!missing.empty())
+        out += QObject::tr(" (%1 listed track(s) not found, first %2)").arg(missing.size()).arg(QString::fromStdString(missing.front()));
+    return out;
+}
+
 DatasetJobResult describe(const workflows::ImportReport& r) {
     DatasetJobResult out;
     out.dataset = QString::fromStdString(r.dataset);
-    out.message = QObject::tr("Imported '%1': %2 tracks, %3 valid, %4 invalid, %5 missing; split %6 train / %7 test.%8")
+    out.message = QObject::tr("Imported '%1': %2 tracks, %3 valid, %4 invalid, %5 missing; %6.%7")
                       .arg(out.dataset)
                       .arg(r.tracks)
                       .arg(r.valid)
                       .arg(r.invalid)
                       .arg(r.missing)
-                      .arg(r.train)
-                      .arg(r.test)
+                      .arg(split_note(r.counts, r.fold_sizes, r.missing_listed))
                       .arg(warnings_note(r.warnings, r.dataset));
     return out;
 }
@@ -72,11 +80,11 @@ DatasetJobResult describe(const workflows::ImportReport& r) {
 DatasetJobResult describe(const workflows::ResplitReport& r) {
     DatasetJobResult out;
     out.dataset = QString::fromStdString(r.dataset);
-    out.message = QObject::tr("Re-split '%1' with seed %2: %3 train / %4 test.%5")
+    out.message = QObject::tr("Re-split '%1' (%2, seed %3): %4.%5")
                       .arg(out.dataset)
+                      .arg(QString::fromStdString(r.split.describe_kind()))
                       .arg(r.split.seed)
-                      .arg(r.train)
-                      .arg(r.test)
+                      .arg(split_note(r.counts, r.fold_sizes, r.missing_listed))
                       .arg(warnings_note(r.warnings, r.dataset));
     return out;
 }
@@ -157,9 +165,11 @@ DatasetsController::~DatasetsController() {
 }
 
 QString DatasetsController::signature(const store::DatasetSummary& d) {
-    return QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8")
+    return QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8 %9")
         .arg(d.id).arg(QString::fromStdString(d.updated_at)).arg(d.tracks).arg(d.valid)
-        .arg(d.invalid).arg(d.missing).arg(d.train).arg(d.test);
+        .arg(d.invalid).arg(d.missing)
+        .arg(QStringLiteral("%1/%2/%3/%4").arg(d.train).arg(d.val).arg(d.test).arg(d.excluded))
+        .arg(QString::fromStdString(d.split_kind)).arg(d.folds);
 }
 
 void DatasetsController::refresh(bool force) {
@@ -239,8 +249,7 @@ void DatasetsController::start_resplit() {
 void DatasetsController::start(Job job, const QString& what) {
     if (watcher_->isRunning()) return;
     job.db = workspace_->path().toStdString();
-    job.import.split.seed = view_->split_seed();
-    job.import.split.train_fraction = view_->train_fraction();
+    job.import.split = view_->split_options();
     // A groups CSV names tracks the user has: a demo set about to be written has none yet.
     if (job.kind != Job::Demo) job.import.split.groups_file = view_->groups_path().toStdString();
     auto sink = std::make_shared<ProgressSink>();

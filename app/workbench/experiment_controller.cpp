@@ -84,9 +84,9 @@ void ExperimentController::refresh() {
                                                             QString::fromStdString(c.dataset));
             } catch (const std::exception&) {
             }
-            const QString acc = std::isnan(r.best_track_accuracy)
+            const QString acc = std::isnan(r.test_track_accuracy)
                                     ? QString()
-                                    : QStringLiteral(" (%1 %)").arg(100 * r.best_track_accuracy, 0, 'f', 1);
+                                    : QStringLiteral(" (test %1 %)").arg(100 * r.test_track_accuracy, 0, 'f', 1);
             runs.append({r.id, QStringLiteral("#%1 %2:%3%4").arg(r.id).arg(QString::fromStdString(r.experiment), what, acc)});
         }
         view_->set_datasets(names);

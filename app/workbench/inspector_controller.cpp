@@ -33,8 +33,8 @@ QString run_title(const store::RunRecord& r) {
         what = QStringLiteral("unreadable config");
     }
     QString title = QStringLiteral("#%1  %2 · %3").arg(r.id).arg(what, QString::fromLatin1(store::to_string(r.status)));
-    if (std::isfinite(r.best_track_accuracy))
-        title += QStringLiteral(" · %1 %").arg(100 * r.best_track_accuracy, 0, 'f', 1);
+    if (std::isfinite(r.test_track_accuracy))
+        title += QStringLiteral(" · test %1 % (epoch %2, selected on val)").arg(100 * r.test_track_accuracy, 0, 'f', 1).arg(r.selected_epoch);
     return title;
 }
 

@@ -260,14 +260,17 @@ void RunsController::show_confusion() {
         view_->confusion()->clear(tr("Select a run to see its confusion matrix."));
         return;
     }
-    if (std::isnan(r->best_track_accuracy)) {
+    if (r->selected_epoch == 0) {
         confusion_key_.clear();
         view_->set_confusion_caption(tr("Run %1").arg(id));
-        view_->confusion()->clear(tr("Run %1 has not evaluated yet; its matrix appears after its first epoch.").arg(id));
+        view_->confusion()->clear(std::isnan(r->final_test_track_accuracy)
+                                      ? tr("Run %1 has not evaluated yet; its matrix appears after its first epoch.").arg(id)
+                                      : tr("Run %1 was trained before validation splits: no epoch was chosen on val, "
+                                           "so it has no matrix to show.").arg(id));
         return;
     }
-    // The stored predictions are those of the best epoch; they change only when it does.
-    const QString key = QStringLiteral("%1@%2").arg(id).arg(r->best_epoch);
+    // The stored predictions are those of the selected epoch; they change only when it does.
+    const QString key = QStringLiteral("%1@%2").arg(id).arg(r->selected_epoch);
     if (key == confusion_key_) return;
     if (confusion_job_.isRunning()) return; // confusion_loaded() looks again
     confusion_key_ = key;
@@ -299,10 +302,10 @@ void RunsController::confusion_loaded() {
         return;
     }
     const experiments::Confusion& c = job.confusion;
-    QString caption = tr("Run %1, best epoch %2: track accuracy %3 % on %4 test tracks (rows: true class, "
-                         "columns: predicted)")
+    QString caption = tr("Run %1, epoch %2 (selected on val): test track accuracy %3 % on %4 tracks (rows: true "
+                         "class, columns: predicted)")
                           .arg(job.run)
-                          .arg(c.best_epoch)
+                          .arg(c.selected_epoch)
                           .arg(100.0 * c.track_accuracy, 0, 'f', 1)
                           .arg(c.tracks);
     if (c.unmatched)

@@ -32,7 +32,8 @@ TrainingController::TrainingController(AppContext& ctx, TrainingView* view) : QO
     });
     connect(w, &TrainingWorker::epochDone, this, [this](qint64 run, const train::EpochReport& r) {
         if (run != view_->run()) return;
-        view_->add_epoch(r.epoch, r.step, r.train_accuracy, r.test.loss, r.test.accuracy, r.test.track_accuracy);
+        view_->add_epoch({r.epoch, r.step, r.train_accuracy, r.val.loss, r.val.track_accuracy, r.test.loss,
+                          r.test.accuracy, r.test.track_accuracy});
     });
     connect(view_, &TrainingView::pauseRequested, w, &TrainingWorker::pause);
     connect(view_, &TrainingView::resumeRequested, w, &TrainingWorker::resume);
@@ -89,23 +90,24 @@ void TrainingController::load_history(qint64 run) {
         if (!r) return;
         view_->set_device(qs(r->device), qs(r->precision));
         if (r->step == 0) return; // a fresh start
-        struct Epoch {
-            int64_t step = 0;
-            double train_accuracy = 0, loss = 0, accuracy = 0, track_accuracy = 0;
-        };
-        std::map<int64_t, Epoch> epochs;
+        std::map<int64_t, TrainingView::EpochPoint> epochs;
         std::map<int64_t, std::pair<double, double>> steps; // step -> (loss, lr)
         for (const auto& m : store.metrics(run)) {
             if (m.step > r->step) continue;
             if (m.split == "train" && m.name == "loss") steps[m.step].first = m.value;
             else if (m.split == "train" && m.name == "lr") steps[m.step].second = m.value;
             else if (m.split == "train" && m.name == "epoch_accuracy") epochs[m.epoch].train_accuracy = m.value;
-            else if (m.split == "test" && m.name == "loss") epochs[m.epoch].loss = m.value, epochs[m.epoch].step = m.step;
-            else if (m.split == "test" && m.name == "accuracy") epochs[m.epoch].accuracy = m.value;
-            else if (m.split == "test" && m.name == "track_accuracy") epochs[m.epoch].track_accuracy = m.value;
+            else if (m.split == "val" && m.name == "loss") epochs[m.epoch].val_loss = m.value;
+            else if (m.split == "val" && m.name == "track_accuracy") epochs[m.epoch].val_track_accuracy = m.value;
+            else if (m.split == "test" && m.name == "loss") epochs[m.epoch].test_loss = m.value, epochs[m.epoch].step = m.step;
+            else if (m.split == "test" && m.name == "accuracy") epochs[m.epoch].test_clip_accuracy = m.value;
+            else if (m.split == "test" && m.name == "track_accuracy") epochs[m.epoch].test_track_accuracy = m.value;
         }
         for (const auto& [step, v] : steps) view_->add_step(step, v.first, v.second);
-        for (const auto& [e, v] : epochs) view_->add_epoch(int(e), v.step, v.train_accuracy, v.loss, v.accuracy, v.track_accuracy);
+        for (auto& [e, v] : epochs) {
+            v.epoch = int(e);
+            view_->add_epoch(v);
+        }
     } catch (const std::exception& e) {
         ctx_.status->showMessage(tr("Could not read the history of run %1: %2").arg(run).arg(QString::fromUtf8(e.what())));
     }

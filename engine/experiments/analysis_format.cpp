@@ -52,7 +52,8 @@ double at_epoch(const Series& s, double epoch) {
 std::string format_confusion(const Confusion& c, TextFormat format) {
     if (format == TextFormat::Json) {
         return Json{{"run", c.run},
-                    {"best_epoch", c.best_epoch},
+                    {"selected_epoch", c.selected_epoch},
+                    {"subset", "test"},
                     {"tracks", c.tracks},
                     {"track_accuracy", 100.0 * c.track_accuracy},
                     {"unmatched", c.unmatched},
@@ -72,7 +73,8 @@ std::string format_confusion(const Confusion& c, TextFormat format) {
         }
         return out;
     }
-    std::string out = "### Run " + std::to_string(c.run) + ", best epoch " + std::to_string(c.best_epoch) +
+    std::string out = "### Run " + std::to_string(c.run) + ", test set at epoch " + std::to_string(c.selected_epoch) +
+                      " (selected on val)" +
                       ": confusion matrix\n\nTrack accuracy " + fmt("%.2f", 100.0 * c.track_accuracy) + " % on " +
                       std::to_string(c.tracks) +
                       " test tracks (clip probabilities averaged per track). Rows: true class, columns: predicted.\n\n";

@@ -14,7 +14,7 @@ enum class TextFormat { Markdown, Csv, Json };
 
 // md: a title, the track accuracy, a table (rows: true class, columns: predicted) and a note on
 // unmatched predictions; csv: a header `true,<class>...` and one line per true class; json: an
-// object with run, best_epoch, tracks, track_accuracy, unmatched, classes and counts.
+// object with run, selected_epoch, subset, tracks, track_accuracy, unmatched, classes and counts.
 std::string format_confusion(const Confusion& confusion, TextFormat format);
 
 // One line per run and epoch (ascending) with the test track accuracy and the train loss, each

@@ -108,6 +108,8 @@ const std::vector<Field>& fields() {
          [](const RunConfig& c) { return Json(c.precision); }},
         {"seed", [](RunConfig& c, const Json& v, const At& p) { c.seed = uint64_t(integer(v, p, 0)); },
          [](const RunConfig& c) { return Json(c.seed); }},
+        {"fold", [](RunConfig& c, const Json& v, const At& p) { c.fold = int(integer(v, p, -1)); },
+         [](const RunConfig& c) { return Json(c.fold); }},
     };
     return f;
 }

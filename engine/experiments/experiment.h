@@ -32,6 +32,7 @@ struct RunConfig {
     std::vector<int> lr_halving_epochs = {12, 24, 50, 65};
     std::string precision = "auto";      // auto | fp32 | bf16 | fp16
     uint64_t seed = 0;
+    int fold = -1;                       // k-fold splits: the fold to train (0..K-1); -1 otherwise
 };
 
 struct Experiment {

@@ -1,5 +1,7 @@
 #include "experiments/run_analysis.h"
 
+#include "experiments/stats.h"
+
 #include "core/error.h"
 #include "experiments/experiment.h"
 #include "train/evaluation.h"
@@ -21,22 +23,15 @@ std::string run_name(int64_t id) { return "run " + std::to_string(id); }
 } // namespace
 
 MeanStd mean_std(const std::vector<double>& values) {
-    MeanStd s;
-    double sum = 0;
-    for (double x : values)
-        if (!std::isnan(x)) {
-            sum += x;
-            ++s.n;
-        }
-    if (s.n == 0) return s;
-    s.mean = sum / double(s.n);
-    if (s.n > 1) {
-        double ss = 0;
-        for (double x : values)
-            if (!std::isnan(x)) ss += (x - s.mean) * (x - s.mean);
-        s.std = std::sqrt(ss / double(s.n - 1));
-    }
-    return s;
+    const stats::Summary s = stats::summarise(values);
+    MeanStd out;
+    out.n = s.n;
+    if (s.n == 0) return out;
+    out.mean = s.mean;
+    out.std = s.sd;
+    out.ci_low = s.ci_low;
+    out.ci_high = s.ci_high;
+    return out;
 }
 
 RunCurves epoch_curves(const std::vector<store::MetricRow>& rows) {
@@ -127,7 +122,7 @@ Confusion load_confusion(store::RunStore& store, int64_t run_id) {
     try {
         Confusion c = confusion_matrix(dataset->catalog, predictions, db_path);
         c.run = run_id;
-        c.best_epoch = run->best_epoch;
+        c.selected_epoch = run->selected_epoch;
         return c;
     } catch (const Error& e) { // say which run
         throw Error(e.path(), run_name(run_id) + ": " + e.reason(), e.fix());
@@ -145,6 +140,9 @@ const char* to_string(LeftOutReason reason) {
     case LeftOutReason::Pretraining: return "pretraining (AudioSet dataset)";
     case LeftOutReason::Diverged: return store::to_string(store::RunStatus::Diverged);
     case LeftOutReason::NotEvaluated: return "not evaluated yet";
+    case LeftOutReason::NoValidation: return "trained before validation splits (no epoch chosen on val)";
+    case LeftOutReason::OtherDataset: return "another dataset";
+    case LeftOutReason::NotPaperPreset: return "not the paper preset";
     case LeftOutReason::Unfinished: return "unfinished";
     }
     return "?";
@@ -201,6 +199,30 @@ std::vector<AnalysedRun> analysable_runs(const std::vector<store::RunRecord>& ru
     return out;
 }
 
+double majority_class_accuracy(const store::StoredDataset& d) {
+    const data::Catalog& c = d.catalog;
+    if (c.multi_label || d.split_id == 0) return std::numeric_limits<double>::quiet_NaN();
+    std::vector<double> per_fold;
+    for (int f = 0; f < (d.split.is_kfold() ? d.split.options.folds : 1); ++f) {
+        const data::Split s = d.split.for_fold(f);
+        std::map<std::string, int64_t> train;
+        for (size_t i = 0; i < c.tracks.size(); ++i)
+            if (s.subset[i] == data::Subset::Train && !c.tracks[i].labels.empty()) train[c.tracks[i].labels[0]]++;
+        if (train.empty()) continue;
+        const std::string majority =
+            std::max_element(train.begin(), train.end(), [](const auto& x, const auto& y) { return x.second < y.second; })
+                ->first;
+        int64_t test = 0, right = 0;
+        for (size_t i = 0; i < c.tracks.size(); ++i)
+            if (s.subset[i] == data::Subset::Test) {
+                ++test;
+                right += !c.tracks[i].labels.empty() && c.tracks[i].labels[0] == majority;
+            }
+        if (test) per_fold.push_back(100.0 * double(right) / double(test));
+    }
+    return mean_std(per_fold).mean;
+}
+
 int GroupStats::diverged() const {
     int n = 0;
     for (const auto& l : left_out) n += l.reason == LeftOutReason::Diverged;
@@ -213,18 +235,21 @@ GroupStats count_runs(const std::vector<const AnalysedRun*>& matched, const Repo
     std::map<std::string, std::set<std::string>> values;
     for (const AnalysedRun* a : matched) {
         const auto& r = *a->run;
-        const bool evaluated = !std::isnan(r.best_track_accuracy);
+        const bool evaluated = !std::isnan(r.test_track_accuracy);
         const bool finished = r.status == store::RunStatus::Finished;
         if (!(evaluated && (finished || o.include_unfinished))) {
             if (r.status == store::RunStatus::Diverged) g.left_out.push_back({r.id, LeftOutReason::Diverged, {}});
+            else if (!evaluated && !std::isnan(r.final_test_track_accuracy))
+                g.left_out.push_back({r.id, LeftOutReason::NoValidation, {}});
             else if (!evaluated) g.left_out.push_back({r.id, LeftOutReason::NotEvaluated, {}});
             else g.left_out.push_back({r.id, LeftOutReason::Unfinished, store::to_string(r.status)});
             continue;
         }
         g.run_ids.push_back(r.id);
         if (!finished) g.unfinished_run_ids.push_back(r.id);
-        track.push_back(100.0 * r.best_track_accuracy);
-        clip.push_back(100.0 * r.best_accuracy);
+        track.push_back(100.0 * r.test_track_accuracy);
+        g.track_by_pairing["seed=" + a->value("seed") + " fold=" + a->value("fold")] = track.back();
+        clip.push_back(100.0 * r.test_accuracy);
         for (const auto& [key, value] : a->config) values[key].insert(value);
     }
     g.n = int(g.run_ids.size());

@@ -15,12 +15,13 @@
 
 namespace gafx::experiments {
 
-// Mean and sample std (n - 1) of the values that are not NaN; NaN where there is none to show
-// (n = 0, or std with n < 2).
+// Mean, sample std (n - 1) and the 95 % Student t interval of the mean over the values that
+// are not NaN; NaN where there is none to show (n = 0, or std and interval with n < 2).
 struct MeanStd {
     int n = 0;
     double mean = std::numeric_limits<double>::quiet_NaN();
     double std = std::numeric_limits<double>::quiet_NaN();
+    double ci_low = std::numeric_limits<double>::quiet_NaN(), ci_high = std::numeric_limits<double>::quiet_NaN();
 };
 MeanStd mean_std(const std::vector<double>& values);
 
@@ -50,7 +51,7 @@ Band mean_band(const std::vector<const Series*>& series);
 // ---- Confusion matrix
 
 struct Confusion {
-    int64_t run = 0, best_epoch = 0;
+    int64_t run = 0, selected_epoch = 0; // the predictions are the test side's at the epoch chosen on val
     std::vector<std::string> classes;          // display names, in class-index order
     std::vector<std::vector<int64_t>> counts;  // [true][predicted] tracks
     int64_t tracks = 0;
@@ -62,7 +63,7 @@ struct Confusion {
 // when there are no predictions, the dataset is multi-label, or its class count differs.
 Confusion confusion_matrix(const data::Catalog& dataset, const std::vector<store::Prediction>& predictions,
                            const std::string& source);
-// The run's best-epoch predictions against its dataset as stored now. Throws gafx::Error when the
+// The run's predictions (test, at the epoch selected on val) against its dataset as stored now. Throws gafx::Error when the
 // run, its dataset or its predictions are missing, or as confusion_matrix.
 Confusion load_confusion(store::RunStore& store, int64_t run);
 // The same through a connection of its own (for worker threads).
@@ -76,13 +77,26 @@ struct ReportOptions {
     bool include_unfinished = false;
     // Datasets that are AudioSet (multi-label): runs on them are pretraining runs, never a row.
     std::set<std::string> pretraining_datasets;
+    // The paper's tables count only runs on this (GTZAN-kind) dataset at preset "paper"; every
+    // other run is listed as left out, with why. Grouping ignores it.
+    std::string dataset = "gtzan";
+    // The majority-class baseline of that dataset in % (majority_class_accuracy), shown as a row
+    // of every paper table; NaN: none.
+    double majority_track_accuracy = std::numeric_limits<double>::quiet_NaN();
 };
+
+// The simplest baseline: every test track given the class most frequent among the training
+// tracks, scored on test (%). K-fold: the mean over folds. NaN for multi-label data or no split.
+double majority_class_accuracy(const store::StoredDataset& dataset);
 
 enum class LeftOutReason {
     UnreadableConfig, // its stored config does not parse (detail: why)
     Pretraining,      // trained on an AudioSet dataset
     Diverged,         // stopped on a NaN loss
-    NotEvaluated,     // no test epoch yet
+    NotEvaluated,     // no epoch evaluated yet
+    NoValidation,     // evaluated, but trained before validation splits: no epoch was chosen on val
+    OtherDataset,     // a paper table, and the run is on another dataset (detail: its dataset)
+    NotPaperPreset,   // a paper table, and the run is at another model preset (detail: it)
     Unfinished,       // evaluated but not finished, without include_unfinished (detail: its status)
 };
 const char* to_string(LeftOutReason reason);
@@ -114,7 +128,9 @@ std::vector<AnalysedRun> analysable_runs(const std::vector<store::RunRecord>& ru
 // The statistics of a set of matching runs. Statistics are in percent.
 struct GroupStats {
     int n = 0;
-    MeanStd track, clip; // best test track accuracy and the clip accuracy at that epoch
+    MeanStd track, clip; // test track accuracy at the selected epoch, and the clip accuracy there
+    // Counted runs' test track accuracy (%) by "seed=S fold=F": what paired tests pair on.
+    std::map<std::string, double> track_by_pairing;
     std::vector<int64_t> run_ids, unfinished_run_ids; // counted runs; the unfinished among them
     std::vector<LeftOut> left_out;   // matching runs not counted, and why
     std::vector<std::string> mixed;  // factors other than seed in which the counted runs differ

@@ -27,11 +27,15 @@ json run_object(const store::RunRecord& r) {
             {"epochs_done", r.epochs_done},
             {"epochs", config.is_object() ? config.value("epochs", 0) : 0},
             {"step", r.step},
-            {"best_epoch", r.best_epoch},
-            {"test_accuracy", number_or_null(r.best_accuracy)},
-            {"test_track_accuracy", number_or_null(r.best_track_accuracy)},
-            {"final_test_accuracy", number_or_null(r.final_accuracy)},
-            {"final_test_track_accuracy", number_or_null(r.final_track_accuracy)},
+            {"dataset_id", r.dataset_id},
+            {"split_id", r.split_id},
+            {"selected_epoch", r.selected_epoch},
+            {"val_score", number_or_null(r.val_score)},
+            {"val_track_accuracy", number_or_null(r.val_track_accuracy)},
+            {"test_accuracy", number_or_null(r.test_accuracy)},
+            {"test_track_accuracy", number_or_null(r.test_track_accuracy)},
+            {"final_test_accuracy", number_or_null(r.final_test_accuracy)},
+            {"final_test_track_accuracy", number_or_null(r.final_test_track_accuracy)},
             {"seconds", r.seconds},
             {"error", r.error}};
 }
@@ -53,8 +57,8 @@ std::string runs_json(const std::vector<store::RunRecord>& runs) {
 
 std::string runs_csv(const std::vector<store::RunRecord>& runs) {
     const std::vector<std::string> fields = {"id", "experiment", "status", "seed", "device", "precision",
-                                             "epochs_done", "epochs", "step", "best_epoch", "test_accuracy",
-                                             "test_track_accuracy", "final_test_accuracy",
+                                             "epochs_done", "epochs", "step", "split_id", "selected_epoch",
+                                             "val_score", "val_track_accuracy", "test_accuracy", "test_track_accuracy", "final_test_accuracy",
                                              "final_test_track_accuracy", "seconds", "error"};
     const std::vector<std::string> keys = factor_names();
     std::string out;

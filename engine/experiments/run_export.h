@@ -10,8 +10,9 @@
 namespace gafx::experiments {
 
 // A JSON array of objects with id, experiment, status, config, seed, device, precision,
-// epochs_done, epochs, step, best_epoch, test_accuracy and test_track_accuracy (best epoch),
-// final_test_accuracy, final_test_track_accuracy, seconds, error.
+// epochs_done, epochs, step, dataset_id, split_id, selected_epoch (best on val), val_score,
+// val_track_accuracy, test_accuracy and test_track_accuracy (at the selected epoch),
+// final_test_accuracy, final_test_track_accuracy (last epoch), seconds, error.
 std::string runs_json(const std::vector<store::RunRecord>& runs);
 
 // The same fields as RFC 4180 CSV with a header; `config` becomes one column per RunConfig key

@@ -77,9 +77,15 @@ bool any_prefix(const std::string& s, const std::vector<std::string>& prefixes) 
 StateDict read_state_dict(const std::string& path, std::map<std::string, std::string>* metadata) {
     const std::vector<char> bytes = read_all(path);
     StateDict out;
-    if (bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K')
+    // safetensors first: its 8-byte header length may begin with any byte, 0x80 ('PK' cannot:
+    // a header of 0x4b50 bytes is followed by '{', which a zip's local header is not).
+    const bool safetensors = bytes.size() >= 9 && bytes[8] == '{';
+    const auto byte = [&](size_t i) { return static_cast<unsigned char>(bytes[i]); };
+    if (safetensors)
+        out = parse_safetensors(bytes, path, metadata);
+    else if (bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K')
         out = read_torch_zip(bytes, path);
-    else if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x80)
+    else if (bytes.size() >= 3 && byte(0) == 0x80 && byte(1) >= 2 && byte(1) <= 5)
         throw Error(path, "a PyTorch file in the legacy (pre-1.6) format",
                     "load and re-save it once with torch.save in a current PyTorch");
     else

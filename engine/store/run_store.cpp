@@ -126,29 +126,51 @@ RETURNING id)sql");
     return id;
 }
 
-int64_t RunStore::save_split(int64_t dataset_id, const data::Catalog& c, const data::Split& split) {
-    std::map<int64_t, std::string> wanted;
+namespace {
+
+// A split's rows as stored: track id -> (subset, fold).
+using SplitRows = std::map<int64_t, std::pair<std::string, int64_t>>;
+
+SplitRows split_rows(const data::Catalog& c, const data::Split& split) {
+    SplitRows out;
     for (size_t i = 0; i < c.tracks.size(); ++i)
-        if (split.subset[i] != data::Subset::None) wanted[c.tracks[i].id] = data::to_string(split.subset[i]);
+        if (split.subset[i] != data::Subset::None)
+            out[c.tracks[i].id] = {data::to_string(split.subset[i]), i < split.fold.size() ? split.fold[i] : -1};
+    return out;
+}
+
+} // namespace
+
+int64_t RunStore::save_split(int64_t dataset_id, const data::Catalog& c, const data::Split& split) {
+    const SplitRows wanted = split_rows(c, split);
+    const data::SplitOptions& o = split.options;
+    // Fractions other than random's are not the split's: stored as 0 so an equal split compares equal.
+    const bool random = o.kind == data::SplitKind::Random;
+    const double train_fraction = random ? 1.0 - o.test_fraction : 0.0, val_fraction = random ? o.val_fraction : 0.0;
+    const std::string missing = json(split.missing).dump();
 
     Transaction tx(*db_);
-    Stmt latest(*db_, "SELECT id, seed, train_fraction, groups_file FROM splits WHERE dataset_id=? ORDER BY id DESC LIMIT 1");
+    Stmt latest(*db_, "SELECT id, seed, train_fraction, groups_file, kind, val_fraction, folds, missing FROM splits "
+                      "WHERE dataset_id=? ORDER BY id DESC LIMIT 1");
     latest.bind(1, dataset_id);
-    if (latest.step() && uint64_t(latest.int64(1)) == split.options.seed &&
-        latest.real(2) == split.options.train_fraction && latest.text(3) == split.options.groups_file) {
+    if (latest.step() && uint64_t(latest.int64(1)) == o.seed && latest.real(2) == train_fraction &&
+        latest.text(3) == o.groups_file && latest.text(4) == data::to_string(o.kind) &&
+        latest.real(5) == val_fraction && latest.int64(6) == o.folds && latest.text(7) == missing) {
         const int64_t sid = latest.int64(0);
-        std::map<int64_t, std::string> have;
-        Stmt rows(*db_, "SELECT track_id, subset FROM split_tracks WHERE split_id=?");
+        SplitRows have;
+        Stmt rows(*db_, "SELECT track_id, subset, fold FROM split_tracks WHERE split_id=?");
         rows.bind(1, sid);
-        while (rows.step()) have[rows.int64(0)] = rows.text(1);
+        while (rows.step()) have[rows.int64(0)] = {rows.text(1), rows.int64(2)};
         if (have == wanted) return sid;
     }
-    Stmt ins(*db_, "INSERT INTO splits(dataset_id, seed, train_fraction, groups_file, method) VALUES(?,?,?,?,?)");
-    ins.bind(1, dataset_id).bind(2, int64_t(split.options.seed)).bind(3, split.options.train_fraction)
-        .bind(4, split.options.groups_file).bind(5, split.method).run();
+    Stmt ins(*db_, "INSERT INTO splits(dataset_id, seed, train_fraction, groups_file, method, kind, val_fraction, "
+                   "folds, missing) VALUES(?,?,?,?,?,?,?,?,?)");
+    ins.bind(1, dataset_id).bind(2, int64_t(o.seed)).bind(3, train_fraction).bind(4, o.groups_file)
+        .bind(5, split.method).bind(6, std::string(data::to_string(o.kind))).bind(7, val_fraction)
+        .bind(8, int64_t(o.folds)).bind(9, missing).run();
     const int64_t sid = sqlite3_last_insert_rowid(db_->handle());
-    Stmt row(*db_, "INSERT INTO split_tracks(split_id, track_id, subset) VALUES(?,?,?)");
-    for (const auto& [track, subset] : wanted) row.bind(1, sid).bind(2, track).bind(3, subset).run();
+    Stmt row(*db_, "INSERT INTO split_tracks(split_id, track_id, subset, fold) VALUES(?,?,?,?)");
+    for (const auto& [track, sf] : wanted) row.bind(1, sid).bind(2, track).bind(3, sf.first).bind(4, sf.second).run();
     tx.commit();
     return sid;
 }
@@ -161,11 +183,14 @@ SELECT d.id, d.name, d.kind, d.root, d.updated_at,
   (SELECT count(*) FROM tracks t WHERE t.dataset_id = d.id AND t.status = 'invalid'),
   (SELECT count(*) FROM tracks t WHERE t.dataset_id = d.id AND t.status = 'missing'),
   (SELECT count(*) FROM classes c WHERE c.dataset_id = d.id),
-  (SELECT count(*) FROM split_tracks st WHERE st.subset = 'train' AND st.split_id =
-     (SELECT max(id) FROM splits WHERE dataset_id = d.id)),
-  (SELECT count(*) FROM split_tracks st WHERE st.subset = 'test' AND st.split_id =
-     (SELECT max(id) FROM splits WHERE dataset_id = d.id))
-FROM datasets d ORDER BY d.name)sql");
+  COALESCE(sp.kind, ''), COALESCE(sp.folds, 0),
+  (SELECT count(*) FROM split_tracks st WHERE st.split_id = sp.id AND st.subset = 'train'),
+  (SELECT count(*) FROM split_tracks st WHERE st.split_id = sp.id AND st.subset = 'val'),
+  (SELECT count(*) FROM split_tracks st WHERE st.split_id = sp.id AND st.subset = 'test'),
+  (SELECT count(*) FROM split_tracks st WHERE st.split_id = sp.id AND st.subset = 'excluded')
+FROM datasets d
+LEFT JOIN splits sp ON sp.id = (SELECT max(id) FROM splits WHERE dataset_id = d.id)
+ORDER BY d.name)sql");
     std::vector<DatasetSummary> out;
     while (s.step()) {
         DatasetSummary d;
@@ -179,8 +204,12 @@ FROM datasets d ORDER BY d.name)sql");
         d.invalid = s.int64(7);
         d.missing = s.int64(8);
         d.classes = s.int64(9);
-        d.train = s.int64(10);
-        d.test = s.int64(11);
+        d.split_kind = s.text(10);
+        d.folds = s.int64(11);
+        d.train = s.int64(12);
+        d.val = s.int64(13);
+        d.test = s.int64(14);
+        d.excluded = s.int64(15);
         out.push_back(d);
     }
     return out;
@@ -192,7 +221,7 @@ bool RunStore::has_dataset(const std::string& name) {
     return s.step();
 }
 
-std::optional<StoredDataset> RunStore::load_dataset(const std::string& name) {
+std::optional<StoredDataset> RunStore::load_dataset(const std::string& name, int64_t split_id) {
     Stmt d(*db_, "SELECT id, name, kind, root, multi_label, import_report, created_at, updated_at FROM datasets WHERE name=?");
     d.bind(1, name);
     if (!d.step()) return std::nullopt;
@@ -243,20 +272,35 @@ std::optional<StoredDataset> RunStore::load_dataset(const std::string& name) {
     }
 
     out.split.subset.assign(c.tracks.size(), data::Subset::None);
-    Stmt sp(*db_, "SELECT id, seed, train_fraction, groups_file, method FROM splits WHERE dataset_id=? ORDER BY id DESC LIMIT 1");
-    sp.bind(1, out.id);
+    Stmt sp(*db_, "SELECT id, seed, train_fraction, groups_file, method, kind, val_fraction, folds, missing FROM splits "
+                  "WHERE dataset_id=?1 AND (?2 = 0 OR id = ?2) ORDER BY id DESC LIMIT 1");
+    sp.bind(1, out.id).bind(2, split_id);
     if (sp.step()) {
+        data::SplitOptions& o = out.split.options;
         out.split_id = sp.int64(0);
-        out.split.options.seed = uint64_t(sp.int64(1));
-        out.split.options.train_fraction = sp.real(2);
-        out.split.options.groups_file = sp.text(3);
+        o.seed = uint64_t(sp.int64(1));
+        o.groups_file = sp.text(3);
         out.split.method = sp.text(4);
-        Stmt rows(*db_, "SELECT track_id, subset FROM split_tracks WHERE split_id=?");
+        o.kind = data::parse_split_kind(sp.text(5)).value_or(data::SplitKind::Random);
+        o.test_fraction = o.kind == data::SplitKind::Random ? 1.0 - sp.real(2) : 0.0;
+        o.val_fraction = sp.real(6);
+        o.folds = int(sp.int64(7));
+        const json missing = json::parse(sp.text(8), nullptr, false);
+        if (missing.is_array())
+            for (const auto& m : missing)
+                if (m.is_string()) out.split.missing.push_back(m.get<std::string>());
+        if (out.split.is_kfold()) out.split.fold.assign(c.tracks.size(), -1);
+        Stmt rows(*db_, "SELECT track_id, subset, fold FROM split_tracks WHERE split_id=?");
         rows.bind(1, out.split_id);
         while (rows.step()) {
             auto it = index.find(rows.int64(0));
-            if (it != index.end()) out.split.subset[it->second] = data::subset_from_string(rows.text(1));
+            if (it == index.end()) continue;
+            out.split.subset[it->second] = data::subset_from_string(rows.text(1));
+            if (out.split.is_kfold()) out.split.fold[it->second] = int(rows.int64(2));
         }
+    } else if (split_id != 0) {
+        throw Error(path(), "split " + std::to_string(split_id) + " is not a split of dataset '" + name + "'",
+                    "queue the run again");
     }
     return out;
 }

@@ -18,19 +18,27 @@ class Db;
 struct DatasetSummary {
     int64_t id = 0;
     std::string name, kind, root, updated_at;
-    int64_t tracks = 0, valid = 0, invalid = 0, missing = 0, classes = 0, train = 0, test = 0;
+    int64_t tracks = 0, valid = 0, invalid = 0, missing = 0, classes = 0;
+    // The latest split: its kind ("random", "fault-filtered", "kfold"), folds (k-fold), and
+    // tracks per subset (k-fold: every track of a fold counts as train).
+    std::string split_kind;
+    int64_t folds = 0;
+    int64_t train = 0, val = 0, test = 0, excluded = 0;
 };
 
 struct StoredDataset {
     int64_t id = 0;
     data::Catalog catalog; // tracks carry their database ids
     int64_t split_id = 0;  // 0 when never split
-    data::Split split;     // the current (latest) split, aligned with catalog.tracks
+    data::Split split;     // the split asked for (default: the latest), aligned with catalog.tracks
     std::string created_at, updated_at;
 };
 
 // A run as `gafx runs`, the report and the workbench list it. Accuracies are NaN until the
-// run has evaluated once; "best" is the epoch with the highest test track accuracy.
+// run has evaluated once. The selected epoch is the one with the best validation score (the
+// trainer logs it as val/selection: track accuracy, or mAP when multi-label; ties go to the
+// lower val loss, then the earlier epoch); test figures are that epoch's, never a maximum over test. Runs trained before
+// validation splits have no selected epoch and report no test figure.
 struct RunRecord {
     int64_t id = 0;
     int64_t experiment_id = 0;
@@ -43,8 +51,11 @@ struct RunRecord {
     RunControl control = RunControl::None; // a request from another process
     std::string created_at, started_at, finished_at, heartbeat_at;
     double seconds = 0; // training time so far (started -> heartbeat or finished)
-    int64_t best_epoch = 0;
-    double best_accuracy, best_track_accuracy, final_accuracy, final_track_accuracy;
+    int64_t dataset_id = 0, split_id = 0; // the split it was queued on (0: none recorded yet)
+    int64_t selected_epoch = 0;            // 0: not evaluated on val yet
+    double val_score, val_track_accuracy;  // at the selected epoch
+    double test_accuracy, test_track_accuracy;             // at the selected epoch (clip, track)
+    double final_test_accuracy, final_test_track_accuracy; // at the last evaluated epoch
     RunRecord();
 };
 
@@ -52,6 +63,7 @@ struct RunRecord {
 struct NewRun {
     std::string config_json;
     int64_t seed = 0;
+    std::string dataset; // recorded with the dataset's latest split, which the run then keeps
 };
 
 // What queue_experiment wrote: the experiment's id and its runs' ids, in the order given.
@@ -69,7 +81,7 @@ struct Prediction {
 struct MetricRow {
     int64_t step = 0;
     int64_t epoch = 0;
-    std::string split; // "train" | "test"
+    std::string split; // "train" | "val" | "test" | "time"
     std::string name;
     double value = 0;
 };
@@ -99,7 +111,8 @@ public:
     // stored split is identical.
     int64_t save_split(int64_t dataset_id, const data::Catalog& catalog, const data::Split& split);
     std::vector<DatasetSummary> list_datasets();
-    std::optional<StoredDataset> load_dataset(const std::string& name);
+    // With `split_id` 0 the latest split; otherwise that split, which must be the dataset's.
+    std::optional<StoredDataset> load_dataset(const std::string& name, int64_t split_id = 0);
     // Whether a dataset of that name was imported, without loading its tracks.
     bool has_dataset(const std::string& name);
 
@@ -112,6 +125,8 @@ public:
     // Single rows, for tests and tools; an experiment with its runs goes through queue_experiment.
     int64_t create_experiment(const std::string& name, const std::string& spec_json);
     int64_t create_run(int64_t experiment_id, const std::string& config_json, int64_t seed);
+    // A run queued without a split (create_run, before schema 3) takes the one it first trains on.
+    void set_run_split(int64_t run_id, int64_t dataset_id, int64_t split_id);
     void set_run_status(int64_t run_id, RunStatus status, const std::string& error = {});
     std::vector<RunRecord> list_runs();
     std::optional<RunRecord> run(int64_t run_id);

@@ -18,21 +18,27 @@ RunControl parse_control(const std::string& word) { return word == "cancel" ? Ru
 // finished_at: when a process last stopped working on the run, for good or until a resume.
 bool stopped(RunStatus status) { return is_terminal(status) || status == RunStatus::Interrupted; }
 
-// Best epoch = highest test track accuracy (earliest on ties); final = the last evaluated epoch.
+// Selected epoch = best val/selection, ties to the lower val loss, then the earliest; final = the
+// last evaluated epoch. The trainer keeps the same epoch's weights and predictions.
 constexpr const char* kRunSelect = R"sql(
 SELECT r.id, COALESCE(r.experiment_id, 0), COALESCE(e.name, ''), r.config, r.seed, r.status, r.device,
        r.precision, r.versions, r.error, r.checkpoint_path, r.host, r.epochs_done, r.step, r.pid, r.control,
        r.created_at, COALESCE(r.started_at, ''), COALESCE(r.finished_at, ''), COALESCE(r.heartbeat_at, ''),
        COALESCE((julianday(COALESCE(r.finished_at, r.heartbeat_at)) - julianday(r.started_at)) * 86400.0, 0),
-       b.epoch, b.value,
-       (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'accuracy' AND m.epoch = b.epoch),
-       f.value,
-       (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'accuracy' AND m.step = f.step)
+       sel.epoch, sel.value,
+       (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'val' AND m.name = 'track_accuracy' AND m.step = sel.step),
+       (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'accuracy' AND m.step = sel.step),
+       (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'track_accuracy' AND m.step = sel.step),
+       (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'accuracy' AND m.step = f.step),
+       f.value, COALESCE(r.dataset_id, 0), COALESCE(r.split_id, 0)
 FROM runs r
 LEFT JOIN experiments e ON e.id = r.experiment_id
-LEFT JOIN metrics b ON b.run_id = r.id AND b.split = 'test' AND b.name = 'track_accuracy' AND b.step =
-    (SELECT step FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'track_accuracy'
-     ORDER BY value DESC, step ASC LIMIT 1)
+LEFT JOIN metrics sel ON sel.run_id = r.id AND sel.split = 'val' AND sel.name = 'selection' AND sel.step =
+    (SELECT c.step FROM metrics c WHERE c.run_id = r.id AND c.split = 'val' AND c.name = 'selection'
+     ORDER BY c.value DESC,
+              COALESCE((SELECT l.value FROM metrics l WHERE l.run_id = c.run_id AND l.split = 'val' AND l.name = 'loss'
+                        AND l.step = c.step), 1e300) ASC,
+              c.step ASC LIMIT 1)
 LEFT JOIN metrics f ON f.run_id = r.id AND f.split = 'test' AND f.name = 'track_accuracy' AND f.step =
     (SELECT MAX(step) FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'track_accuracy')
 )sql";
@@ -65,21 +71,25 @@ RunRecord read_run(const Stmt& s) {
     r.finished_at = s.text(18);
     r.heartbeat_at = s.text(19);
     r.seconds = s.real(20);
-    r.best_epoch = s.is_null(21) ? 0 : s.int64(21);
-    r.best_track_accuracy = real_or_nan(s, 22);
-    r.best_accuracy = real_or_nan(s, 23);
-    r.final_track_accuracy = real_or_nan(s, 24);
-    r.final_accuracy = real_or_nan(s, 25);
+    r.selected_epoch = s.is_null(21) ? 0 : s.int64(21);
+    r.val_score = real_or_nan(s, 22);
+    r.val_track_accuracy = real_or_nan(s, 23);
+    r.test_accuracy = real_or_nan(s, 24);
+    r.test_track_accuracy = real_or_nan(s, 25);
+    r.final_test_accuracy = real_or_nan(s, 26);
+    r.final_test_track_accuracy = real_or_nan(s, 27);
+    r.dataset_id = s.int64(28);
+    r.split_id = s.int64(29);
     return r;
 }
 
 } // namespace
 
-RunRecord::RunRecord()
-    : best_accuracy(std::numeric_limits<double>::quiet_NaN()),
-      best_track_accuracy(std::numeric_limits<double>::quiet_NaN()),
-      final_accuracy(std::numeric_limits<double>::quiet_NaN()),
-      final_track_accuracy(std::numeric_limits<double>::quiet_NaN()) {}
+RunRecord::RunRecord() {
+    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    val_score = val_track_accuracy = test_accuracy = test_track_accuracy = nan;
+    final_test_accuracy = final_test_track_accuracy = nan;
+}
 
 namespace {
 
@@ -89,14 +99,19 @@ int64_t insert_experiment(Db& db, const std::string& name, const std::string& sp
     return sqlite3_last_insert_rowid(db.handle());
 }
 
-// Reuses `s` (INSERT INTO runs(experiment_id, config, seed)) across the runs of one batch.
-int64_t insert_run(Db& db, Stmt& s, int64_t experiment_id, const std::string& config_json, int64_t seed) {
+// Reuses `s` (kInsertRun) across the runs of one batch. A dataset named is recorded with its
+// latest split; an unknown or empty name leaves both NULL.
+int64_t insert_run(Db& db, Stmt& s, int64_t experiment_id, const std::string& config_json, int64_t seed,
+                   const std::string& dataset) {
     if (experiment_id > 0) s.bind(1, experiment_id); else s.bind_null(1);
-    s.bind(2, config_json).bind(3, seed).run();
+    s.bind(2, config_json).bind(3, seed).bind(4, dataset).run();
     return sqlite3_last_insert_rowid(db.handle());
 }
 
-constexpr const char* kInsertRun = "INSERT INTO runs(experiment_id, config, seed) VALUES(?,?,?)";
+constexpr const char* kInsertRun = R"sql(
+INSERT INTO runs(experiment_id, config, seed, dataset_id, split_id)
+SELECT ?1, ?2, ?3, d.id, (SELECT max(id) FROM splits WHERE dataset_id = d.id)
+FROM (SELECT 1) LEFT JOIN datasets d ON d.name = ?4)sql";
 
 } // namespace
 
@@ -106,7 +121,7 @@ QueuedExperiment RunStore::queue_experiment(const std::string& name, const std::
     QueuedExperiment out;
     out.experiment_id = insert_experiment(*db_, name, spec_json);
     Stmt s(*db_, kInsertRun);
-    for (const NewRun& r : runs) out.run_ids.push_back(insert_run(*db_, s, out.experiment_id, r.config_json, r.seed));
+    for (const NewRun& r : runs) out.run_ids.push_back(insert_run(*db_, s, out.experiment_id, r.config_json, r.seed, r.dataset));
     tx.commit();
     return out;
 }
@@ -117,7 +132,12 @@ int64_t RunStore::create_experiment(const std::string& name, const std::string& 
 
 int64_t RunStore::create_run(int64_t experiment_id, const std::string& config_json, int64_t seed) {
     Stmt s(*db_, kInsertRun);
-    return insert_run(*db_, s, experiment_id, config_json, seed);
+    return insert_run(*db_, s, experiment_id, config_json, seed, {});
+}
+
+void RunStore::set_run_split(int64_t run_id, int64_t dataset_id, int64_t split_id) {
+    Stmt s(*db_, "UPDATE runs SET dataset_id=?, split_id=? WHERE id=?");
+    s.bind(1, dataset_id).bind(2, split_id).bind(3, run_id).run();
 }
 
 void RunStore::set_run_status(int64_t run_id, RunStatus status, const std::string& error) {

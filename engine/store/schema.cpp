@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,23 @@ ALTER TABLE runs ADD COLUMN host TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN control TEXT NOT NULL DEFAULT '';
 CREATE INDEX metrics_by_run_step ON metrics(run_id, step);
 )sql",
+        // 3: three-way splits (val chooses the epoch; excluded: left out by the protocol), k-fold
+        // splits (a track's fold), and the split a run was queued on, so re-splitting leaves it alone.
+        R"sql(
+CREATE TABLE split_tracks_v3(
+  split_id INTEGER NOT NULL REFERENCES splits(id) ON DELETE CASCADE,
+  track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+  subset TEXT NOT NULL CHECK(subset IN ('train','val','test','excluded')),
+  fold INTEGER NOT NULL DEFAULT -1,
+  PRIMARY KEY(split_id, track_id)) WITHOUT ROWID;
+INSERT INTO split_tracks_v3(split_id, track_id, subset) SELECT split_id, track_id, subset FROM split_tracks;
+DROP TABLE split_tracks;
+ALTER TABLE split_tracks_v3 RENAME TO split_tracks;
+ALTER TABLE splits ADD COLUMN kind TEXT NOT NULL DEFAULT 'random' CHECK(kind IN ('random','fault-filtered','kfold'));
+ALTER TABLE splits ADD COLUMN val_fraction REAL NOT NULL DEFAULT 0;
+ALTER TABLE splits ADD COLUMN folds INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE splits ADD COLUMN missing TEXT NOT NULL DEFAULT '[]';
+)sql",
     };
     return s;
 }
@@ -127,10 +145,10 @@ int schema_version(Db& db) {
     return s.step() ? static_cast<int>(s.int64(0)) : 0;
 }
 
-void migrate(Db& db) {
+void migrate(Db& db, int target) {
     const int have = schema_version(db);
-    const int want = latest_schema_version();
-    if (have > want)
+    const int want = target > 0 ? std::min(target, latest_schema_version()) : latest_schema_version();
+    if (have > latest_schema_version())
         throw Error(db.path(), "workspace schema version " + std::to_string(have) + " is newer than this gafx (" +
                                    std::to_string(want) + ")",
                     "update gafx, or pass another --db FILE");

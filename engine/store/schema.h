@@ -6,8 +6,9 @@ namespace gafx::store {
 // Ordered migration steps; the schema version is PRAGMA user_version = steps applied.
 int latest_schema_version();
 int schema_version(Db& db);
-// Applies every missing step, each in its own transaction. A database newer than this
-// build is refused rather than touched.
-void migrate(Db& db);
+// Applies every missing step up to `target` (0: the latest), each in its own transaction. A
+// database newer than this build is refused rather than touched. Tests build old workspaces
+// with a lower target.
+void migrate(Db& db, int target = 0);
 
 } // namespace gafx::store

@@ -4,8 +4,11 @@
 #include "models/safetensors.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <torch/cuda.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -13,7 +16,12 @@ namespace gafx::train {
 namespace {
 
 constexpr const char* kFormat = "gafx-checkpoint-1";
-const std::string kModel = "model.", kAdam = "adam.", kRng = "rng.cpu";
+const std::string kModel = "model.", kAdam = "adam.", kRng = "rng.cpu", kCudaRng = "rng.cuda.";
+
+// Dropout on a GPU draws from the device's generator: without its state a resumed run differs.
+at::Generator cuda_generator(int64_t device) {
+    return at::globalContext().defaultGenerator(at::Device(at::kCUDA, at::DeviceIndex(device)));
+}
 
 // Shortest round-trip text, independent of the C locale (the GUI sets one with a decimal comma).
 std::string exact(double v) {
@@ -40,6 +48,11 @@ void save_checkpoint(const std::string& path, TrainModelImpl& model, const Adam&
         std::lock_guard<std::mutex> lock(gen.mutex());
         tensors.emplace_back(kRng, gen.get_state());
     }
+    for (int64_t d = 0; d < int64_t(torch::cuda::device_count()); ++d) {
+        at::Generator gen = cuda_generator(d);
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        tensors.emplace_back(kCudaRng + std::to_string(d), gen.get_state());
+    }
     const std::map<std::string, std::string> meta = {
         {"format", kFormat},
         {"epoch", std::to_string(s.position.epoch)},
@@ -49,6 +62,8 @@ void save_checkpoint(const std::string& path, TrainModelImpl& model, const Adam&
         {"epoch_correct", std::to_string(s.epoch_correct)},
         {"epoch_clips", std::to_string(s.epoch_clips)},
         {"best_score", exact(s.best_score)},
+        {"best_loss", exact(s.best_loss)},
+        {"selected_on", "val"},
         {"best_epoch", std::to_string(s.best_epoch)},
         {"loss_scale", exact(s.loss_scale)},
         {"config", s.config},
@@ -63,10 +78,12 @@ CheckpointState load_checkpoint(const std::string& path, TrainModelImpl& model, 
     if (meta["format"] != kFormat) throw Error(path, "not a gafx checkpoint", fix);
     models::StateDict weights, adam_state;
     torch::Tensor rng;
+    models::StateDict cuda_rng;
     for (const auto& [name, t] : all) {
         if (name.rfind(kModel, 0) == 0) weights.emplace_back(name.substr(kModel.size()), t);
         else if (name.rfind(kAdam, 0) == 0) adam_state.emplace_back(name.substr(kAdam.size()), t);
         else if (name == kRng) rng = t;
+        else if (name.rfind(kCudaRng, 0) == 0) cuda_rng.emplace_back(name.substr(kCudaRng.size()), t);
     }
     models::LoadOptions exact_names;
     exact_names.strip_prefixes.clear();
@@ -76,6 +93,14 @@ CheckpointState load_checkpoint(const std::string& path, TrainModelImpl& model, 
         at::Generator gen = at::detail::getDefaultCPUGenerator();
         std::lock_guard<std::mutex> lock(gen.mutex());
         gen.set_state(rng);
+    }
+    // A checkpoint moved to a machine with fewer GPUs restores the devices it has.
+    for (const auto& [index, state] : cuda_rng) {
+        const int64_t d = std::strtoll(index.c_str(), nullptr, 10);
+        if (d < 0 || d >= int64_t(torch::cuda::device_count())) continue;
+        at::Generator gen = cuda_generator(d);
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_state(state);
     }
     CheckpointState s;
     try {
@@ -89,6 +114,13 @@ CheckpointState load_checkpoint(const std::string& path, TrainModelImpl& model, 
         s.best_epoch = std::stoi(meta.at("best_epoch"));
         s.loss_scale = parse_double(meta.at("loss_scale"));
         s.config = meta.at("config");
+        // Before validation splits the best epoch was chosen on test: start choosing again.
+        if (meta.count("selected_on") == 0 || meta.at("selected_on") != "val") {
+            s.best_score = -1;
+            s.best_epoch = 0;
+        } else {
+            s.best_loss = parse_double(meta.at("best_loss"));
+        }
     } catch (const std::exception&) {
         throw Error(path, "checkpoint metadata is incomplete", fix);
     }

@@ -1,6 +1,6 @@
 #pragma once
 // A run's checkpoint: everything needed to continue as if never stopped. Model (parameters and
-// buffers), Adam state, torch's CPU RNG state, the data-order position and the running sums of
+// buffers), Adam state, torch's CPU and CUDA RNG states, the data-order position and the running sums of
 // the unfinished epoch, in one safetensors file written atomically (temp, fsync, rename): a
 // kill at any moment leaves the previous checkpoint or the new one, whole.
 #include "train/adam.h"
@@ -21,7 +21,8 @@ struct CheckpointState {
     Position position;
     double epoch_loss_sum = 0; // the unfinished epoch's running sums
     int64_t epoch_correct = 0, epoch_clips = 0;
-    double best_score = -1;    // best test track accuracy so far (-1: none yet)
+    double best_score = -1;    // best validation score so far (track accuracy or mAP; -1: none yet)
+    double best_loss = 1e300;  // val loss at that epoch: breaks ties in the score (a small val set ties often)
     int best_epoch = 0;        // 1-based; 0: none yet
     double loss_scale = 1;     // fp16 loss scaling
     std::string config;        // the run config JSON it was trained with

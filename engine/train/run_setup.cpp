@@ -119,26 +119,41 @@ RunSetup setup_run(store::RunStore& store, const store::RunRecord& run, const Tr
                     "queue it again from its experiment file");
     }
     const auto& c = s.config;
-    auto ds = store.load_dataset(c.dataset);
+    auto ds = store.load_dataset(c.dataset, run.split_id);
     if (!ds) throw Error({}, "no imported dataset named '" + c.dataset + "'", "import it with gafx dataset import");
     s.dataset = std::move(*ds);
     if (s.dataset.split_id == 0)
-        throw Error(s.dataset.catalog.root, "dataset '" + c.dataset + "' has no train/test split",
-                    "import it again with gafx dataset import");
+        throw Error(s.dataset.catalog.root, "dataset '" + c.dataset + "' has no split",
+                    "split it with gafx dataset split " + c.dataset);
+    // The run keeps this split from now on, whatever re-splits come later.
+    if (run.split_id == 0) store.set_run_split(run.id, s.dataset.id, s.dataset.split_id);
+    if (s.dataset.split.is_kfold() && c.fold < 0)
+        throw Error(s.dataset.catalog.root, "dataset '" + c.dataset + "' is split into folds and the run names none",
+                    "queue it with \"fold\" in its experiment", ErrorField{{}, "fold"});
+    s.split = s.dataset.split.for_fold(c.fold);
     s.classes = int(s.dataset.catalog.classes.size());
     s.multi_label = s.dataset.catalog.multi_label;
 
     const data::ClipPlan plan = data::make_clip_plan(s.dataset.catalog, clip_plan_options(c));
-    std::vector<size_t> train_idx, test_idx;
-    for (size_t i = 0; i < s.dataset.split.subset.size(); ++i) {
-        if (s.dataset.split.subset[i] == data::Subset::Train) train_idx.push_back(i);
-        if (s.dataset.split.subset[i] == data::Subset::Test) test_idx.push_back(i);
+    std::vector<size_t> idx[3];
+    for (size_t i = 0; i < s.split.subset.size(); ++i) {
+        const data::Subset sub = s.split.subset[i];
+        if (sub == data::Subset::Train) idx[0].push_back(i);
+        if (sub == data::Subset::Val) idx[1].push_back(i);
+        if (sub == data::Subset::Test) idx[2].push_back(i);
     }
-    s.train_items = data::make_load_items(s.dataset.catalog, plan, train_idx);
-    s.test_items = data::make_load_items(s.dataset.catalog, plan, test_idx);
-    if (s.train_items.empty() || s.test_items.empty())
-        throw Error(s.dataset.catalog.root, "dataset '" + c.dataset + "' has no valid tracks on the " +
-                                                (s.train_items.empty() ? "training" : "test") + " side",
+    s.train_items = data::make_load_items(s.dataset.catalog, plan, idx[0]);
+    s.val_items = data::make_load_items(s.dataset.catalog, plan, idx[1]);
+    s.test_items = data::make_load_items(s.dataset.catalog, plan, idx[2]);
+    if (s.val_items.empty() && !idx[0].empty() && !idx[2].empty())
+        throw Error(s.dataset.catalog.root,
+                    "dataset '" + c.dataset + "' has no validation tracks in split " + std::to_string(s.dataset.split_id) +
+                        " (made before validation splits existed): the best epoch would be chosen on test",
+                    "re-split it (gafx dataset split " + c.dataset + ") and queue the run again");
+    const char* empty = s.train_items.empty() ? "training" : s.val_items.empty() ? "validation"
+                                                           : s.test_items.empty() ? "test" : nullptr;
+    if (empty)
+        throw Error(s.dataset.catalog.root, "dataset '" + c.dataset + "' has no valid tracks on the " + empty + " side",
                     "check gafx dataset show " + c.dataset);
 
     s.device = pick_device(options.device);
@@ -165,14 +180,33 @@ data::LoaderOptions loader_options(const RunSetup& s, const TrainOptions& option
     return o;
 }
 
-void fit_normalisation(RunSetup& s, const TrainOptions& options, int max_clips) {
-    if (s.model->extractor->name() != "mel" || s.config.pretraining == "run") return;
-    std::vector<data::LoadItem> items(s.train_items.begin(),
-                                      s.train_items.begin() + std::min<size_t>(s.train_items.size(), size_t(max_clips)));
+std::vector<size_t> normalisation_sample(const std::vector<data::LoadItem>& items, int classes, size_t max_clips,
+                                         uint64_t seed) {
+    const size_t want = std::min(items.size(), std::max(max_clips, size_t(std::max(classes, 0))));
+    // Per class (its first label; unlabelled clips form one more pool), in seeded order.
+    std::map<int, std::vector<size_t>> pools;
+    for (size_t i = 0; i < items.size(); ++i) pools[items[i].labels.empty() ? -1 : items[i].labels.front()].push_back(i);
+    Rng rng(mix_seed(seed, 0x6e6f726d));
+    for (auto& [label, pool] : pools) rng.shuffle(pool);
+    std::vector<size_t> out;
+    for (size_t round = 0; out.size() < want; ++round)
+        for (auto& [label, pool] : pools)
+            if (round < pool.size() && out.size() < want) out.push_back(pool[round]);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+void fit_normalisation(RunSetup& s, const TrainOptions& options, size_t max_clips) {
+    if (s.config.pretraining == "run") return;
+    std::vector<data::LoadItem> items;
+    for (size_t i : normalisation_sample(s.train_items, s.classes, max_clips, s.config.seed))
+        items.push_back(s.train_items[i]);
     data::LoaderOptions o = loader_options(s, options, false);
     data::BatchLoader loader(std::move(items), o, options.cache);
     loader.start_epoch(0);
     torch::NoGradGuard no_grad;
+    const bool was_training = s.model->is_training();
+    s.model->eval();
     double sum = 0, sq = 0, n = 0;
     while (auto b = loader.next()) {
         const torch::Tensor f = s.model->extractor->forward(b->audio.to(s.device)).to(torch::kFloat64);
@@ -180,6 +214,7 @@ void fit_normalisation(RunSetup& s, const TrainOptions& options, int max_clips) 
         sq += f.square().sum().item<double>();
         n += double(f.numel());
     }
+    s.model->train(was_training);
     const double mean = sum / n;
     const double std = std::sqrt(std::max(1e-12, sq / n - mean * mean));
     s.model->set_normalisation(mean, std);

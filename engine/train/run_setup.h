@@ -17,8 +17,9 @@ struct TrainOptions;
 
 struct RunSetup {
     experiments::RunConfig config;
-    store::StoredDataset dataset;
-    std::vector<data::LoadItem> train_items, test_items;
+    store::StoredDataset dataset; // with the split the run was queued on
+    data::Split split;            // the run's three subsets (k-fold: its fold's)
+    std::vector<data::LoadItem> train_items, val_items, test_items;
     int classes = 0;
     bool multi_label = false;
     torch::Device device{torch::kCPU};
@@ -41,8 +42,17 @@ RunSetup setup_run(store::RunStore& store, const store::RunRecord& run, const Tr
 // Loader options for one side of the split.
 data::LoaderOptions loader_options(const RunSetup& s, const TrainOptions& options, bool train);
 
-// AST's normalisation statistics of the fixed mel front end over (up to) the first `max_clips`
-// training clips in catalogue order: deterministic whatever the thread count.
-void fit_normalisation(RunSetup& s, const TrainOptions& options, int max_clips = 200);
+// Which training clips the normalisation is measured on: a seeded sample of `max_clips` (at
+// least one per class where there are fewer classes than that) drawn round-robin over the
+// classes, so every class is in it — the catalogue is sorted by class, and its first clips
+// would be one genre's. Indices into `items`, ascending.
+std::vector<size_t> normalisation_sample(const std::vector<data::LoadItem>& items, int classes, size_t max_clips,
+                                         uint64_t seed);
+
+// AST's normalisation (mean and std of the extractor's output) over normalisation_sample, for
+// every extractor: learned ones at their starting weights. Stored in the model's buffers, so
+// with the run's checkpoint and weights. Deterministic whatever the thread count. A run
+// fine-tuned from another run keeps that run's statistics.
+void fit_normalisation(RunSetup& s, const TrainOptions& options, size_t max_clips = 200);
 
 } // namespace gafx::train

@@ -91,6 +91,7 @@ std::vector<int> labels_of(const torch::Tensor& targets, int64_t i, bool multi_l
 }
 
 EvalPass run_evaluation(RunSetup& s, data::BatchLoader& loader, TrainControl& control) {
+    // The loader's items are one subset's; never empty (setup_run refuses a run without val or test).
     torch::NoGradGuard no_grad;
     s.model->eval();
     loader.start_epoch(0);
@@ -141,6 +142,7 @@ public:
           s_(setup_run(store, record, options)), paths_(store::run_paths(store.path(), record, options.checkpoint_dir)),
           adam_(named_parameters(*s_.model)),
           train_loader_(s_.train_items, loader_options(s_, options, true), options.cache),
+          val_loader_(s_.val_items, loader_options(s_, options, false), options.cache),
           test_loader_(s_.test_items, loader_options(s_, options, false), options.cache),
           schedule_{s_.config.lr, s_.config.warmup_steps, s_.config.lr_halving_epochs} {
         st_.config = record.config;
@@ -282,7 +284,7 @@ private:
         cb_.on_step(p);
     }
 
-    // End of an epoch: evaluate, keep the best, checkpoint.
+    // End of an epoch: evaluate val and test, keep the epoch that is best on val, checkpoint.
     std::optional<Ending> close_epoch(Clock::time_point epoch_start) {
         EpochReport rep;
         rep.epoch = pos().epoch + 1;
@@ -290,20 +292,27 @@ private:
         rep.train_loss = st_.epoch_clips ? st_.epoch_loss_sum / double(st_.epoch_clips) : 0;
         rep.train_accuracy = st_.epoch_clips ? double(st_.epoch_correct) / double(st_.epoch_clips) : 0;
         rep.data_wait_seconds = train_loader_.wait_seconds();
-        EvalPass ev = run_evaluation(s_, test_loader_, control_);
+        const EvalPass val = run_evaluation(s_, val_loader_, control_);
         // Cut short: the checkpoint sits at the epoch's end, so resuming evaluates it again.
         if (control_.requested() >= TrainControl::Interrupt) return stop(control_.requested());
-        rep.test = ev.result;
+        EvalPass test = run_evaluation(s_, test_loader_, control_);
+        if (control_.requested() >= TrainControl::Interrupt) return stop(control_.requested());
+        rep.val = val.result;
+        rep.test = test.result;
         rep.seconds = since(epoch_start);
-        const double score = s_.multi_label ? rep.test.map : rep.test.track_accuracy;
-        rep.best = score > st_.best_score;
         rep.multi_label = s_.multi_label;
+        // Chosen on val alone: test is reported at the chosen epoch, never searched. A tie in the
+        // score (frequent on a small val set) goes to the lower val loss, then to the earlier epoch.
+        rep.selection_score = s_.multi_label ? rep.val.map : rep.val.track_accuracy;
+        rep.best = rep.selection_score > st_.best_score ||
+                   (rep.selection_score == st_.best_score && rep.val.loss < st_.best_loss);
         log_epoch(rep);
         if (rep.best) {
-            st_.best_score = score;
+            st_.best_score = rep.selection_score;
+            st_.best_loss = rep.val.loss;
             st_.best_epoch = rep.epoch;
             save_weights(paths_.best, *s_.model);
-            store_.save_predictions(run_id_, ev.predictions);
+            store_.save_predictions(run_id_, test.predictions);
         }
         st_.epoch_loss_sum = 0;
         st_.epoch_correct = st_.epoch_clips = 0;
@@ -319,13 +328,17 @@ private:
         const int e = rep.epoch;
         log_->add(step, e, "train", "epoch_loss", rep.train_loss);
         log_->add(step, e, "train", "epoch_accuracy", rep.train_accuracy);
-        log_->add(step, e, "test", "loss", rep.test.loss);
-        log_->add(step, e, "test", "accuracy", rep.test.accuracy);
-        log_->add(step, e, "test", "track_accuracy", rep.test.track_accuracy);
-        if (rep.multi_label) log_->add(step, e, "test", "map", rep.test.map);
-        for (size_t k = 0; k < rep.test.class_accuracy.size(); ++k)
-            if (!std::isnan(rep.test.class_accuracy[k]))
-                log_->add(step, e, "test", "class_accuracy/" + std::to_string(k), rep.test.class_accuracy[k]);
+        for (const auto& [split, ev] : {std::pair<const char*, const Evaluation*>{"val", &rep.val}, {"test", &rep.test}}) {
+            log_->add(step, e, split, "loss", ev->loss);
+            log_->add(step, e, split, "accuracy", ev->accuracy);
+            log_->add(step, e, split, "track_accuracy", ev->track_accuracy);
+            if (rep.multi_label) log_->add(step, e, split, "map", ev->map);
+            for (size_t k = 0; k < ev->class_accuracy.size(); ++k)
+                if (!std::isnan(ev->class_accuracy[k]))
+                    log_->add(step, e, split, "class_accuracy/" + std::to_string(k), ev->class_accuracy[k]);
+        }
+        // What the store selects the epoch by (RunRecord::selected_epoch).
+        log_->add(step, e, "val", "selection", rep.selection_score);
         // Timings differ between identical runs; they live in their own split.
         log_->add(step, e, "time", "epoch_seconds", rep.seconds);
         log_->add(step, e, "time", "data_wait_seconds", rep.data_wait_seconds);
@@ -340,7 +353,7 @@ private:
     const store::RunPaths paths_;
     Adam adam_;
     CheckpointState st_;
-    data::BatchLoader train_loader_, test_loader_;
+    data::BatchLoader train_loader_, val_loader_, test_loader_;
     const Schedule schedule_;
     std::unique_ptr<Heartbeat> heartbeat_;
     std::unique_ptr<MetricLog> log_;

@@ -44,8 +44,11 @@ struct EpochReport {
     int epoch = 0; // 1-based
     int64_t step = 0;
     double train_loss = 0, train_accuracy = 0;
-    Evaluation test;
-    bool best = false;       // best so far: test track accuracy, or mAP when multi-label
+    Evaluation val, test;    // both every epoch; only val chooses
+    double selection_score = 0; // val track accuracy, or val mAP when multi-label
+    // Best so far on val (selection score, ties to the lower val loss): this epoch's weights and
+    // test predictions are kept.
+    bool best = false;
     bool multi_label = false;
     double seconds = 0, data_wait_seconds = 0;
 };

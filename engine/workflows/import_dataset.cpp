@@ -42,9 +42,11 @@ NoValidAudio::NoValidAudio(const std::string& source, const std::string& kind, s
 void check_request(const ImportRequest& r) {
     if (r.kind != "gtzan" && r.kind != "audioset")
         throw Error(r.source, "import kind must be gtzan or audioset, got '" + r.kind + "'", {}, ErrorField{{}, "kind"});
-    if (!(r.split.train_fraction > 0 && r.split.train_fraction < 1))
-        throw Error(r.source, "the train fraction must be between 0 and 1, got " + std::to_string(r.split.train_fraction),
-                    {}, ErrorField{{}, "train_fraction"});
+    try {
+        data::check_split_options(r.split);
+    } catch (const Error& e) {
+        throw Error(r.source, e.reason(), e.fix(), e.field());
+    }
 }
 
 ImportReport import_dataset(store::RunStore& store, const ImportRequest& request, Feedback* feedback) {
@@ -74,8 +76,9 @@ ImportReport import_dataset(store::RunStore& store, const ImportRequest& request
     r.invalid = catalog.count(data::TrackStatus::Invalid);
     r.missing = catalog.count(data::TrackStatus::Missing);
     r.classes = int64_t(catalog.classes.size());
-    r.train = split.count(data::Subset::Train);
-    r.test = split.count(data::Subset::Test);
+    r.counts = split.counts();
+    r.fold_sizes = split.fold_sizes();
+    r.missing_listed = split.missing;
     r.split_method = split.method;
     r.split = split.options;
     for (const auto& t : catalog.tracks)
@@ -87,9 +90,11 @@ ImportReport import_dataset(store::RunStore& store, const ImportRequest& request
 
 ResplitReport resplit_dataset(store::RunStore& store, const std::string& name, const data::SplitOptions& options,
                               Feedback* feedback) {
-    if (!(options.train_fraction > 0 && options.train_fraction < 1))
-        throw Error(name, "the train fraction must be between 0 and 1, got " + std::to_string(options.train_fraction),
-                    {}, ErrorField{{}, "train_fraction"});
+    try {
+        data::check_split_options(options);
+    } catch (const Error& e) {
+        throw Error(name, e.reason(), e.fix(), e.field());
+    }
     const auto d = store.load_dataset(name);
     if (!d) throw Error(store.path(), "no dataset named '" + name + "'", "choose one of the workspace's datasets");
     ResplitReport r;
@@ -98,8 +103,9 @@ ResplitReport resplit_dataset(store::RunStore& store, const std::string& name, c
     throw_if_cancelled(feedback, name);
     store.save_split(d->id, d->catalog, split);
     r.dataset = name;
-    r.train = split.count(data::Subset::Train);
-    r.test = split.count(data::Subset::Test);
+    r.counts = split.counts();
+    r.fold_sizes = split.fold_sizes();
+    r.missing_listed = split.missing;
     r.split_method = split.method;
     r.split = split.options;
     return r;

@@ -47,9 +47,11 @@ struct ImportReport {
     std::string dataset, kind, source, database;
     int64_t tracks = 0, valid = 0, invalid = 0, missing = 0;
     int64_t classes = 0;
-    int64_t train = 0, test = 0;
+    data::SplitCounts counts;        // k-fold: fold 0's
+    std::vector<int64_t> fold_sizes; // k-fold: tracks per fold
+    std::vector<std::string> missing_listed; // fault-filtered: listed tracks not found
     std::string split_method;
-    data::SplitOptions split; // as stored: seed, train fraction, groups file
+    data::SplitOptions split; // as stored: kind, fractions or folds, seed, groups file
     std::vector<BadTrack> invalid_tracks; // Invalid only; missing segments are counted above
     int64_t skipped_non_audio = 0, skipped_hidden = 0;
     // The catalogue's warnings, then one for the groups CSV's rows that name no track.
@@ -59,14 +61,17 @@ struct ImportReport {
 
 struct ResplitReport {
     std::string dataset;
-    int64_t train = 0, test = 0;
+    data::SplitCounts counts;
+    std::vector<int64_t> fold_sizes;
+    std::vector<std::string> missing_listed;
     std::string split_method;
     data::SplitOptions split;
     std::vector<std::string> warnings; // the groups CSV's rows that name no track
     std::vector<std::string> unmatched_group_rows;
 };
 
-// Throws Error (field.key "kind" or "train_fraction") for a request no import can serve.
+// Throws Error (field.key "kind", "split", "test_fraction" or "val_fraction") for a request no
+// import can serve.
 void check_request(const ImportRequest& request);
 
 // Throws Error for a bad request or unreadable source or groups file, NoValidAudio, and

@@ -88,8 +88,13 @@ private Q_SLOTS:
         QCOMPARE(j[QStringLiteral("classes")].toObject().size(), 10);
         QCOMPARE(j[QStringLiteral("classes")].toObject()[QStringLiteral("rock")].toInt(), 3);
         const QJsonObject split = j[QStringLiteral("split")].toObject();
-        QCOMPARE(split[QStringLiteral("train")].toInt() + split[QStringLiteral("test")].toInt(), 30);
+        QCOMPARE(split[QStringLiteral("train")].toInt() + split[QStringLiteral("val")].toInt() +
+                     split[QStringLiteral("test")].toInt(),
+                 30);
         QCOMPARE(split[QStringLiteral("test")].toInt(), 10); // round(0.2 * 3) = 1 per genre
+        QCOMPARE(split[QStringLiteral("val")].toInt(), 10);  // at least one per genre of 3
+        QCOMPARE(split[QStringLiteral("excluded")].toInt(), 0);
+        QCOMPARE(split[QStringLiteral("kind")].toString(), QStringLiteral("random"));
         const QJsonArray errors = j[QStringLiteral("errors")].toArray();
         QCOMPARE(errors.size(), 1);
         QVERIFY(errors[0].toObject()[QStringLiteral("path")].toString().endsWith(QStringLiteral("jazz.00054.wav")));

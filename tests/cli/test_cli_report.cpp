@@ -22,7 +22,8 @@ QList<qint64> ids(const QJsonValue& v) {
     return out;
 }
 
-// One test row per epoch at the step that ended it, as the trainer logs them.
+// One val and test row per epoch at the step that ended it, as the trainer logs them; val
+// follows test here, so the selected epoch is the one these fixtures were written around.
 int64_t add_run(store::RunStore& db, int64_t experiment, const std::string& dataset, const std::string& classifier,
                 int64_t seed, const std::string& status, const std::vector<std::pair<double, double>>& track_clip) {
     experiments::RunConfig c;
@@ -34,6 +35,7 @@ int64_t add_run(store::RunStore& db, int64_t experiment, const std::string& data
     std::vector<store::MetricRow> rows;
     for (size_t e = 0; e < track_clip.size(); ++e) {
         const int64_t epoch = int64_t(e) + 1, step = epoch * 10;
+        rows.push_back({step, epoch, "val", "selection", track_clip[e].first});
         rows.push_back({step, epoch, "test", "loss", 1.0});
         rows.push_back({step, epoch, "test", "track_accuracy", track_clip[e].first});
         rows.push_back({step, epoch, "test", "accuracy", track_clip[e].second});
@@ -64,6 +66,8 @@ int64_t add_predicted_run(const std::string& path) {
     c.extractor = "mel";
     const int64_t run = db.create_run(0, experiments::to_json(c), 0);
     db.append_metrics(run, {{10, 1, "train", "epoch_loss", 2.0},
+                            {10, 1, "val", "selection", 0.6},
+                            {20, 2, "val", "selection", 0.7},
                             {10, 1, "test", "track_accuracy", 0.5},
                             {20, 2, "train", "epoch_loss", 1.5},
                             {20, 2, "test", "track_accuracy", 0.75}});
@@ -148,7 +152,8 @@ private Q_SLOTS:
         QVERIFY2(r.exit_code == 0, qPrintable(r.err));
         const QJsonObject m = QJsonDocument::fromJson(r.out.toUtf8()).object();
         QCOMPARE(m[QStringLiteral("run")].toInteger(), qint64(run));
-        QCOMPARE(m[QStringLiteral("best_epoch")].toInt(), 2);
+        QCOMPARE(m[QStringLiteral("selected_epoch")].toInt(), 2);
+        QCOMPARE(m[QStringLiteral("subset")].toString(), QStringLiteral("test"));
         QCOMPARE(m[QStringLiteral("tracks")].toInt(), 4);
         QVERIFY(std::abs(m[QStringLiteral("track_accuracy")].toDouble() - 75.0) < 1e-9);
         QCOMPARE(m[QStringLiteral("classes")].toArray().size(), 3);
@@ -165,7 +170,7 @@ private Q_SLOTS:
 
         r = run_gafx({QStringLiteral("report"), QStringLiteral("--confusion"), id, QStringLiteral("--db"), db});
         QVERIFY2(r.exit_code == 0, qPrintable(r.err));
-        QVERIFY2(r.out.contains(QStringLiteral("### Run %1, best epoch 2").arg(run)), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("### Run %1, test set at epoch 2 (selected on val)").arg(run)), qPrintable(r.out));
         QVERIFY2(r.out.contains(QStringLiteral("| Blues | 1 | 1 | 0 |")), qPrintable(r.out));
         QVERIFY(r.out.contains(QStringLiteral("75.00 % on 4 test tracks")));
 

@@ -243,7 +243,7 @@ int main(int argc, char** argv) {
             fail("no best.safetensors was written");
         if (workdir.empty()) fs::remove_all(dir);
         return "finished: " + std::to_string(steps) + " steps, " + rec->precision + " on " + rec->device +
-               fmt(", final track accuracy %.2f", rec->final_track_accuracy);
+               fmt(", final track accuracy %.2f", rec->final_test_track_accuracy);
     });
 
     if (!json_path.empty()) {

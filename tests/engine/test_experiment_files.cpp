@@ -56,7 +56,7 @@ private Q_SLOTS:
                 r.id = int64_t(runs.size()) + 1;
                 r.config = experiments::to_json(c);
                 r.status = store::RunStatus::Finished;
-                r.best_track_accuracy = r.best_accuracy = 0.5;
+                r.test_track_accuracy = r.test_accuracy = 0.5;
                 runs.push_back(r);
             }
         };

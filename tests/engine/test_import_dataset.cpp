@@ -69,8 +69,9 @@ private Q_SLOTS:
         QCOMPARE(r.invalid, int64_t(1));
         QCOMPARE(r.missing, int64_t(0));
         QCOMPARE(r.classes, int64_t(2));
-        QCOMPARE(r.test, int64_t(2)); // round(0.2 * 3) per genre
-        QCOMPARE(r.train, int64_t(4));
+        QCOMPARE(r.counts.test, int64_t(2)); // round(0.2 * 3) per genre
+        QCOMPARE(r.counts.val, int64_t(2));  // round(0.1 * 3) is 0, but a class of 3 gives val one
+        QCOMPARE(r.counts.train, int64_t(2));
         QCOMPARE(QString::fromStdString(r.split_method), QStringLiteral("seeded, stratified by class"));
         QCOMPARE(r.split.seed, uint64_t(7));
         QCOMPARE(r.skipped_non_audio, int64_t(1));
@@ -181,12 +182,12 @@ private Q_SLOTS:
             QCOMPARE(QString::fromStdString(e.field().key), QStringLiteral("kind"));
         }
         req = gtzan(dir.path());
-        req.split.train_fraction = 1.0;
+        req.split.test_fraction = 1.0;
         try {
             workflows::import_dataset(s, req, nullptr);
-            QFAIL("train fraction 1 accepted");
+            QFAIL("test fraction 1 accepted");
         } catch (const Error& e) {
-            QCOMPARE(QString::fromStdString(e.field().key), QStringLiteral("train_fraction"));
+            QCOMPARE(QString::fromStdString(e.field().key), QStringLiteral("test_fraction"));
         }
         QVERIFY(s.list_datasets().empty());
     }
@@ -201,7 +202,7 @@ private Q_SLOTS:
         test::write_bytes(groups, "track,group\nblues.00000,a\nblues.00001,a\nblues.00002,a\nblues.00003,a\nzzz,b\n");
         data::SplitOptions o;
         o.seed = 4;
-        o.train_fraction = 0.6;
+        o.test_fraction = 0.4;
         o.groups_file = groups.toStdString();
         const auto r = workflows::resplit_dataset(s, "gt", o, nullptr);
         QCOMPARE(QString::fromStdString(r.dataset), QStringLiteral("gt"));
@@ -211,8 +212,10 @@ private Q_SLOTS:
         const auto d = s.load_dataset("gt");
         QCOMPARE(QString::fromStdString(d->split.options.groups_file), groups);
         QCOMPARE(d->split.options.seed, uint64_t(4));
-        QCOMPARE(r.train + r.test, int64_t(10));
-        QCOMPARE(d->split.count(data::Subset::Test), r.test);
+        QCOMPARE(r.counts.train + r.counts.val + r.counts.test, int64_t(10));
+        QCOMPARE(d->split.count(data::Subset::Test), r.counts.test);
+        QCOMPARE(d->split.count(data::Subset::Val), r.counts.val);
+        QVERIFY(r.counts.val > 0);
         QSet<int> sides;
         for (size_t i = 0; i < d->catalog.tracks.size(); ++i)
             if (d->catalog.tracks[i].key < "blues/blues.00004") sides.insert(int(d->split.subset[i]));

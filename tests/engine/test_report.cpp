@@ -40,8 +40,8 @@ RunRecord rec(int64_t id, RunConfig c, double track, double clip, store::RunStat
     r.config = experiments::to_json(c);
     r.seed = id;
     r.status = status;
-    r.best_track_accuracy = track;
-    r.best_accuracy = clip;
+    r.test_track_accuracy = track;
+    r.test_accuracy = clip;
     return r;
 }
 

@@ -35,8 +35,8 @@ RunRecord rec(int64_t id, const std::string& extractor, double track, double cli
     r.config = experiments::to_json(c);
     r.seed = id;
     r.status = status;
-    r.best_track_accuracy = track;
-    r.best_accuracy = clip;
+    r.test_track_accuracy = track;
+    r.test_accuracy = clip;
     return r;
 }
 
@@ -150,11 +150,12 @@ private Q_SLOTS:
         experiments::RunConfig c;
         c.dataset = "g";
         const int64_t run = db.create_run(0, experiments::to_json(c), 0);
-        db.append_metrics(run, {{10, 1, "test", "track_accuracy", 0.5}, {20, 2, "test", "track_accuracy", 0.9}});
+        db.append_metrics(run, {{10, 1, "val", "selection", 0.7}, {10, 1, "test", "track_accuracy", 0.9},
+                                {20, 2, "val", "selection", 0.8}, {20, 2, "test", "track_accuracy", 0.5}});
         db.save_predictions(run, {{cat.tracks[0].id, 0, {0.1f, 0.9f, 0.f}}, {cat.tracks[2].id, 0, {0.f, 1.f, 0.f}}});
         const auto m = experiments::load_confusion(db, run);
         QCOMPARE(m.run, run);
-        QCOMPARE(m.best_epoch, int64_t(2));
+        QCOMPARE(m.selected_epoch, int64_t(2));
         QCOMPARE(m.tracks, int64_t(2));
         QCOMPARE(m.counts[0][1], int64_t(1));
         QCOMPARE(m.counts[1][1], int64_t(1));

@@ -2,10 +2,12 @@
 // killed in the middle of a transaction.
 #include "core/error.h"
 #include "store/run_store.h"
+#include "store/schema.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cmath>
 #include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,11 +67,11 @@ private Q_SLOTS:
         const std::string path = (dir.path() + "/sub/ws.db").toStdString();
         {
             store::RunStore s(path);
-            QCOMPARE(s.schema_version(), 2);
+            QCOMPARE(s.schema_version(), 3);
             QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
         }
         store::RunStore again(path);
-        QCOMPARE(again.schema_version(), 2);
+        QCOMPARE(again.schema_version(), 3);
     }
 
     void refusesNewerSchema() {
@@ -148,8 +150,10 @@ private Q_SLOTS:
         QCOMPARE(s.save_split(id, c, split), sid);
         const auto loaded = s.load_dataset("tiny");
         QCOMPARE(loaded->split_id, sid);
-        QCOMPARE(loaded->split.count(data::Subset::Train), int64_t(8));
+        QCOMPARE(loaded->split.count(data::Subset::Train), int64_t(6));
+        QCOMPARE(loaded->split.count(data::Subset::Val), int64_t(2));
         QCOMPARE(loaded->split.count(data::Subset::Test), int64_t(2));
+        QCOMPARE(s.list_datasets()[0].val, int64_t(2));
         for (size_t i = 0; i < c.tracks.size(); ++i) {
             // load_dataset orders by key, like the catalogue here.
             QCOMPARE(loaded->catalog.tracks[i].key, c.tracks[i].key);
@@ -158,6 +162,127 @@ private Q_SLOTS:
         o.seed = 8;
         const data::Split other = data::make_split(c, o);
         if (other.subset != split.subset) QVERIFY(s.save_split(id, c, other) != sid);
+    }
+
+    void schemaTwoWorkspaceMigrates() {
+        // A workspace from before validation splits: a two-way split and a run queued on it.
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/ws.db").toStdString();
+        {
+            store::Db db(path);
+            store::migrate(db, 2);
+            QCOMPARE(store::schema_version(db), 2);
+            db.exec("INSERT INTO datasets(id, name, kind, root) VALUES(1, 'old', 'gtzan', '/data/old');"
+                    "INSERT INTO tracks(id, dataset_id, key, status) VALUES(1, 1, 'a/a.1.wav', 'valid'),"
+                    " (2, 1, 'a/a.2.wav', 'valid');"
+                    "INSERT INTO splits(id, dataset_id, seed, train_fraction, method) VALUES(1, 1, 5, 0.8, 'old way');"
+                    "INSERT INTO split_tracks(split_id, track_id, subset) VALUES(1, 1, 'train'), (1, 2, 'test');"
+                    "INSERT INTO runs(id, config, split_id, dataset_id) VALUES(1, '{}', 1, 1);");
+        }
+        store::RunStore s(path);
+        QCOMPARE(s.schema_version(), 3);
+        QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
+        const auto d = s.load_dataset("old");
+        QCOMPARE(d->split_id, int64_t(1));
+        QCOMPARE(d->split.options.kind, data::SplitKind::Random);
+        QVERIFY(std::fabs(d->split.options.test_fraction - 0.2) < 1e-12);
+        QCOMPARE(d->split.options.val_fraction, 0.0);
+        QCOMPARE(d->split.subset[0], data::Subset::Train);
+        QCOMPARE(d->split.subset[1], data::Subset::Test);
+        QCOMPARE(s.run(1)->split_id, int64_t(1));
+        // The new subsets are accepted from now on.
+        data::Catalog c = d->catalog;
+        data::Split three = d->split;
+        three.options.val_fraction = 0.1;
+        three.subset[0] = data::Subset::Val;
+        QVERIFY(s.save_split(d->id, c, three) != 1);
+        QCOMPARE(s.list_datasets()[0].val, int64_t(1));
+    }
+
+    void kfoldSplitRoundTrips() {
+        QTemporaryDir dir;
+        store::RunStore s((dir.path() + "/ws.db").toStdString());
+        data::Catalog c = small_catalog(6);
+        const int64_t id = s.save_catalog(c);
+        data::SplitOptions o;
+        o.kind = data::SplitKind::KFold;
+        o.folds = 3;
+        const data::Split split = data::make_split(c, o);
+        const int64_t sid = s.save_split(id, c, split);
+        QCOMPARE(s.save_split(id, c, split), sid);
+        const auto loaded = s.load_dataset("tiny");
+        QVERIFY(loaded->split.is_kfold());
+        QCOMPARE(loaded->split.options.folds, 3);
+        QVERIFY(loaded->split.fold == split.fold);
+        QCOMPARE(loaded->split.fold_sizes(), split.fold_sizes());
+        const auto d = s.list_datasets()[0];
+        QCOMPARE(QString::fromStdString(d.split_kind), QStringLiteral("kfold"));
+        QCOMPARE(d.folds, int64_t(3));
+    }
+
+    void runsKeepTheSplitTheyWereQueuedOn() {
+        QTemporaryDir dir;
+        store::RunStore s((dir.path() + "/ws.db").toStdString());
+        data::Catalog c = small_catalog(10);
+        const int64_t id = s.save_catalog(c);
+        data::SplitOptions o;
+        o.seed = 1;
+        const data::Split first = data::make_split(c, o);
+        const int64_t sid = s.save_split(id, c, first);
+        const auto q = s.queue_experiment("e", "{}", {{"{}", 0, "tiny"}, {"{}", 1, "no-such-dataset"}});
+        QCOMPARE(s.run(q.run_ids[0])->split_id, sid);
+        QCOMPARE(s.run(q.run_ids[0])->dataset_id, id);
+        QCOMPARE(s.run(q.run_ids[1])->split_id, int64_t(0)); // no dataset of that name: nothing recorded
+        o.seed = 2;
+        const data::Split second = data::make_split(c, o);
+        QVERIFY(second.subset != first.subset);
+        const int64_t sid2 = s.save_split(id, c, second);
+        QVERIFY(sid2 != sid);
+        QCOMPARE(s.load_dataset("tiny")->split_id, sid2); // the latest by default
+        QCOMPARE(s.run(q.run_ids[0])->split_id, sid);     // the run's stays
+        const auto old = s.load_dataset("tiny", sid);
+        QCOMPARE(old->split_id, sid);
+        QVERIFY(old->split.subset == first.subset);
+        QVERIFY_THROWS_EXCEPTION(Error, s.load_dataset("tiny", sid2 + 100));
+    }
+
+    void selectedEpochIsChosenOnValNeverOnTest() {
+        QTemporaryDir dir;
+        store::RunStore s((dir.path() + "/ws.db").toStdString());
+        const int64_t run = s.create_run(0, "{}", 0);
+        // Test peaks at epoch 3, val at epoch 2 (tied by epoch 4, which comes later with a higher loss).
+        const double val[] = {0.5, 0.8, 0.7, 0.8}, loss[] = {1.0, 0.5, 0.6, 0.6}, test[] = {0.9, 0.6, 0.95, 0.7};
+        std::vector<store::MetricRow> rows;
+        for (int e = 1; e <= 4; ++e) {
+            const int64_t step = 10 * e;
+            rows.push_back({step, e, "val", "selection", val[e - 1]});
+            rows.push_back({step, e, "val", "loss", loss[e - 1]});
+            rows.push_back({step, e, "val", "track_accuracy", val[e - 1]});
+            rows.push_back({step, e, "test", "track_accuracy", test[e - 1]});
+            rows.push_back({step, e, "test", "accuracy", test[e - 1] / 2});
+        }
+        s.append_metrics(run, rows);
+        const auto r = s.run(run);
+        QCOMPARE(r->selected_epoch, int64_t(2));
+        QCOMPARE(r->val_score, 0.8);
+        QCOMPARE(r->val_track_accuracy, 0.8);
+        QCOMPARE(r->test_track_accuracy, 0.6); // not 0.95, the test maximum
+        QCOMPARE(r->test_accuracy, 0.3);
+        QCOMPARE(r->final_test_track_accuracy, 0.7);
+        QCOMPARE(r->final_test_accuracy, 0.35);
+        // A tie goes to the lower val loss, even when it comes later.
+        const int64_t tie = s.create_run(0, "{}", 0);
+        s.append_metrics(tie, {{10, 1, "val", "selection", 1.0}, {10, 1, "val", "loss", 0.6},
+                               {10, 1, "test", "track_accuracy", 0.75}, {20, 2, "val", "selection", 1.0},
+                               {20, 2, "val", "loss", 0.2}, {20, 2, "test", "track_accuracy", 0.95}});
+        QCOMPARE(s.run(tie)->selected_epoch, int64_t(2));
+        QCOMPARE(s.run(tie)->test_track_accuracy, 0.95);
+        // A run from before validation splits: test metrics only, so nothing is selected.
+        const int64_t legacy = s.create_run(0, "{}", 0);
+        s.append_metrics(legacy, {{10, 1, "test", "track_accuracy", 0.9}});
+        QCOMPARE(s.run(legacy)->selected_epoch, int64_t(0));
+        QVERIFY(std::isnan(s.run(legacy)->test_track_accuracy));
+        QCOMPARE(s.run(legacy)->final_test_track_accuracy, 0.9);
     }
 
     void killedWriterLeavesCommittedRows() {

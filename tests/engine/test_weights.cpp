@@ -1,11 +1,13 @@
 // Weight files: torch.save zip and safetensors read by name into a module; every mismatch
 // names the tensor, the shapes and the file. Fixtures: tests/data/make_weight_fixtures.py.
 #include "core/error.h"
+#include "models/safetensors.h"
 #include "models/weights.h"
 #include "test_support.h"
 
 #include <torch/nn/modules/linear.h>
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -80,6 +82,26 @@ private Q_SLOTS:
         const auto path = fixture("weights_tiny.pt");
         const QString msg = test::error_of([&] { models::load_state_dict(m, models::read_state_dict(path), path); });
         QVERIFY2(msg.contains(QStringLiteral("extra.weight")), qPrintable(msg));
+    }
+
+    void safetensorsWhoseHeaderLengthStartsLikeAPickle() {
+        // The first byte is the header length's low byte: 0x80 once read every such file as a
+        // legacy pickle (a checkpoint became unreadable when its metadata grew to that length).
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/w.safetensors").toStdString();
+        Tiny m;
+        models::StateDict state;
+        for (const auto& p : m.named_parameters()) state.emplace_back(p.key(), p.value());
+        bool hit = false;
+        for (int pad = 0; pad < 256 && !hit; ++pad) {
+            models::write_safetensors(path, state, {{"pad", std::string(size_t(pad), 'x')}});
+            QFile f(QString::fromStdString(path));
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QByteArray head = f.read(2);
+            hit = static_cast<unsigned char>(head[0]) == 0x80 && static_cast<unsigned char>(head[1]) <= 5;
+        }
+        QVERIFY(hit);
+        QCOMPARE(int(models::read_state_dict(path).size()), 4);
     }
 
     void badFilesAreExplained() {

@@ -51,7 +51,7 @@ void type_into(QAbstractSpinBox* s, const QString& text) {
 // Train / test totals from the class-count table's last row ("all tracks").
 QPair<int, int> count_totals(QTableWidget* t) {
     const int last = t->rowCount() - 1;
-    return {t->item(last, 1)->text().toInt(), t->item(last, 2)->text().toInt()};
+    return {t->item(last, 1)->text().toInt(), t->item(last, 3)->text().toInt()}; // train, test (val between)
 }
 
 } // namespace
@@ -129,9 +129,11 @@ private Q_SLOTS:
             int class_train = 0, class_test = 0;
             for (int r = 0; r + 1 < counts->rowCount(); ++r) {
                 const int valid = counts->item(r, 0)->text() == "jazz" ? 2 : 3;
-                QCOMPARE(counts->item(r, 1)->text().toInt() + counts->item(r, 2)->text().toInt(), valid);
+                QCOMPARE(counts->item(r, 1)->text().toInt() + counts->item(r, 2)->text().toInt() +
+                             counts->item(r, 3)->text().toInt(),
+                         valid);
                 class_train += counts->item(r, 1)->text().toInt();
-                class_test += counts->item(r, 2)->text().toInt();
+                class_test += counts->item(r, 3)->text().toInt();
             }
             QCOMPARE(count_totals(counts), qMakePair(train, test));
             QCOMPARE(qMakePair(class_train, class_test), qMakePair(train, test));
@@ -143,12 +145,13 @@ private Q_SLOTS:
             QCOMPARE(int(d->split.count(data::Subset::Test)), test);
         };
         check_consistent(0);
+        QCOMPARE(counts->item(counts->rowCount() - 1, 2)->text().toInt(), 9); // val: one per genre (jazz has 2 valid)
         const auto before = count_totals(counts);
 
         // Another seed and fraction: a new split, and every view of it agrees.
         type_into(child<QSpinBox>(page, "splitSeed"), QStringLiteral("5"));
-        type_into(child<QDoubleSpinBox>(page, "trainFraction"), QStringLiteral("0.5"));
-        QCOMPARE(child<QDoubleSpinBox>(page, "trainFraction")->value(), 0.5);
+        type_into(child<QDoubleSpinBox>(page, "testFraction"), QStringLiteral("0.5"));
+        QCOMPARE(child<QDoubleSpinBox>(page, "testFraction")->value(), 0.5);
         QTest::mouseClick(child<QPushButton>(page, "resplitButton"), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(count_totals(counts) != before, 60000);
         QTRY_VERIFY(!child<QProgressBar>(page, "progress")->isVisible());
