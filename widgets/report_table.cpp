@@ -20,6 +20,7 @@ ReportTable::ReportTable(QWidget* parent) : QWidget(parent) {
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->verticalHeader()->setVisible(false);
     notes_ = new QLabel(this);
+    notes_->setObjectName(QStringLiteral("reportNotes"));
     notes_->setWordWrap(true);
     notes_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     auto* layout = new QVBoxLayout(this);

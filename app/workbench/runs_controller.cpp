@@ -105,11 +105,13 @@ void RunsController::refresh() {
             } catch (const std::exception&) {
                 row.config_ok = false;
             }
-            unknown_dataset = unknown_dataset || !dataset_kinds_.count(row.config.dataset);
+            unknown_dataset = unknown_dataset || !known_datasets_.count(row.config.dataset);
             rows.push_back(std::move(row));
         }
-        if (unknown_dataset)
-            for (const auto& d : ctx_.workspace->store().list_datasets()) dataset_kinds_[d.name] = d.kind;
+        if (unknown_dataset || !report_base_) {
+            report_base_ = experiments::report_options(ctx_.workspace->store(), false);
+            for (const auto& d : ctx_.workspace->store().list_datasets()) known_datasets_.insert(d.name);
+        }
         view_->model()->set_runs(std::move(rows));
     } catch (const std::exception& e) {
         error(tr("Could not read the runs"), e);
@@ -128,10 +130,8 @@ const store::RunRecord* RunsController::record(int64_t id) const {
 }
 
 experiments::ReportOptions RunsController::report_options() const {
-    experiments::ReportOptions o;
+    experiments::ReportOptions o = report_base_.value_or(experiments::ReportOptions{});
     o.include_unfinished = view_->include_unfinished();
-    for (const auto& [name, kind] : dataset_kinds_)
-        if (kind == "audioset") o.pretraining_datasets.insert(name); // as gafx report does
     return o;
 }
 

@@ -17,6 +17,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,7 +71,10 @@ private:
     AppContext& ctx_;
     widgets::RunsView* view_;
     std::vector<store::RunRecord> runs_;
-    std::map<std::string, std::string> dataset_kinds_; // name -> kind, re-read when a run names a new one
+    // What gafx report uses too (experiments::report_options); re-read when a run names a dataset
+    // not seen before, since reading it loads the paper dataset for its baseline.
+    std::optional<experiments::ReportOptions> report_base_;
+    std::set<std::string> known_datasets_;
     std::map<int64_t, Cached> curves_;
     QFutureWatcher<CurvesJob> curve_job_; // one at a time; when it ends the views ask again for what is missing
     QString selected_sig_, group_sig_; // what is drawn, to redraw only on change

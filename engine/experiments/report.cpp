@@ -108,6 +108,9 @@ void fill_row(ReportRow& row, const GroupStats& g) {
     row.track_std = g.track.std;
     row.clip_mean = g.clip.mean;
     row.clip_std = g.clip.std;
+    row.track_ci_low = g.track.ci_low;
+    row.track_ci_high = g.track.ci_high;
+    row.track_by_pairing = g.track_by_pairing;
     row.run_ids = g.run_ids;
     row.unfinished_run_ids = g.unfinished_run_ids;
     row.diverged = g.diverged();
@@ -144,7 +147,8 @@ Json json_number(double v) { return std::isnan(v) ? Json(nullptr) : Json(v); }
 
 } // namespace
 
-ReportRow::ReportRow() : track_mean(kNaN), track_std(kNaN), clip_mean(kNaN), clip_std(kNaN) {}
+ReportRow::ReportRow()
+    : track_mean(kNaN), track_std(kNaN), clip_mean(kNaN), clip_std(kNaN), track_ci_low(kNaN), track_ci_high(kNaN) {}
 
 Report paper_table(int number, const std::vector<store::RunRecord>& runs, const ReportOptions& options) {
     const TableSpec spec = table_spec(number);
@@ -155,8 +159,21 @@ Report paper_table(int number, const std::vector<store::RunRecord>& runs, const 
     rep.fixed = describe_conds(spec.fixed);
     rep.note = spec.note;
     std::vector<LeftOut> left_out;
-    const auto all = analysable_runs(runs, options, left_out);
+    const auto analysable = analysable_runs(runs, options, left_out);
     warn_left_out(left_out, rep.warnings);
+    // The paper's protocol: its dataset, its model sizes. Demo runs (synthetic audio, ~100 %)
+    // and small-preset runs would otherwise pool into its rows.
+    std::vector<const AnalysedRun*> all;
+    for (const auto& a : analysable) {
+        const std::string dataset = Json::parse(a.value("dataset")).get<std::string>();
+        const std::string preset = Json::parse(a.value("preset")).get<std::string>();
+        if (!options.dataset.empty() && dataset != options.dataset)
+            rep.left_out.push_back({a.run->id, LeftOutReason::OtherDataset, dataset});
+        else if (preset != "paper")
+            rep.left_out.push_back({a.run->id, LeftOutReason::NotPaperPreset, preset});
+        else
+            all.push_back(&a);
+    }
     for (const auto& rs : spec.rows) {
         ReportRow row;
         row.label = rs.label;
@@ -164,10 +181,30 @@ Report paper_table(int number, const std::vector<store::RunRecord>& runs, const 
         row.paper_only = rs.paper_only;
         std::vector<const AnalysedRun*> matched;
         if (!rs.paper_only)
-            for (const auto& c : all)
-                if (matches(c, spec.fixed) && matches(c, rs.where)) matched.push_back(&c);
+            for (const AnalysedRun* c : all)
+                if (matches(*c, spec.fixed) && matches(*c, rs.where)) matched.push_back(c);
         fill_row(row, count_runs(matched, options));
         rep.rows.push_back(std::move(row));
+    }
+    // The first row against each other one, over the seeds and folds both ran.
+    for (size_t i = 1; i < rep.rows.size(); ++i) {
+        const ReportRow &a = rep.rows[0], &b = rep.rows[i];
+        if (a.paper_only || b.paper_only) continue;
+        std::vector<double> xa, xb;
+        for (const auto& [key, v] : a.track_by_pairing)
+            if (auto it = b.track_by_pairing.find(key); it != b.track_by_pairing.end()) {
+                xa.push_back(v);
+                xb.push_back(it->second);
+            }
+        if (!xa.empty()) rep.comparisons.push_back({a.label, b.label, stats::paired_test(xa, xb)});
+    }
+    rep.dataset_note = options.dataset_note;
+    if (!std::isnan(options.majority_track_accuracy)) {
+        ReportRow base;
+        base.label = "Majority class (baseline)";
+        base.baseline = true;
+        base.track_mean = options.majority_track_accuracy;
+        rep.rows.push_back(std::move(base));
     }
     return rep;
 }
@@ -189,17 +226,20 @@ Report group_by(const std::vector<std::string>& factors, const std::vector<store
 }
 
 std::vector<std::string> table_header(const Report& rep) {
-    std::vector<std::string> h = {rep.column, "n", "track acc. %", "clip acc. %"};
+    std::vector<std::string> h = {rep.column, "n", "track acc. %", "95 % CI", "clip acc. %"};
     if (rep.table) h.push_back("paper %");
     return h;
 }
 
 std::vector<std::string> table_cells(const Report& rep, const ReportRow& row) {
-    std::string n = row.paper_only ? "n/a" : std::to_string(row.n);
+    std::string n = row.paper_only ? "n/a" : row.baseline ? "—" : std::to_string(row.n);
     if (!row.unfinished_run_ids.empty()) n += " (" + std::to_string(row.unfinished_run_ids.size()) + " unfinished)";
     if (row.diverged) n += " (+" + std::to_string(row.diverged) + " diverged)";
-    std::vector<std::string> cells = {row.label, n, stat_text(row, row.track_mean, row.track_std),
-                                      stat_text(row, row.clip_mean, row.clip_std)};
+    const std::string ci = std::isnan(row.track_ci_low) ? "—"
+                                                         : "[" + fmt("%.2f", row.track_ci_low) + ", " +
+                                                               fmt("%.2f", row.track_ci_high) + "]";
+    std::vector<std::string> cells = {row.label, n, stat_text(row, row.track_mean, row.track_std), ci,
+                                      row.baseline ? "—" : stat_text(row, row.clip_mean, row.clip_std)};
     if (rep.table) cells.push_back(row.paper);
     return cells;
 }
@@ -209,14 +249,42 @@ std::vector<std::string> report_notes(const Report& rep) {
     for (const auto& row : rep.rows) {
         if (!row.unfinished_run_ids.empty())
             notes.push_back(row.label + ": unfinished runs " + ids_text(row.unfinished_run_ids) +
-                            " count with their best epoch so far");
+                            " count at their selected epoch so far");
         if (!row.mixed.empty()) {
             std::string m;
             for (const auto& k : row.mixed) m += (m.empty() ? "" : ", ") + k;
             notes.push_back(row.label + ": its runs differ in " + m + " (besides seed)");
         }
     }
+    // Every run a row matched but did not count, and why (diverged ones are in the n column too).
+    for (const auto& row : rep.rows) {
+        std::map<std::string, std::vector<int64_t>> by_reason;
+        for (const auto& l : row.left_out)
+            by_reason[std::string(to_string(l.reason)) + (l.detail.empty() ? "" : " (" + l.detail + ")")].push_back(l.run);
+        for (const auto& [why, ids] : by_reason)
+            notes.push_back(row.label + ": left out " + (ids.size() == 1 ? "run " : "runs ") + ids_text(ids) + ": " + why);
+    }
+    std::map<std::string, std::vector<int64_t>> table_left;
+    for (const auto& l : rep.left_out) {
+        const std::string why = l.reason == LeftOutReason::OtherDataset
+                                    ? "dataset '" + l.detail + "'"
+                                    : l.reason == LeftOutReason::NotPaperPreset ? "preset " + l.detail
+                                                                                : to_string(l.reason);
+        table_left[why].push_back(l.run);
+    }
+    for (const auto& [why, ids] : table_left)
+        notes.push_back("Not in this table: " + std::string(ids.size() == 1 ? "run " : "runs ") + ids_text(ids) + " (" +
+                        why + ")");
+    for (const auto& c : rep.comparisons) {
+        const auto& t = c.test;
+        notes.push_back("Paired over " + std::to_string(t.n) + " shared seed/fold(s): " + c.a + " − " + c.b + " = " +
+                        (std::isnan(t.mean_diff) ? std::string("—") : fmt("%+.2f", t.mean_diff)) +
+                        " points; paired t p = " + (std::isnan(t.p_t) ? std::string("—") : fmt("%.3g", t.p_t)) +
+                        ", Wilcoxon p = " + (std::isnan(t.p_wilcoxon) ? std::string("—") : fmt("%.3g", t.p_wilcoxon)) +
+                        ", sign p = " + (std::isnan(t.p_sign) ? std::string("—") : fmt("%.3g", t.p_sign)));
+    }
     if (!rep.note.empty()) notes.push_back(rep.note);
+    if (!rep.dataset_note.empty()) notes.push_back(rep.dataset_note);
     for (const auto& w : rep.warnings) notes.push_back(w);
     return notes;
 }
@@ -234,12 +302,14 @@ std::string format_markdown(const std::vector<Report>& reports, const ReportOpti
         if (!rep.fixed.empty()) out += "Held fixed: " + rep.fixed + ". ";
         out += std::string("Runs: ") + (options.include_unfinished ? "finished, and unfinished ones that evaluated"
                                                                    : store::to_string(store::RunStatus::Finished)) +
-               ", not on AudioSet. Best test epoch by track accuracy, as the paper reports (it has no validation "
-               "split); clip accuracy at that epoch. Mean ± sample std over runs.\n\n";
+               (rep.table && !options.dataset.empty() ? ", on dataset '" + options.dataset + "' at preset paper"
+                                                      : std::string(", not on AudioSet")) +
+               ". Test set at the epoch each run selected on val (never chosen on test); clip accuracy at that "
+               "epoch. Mean ± sample std over runs, n runs, 95 % t interval of the mean.\n\n";
         out += md_row(table_header(rep));
-        out += std::string("|---|---:|---:|---:|") + (rep.table ? "---:|" : "") + "\n";
+        out += std::string("|---|---:|---:|---:|---:|") + (rep.table ? "---:|" : "") + "\n";
         for (const auto& row : rep.rows) out += md_row(table_cells(rep, row));
-        if (rep.rows.empty()) out += "| (no runs) | 0 | — | — |" + std::string(rep.table ? " |" : "") + "\n";
+        if (rep.rows.empty()) out += "| (no runs) | 0 | — | — | — |" + std::string(rep.table ? " |" : "") + "\n";
         std::string notes;
         for (const auto& n : report_notes(rep)) notes += "- " + n + "\n";
         if (!notes.empty()) out += "\n" + notes;
@@ -248,15 +318,87 @@ std::string format_markdown(const std::vector<Report>& reports, const ReportOpti
 }
 
 std::string format_csv(const std::vector<Report>& reports) {
-    std::string out = "table,label,n,track_accuracy_mean,track_accuracy_std,accuracy_mean,accuracy_std,paper,"
-                      "diverged,unfinished_run_ids,run_ids\n";
+    std::string out = "table,label,n,track_accuracy_mean,track_accuracy_std,track_accuracy_ci_low,"
+                      "track_accuracy_ci_high,accuracy_mean,accuracy_std,paper,diverged,unfinished_run_ids,run_ids\n";
     for (const auto& rep : reports)
         for (const auto& row : rep.rows)
             out += (rep.table ? std::to_string(rep.table) : "") + "," + data::csv_field(row.label) + "," +
                    std::to_string(row.n) + "," + csv_number(row.track_mean) + "," + csv_number(row.track_std) + "," +
+                   csv_number(row.track_ci_low) + "," + csv_number(row.track_ci_high) + "," +
                    csv_number(row.clip_mean) + "," + csv_number(row.clip_std) + "," + data::csv_field(row.paper) + "," +
                    std::to_string(row.diverged) + "," + ids_text(row.unfinished_run_ids) + "," +
                    ids_text(row.run_ids) + "\n";
+    return out;
+}
+
+namespace {
+
+// The paired test of `row` against the report's first row, null when there is none.
+Json paired_json(const Report& rep, const ReportRow& row) {
+    for (const auto& c : rep.comparisons)
+        if (c.b == row.label)
+            return {{"against", c.a},     {"n", c.test.n},       {"mean_diff", json_number(c.test.mean_diff)},
+                    {"p_t", json_number(c.test.p_t)}, {"p_wilcoxon", json_number(c.test.p_wilcoxon)},
+                    {"p_sign", json_number(c.test.p_sign)}};
+    return nullptr;
+}
+
+std::string tex(const std::string& s) {
+    std::string out;
+    for (char ch : s) {
+        switch (ch) {
+        case '&': case '%': case '$': case '#': case '_': case '{': case '}': out += '\\'; out += ch; break;
+        case '~': out += "\\textasciitilde{}"; break;
+        case '^': out += "\\textasciicircum{}"; break;
+        case '\\': out += "\\textbackslash{}"; break;
+        default: out += ch;
+        }
+    }
+    return out;
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+    for (size_t i = 0; (i = s.find(from, i)) != std::string::npos; i += to.size()) s.replace(i, from.size(), to);
+    return s;
+}
+
+// A statistic as report cells print it, in LaTeX: ± as $\pm$, the dash for "none" as --.
+std::string tex_stat(const std::string& s) { return replace_all(replace_all(tex(s), "±", "$\\pm$"), "—", "--"); }
+
+} // namespace
+
+std::string format_latex(const std::vector<Report>& reports) {
+    std::string out;
+    for (const auto& rep : reports) {
+        double best = -1;
+        for (const auto& row : rep.rows)
+            if (!row.paper_only && !row.baseline && !std::isnan(row.track_mean)) best = std::max(best, row.track_mean);
+        out += "% " + rep.title + (rep.fixed.empty() ? "" : "; held fixed: " + rep.fixed) + "\n";
+        out += "\\begin{table}[t]\n\\centering\n\\caption{" + tex(rep.title) +
+               ". Test track accuracy (\\%) at the epoch selected on validation: mean $\\pm$ sample std over $n$ "
+               "runs, 95\\% $t$ interval.}\n";
+        out += std::string("\\begin{tabular}{lrrrr") + (rep.table ? "r" : "") + "}\n\\toprule\n";
+        out += tex(rep.column) + " & $n$ & Track acc. & 95\\% CI & Clip acc." + (rep.table ? " & Paper" : "") +
+               " \\\\\n\\midrule\n";
+        for (const auto& row : rep.rows) {
+            if (row.baseline) out += "\\midrule\n";
+            std::string track = tex_stat(stat_text(row, row.track_mean, row.track_std));
+            if (!row.baseline && row.track_mean == best)
+                track = "\\textbf{" + fmt("%.2f", row.track_mean) + "}" +
+                        (std::isnan(row.track_std) ? "" : " $\\pm$ " + fmt("%.2f", row.track_std));
+            const std::string clip = row.baseline ? "--" : tex_stat(stat_text(row, row.clip_mean, row.clip_std));
+            const std::string ci = std::isnan(row.track_ci_low)
+                                       ? "--"
+                                       : "[" + fmt("%.2f", row.track_ci_low) + ", " + fmt("%.2f", row.track_ci_high) + "]";
+            const std::string n = row.paper_only ? "n/a" : row.baseline ? "--" : std::to_string(row.n);
+            const std::string paper = row.paper.empty() ? "--" : tex_stat(row.paper);
+            out += tex(row.label) + " & " + n + " & " + track + " & " + ci + " & " + clip +
+                   (rep.table ? " & " + paper : std::string()) + " \\\\\n";
+        }
+        out += "\\bottomrule\n\\end{tabular}\n\\end{table}\n";
+        for (const auto& n : report_notes(rep)) out += "% " + n + "\n";
+        out += "\n";
+    }
     return out;
 }
 
@@ -269,6 +411,9 @@ std::string format_json(const std::vector<Report>& reports) {
                            {"n", row.n},
                            {"track_accuracy_mean", json_number(row.track_mean)},
                            {"track_accuracy_std", json_number(row.track_std)},
+                           {"track_accuracy_ci_low", json_number(row.track_ci_low)},
+                           {"track_accuracy_ci_high", json_number(row.track_ci_high)},
+                           {"baseline", row.baseline},
                            {"accuracy_mean", json_number(row.clip_mean)},
                            {"accuracy_std", json_number(row.clip_std)},
                            {"paper", rep.table ? Json(row.paper) : Json(nullptr)},
@@ -276,7 +421,8 @@ std::string format_json(const std::vector<Report>& reports) {
                            {"diverged", row.diverged},
                            {"mixed", row.mixed},
                            {"run_ids", row.run_ids},
-                           {"unfinished_run_ids", row.unfinished_run_ids}});
+                           {"unfinished_run_ids", row.unfinished_run_ids},
+                           {"paired_vs_first", paired_json(rep, row)}});
     return out.dump(2) + "\n";
 }
 

@@ -4,8 +4,10 @@
 // the workbench and the tests all get the same numbers. Which runs count, their statistics and
 // grouping come from run_analysis.h (ReportOptions, factor_names, check_factors live there).
 #include "experiments/run_analysis.h"
+#include "experiments/stats.h"
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +19,9 @@ struct ReportRow {
     std::string label;
     int n = 0;
     double track_mean, track_std, clip_mean, clip_std;
+    double track_ci_low, track_ci_high; // 95 % t interval of the mean track accuracy
+    bool baseline = false;              // the majority-class row: no runs, one number
+    std::map<std::string, double> track_by_pairing; // counted runs by "seed=S fold=F"
     std::string paper;      // the published value as printed ("51.00 ± 2.00", "/"), "" in group-by
     bool paper_only = false; // a row we have no runs for by design (CLMR in table 7)
     std::vector<int64_t> run_ids, unfinished_run_ids; // counted runs; the unfinished among them
@@ -24,6 +29,12 @@ struct ReportRow {
     std::vector<LeftOut> left_out; // every matching run not counted, and why (diverged among them)
     std::vector<std::string> mixed; // factors other than seed in which the counted runs differ
     ReportRow();
+};
+
+// Two rows paired over the seeds and folds both have: paired t, exact sign and Wilcoxon tests.
+struct Comparison {
+    std::string a, b;
+    stats::PairedTest test; // a - b, percentage points
 };
 
 struct Report {
@@ -34,6 +45,9 @@ struct Report {
     std::vector<ReportRow> rows;
     std::string note;   // the table's footnote, e.g. what the paper's "/" means
     std::vector<std::string> warnings; // runs skipped, e.g. a config that no longer parses
+    std::vector<LeftOut> left_out;     // runs no row could take (another dataset, another preset)
+    std::string dataset_note;          // ReportOptions::dataset_note, for paper tables
+    std::vector<Comparison> comparisons; // paper tables: the first row against each other one
 };
 
 // Table `number` (3..7) of the paper; throws gafx::Error for any other number.
@@ -51,8 +65,10 @@ std::vector<std::string> table_cells(const Report& report, const ReportRow& row)
 std::vector<std::string> report_notes(const Report& report);
 
 // md: a title line, notes and a GitHub table per report; csv: one header (RFC 4180), one
-// line per row; json: one array of row objects. Several reports go into one document.
+// line per row; json: one array of row objects; latex: a booktabs table per report, the best
+// mean track accuracy in bold. Several reports go into one document.
 std::string format_markdown(const std::vector<Report>& reports, const ReportOptions& options);
+std::string format_latex(const std::vector<Report>& reports);
 std::string format_csv(const std::vector<Report>& reports);
 std::string format_json(const std::vector<Report>& reports);
 

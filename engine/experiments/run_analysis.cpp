@@ -223,6 +223,25 @@ double majority_class_accuracy(const store::StoredDataset& d) {
     return mean_std(per_fold).mean;
 }
 
+ReportOptions report_options(store::RunStore& store, bool include_unfinished, const std::string& paper_dataset) {
+    ReportOptions o;
+    o.include_unfinished = include_unfinished;
+    o.dataset = paper_dataset;
+    bool found = false;
+    for (const auto& d : store.list_datasets()) {
+        if (d.kind == "audioset") o.pretraining_datasets.insert(d.name);
+        if (d.name != paper_dataset) continue;
+        found = true;
+        if (d.kind != "gtzan") o.dataset_note = "dataset '" + paper_dataset + "' is " + d.kind + ", not GTZAN";
+        else if (const auto loaded = store.load_dataset(paper_dataset))
+            o.majority_track_accuracy = majority_class_accuracy(*loaded);
+    }
+    if (!found)
+        o.dataset_note = "this workspace has no dataset named '" + paper_dataset +
+                         "': the paper tables take runs on it (name your GTZAN import with --dataset NAME)";
+    return o;
+}
+
 int GroupStats::diverged() const {
     int n = 0;
     for (const auto& l : left_out) n += l.reason == LeftOutReason::Diverged;

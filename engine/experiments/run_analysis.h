@@ -83,7 +83,12 @@ struct ReportOptions {
     // The majority-class baseline of that dataset in % (majority_class_accuracy), shown as a row
     // of every paper table; NaN: none.
     double majority_track_accuracy = std::numeric_limits<double>::quiet_NaN();
+    std::string dataset_note; // why there is no such dataset or baseline, for the tables' notes
 };
+
+// The options every front end reports with: the workspace's AudioSet datasets as pretraining,
+// the paper tables on `paper_dataset` with its majority-class baseline (or a note saying why none).
+ReportOptions report_options(store::RunStore& store, bool include_unfinished, const std::string& paper_dataset = "gtzan");
 
 // The simplest baseline: every test track given the class most frequent among the training
 // tracks, scored on test (%). K-fold: the mean over folds. NaN for multi-label data or no split.

@@ -129,6 +129,26 @@ private Q_SLOTS:
         QCOMPARE(small[QStringLiteral("paper")].toString(), QStringLiteral("64.50"));
     }
 
+    void paperProtocolAndLatex() {
+        // Tables count runs on the dataset named (default gtzan); the rest are listed, with why.
+        auto r = run_gafx({QStringLiteral("report"), QStringLiteral("--table"), QStringLiteral("3"),
+                           QStringLiteral("--dataset"), QStringLiteral("elsewhere"), QStringLiteral("--db"), db_});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("Not in this table: runs %1 %2 %3 %4 (dataset 'gtzan')")
+                                    .arg(tiny0_).arg(tiny1_).arg(small_).arg(small_ + 1)),
+                 qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("no dataset named 'elsewhere'")), qPrintable(r.out));
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--table"), QStringLiteral("3"), QStringLiteral("--format"),
+                      QStringLiteral("latex"), QStringLiteral("--db"), db_});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("\\begin{tabular}")) && r.out.contains(QStringLiteral("\\textbf{70.00}")),
+                 qPrintable(r.out));
+        QCOMPARE(run_gafx({QStringLiteral("report"), QStringLiteral("--confusion"), QString::number(tiny0_),
+                           QStringLiteral("--format"), QStringLiteral("latex"), QStringLiteral("--db"), db_})
+                     .exit_code,
+                 2);
+    }
+
     void allTablesAndOptions() {
         auto r = run_gafx({QStringLiteral("report"), QStringLiteral("--db"), db_});
         QVERIFY2(r.exit_code == 0, qPrintable(r.err));

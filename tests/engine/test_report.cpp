@@ -77,10 +77,12 @@ private Q_SLOTS:
         QCOMPARE(small.n, 1);
         QVERIFY(near(small.track_mean, 65.0));
         QVERIFY(std::isnan(small.track_std));
+        // 95 % t interval: 62 ± t(0.975, 2) x 2 / sqrt(3) = 62 ± 4.968.
+        QVERIFY(std::abs(tiny.track_ci_low - 57.0317246) < 1e-6 && std::abs(tiny.track_ci_high - 66.9682754) < 1e-6);
         const auto md = QString::fromStdString(experiments::format_markdown({t}, {}));
-        QVERIFY2(md.contains(QStringLiteral("| AST Based on DeiT-Tiny | 3 | 62.00 ± 2.00 | 55.00 ± 5.00 | 61.00 |")),
+        QVERIFY2(md.contains(QStringLiteral("| AST Based on DeiT-Tiny | 3 | 62.00 ± 2.00 | [57.03, 66.97] | 55.00 ± 5.00 | 61.00 |")),
                  qPrintable(md));
-        QVERIFY2(md.contains(QStringLiteral("| AST Based on DeiT-Small | 1 | 65.00 | 61.00 | 64.50 |")), qPrintable(md));
+        QVERIFY2(md.contains(QStringLiteral("| AST Based on DeiT-Small | 1 | 65.00 | — | 61.00 | 64.50 |")), qPrintable(md));
         QVERIFY(md.startsWith(QStringLiteral("### Table 3")));
         QVERIFY(md.contains(QStringLiteral("Held fixed: extractor=mel")));
     }
@@ -144,17 +146,92 @@ private Q_SLOTS:
         QCOMPARE(row(t, "GAFX-U + AST('DeiT-Ti')").run_ids, (std::vector<int64_t>{6}));
         QVERIFY(row(t, "(Contrastive) Probing CLMR").paper_only);
         const auto md = QString::fromStdString(experiments::format_markdown({t}, o));
-        QVERIFY2(md.contains(QStringLiteral("| (Contrastive) Probing CLMR | n/a | n/a | n/a | 68.60 |")), qPrintable(md));
-        QVERIFY2(md.contains(QStringLiteral("| AST('DeiT-Ti') | 0 | — | — | 61.00 |")), qPrintable(md));
+        QVERIFY2(md.contains(QStringLiteral("| (Contrastive) Probing CLMR | n/a | n/a | — | n/a | 68.60 |")), qPrintable(md));
+        QVERIFY2(md.contains(QStringLiteral("| AST('DeiT-Ti') | 0 | — | — | — | 61.00 |")), qPrintable(md));
         QVERIFY(!error_of_table(2).isEmpty());
     }
 
     void mixedSettingsAreNamed() {
+        auto longer = cfg("mel", "ast-tiny");
+        longer.epochs = 100;
+        const auto t = experiments::paper_table(3, {rec(1, cfg("mel", "ast-tiny"), 0.6, 0.6), rec(2, longer, 0.2, 0.2)}, {});
+        QCOMPARE(row(t, "AST Based on DeiT-Tiny").mixed, (std::vector<std::string>{"epochs"}));
+        QVERIFY(experiments::format_markdown({t}, {}).find("differ in epochs") != std::string::npos);
+    }
+
+    void paperTablesTakeOnlyThePaperProtocol() {
+        // Demo runs (synthetic audio, ~100 %) and small-preset runs once pooled into table 3's rows.
         auto small = cfg("mel", "ast-tiny");
         small.preset = "small";
-        const auto t = experiments::paper_table(3, {rec(1, cfg("mel", "ast-tiny"), 0.6, 0.6), rec(2, small, 0.2, 0.2)}, {});
-        QCOMPARE(row(t, "AST Based on DeiT-Tiny").mixed, (std::vector<std::string>{"preset"}));
-        QVERIFY(experiments::format_markdown({t}, {}).find("differ in preset") != std::string::npos);
+        auto demo = cfg("mel", "ast-tiny");
+        demo.dataset = "demo";
+        const std::vector<RunRecord> runs = {rec(1, cfg("mel", "ast-tiny"), 0.6, 0.6), rec(2, small, 0.2, 0.2),
+                                             rec(3, demo, 1.0, 1.0), rec(4, demo, 1.0, 1.0)};
+        const auto t = experiments::paper_table(3, runs, {});
+        QCOMPARE(row(t, "AST Based on DeiT-Tiny").run_ids, (std::vector<int64_t>{1}));
+        QCOMPARE(t.left_out.size(), size_t(3));
+        const auto md = QString::fromStdString(experiments::format_markdown({t}, {}));
+        QVERIFY2(md.contains(QStringLiteral("Not in this table: run 2 (preset small)")), qPrintable(md));
+        QVERIFY2(md.contains(QStringLiteral("Not in this table: runs 3 4 (dataset 'demo')")), qPrintable(md));
+        // Another dataset named: now it is the one counted.
+        experiments::ReportOptions on_demo;
+        on_demo.dataset = "demo";
+        QCOMPARE(row(experiments::paper_table(3, runs, on_demo), "AST Based on DeiT-Tiny").run_ids,
+                 (std::vector<int64_t>{3, 4}));
+        // Group-by ignores the paper protocol: every run is a group member.
+        QCOMPARE(experiments::group_by({"dataset"}, runs, {}).rows.size(), size_t(2));
+    }
+
+    void rowsArePairedOverSharedSeeds() {
+        // DeiT-Tiny vs DeiT-Small on seeds 0-4; seed 9 ran only for Tiny and is not paired.
+        std::vector<RunRecord> runs;
+        const double tiny[] = {0.60, 0.62, 0.58, 0.61, 0.63, 0.70}, small[] = {0.64, 0.66, 0.61, 0.66, 0.65};
+        for (int s = 0; s < 6; ++s) {
+            auto r = rec(1 + s, cfg("mel", "ast-tiny"), tiny[s], 0.5);
+            auto c = experiments::parse_run_config(r.config);
+            c.seed = uint64_t(s < 5 ? s : 9);
+            r.config = experiments::to_json(c);
+            runs.push_back(r);
+        }
+        for (int s = 0; s < 5; ++s) {
+            auto r = rec(10 + s, cfg("mel", "ast-small"), small[s], 0.5);
+            auto c = experiments::parse_run_config(r.config);
+            c.seed = uint64_t(s);
+            r.config = experiments::to_json(c);
+            runs.push_back(r);
+        }
+        const auto t = experiments::paper_table(3, runs, {});
+        QCOMPARE(t.comparisons.size(), size_t(1));
+        const auto& p = t.comparisons[0].test;
+        QCOMPARE(p.n, 5);
+        QVERIFY(near(p.mean_diff, -3.6)); // tiny - small over seeds 0-4, in points
+        QVERIFY(near(p.p_sign, 0.0625));  // 5 of 5 the same way
+        QVERIFY(near(p.p_wilcoxon, 0.0625));
+        QVERIFY(p.p_t < 0.01);
+        const auto md = QString::fromStdString(experiments::format_markdown({t}, {}));
+        QVERIFY2(md.contains(QStringLiteral("Paired over 5 shared seed/fold(s)")), qPrintable(md));
+        const QJsonArray a =
+            QJsonDocument::fromJson(QByteArray::fromStdString(experiments::format_json({t}))).array();
+        QCOMPARE(a[1].toObject()[QStringLiteral("paired_vs_first")].toObject()[QStringLiteral("n")].toInt(), 5);
+    }
+
+    void majorityBaselineAndLatex() {
+        const std::vector<RunRecord> runs = {rec(1, cfg("mel", "ast-tiny"), 0.60, 0.50),
+                                             rec(2, cfg("mel", "ast-tiny"), 0.62, 0.55),
+                                             rec(3, cfg("mel", "ast-small"), 0.65, 0.61)};
+        experiments::ReportOptions o;
+        o.majority_track_accuracy = 10.0;
+        const auto t = experiments::paper_table(3, runs, o);
+        QCOMPARE(t.rows.size(), size_t(3));
+        QVERIFY(t.rows.back().baseline);
+        const auto md = QString::fromStdString(experiments::format_markdown({t}, o));
+        QVERIFY2(md.contains(QStringLiteral("| Majority class (baseline) | — | 10.00 | — | — |  |")), qPrintable(md));
+        const auto tex = QString::fromStdString(experiments::format_latex({t}));
+        QVERIFY2(tex.contains(QStringLiteral("\\toprule")) && tex.contains(QStringLiteral("\\bottomrule")), qPrintable(tex));
+        QVERIFY2(tex.contains(QStringLiteral("AST Based on DeiT-Small & 1 & \\textbf{65.00} & -- & 61.00 & 64.50 \\\\")),
+                 qPrintable(tex));
+        QVERIFY2(tex.contains(QStringLiteral("61.00 $\\pm$ 1.41")), qPrintable(tex));
+        QVERIFY(tex.contains(QStringLiteral("(\\%)")));
     }
 
     void brokenConfigIsSkippedWithAWarning() {
@@ -205,9 +282,10 @@ private Q_SLOTS:
         const auto csv = QString::fromStdString(experiments::format_csv({g}));
         const QStringList lines = csv.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 2);
-        QVERIFY(lines[0].startsWith(QStringLiteral("table,label,n,track_accuracy_mean,track_accuracy_std,accuracy_mean")));
+        QVERIFY(lines[0].startsWith(QStringLiteral("table,label,n,track_accuracy_mean,track_accuracy_std,"
+                                                   "track_accuracy_ci_low,track_accuracy_ci_high,accuracy_mean")));
         QCOMPARE(lines[1], QStringLiteral(
-            R"(,"dataset=my ""gtzan"", v2 lr_halving_epochs=[12,24,50,65]",1,50.0000,,25.0000,,,0,,1)"));
+            R"(,"dataset=my ""gtzan"", v2 lr_halving_epochs=[12,24,50,65]",1,50.0000,,,,25.0000,,,0,,1)"));
     }
 
     void jsonHasEveryField() {

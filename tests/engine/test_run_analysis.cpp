@@ -74,6 +74,27 @@ std::vector<std::string> reasons_of(const std::vector<experiments::LeftOut>& lef
 class TestRunAnalysis : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void majorityBaselineScoresTheTrainingMajorityOnTest() {
+        store::StoredDataset d;
+        d.split_id = 1;
+        d.catalog.classes = {{"a", "a"}, {"b", "b"}};
+        // Train: 4 a, 2 b -> predict a. Test: 1 a, 2 b -> 1/3. Val and excluded play no part.
+        const std::vector<std::pair<const char*, data::Subset>> tracks = {
+            {"a", data::Subset::Train}, {"a", data::Subset::Train}, {"a", data::Subset::Train},
+            {"a", data::Subset::Train}, {"b", data::Subset::Train}, {"b", data::Subset::Train},
+            {"a", data::Subset::Test},  {"b", data::Subset::Test},  {"b", data::Subset::Test},
+            {"b", data::Subset::Val},   {"b", data::Subset::Excluded}};
+        for (const auto& [label, subset] : tracks) {
+            data::Track t;
+            t.labels = {label};
+            d.catalog.tracks.push_back(t);
+            d.split.subset.push_back(subset);
+        }
+        QVERIFY(near(experiments::majority_class_accuracy(d), 100.0 / 3.0));
+        d.catalog.multi_label = true;
+        QVERIFY(std::isnan(experiments::majority_class_accuracy(d)));
+    }
+
     void meanAndSampleStdSkipNaN() {
         const auto s = experiments::mean_std({60, kNaN, 62, 64});
         QCOMPARE(s.n, 3);
