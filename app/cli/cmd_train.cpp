@@ -6,6 +6,7 @@
 #include "experiments/experiment.h"
 #include "experiments/queue.h"
 #include "store/run_store.h"
+#include "workflows/queue_file.h"
 
 #include <cstdio>
 
@@ -15,6 +16,8 @@ int cmd_train(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
         std::printf("usage: gafx train EXPERIMENT.json [--dry-run] [options]\n\n"
                     "queues one run per config of the experiment's grid and trains them one after another,\n"
+                    "after the experiment files it \"requires\" (pretraining its runs name), when those have no\n"
+                    "run queued, running or finished yet.\n"
                     "with a progress line on stderr. Ctrl-C stops cleanly: the current run is checkpointed and\n"
                     "marked interrupted (gafx resume RUN continues it), the rest stay queued.\n"
                     "Exit 0 when every run finished, 1 when any failed, diverged or was stopped.\n\n"
@@ -31,6 +34,7 @@ int cmd_train(const std::vector<std::string>& argv) {
     if (a.has("--dry-run")) {
         const auto ex = experiments::read_experiment(file);
         std::printf("%s: %zu run(s)\n", ex.name.c_str(), ex.runs.size());
+        for (const auto& req : ex.requires) std::printf("requires %s (queued first unless already trained)\n", req.c_str());
         for (size_t i = 0; i < ex.runs.size(); ++i) {
             const auto& r = ex.runs[i];
             std::printf("%3zu  dataset=%s %s\n", i + 1, r.dataset.c_str(),
@@ -40,20 +44,31 @@ int cmd_train(const std::vector<std::string>& argv) {
     }
 
     store::RunStore db(workspace_db(a));
-    const auto ex = experiments::read_experiment(file, [&](const std::string& name) { return db.has_dataset(name); });
-    const std::vector<int64_t> ids = experiments::queue(db, ex).run_ids;
-    std::fprintf(stderr, "%s: %zu run(s) queued (ids %lld-%lld) in %s\n", ex.name.c_str(), ids.size(),
-                 (long long)ids.front(), (long long)ids.back(), db.path().c_str());
+    const auto queued = workflows::queue_file(db, file);
+    struct Item {
+        int64_t id;
+        std::string factors;
+    };
+    std::vector<Item> items;
+    for (const auto& q : queued) {
+        const auto& ids = q.queued.run_ids;
+        std::fprintf(stderr, "%s: %zu run(s) queued (ids %lld-%lld) in %s\n", q.experiment.name.c_str(), ids.size(),
+                     (long long)ids.front(), (long long)ids.back(), db.path().c_str());
+        for (size_t i = 0; i < ids.size(); ++i)
+            items.push_back({ids[i], q.experiment.name + ": " +
+                                         (q.experiment.axes.empty() ? std::string("base config")
+                                                                    : experiments::describe(q.experiment.runs[i],
+                                                                                            q.experiment.axes))});
+    }
 
     int failed = 0;
-    for (size_t i = 0; i < ids.size(); ++i) {
+    for (size_t i = 0; i < items.size(); ++i) {
         if (console_interrupted()) break;
-        const std::string factors = experiments::describe(ex.runs[i], ex.axes);
-        const std::string label = "run " + std::to_string(ids[i]) + " (" + std::to_string(i + 1) + "/" +
-                                  std::to_string(ids.size()) + ")";
-        std::fprintf(stderr, "%s: %s\n", label.c_str(), factors.empty() ? "base config" : factors.c_str());
-        const auto res = run_in_console(db, ids[i], label, flags);
-        if (!print_run_outcome(db, ids[i], res)) ++failed;
+        const std::string label = "run " + std::to_string(items[i].id) + " (" + std::to_string(i + 1) + "/" +
+                                  std::to_string(items.size()) + ")";
+        std::fprintf(stderr, "%s: %s\n", label.c_str(), items[i].factors.c_str());
+        const auto res = run_in_console(db, items[i].id, label, flags);
+        if (!print_run_outcome(db, items[i].id, res)) ++failed;
     }
     if (console_interrupted())
         std::fprintf(stderr, "stopped by Ctrl-C; queued runs wait for gafx resume RUN\n");

@@ -64,6 +64,25 @@ int64_t integer(const Json& v, const At& at, int64_t min) {
     return i;
 }
 
+// An id, or {"experiment": NAME, "seed": S} naming the run of another experiment.
+void set_pretrained_run(RunConfig& c, const Json& v, const At& p) {
+    if (!v.is_object()) {
+        c.pretrained_run = integer(v, p, 0);
+        c.pretrained_experiment.clear();
+        return;
+    }
+    c.pretrained_run = 0;
+    c.pretrained_experiment.clear();
+    c.pretrained_seed = 0;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+        const At at{p.json_path + "." + it.key(), p.key};
+        if (it.key() == "experiment") c.pretrained_experiment = text(it.value(), at);
+        else if (it.key() == "seed") c.pretrained_seed = uint64_t(integer(it.value(), at, 0));
+        else fail(at, "unknown key (allowed: experiment, seed)");
+    }
+    if (c.pretrained_experiment.empty()) fail({p.json_path + ".experiment", p.key}, "missing: name the pretraining experiment");
+}
+
 const std::vector<Field>& fields() {
     static const std::vector<Field> f = {
         {"dataset", [](RunConfig& c, const Json& v, const At& p) { c.dataset = text(v, p); },
@@ -88,8 +107,12 @@ const std::vector<Field>& fields() {
          [](const RunConfig& c) { return Json(c.pretraining); }},
         {"pretrained_weights", [](RunConfig& c, const Json& v, const At& p) { c.pretrained_weights = text(v, p); },
          [](const RunConfig& c) { return Json(c.pretrained_weights); }},
-        {"pretrained_run", [](RunConfig& c, const Json& v, const At& p) { c.pretrained_run = integer(v, p, 0); },
-         [](const RunConfig& c) { return Json(c.pretrained_run); }},
+        {"pretrained_run", [](RunConfig& c, const Json& v, const At& p) { set_pretrained_run(c, v, p); },
+         [](const RunConfig& c) {
+             if (c.pretrained_run == 0 && !c.pretrained_experiment.empty())
+                 return Json{{"experiment", c.pretrained_experiment}, {"seed", c.pretrained_seed}};
+             return Json(c.pretrained_run);
+         }},
         {"lr", [](RunConfig& c, const Json& v, const At& p) { c.lr = number(v, p, 0); },
          [](const RunConfig& c) { return Json(c.lr); }},
         {"batch_size", [](RunConfig& c, const Json& v, const At& p) { c.batch_size = integer(v, p, 1); },
@@ -144,8 +167,9 @@ void check_run(const RunConfig& c, const std::string& where) {
                                            " s do not fit in track_seconds " + Json(c.track_seconds).dump());
     if (c.pretraining == "weights" && c.pretrained_weights.empty())
         fail({where + ".pretrained_weights", "pretrained_weights"}, "missing: pretraining \"weights\" needs a file");
-    if (c.pretraining == "run" && c.pretrained_run == 0)
-        fail({where + ".pretrained_run", "pretrained_run"}, "missing: pretraining \"run\" needs the id of an AudioSet run");
+    if (c.pretraining == "run" && c.pretrained_run == 0 && c.pretrained_experiment.empty())
+        fail({where + ".pretrained_run", "pretrained_run"},
+             "missing: pretraining \"run\" needs an AudioSet run: its id, or {\"experiment\": NAME, \"seed\": S}");
 }
 
 // The same error, now about `file`.
@@ -184,10 +208,15 @@ Experiment parse_experiment(const std::string& json_text, const std::string& fil
             const std::string& k = it.key();
             if (k == "name") ex.name = text(it.value(), {"$.name", "name"});
             else if (k == "description") text(it.value(), {"$.description", "description"});
+            else if (k == "requires") {
+                if (!it.value().is_array()) wrong_type({"$.requires", "requires"}, it.value(), "a list of experiment files");
+                for (size_t i = 0; i < it.value().size(); ++i)
+                    ex.requires.push_back(text(it.value()[i], {"$.requires[" + std::to_string(i) + "]", "requires"}));
+            }
             else if (k == "base") apply_object(base, it.value(), "$.base");
             else if (k == "grid") {
                 if (!it.value().is_object()) fail({"$.grid", {}}, "expected an object of factor: [values]");
-            } else fail({"$." + k, k}, "unknown key (allowed: name, description, base, grid)");
+            } else fail({"$." + k, k}, "unknown key (allowed: name, description, requires, base, grid)");
         }
         // Cartesian product; the last axis varies fastest, so seeds of one setting sit together.
         std::vector<RunConfig> runs = {base};

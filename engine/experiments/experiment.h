@@ -25,6 +25,10 @@ struct RunConfig {
     std::string pretraining = "none";    // none | weights (pretrained_weights) | run (pretrained_run)
     std::string pretrained_weights;      // DeiT ImageNet / AST AudioSet / HDemucs file
     int64_t pretrained_run = 0;          // an AudioSet pretraining run to fine-tune from
+    // Or that run named by its experiment and seed ({"experiment": NAME, "seed": S} in JSON),
+    // resolved to an id when queued (experiments::queue); a stored config holds the id.
+    std::string pretrained_experiment;
+    uint64_t pretrained_seed = 0;
     double lr = 5e-5;
     int64_t batch_size = 4;
     int epochs = 80;
@@ -40,6 +44,9 @@ struct Experiment {
     std::string source;            // the JSON text as given, stored with the runs
     std::vector<std::string> axes; // grid factors in file order
     std::vector<RunConfig> runs;   // the expanded grid, last axis varying fastest
+    // Experiment files to queue first (paths as given, relative to this file's folder): the
+    // pretraining a run names with {"experiment": ..., "seed": ...}. See workflows::queue_file.
+    std::vector<std::string> requires;
 };
 
 // Parses and validates; throws gafx::Error(file, reason, fix, {json_path, key}). `dataset_exists`

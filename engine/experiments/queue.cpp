@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 
+#include <algorithm>
 #include <map>
 
 namespace gafx::experiments {
@@ -29,9 +30,36 @@ QueuedExperiment queue(store::RunStore& db, const Experiment& ex) {
             throw Error(ex.name, "dataset '" + r.dataset + "' has a " + d.split_kind + " split, not folds",
                         "drop \"fold\", or split it with gafx dataset split " + r.dataset + " --split kfold:10", at);
     }
+    // A pretraining run named by experiment and seed becomes the id of that experiment's newest
+    // run with the seed that has not failed, diverged or been cancelled: queued runs count, so a
+    // file's `requires` queued just before resolves, and the queue trains it first.
+    std::vector<RunConfig> resolved = ex.runs;
+    std::vector<store::RunRecord> existing;
+    for (size_t i = 0; i < resolved.size(); ++i) {
+        RunConfig& r = resolved[i];
+        if (r.pretraining != "run") r.pretrained_experiment.clear(); // the wo/ arm of a grid over pretraining
+        if (r.pretraining != "run" || r.pretrained_experiment.empty()) continue;
+        if (existing.empty()) existing = db.list_runs();
+        int64_t found = 0;
+        for (const auto& e : existing)
+            if (e.experiment == r.pretrained_experiment && uint64_t(e.seed) == r.pretrained_seed &&
+                !store::is_failure(e.status) && e.status != store::RunStatus::Cancelled)
+                found = std::max(found, e.id);
+        if (found == 0)
+            throw Error(ex.name,
+                        "pretrained_run names experiment '" + r.pretrained_experiment + "' seed " +
+                            std::to_string(r.pretrained_seed) + ", and this workspace has no such run that is queued, "
+                            "running or finished",
+                        "train that experiment first, or list its file under \"requires\"",
+                        {"$ (run " + std::to_string(i + 1) + " of " + std::to_string(resolved.size()) + ").pretrained_run",
+                         "pretrained_run"});
+        r.pretrained_run = found;
+        r.pretrained_experiment.clear();
+        r.pretrained_seed = 0;
+    }
     std::vector<store::NewRun> runs;
-    runs.reserve(ex.runs.size());
-    for (const RunConfig& r : ex.runs) runs.push_back({to_json(r), int64_t(r.seed), r.dataset});
+    runs.reserve(resolved.size());
+    for (const RunConfig& r : resolved) runs.push_back({to_json(r), int64_t(r.seed), r.dataset});
     return db.queue_experiment(ex.name, ex.source, runs);
 }
 

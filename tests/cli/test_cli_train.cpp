@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -144,6 +145,67 @@ private Q_SLOTS:
         auto none = run_gafx({QStringLiteral("train"), exp_, QStringLiteral("--db"), dir_.path() + "/empty.db"});
         QCOMPARE(none.exit_code, 1);
         QVERIFY2(none.err.contains(QStringLiteral("no imported dataset named 'tiny'")), qPrintable(none.err));
+    }
+
+    void tableFourTrainsBothArmsFromItsFile() {
+        // experiments/paper/table4.json as shipped, at the small preset and one short epoch: the
+        // pretraining it requires is queued and trained first, and its w/ arm fine-tunes from it.
+        QTemporaryDir t;
+        const QString db = t.path() + "/ws.db";
+        for (const auto& [kind, name] : {std::pair<const char*, const char*>{"gtzan", "gtzan"}, {"audioset", "audioset"}}) {
+            const QString dir = t.path() + "/" + name;
+            QStringList demo = {QStringLiteral("dataset"), QStringLiteral("demo"), dir, QStringLiteral("--kind"),
+                                QLatin1String(kind)};
+            if (QLatin1String(kind) == QLatin1String("gtzan"))
+                demo << QStringLiteral("--tracks-per-genre") << QStringLiteral("3") << QStringLiteral("--seconds")
+                     << QStringLiteral("4");
+            QCOMPARE(run_gafx(demo).exit_code, 0);
+            QCOMPARE(run_gafx({QStringLiteral("dataset"), QStringLiteral("import"), QLatin1String(kind), dir,
+                               QStringLiteral("--name"), QLatin1String(name), QStringLiteral("--db"), db})
+                         .exit_code,
+                     0);
+        }
+        const auto shrink = [&](const char* file, const QList<QPair<QString, QString>>& edits) {
+            QFile in(QStringLiteral(GAFX_SOURCE_DIR "/experiments/paper/") + QLatin1String(file));
+            QVERIFY(in.open(QIODevice::ReadOnly));
+            QString text = QString::fromUtf8(in.readAll());
+            for (const auto& [from, to] : edits) {
+                QVERIFY2(text.contains(from), qPrintable(QLatin1String(file) + QStringLiteral(": ") + from));
+                text.replace(from, to);
+            }
+            test::write_bytes(t.path() + "/" + QLatin1String(file), text.toUtf8());
+        };
+        const QPair<QString, QString> small{QStringLiteral("\"preset\": \"paper\""), QStringLiteral("\"preset\": \"small\"")};
+        const QPair<QString, QString> one_epoch{QStringLiteral("\"epochs\": 80"),
+                                                QStringLiteral("\"epochs\": 1, \"warmup_steps\": 2, \"precision\": \"fp32\"")};
+        shrink("audioset_pretrain.json", {small, one_epoch, {QStringLiteral("\"track_seconds\": 10"), QStringLiteral("\"track_seconds\": 2")}});
+        shrink("table4.json", {small, one_epoch, {QStringLiteral("\"seed\": [0, 1, 2]"), QStringLiteral("\"seed\": [0]")},
+                               {QStringLiteral("\"lr\": 5e-4,"), QStringLiteral("\"lr\": 5e-4, \"track_seconds\": 4, \"clips_per_track\": 2, \"clip_seconds\": 1.5,")}});
+
+        auto r = run_gafx({QStringLiteral("train"), t.path() + "/table4.json", QStringLiteral("--db"), db,
+                           QStringLiteral("--cache"), QStringLiteral("none")},
+                          600000);
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QJsonArray runs = runs_json(db);
+        QCOMPARE(runs.size(), 3);
+        const QJsonObject pre = runs[0].toObject(), wo = runs[1].toObject(), w = runs[2].toObject();
+        QCOMPARE(pre[QStringLiteral("experiment")].toString(), QStringLiteral("paper-audioset-pretrain"));
+        for (const auto& run : {pre, wo, w}) QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("finished"));
+        QCOMPARE(wo[QStringLiteral("config")].toObject()[QStringLiteral("pretraining")].toString(), QStringLiteral("none"));
+        QCOMPARE(w[QStringLiteral("config")].toObject()[QStringLiteral("pretraining")].toString(), QStringLiteral("run"));
+        QCOMPARE(w[QStringLiteral("config")].toObject()[QStringLiteral("pretrained_run")].toInteger(),
+                 pre[QStringLiteral("id")].toInteger());
+
+        // Again: the finished pretraining is reused, not trained a second time.
+        r = run_gafx({QStringLiteral("train"), t.path() + "/table4.json", QStringLiteral("--db"), db,
+                      QStringLiteral("--cache"), QStringLiteral("none")},
+                     600000);
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QVERIFY2(!r.err.contains(QStringLiteral("paper-audioset-pretrain: 1 run(s) queued")), qPrintable(r.err));
+        runs = runs_json(db);
+        QCOMPARE(runs.size(), 5);
+        QCOMPARE(runs[4].toObject()[QStringLiteral("config")].toObject()[QStringLiteral("pretrained_run")].toInteger(),
+                 pre[QStringLiteral("id")].toInteger());
     }
 
     void demoExperimentReachesNinetyPercent() {

@@ -4,6 +4,8 @@
 #include "experiments/experiment.h"
 #include "experiments/queue.h"
 #include "store/run_store.h"
+#include "test_support.h"
+#include "workflows/queue_file.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -157,6 +159,58 @@ private Q_SLOTS:
         QCOMPARE(count_rows(path, "experiments"), int64_t(0));
         QCOMPARE(count_rows(path, "runs"), int64_t(0));
         QVERIFY(db.list_runs().empty());
+    }
+
+    void pretrainingNamedByExperimentAndSeed() {
+        const std::string path = workspace();
+        store::RunStore db(path);
+        const auto pre = experiments::parse_experiment(
+            R"({"name": "pre", "base": {"dataset": "tiny", "preset": "small"}, "grid": {"seed": [0, 1]}})", "pre.json");
+        const auto first = experiments::queue(db, pre).run_ids;
+        db.set_run_status(first[0], store::RunStatus::Failed, "disk full");
+        const int64_t retried = experiments::queue(db, pre).run_ids[0]; // seed 0 again
+        const auto ft = experiments::parse_experiment(R"({"name": "ft", "base": {"dataset": "tiny", "preset": "small",
+            "pretraining": "run", "pretrained_run": {"experiment": "pre", "seed": 0}}})", "ft.json");
+        QCOMPARE(ft.runs[0].pretrained_experiment, std::string("pre"));
+        const auto q = experiments::queue(db, ft);
+        // The newest seed-0 run that has not failed; the stored config holds its id.
+        const auto c = experiments::parse_run_config(db.run(q.run_ids[0])->config);
+        QCOMPARE(c.pretrained_run, retried);
+        QVERIFY(c.pretrained_experiment.empty());
+
+        const auto missing = experiments::parse_experiment(R"({"name": "ft2", "base": {"dataset": "tiny",
+            "pretraining": "run", "pretrained_run": {"experiment": "pre", "seed": 5}}})", "ft2.json");
+        const size_t before = db.list_runs().size();
+        try {
+            experiments::queue(db, missing);
+            QFAIL("a reference to a run that does not exist was queued");
+        } catch (const Error& e) {
+            QCOMPARE(QString::fromStdString(e.field().key), QStringLiteral("pretrained_run"));
+            QVERIFY(QString::fromStdString(e.reason()).contains(QStringLiteral("'pre' seed 5")));
+        }
+        QCOMPARE(db.list_runs().size(), before);
+        // An object with anything but experiment and seed is refused where it is written.
+        QVERIFY_THROWS_EXCEPTION(Error, experiments::parse_experiment(R"({"name": "x", "base": {"dataset": "tiny",
+            "pretraining": "run", "pretrained_run": {"experiment": "pre", "colour": 1}}})", "x.json"));
+    }
+
+    void requiredFilesQueueFirstAndCyclesAreRefused() {
+        const std::string path = workspace();
+        store::RunStore db(path);
+        const QString d = dir_.path();
+        test::write_bytes(d + "/pre.json", R"({"name": "pre", "base": {"dataset": "tiny", "preset": "small"}})");
+        test::write_bytes(d + "/ft.json", R"({"name": "ft", "requires": ["pre.json"], "base": {"dataset": "tiny",
+            "preset": "small", "pretraining": "run", "pretrained_run": {"experiment": "pre", "seed": 0}}})");
+        auto q = workflows::queue_file(db, (d + "/ft.json").toStdString());
+        QCOMPARE(q.size(), size_t(2));
+        QCOMPARE(q[0].experiment.name, std::string("pre"));
+        QCOMPARE(experiments::parse_run_config(db.run(q[1].queued.run_ids[0])->config).pretrained_run,
+                 q[0].queued.run_ids[0]);
+        q = workflows::queue_file(db, (d + "/ft.json").toStdString()); // pre is queued already: not again
+        QCOMPARE(q.size(), size_t(1));
+        test::write_bytes(d + "/a.json", R"({"name": "a", "requires": ["b.json"], "base": {"dataset": "tiny"}})");
+        test::write_bytes(d + "/b.json", R"({"name": "b", "requires": ["a.json"], "base": {"dataset": "tiny"}})");
+        QVERIFY(test::error_of([&] { workflows::queue_file(db, (d + "/a.json").toStdString()); }).contains("cycle"));
     }
 
     void hasDatasetAnswersWithoutLoading() {
