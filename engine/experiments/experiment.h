@@ -35,6 +35,9 @@ struct RunConfig {
     int64_t warmup_steps = 800;
     std::vector<int> lr_halving_epochs = {12, 24, 50, 65};
     std::string precision = "auto";      // auto | fp32 | bf16 | fp16
+    std::string compression = "none";    // none | log: the feature map before normalisation (GAFX-U's is not log-like)
+    int64_t frames = 0;                  // the classifier's input frames: 0 = what the clip gives; else pad/crop (AST)
+    int64_t freq_mask = 0, time_mask = 0; // SpecAugment widths while training (AST: 48, 192); 0 = off
     uint64_t seed = 0;
     int fold = -1;                       // k-fold splits: the fold to train (0..K-1); -1 otherwise
 };

@@ -108,6 +108,8 @@ void fill_row(ReportRow& row, const GroupStats& g) {
     row.track_std = g.track.std;
     row.clip_mean = g.clip.mean;
     row.clip_std = g.clip.std;
+    row.f1_mean = g.f1.mean;
+    row.f1_std = g.f1.std;
     row.track_ci_low = g.track.ci_low;
     row.track_ci_high = g.track.ci_high;
     row.track_by_pairing = g.track_by_pairing;
@@ -148,7 +150,8 @@ Json json_number(double v) { return std::isnan(v) ? Json(nullptr) : Json(v); }
 } // namespace
 
 ReportRow::ReportRow()
-    : track_mean(kNaN), track_std(kNaN), clip_mean(kNaN), clip_std(kNaN), track_ci_low(kNaN), track_ci_high(kNaN) {}
+    : track_mean(kNaN), track_std(kNaN), clip_mean(kNaN), clip_std(kNaN), track_ci_low(kNaN), track_ci_high(kNaN),
+      f1_mean(kNaN), f1_std(kNaN) {}
 
 Report paper_table(int number, const std::vector<store::RunRecord>& runs, const ReportOptions& options) {
     const TableSpec spec = table_spec(number);
@@ -226,7 +229,7 @@ Report group_by(const std::vector<std::string>& factors, const std::vector<store
 }
 
 std::vector<std::string> table_header(const Report& rep) {
-    std::vector<std::string> h = {rep.column, "n", "track acc. %", "95 % CI", "clip acc. %"};
+    std::vector<std::string> h = {rep.column, "n", "track acc. %", "95 % CI", "clip acc. %", "macro-F1 %"};
     if (rep.table) h.push_back("paper %");
     return h;
 }
@@ -239,7 +242,8 @@ std::vector<std::string> table_cells(const Report& rep, const ReportRow& row) {
                                                          : "[" + fmt("%.2f", row.track_ci_low) + ", " +
                                                                fmt("%.2f", row.track_ci_high) + "]";
     std::vector<std::string> cells = {row.label, n, stat_text(row, row.track_mean, row.track_std), ci,
-                                      row.baseline ? "—" : stat_text(row, row.clip_mean, row.clip_std)};
+                                      row.baseline ? "—" : stat_text(row, row.clip_mean, row.clip_std),
+                                      row.baseline ? "—" : stat_text(row, row.f1_mean, row.f1_std)};
     if (rep.table) cells.push_back(row.paper);
     return cells;
 }
@@ -307,9 +311,9 @@ std::string format_markdown(const std::vector<Report>& reports, const ReportOpti
                ". Test set at the epoch each run selected on val (never chosen on test); clip accuracy at that "
                "epoch. Mean ± sample std over runs, n runs, 95 % t interval of the mean.\n\n";
         out += md_row(table_header(rep));
-        out += std::string("|---|---:|---:|---:|---:|") + (rep.table ? "---:|" : "") + "\n";
+        out += std::string("|---|---:|---:|---:|---:|---:|") + (rep.table ? "---:|" : "") + "\n";
         for (const auto& row : rep.rows) out += md_row(table_cells(rep, row));
-        if (rep.rows.empty()) out += "| (no runs) | 0 | — | — | — |" + std::string(rep.table ? " |" : "") + "\n";
+        if (rep.rows.empty()) out += "| (no runs) | 0 | — | — | — | — |" + std::string(rep.table ? " |" : "") + "\n";
         std::string notes;
         for (const auto& n : report_notes(rep)) notes += "- " + n + "\n";
         if (!notes.empty()) out += "\n" + notes;
@@ -319,13 +323,15 @@ std::string format_markdown(const std::vector<Report>& reports, const ReportOpti
 
 std::string format_csv(const std::vector<Report>& reports) {
     std::string out = "table,label,n,track_accuracy_mean,track_accuracy_std,track_accuracy_ci_low,"
-                      "track_accuracy_ci_high,accuracy_mean,accuracy_std,paper,diverged,unfinished_run_ids,run_ids\n";
+                      "track_accuracy_ci_high,accuracy_mean,accuracy_std,macro_f1_mean,macro_f1_std,paper,diverged,"
+                      "unfinished_run_ids,run_ids\n";
     for (const auto& rep : reports)
         for (const auto& row : rep.rows)
             out += (rep.table ? std::to_string(rep.table) : "") + "," + data::csv_field(row.label) + "," +
                    std::to_string(row.n) + "," + csv_number(row.track_mean) + "," + csv_number(row.track_std) + "," +
                    csv_number(row.track_ci_low) + "," + csv_number(row.track_ci_high) + "," +
-                   csv_number(row.clip_mean) + "," + csv_number(row.clip_std) + "," + data::csv_field(row.paper) + "," +
+                   csv_number(row.clip_mean) + "," + csv_number(row.clip_std) + "," + csv_number(row.f1_mean) + "," +
+                   csv_number(row.f1_std) + "," + data::csv_field(row.paper) + "," +
                    std::to_string(row.diverged) + "," + ids_text(row.unfinished_run_ids) + "," +
                    ids_text(row.run_ids) + "\n";
     return out;
@@ -377,8 +383,8 @@ std::string format_latex(const std::vector<Report>& reports) {
         out += "\\begin{table}[t]\n\\centering\n\\caption{" + tex(rep.title) +
                ". Test track accuracy (\\%) at the epoch selected on validation: mean $\\pm$ sample std over $n$ "
                "runs, 95\\% $t$ interval.}\n";
-        out += std::string("\\begin{tabular}{lrrrr") + (rep.table ? "r" : "") + "}\n\\toprule\n";
-        out += tex(rep.column) + " & $n$ & Track acc. & 95\\% CI & Clip acc." + (rep.table ? " & Paper" : "") +
+        out += std::string("\\begin{tabular}{lrrrrr") + (rep.table ? "r" : "") + "}\n\\toprule\n";
+        out += tex(rep.column) + " & $n$ & Track acc. & 95\\% CI & Clip acc. & Macro-F1" + (rep.table ? " & Paper" : "") +
                " \\\\\n\\midrule\n";
         for (const auto& row : rep.rows) {
             if (row.baseline) out += "\\midrule\n";
@@ -387,12 +393,13 @@ std::string format_latex(const std::vector<Report>& reports) {
                 track = "\\textbf{" + fmt("%.2f", row.track_mean) + "}" +
                         (std::isnan(row.track_std) ? "" : " $\\pm$ " + fmt("%.2f", row.track_std));
             const std::string clip = row.baseline ? "--" : tex_stat(stat_text(row, row.clip_mean, row.clip_std));
+            const std::string f1 = row.baseline ? "--" : tex_stat(stat_text(row, row.f1_mean, row.f1_std));
             const std::string ci = std::isnan(row.track_ci_low)
                                        ? "--"
                                        : "[" + fmt("%.2f", row.track_ci_low) + ", " + fmt("%.2f", row.track_ci_high) + "]";
             const std::string n = row.paper_only ? "n/a" : row.baseline ? "--" : std::to_string(row.n);
             const std::string paper = row.paper.empty() ? "--" : tex_stat(row.paper);
-            out += tex(row.label) + " & " + n + " & " + track + " & " + ci + " & " + clip +
+            out += tex(row.label) + " & " + n + " & " + track + " & " + ci + " & " + clip + " & " + f1 +
                    (rep.table ? " & " + paper : std::string()) + " \\\\\n";
         }
         out += "\\bottomrule\n\\end{tabular}\n\\end{table}\n";
@@ -416,6 +423,8 @@ std::string format_json(const std::vector<Report>& reports) {
                            {"baseline", row.baseline},
                            {"accuracy_mean", json_number(row.clip_mean)},
                            {"accuracy_std", json_number(row.clip_std)},
+                           {"macro_f1_mean", json_number(row.f1_mean)},
+                           {"macro_f1_std", json_number(row.f1_std)},
                            {"paper", rep.table ? Json(row.paper) : Json(nullptr)},
                            {"paper_only", row.paper_only},
                            {"diverged", row.diverged},

@@ -20,6 +20,7 @@ struct ReportRow {
     int n = 0;
     double track_mean, track_std, clip_mean, clip_std;
     double track_ci_low, track_ci_high; // 95 % t interval of the mean track accuracy
+    double f1_mean, f1_std;             // test macro-F1 (track level); NaN for runs from before it was logged
     bool baseline = false;              // the majority-class row: no runs, one number
     std::map<std::string, double> track_by_pairing; // counted runs by "seed=S fold=F"
     std::string paper;      // the published value as printed ("51.00 ± 2.00", "/"), "" in group-by
@@ -58,7 +59,8 @@ Report group_by(const std::vector<std::string>& factors, const std::vector<store
                 const ReportOptions& options);
 
 // One report as a table, as the markdown and the workbench show it: the heading (first column,
-// n, track and clip accuracy "mean ± std" in %, and the paper's value for tables 3-7), the
+// n, track accuracy "mean ± std" and its interval, clip accuracy, macro-F1, all in %, and the
+// paper's value for tables 3-7), the
 // cells of one row, and the notes under the table (unfinished runs, mixed factors, warnings).
 std::vector<std::string> table_header(const Report& report);
 std::vector<std::string> table_cells(const Report& report, const ReportRow& row);

@@ -250,7 +250,7 @@ int GroupStats::diverged() const {
 
 GroupStats count_runs(const std::vector<const AnalysedRun*>& matched, const ReportOptions& o) {
     GroupStats g;
-    std::vector<double> track, clip;
+    std::vector<double> track, clip, f1;
     std::map<std::string, std::set<std::string>> values;
     for (const AnalysedRun* a : matched) {
         const auto& r = *a->run;
@@ -269,11 +269,13 @@ GroupStats count_runs(const std::vector<const AnalysedRun*>& matched, const Repo
         track.push_back(100.0 * r.test_track_accuracy);
         g.track_by_pairing["seed=" + a->value("seed") + " fold=" + a->value("fold")] = track.back();
         clip.push_back(100.0 * r.test_accuracy);
+        f1.push_back(100.0 * r.test_macro_f1);
         for (const auto& [key, value] : a->config) values[key].insert(value);
     }
     g.n = int(g.run_ids.size());
     g.track = mean_std(track);
     g.clip = mean_std(clip);
+    g.f1 = mean_std(f1);
     for (const auto& [key, seen] : values)
         if (key != "seed" && seen.size() > 1) g.mixed.push_back(key);
     return g;

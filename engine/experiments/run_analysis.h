@@ -133,7 +133,7 @@ std::vector<AnalysedRun> analysable_runs(const std::vector<store::RunRecord>& ru
 // The statistics of a set of matching runs. Statistics are in percent.
 struct GroupStats {
     int n = 0;
-    MeanStd track, clip; // test track accuracy at the selected epoch, and the clip accuracy there
+    MeanStd track, clip, f1; // test track accuracy at the selected epoch, clip accuracy and macro-F1 there
     // Counted runs' test track accuracy (%) by "seed=S fold=F": what paired tests pair on.
     std::map<std::string, double> track_by_pairing;
     std::vector<int64_t> run_ids, unfinished_run_ids; // counted runs; the unfinished among them

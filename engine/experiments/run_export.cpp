@@ -34,6 +34,7 @@ json run_object(const store::RunRecord& r) {
             {"val_track_accuracy", number_or_null(r.val_track_accuracy)},
             {"test_accuracy", number_or_null(r.test_accuracy)},
             {"test_track_accuracy", number_or_null(r.test_track_accuracy)},
+            {"test_macro_f1", number_or_null(r.test_macro_f1)},
             {"final_test_accuracy", number_or_null(r.final_test_accuracy)},
             {"final_test_track_accuracy", number_or_null(r.final_test_track_accuracy)},
             {"seconds", r.seconds},
@@ -58,7 +59,7 @@ std::string runs_json(const std::vector<store::RunRecord>& runs) {
 std::string runs_csv(const std::vector<store::RunRecord>& runs) {
     const std::vector<std::string> fields = {"id", "experiment", "status", "seed", "device", "precision",
                                              "epochs_done", "epochs", "step", "split_id", "selected_epoch",
-                                             "val_score", "val_track_accuracy", "test_accuracy", "test_track_accuracy", "final_test_accuracy",
+                                             "val_score", "val_track_accuracy", "test_accuracy", "test_track_accuracy", "test_macro_f1", "final_test_accuracy",
                                              "final_test_track_accuracy", "seconds", "error"};
     const std::vector<std::string> keys = factor_names();
     std::string out;

@@ -11,7 +11,7 @@ namespace gafx::experiments {
 
 // A JSON array of objects with id, experiment, status, config, seed, device, precision,
 // epochs_done, epochs, step, dataset_id, split_id, selected_epoch (best on val), val_score,
-// val_track_accuracy, test_accuracy and test_track_accuracy (at the selected epoch),
+// val_track_accuracy, test_accuracy, test_track_accuracy and test_macro_f1 (at the selected epoch),
 // final_test_accuracy, final_test_track_accuracy (last epoch), seconds, error.
 std::string runs_json(const std::vector<store::RunRecord>& runs);
 

@@ -55,6 +55,7 @@ struct RunRecord {
     int64_t selected_epoch = 0;            // 0: not evaluated on val yet
     double val_score, val_track_accuracy;  // at the selected epoch
     double test_accuracy, test_track_accuracy;             // at the selected epoch (clip, track)
+    double test_macro_f1;                                  // at the selected epoch (track level)
     double final_test_accuracy, final_test_track_accuracy; // at the last evaluated epoch
     RunRecord();
 };

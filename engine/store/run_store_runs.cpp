@@ -30,7 +30,8 @@ SELECT r.id, COALESCE(r.experiment_id, 0), COALESCE(e.name, ''), r.config, r.see
        (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'accuracy' AND m.step = sel.step),
        (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'track_accuracy' AND m.step = sel.step),
        (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'accuracy' AND m.step = f.step),
-       f.value, COALESCE(r.dataset_id, 0), COALESCE(r.split_id, 0)
+       f.value, COALESCE(r.dataset_id, 0), COALESCE(r.split_id, 0),
+       (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'macro_f1' AND m.step = sel.step)
 FROM runs r
 LEFT JOIN experiments e ON e.id = r.experiment_id
 LEFT JOIN metrics sel ON sel.run_id = r.id AND sel.split = 'val' AND sel.name = 'selection' AND sel.step =
@@ -80,6 +81,7 @@ RunRecord read_run(const Stmt& s) {
     r.final_test_track_accuracy = real_or_nan(s, 27);
     r.dataset_id = s.int64(28);
     r.split_id = s.int64(29);
+    r.test_macro_f1 = real_or_nan(s, 30);
     return r;
 }
 
@@ -87,7 +89,7 @@ RunRecord read_run(const Stmt& s) {
 
 RunRecord::RunRecord() {
     constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-    val_score = val_track_accuracy = test_accuracy = test_track_accuracy = nan;
+    val_score = val_track_accuracy = test_accuracy = test_track_accuracy = test_macro_f1 = nan;
     final_test_accuracy = final_test_track_accuracy = nan;
 }
 

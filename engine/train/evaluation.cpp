@@ -1,5 +1,7 @@
 #include "train/evaluation.h"
 
+#include "experiments/stats.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -83,6 +85,8 @@ Evaluation evaluate(const std::vector<ClipScores>& clips, int classes, bool mult
     e.track_accuracy = double(track_correct) / double(tracks.size());
     for (size_t k = 0; k < size_t(classes); ++k)
         if (per_class_n[k]) e.class_accuracy[k] = double(per_class_ok[k]) / double(per_class_n[k]);
+    // Accuracy hides a class the model never predicts; macro-F1 does not.
+    e.macro_f1 = multi_label ? std::numeric_limits<double>::quiet_NaN() : experiments::stats::macro_f1(e.confusion);
 
     if (multi_label) {
         double sum = 0;

@@ -19,6 +19,7 @@ struct Evaluation {
     double accuracy = 0;       // clip level: arg-max in the clip's labels
     double track_accuracy = 0; // track level: arg-max of the mean clip probabilities
     double map = 0;            // multi-label only: mean over classes of average precision (clip level)
+    double macro_f1 = 0;       // single-label: mean per-class F1 of the track confusion; NaN multi-label
     std::vector<double> class_accuracy;        // per true class, track level; NaN where no track
     std::vector<std::vector<int64_t>> confusion; // [true][predicted] track counts (first label)
     int64_t clips = 0, tracks = 0;

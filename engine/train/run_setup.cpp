@@ -102,12 +102,17 @@ TrainModel build_model(const experiments::RunConfig& c, int classes) {
     const auto preset = c.preset == "small" ? models::Preset::Small : models::Preset::Paper;
     auto extractor = models::make_extractor(c.extractor, preset);
     const int64_t samples = std::llround(clip_seconds * extractor->sample_rate());
-    const int64_t frames = extractor->output_frames(samples);
+    const int64_t frames = c.frames > 0 ? c.frames : extractor->output_frames(samples);
     if (frames < 16)
         throw Error({}, "clips of " + std::to_string(clip_seconds) + " s give " + std::to_string(frames) +
                             " feature frames, fewer than one 16-frame patch",
                     "use longer clips");
-    return TrainModel(extractor, models::make_classifier(c.classifier, frames, classes, preset));
+    train::FeatureOptions fo;
+    fo.log_compression = c.compression == "log";
+    fo.frames = c.frames;
+    fo.freq_mask = c.freq_mask;
+    fo.time_mask = c.time_mask;
+    return TrainModel(extractor, models::make_classifier(c.classifier, frames, classes, preset), fo);
 }
 
 RunSetup setup_run(store::RunStore& store, const store::RunRecord& run, const TrainOptions& options) {
@@ -209,7 +214,7 @@ void fit_normalisation(RunSetup& s, const TrainOptions& options, size_t max_clip
     s.model->eval();
     double sum = 0, sq = 0, n = 0;
     while (auto b = loader.next()) {
-        const torch::Tensor f = s.model->extractor->forward(b->audio.to(s.device)).to(torch::kFloat64);
+        const torch::Tensor f = s.model->shaped(b->audio.to(s.device)).to(torch::kFloat64);
         sum += f.sum().item<double>();
         sq += f.square().sum().item<double>();
         n += double(f.numel());

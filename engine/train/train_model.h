@@ -1,8 +1,9 @@
 #pragma once
-// What a run trains: a feature extractor, the run's feature normalisation and an AST classifier,
-// as one module whose state dict (extractor.*, classifier.*, norm_mean, norm_std) is the run's
-// weights. Normalisation follows AST: (x - mean) / (2 std) with statistics of the training
-// split, computed for the fixed mel front end; learned extractors keep identity (0, 0.5).
+// What a run trains: a feature extractor, the map's shaping (compression, frame count), the
+// run's feature normalisation, SpecAugment while training, and an AST classifier, as one module
+// whose state dict (extractor.*, classifier.*, norm_mean, norm_std) is the run's weights.
+// Normalisation follows AST: (x - mean) / (2 std) with statistics of the training split
+// (run_setup.h: fit_normalisation), for every extractor.
 #include "models/ast.h"
 #include "models/feature_extractor.h"
 
@@ -14,17 +15,30 @@
 
 namespace gafx::train {
 
+// Between extractor and classifier, as AST's recipe does it; all off by default.
+struct FeatureOptions {
+    bool log_compression = false; // sign(x) log(1 + |x|): GAFX-U's map brought to a log-mel-like range
+    int64_t frames = 0;           // > 0: zero-pad or crop the map's time axis to this many frames
+    int64_t freq_mask = 0;        // SpecAugment while training: one frequency mask of up to this many bins
+    int64_t time_mask = 0;        // ... and one time mask of up to this many frames (AST: 48 and 192)
+};
+
 class TrainModelImpl : public torch::nn::Module {
 public:
-    TrainModelImpl(std::shared_ptr<models::FeatureExtractor> extractor, models::Ast classifier);
+    TrainModelImpl(std::shared_ptr<models::FeatureExtractor> extractor, models::Ast classifier,
+                   FeatureOptions options = {});
 
     torch::Tensor forward(const torch::Tensor& wave);     // [B, C, T] -> logits [B, K]
     torch::Tensor features(const torch::Tensor& wave);    // [B, C, T] -> normalised [B, frames, bins]
+    // Extractor output compressed and fitted to the frame count, before normalisation and masks:
+    // what the normalisation statistics are measured on.
+    torch::Tensor shaped(const torch::Tensor& wave);
     void set_normalisation(double mean, double std);
 
     std::shared_ptr<models::FeatureExtractor> extractor;
     models::Ast classifier{nullptr};
     torch::Tensor norm_mean, norm_std;
+    const FeatureOptions options;
 };
 TORCH_MODULE(TrainModel);
 

@@ -333,6 +333,7 @@ private:
             log_->add(step, e, split, "accuracy", ev->accuracy);
             log_->add(step, e, split, "track_accuracy", ev->track_accuracy);
             if (rep.multi_label) log_->add(step, e, split, "map", ev->map);
+            else log_->add(step, e, split, "macro_f1", ev->macro_f1);
             for (size_t k = 0; k < ev->class_accuracy.size(); ++k)
                 if (!std::isnan(ev->class_accuracy[k]))
                     log_->add(step, e, split, "class_accuracy/" + std::to_string(k), ev->class_accuracy[k]);

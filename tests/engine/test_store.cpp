@@ -260,6 +260,7 @@ private Q_SLOTS:
             rows.push_back({step, e, "val", "track_accuracy", val[e - 1]});
             rows.push_back({step, e, "test", "track_accuracy", test[e - 1]});
             rows.push_back({step, e, "test", "accuracy", test[e - 1] / 2});
+            rows.push_back({step, e, "test", "macro_f1", test[e - 1] - 0.1});
         }
         s.append_metrics(run, rows);
         const auto r = s.run(run);
@@ -268,6 +269,7 @@ private Q_SLOTS:
         QCOMPARE(r->val_track_accuracy, 0.8);
         QCOMPARE(r->test_track_accuracy, 0.6); // not 0.95, the test maximum
         QCOMPARE(r->test_accuracy, 0.3);
+        QVERIFY(std::fabs(r->test_macro_f1 - 0.5) < 1e-12);
         QCOMPARE(r->final_test_track_accuracy, 0.7);
         QCOMPARE(r->final_test_accuracy, 0.35);
         // A tie goes to the lower val loss, even when it comes later.

@@ -3,6 +3,7 @@
 #include "data/audioset.h"
 #include "data/audioset_demo.h"
 #include "data/split.h"
+#include "experiments/experiment.h"
 #include "store/run_paths.h"
 #include "store/run_store.h"
 #include "test_support.h"
@@ -111,11 +112,13 @@ private Q_SLOTS:
         QCOMPARE(e.confusion[1][1], int64_t(1));
         QCOMPARE(e.class_accuracy[0], 1.0);
         QVERIFY(std::isnan(e.class_accuracy[2])); // no track of class 2
+        QCOMPARE(e.macro_f1, 1.0);                // class 2 neither occurs nor is predicted: not averaged
         clips[3].probabilities = {0.9f, 0.1f, 0.0f}; // now track 2 averages to class 0
         const auto wrong = train::evaluate(clips, 3, false, 0);
         QCOMPARE(wrong.track_accuracy, 0.5);
         QCOMPARE(wrong.confusion[1][0], int64_t(1));
         QCOMPARE(wrong.class_accuracy[1], 0.0);
+        QVERIFY(std::fabs(wrong.macro_f1 - (2.0 / 3.0 + 0.0) / 2.0) < 1e-12); // F1 2/3 for class 0, 0 for class 1
     }
 
     void averagePrecisionMatchesScikitLearn() {
@@ -211,6 +214,47 @@ private Q_SLOTS:
         const int64_t again = s.create_run(0, tiny_config(), 3);
         QCOMPARE(QString::fromLatin1(store::to_string(train::train_run(s, again, options(dir_), control).status)), QStringLiteral("finished"));
         compare_histories(history(s, again), reference_);
+    }
+
+    void featureShapingAndSpecAugment() {
+        auto c = experiments::parse_run_config(tiny_config());
+        c.compression = "log";
+        c.frames = 40;
+        c.freq_mask = 20;
+        c.time_mask = 10;
+        auto m = train::build_model(c, 10);
+        m->set_normalisation(0, 0.5); // identity, so a masked cell reads 0
+        torch::manual_seed(1);
+        const torch::Tensor wave = torch::randn({4, 1, int64_t(1.5 * m->extractor->sample_rate())}) * 0.1;
+        torch::NoGradGuard no_grad;
+        m->eval();
+        const torch::Tensor raw = m->extractor->forward(wave);
+        QVERIFY(raw.size(1) > 40); // cropped below
+        const torch::Tensor shaped = m->shaped(wave);
+        QCOMPARE(shaped.size(1), int64_t(40));
+        QVERIFY(torch::allclose(shaped, raw.narrow(1, 0, 40).sign() * raw.narrow(1, 0, 40).abs().log1p()));
+        QVERIFY(torch::equal(m->features(wave), shaped)); // eval: no masks
+        // Training: per example one frequency band (< 20 bins) and one time band (< 10 frames) of zeros.
+        m->train();
+        int masked = 0;
+        for (int draw = 0; draw < 5; ++draw) {
+            const torch::Tensor f = m->features(wave);
+            for (int64_t b = 0; b < f.size(0); ++b) {
+                const int64_t zero_bins = (f[b].abs().sum(0) == 0).sum().item<int64_t>();
+                const int64_t zero_frames = (f[b].abs().sum(1) == 0).sum().item<int64_t>();
+                QVERIFY(zero_bins < 20 && zero_frames < 10);
+                masked += zero_bins > 0;
+            }
+        }
+        QVERIFY(masked > 0);
+        // A longer frame count pads the end with zeros, as AST pads its fbank.
+        c.frames = 400;
+        c.freq_mask = c.time_mask = 0;
+        auto padded = train::build_model(c, 10);
+        padded->eval();
+        const torch::Tensor p = padded->shaped(wave);
+        QCOMPARE(p.size(1), int64_t(400));
+        QCOMPARE(p.narrow(1, raw.size(1), 400 - raw.size(1)).abs().sum().item<double>(), 0.0);
     }
 
     void normalisationSampleSpansEveryClass() {
