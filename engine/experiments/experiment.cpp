@@ -139,6 +139,11 @@ const std::vector<Field>& fields() {
          [](const RunConfig& c) { return Json(c.freq_mask); }},
         {"time_mask", [](RunConfig& c, const Json& v, const At& p) { c.time_mask = integer(v, p, 0); },
          [](const RunConfig& c) { return Json(c.time_mask); }},
+        {"mixup", [](RunConfig& c, const Json& v, const At& p) {
+             if (!v.is_number()) wrong_type(p, v, "a number");
+             c.mixup = v.get<double>();
+             if (!(c.mixup >= 0)) fail(p, "must be at least 0 (0: off)");
+         }, [](const RunConfig& c) { return Json(c.mixup); }},
         {"fold", [](RunConfig& c, const Json& v, const At& p) { c.fold = int(integer(v, p, -1)); },
          [](const RunConfig& c) { return Json(c.fold); }},
     };

@@ -38,6 +38,7 @@ struct RunConfig {
     std::string compression = "none";    // none | log: the feature map before normalisation (GAFX-U's is not log-like)
     int64_t frames = 0;                  // the classifier's input frames: 0 = what the clip gives; else pad/crop (AST)
     int64_t freq_mask = 0, time_mask = 0; // SpecAugment widths while training (AST: 48, 192); 0 = off
+    double mixup = 0;                    // mixup's Beta(alpha, alpha) while training (AST: 0.5); 0 = off
     uint64_t seed = 0;
     int fold = -1;                       // k-fold splits: the fold to train (0..K-1); -1 otherwise
 };

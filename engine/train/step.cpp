@@ -15,13 +15,32 @@ torch::Tensor loss_sum(const torch::Tensor& logits, const torch::Tensor& targets
         return F::binary_cross_entropy_with_logits(l, targets,
                                                    F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum)) /
                double(l.size(1));
+    // Soft targets (mixup): cross entropy against a distribution rather than an index.
+    if (targets.dim() == 2) return -(targets.to(torch::kFloat32) * l.log_softmax(1)).sum();
     return F::cross_entropy(l, targets, F::CrossEntropyFuncOptions().reduction(torch::kSum));
 }
 
 int64_t correct_count(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label) {
     const torch::Tensor pred = logits.argmax(1);
     if (multi_label) return targets.gather(1, pred.unsqueeze(1)).gt(0.5).sum().item<int64_t>();
+    if (targets.dim() == 2) return pred.eq(targets.argmax(1)).sum().item<int64_t>(); // mixup: the larger share
     return pred.eq(targets).sum().item<int64_t>();
+}
+
+Mixed mixup(const torch::Tensor& input, const torch::Tensor& targets, bool multi_label, int64_t classes, double alpha) {
+    if (!(alpha > 0) || input.size(0) < 2) return {input, targets, 1.0};
+    const auto cpu = torch::TensorOptions().dtype(torch::kFloat64);
+    // Beta(a, a) as X / (X + Y) with X, Y ~ Gamma(a, 1).
+    const torch::Tensor g = at::_standard_gamma(torch::full({2}, alpha, cpu));
+    const double lambda = (g[0] / (g[0] + g[1])).item<double>();
+    const torch::Tensor perm = torch::randperm(input.size(0), torch::TensorOptions().dtype(torch::kLong)).to(input.device());
+    torch::Tensor soft = multi_label ? targets.to(torch::kFloat32)
+                                     : torch::one_hot(targets.clamp_min(0), classes).to(torch::kFloat32);
+    Mixed m;
+    m.lambda = lambda;
+    m.input = input * lambda + input.index_select(0, perm) * (1 - lambda);
+    m.targets = soft * lambda + soft.index_select(0, perm) * (1 - lambda);
+    return m;
 }
 
 StepOutput train_step(const Forward& forward, Adam& adam, const torch::Tensor& input, const torch::Tensor& targets,

@@ -34,7 +34,18 @@ StepOutput train_step(const Forward& forward, Adam& adam, const torch::Tensor& i
 
 // The per-clip loss summed over the batch, in fp32: cross-entropy (int64 targets) or
 // BCE-with-logits averaged over the classes (multi-hot targets).
+// Single-label targets are class indices [B], or a distribution [B, K] (mixup).
 torch::Tensor loss_sum(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label);
+
+// mixup (Zhang et al. 2018, as AST trains): one λ ~ Beta(alpha, alpha) per batch, each example
+// mixed with another of the batch (a seeded permutation), targets mixed alike (single-label
+// indices become distributions over `classes`). Drawn from the CPU generator, so a checkpoint
+// resumes the same mixes. alpha <= 0 returns the batch unchanged.
+struct Mixed {
+    torch::Tensor input, targets;
+    double lambda = 1;
+};
+Mixed mixup(const torch::Tensor& input, const torch::Tensor& targets, bool multi_label, int64_t classes, double alpha);
 int64_t correct_count(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label);
 
 } // namespace gafx::train

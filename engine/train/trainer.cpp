@@ -247,8 +247,10 @@ private:
         const double lr = schedule_.lr(p.step, p.epoch);
         const int64_t n = batch.audio.size(0);
         StepSettings ss{s_.device, s_.precision, s_.multi_label, lr, p.step, &st_.loss_scale};
+        const Mixed mixed = mixup(batch.audio.to(s_.device), batch.targets.to(s_.device), s_.multi_label, s_.classes,
+                                  s_.config.mixup);
         const StepOutput out = train_step([&](const torch::Tensor& x) { return s_.model->forward(x); }, adam_,
-                                          batch.audio.to(s_.device), batch.targets.to(s_.device), ss);
+                                          mixed.input, mixed.targets, ss);
         if (!std::isfinite(out.loss))
             return Ending{RunStatus::Diverged,
                           "the loss became " + std::string(std::isnan(out.loss) ? "NaN" : "infinite") + " at step " +

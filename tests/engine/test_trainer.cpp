@@ -10,6 +10,7 @@
 #include "train/adam.h"
 #include "train/evaluation.h"
 #include "train/schedule.h"
+#include "train/step.h"
 #include "train/run_setup.h"
 #include "train/trainer.h"
 
@@ -214,6 +215,37 @@ private Q_SLOTS:
         const int64_t again = s.create_run(0, tiny_config(), 3);
         QCOMPARE(QString::fromLatin1(store::to_string(train::train_run(s, again, options(dir_), control).status)), QStringLiteral("finished"));
         compare_histories(history(s, again), reference_);
+    }
+
+    void mixupMixesInputsAndTargetsAlike() {
+        torch::manual_seed(3);
+        const torch::Tensor x = torch::randn({6, 1, 50});
+        const torch::Tensor y = torch::tensor({0, 1, 2, 3, 1, 0}, torch::kLong);
+        const auto off = train::mixup(x, y, false, 4, 0.0);
+        QVERIFY(torch::equal(off.input, x) && torch::equal(off.targets, y));
+        torch::manual_seed(7);
+        const auto m = train::mixup(x, y, false, 4, 0.5);
+        QVERIFY(m.lambda > 0 && m.lambda < 1);
+        QVERIFY(torch::allclose(m.targets.sum(1), torch::ones({6})));
+        const torch::Tensor onehot = torch::one_hot(y, 4).to(torch::kFloat32);
+        for (int64_t i = 0; i < 6; ++i) {
+            bool partner = false; // some j mixes into i with the same share in input and targets
+            for (int64_t j = 0; j < 6 && !partner; ++j)
+                partner = torch::allclose(m.input[i], x[i] * m.lambda + x[j] * (1 - m.lambda), 1e-5, 1e-6) &&
+                          torch::allclose(m.targets[i], onehot[i] * m.lambda + onehot[j] * (1 - m.lambda), 1e-5, 1e-6);
+            QVERIFY(partner);
+        }
+        torch::manual_seed(7);
+        QVERIFY(torch::equal(train::mixup(x, y, false, 4, 0.5).input, m.input)); // the seed decides
+        // Soft targets that are one-hot give the index loss.
+        const torch::Tensor logits = torch::randn({6, 4});
+        QVERIFY(torch::allclose(train::loss_sum(logits, onehot, false), train::loss_sum(logits, y, false)));
+        // A run with mixup trains to the end.
+        store::RunStore s(db_);
+        const int64_t id = s.create_run(0, tiny_config(R"(, "epochs": 1, "mixup": 0.4)"), 3);
+        train::TrainControl control;
+        const auto r = train::train_run(s, id, options(dir_), control);
+        QCOMPARE(QString::fromStdString(store::to_string(r.status) + r.message), QStringLiteral("finished"));
     }
 
     void featureShapingAndSpecAugment() {
