@@ -47,6 +47,8 @@ void print_help() {
                 "  --confusion RUN  the run's confusion matrix at its best epoch: its stored test predictions,\n"
                 "                   clip probabilities averaged per track, against each track's class in its\n"
                 "                   dataset (rows: true class, columns: predicted; single-label datasets only)\n"
+                "  --compare A,B    also pair rows A and B over shared seeds/folds (a label, or a group's\n"
+                "                   values joined by /, e.g. --group-by extractor --compare mel,gafx-r)\n"
                 "  --format F       md (default), csv, json or latex (booktabs, best mean in bold)\n"
                 "  --all            also count unfinished runs that evaluated at least once (flagged)\n"
                 "  --db FILE        the workspace database (default: %s)\n\n"
@@ -88,7 +90,7 @@ int cmd_report(const std::vector<std::string>& argv) {
         print_help();
         return 0;
     }
-    Args a(argv, {"--table", "--group-by", "--format", "--db", "--confusion", "--run", "--dataset"},
+    Args a(argv, {"--table", "--group-by", "--format", "--db", "--confusion", "--run", "--dataset", "--compare"},
            {"--all", "--curves"});
     a.expect_positional(0, "");
     if (a.has("--table") && a.has("--group-by")) throw UsageError("--table and --group-by exclude each other");
@@ -100,7 +102,7 @@ int cmd_report(const std::vector<std::string>& argv) {
     if (a.has("--dataset") && (a.has("--group-by") || a.has("--confusion") || a.has("--curves")))
         throw UsageError("--dataset chooses the runs of the paper tables; group with --group-by dataset instead");
     if (a.has("--confusion")) {
-        for (const char* other : {"--table", "--group-by", "--curves", "--run", "--all"})
+        for (const char* other : {"--table", "--group-by", "--curves", "--run", "--all", "--compare"})
             if (a.has(other)) throw UsageError(std::string("--confusion shows one run: drop ") + other);
         const long long run = a.get_int("--confusion", 0);
         if (run <= 0) throw UsageError("--confusion takes one run id, not " + std::to_string(run));
@@ -112,6 +114,7 @@ int cmd_report(const std::vector<std::string>& argv) {
     if (a.has("--run") && !a.has("--curves")) throw UsageError("--run chooses the runs of --curves; add --curves");
     if (a.has("--curves")) {
         if (a.has("--table")) throw UsageError("--curves goes with --group-by or --run, not --table");
+        if (a.has("--compare")) throw UsageError("--compare pairs table rows; drop --curves");
         if (a.has("--run") == a.has("--group-by"))
             throw UsageError("--curves needs either --run ID,... (per run) or --group-by F,... (per group)");
     }
@@ -156,6 +159,12 @@ int cmd_report(const std::vector<std::string>& argv) {
     if (!factors.empty()) reports.push_back(experiments::group_by(factors, runs, options));
     else
         for (int t : tables) reports.push_back(experiments::paper_table(t, runs, options));
+    if (a.has("--compare")) {
+        const auto names = split_commas(*a.get("--compare"));
+        if (names.size() != 2) throw UsageError("--compare takes two rows: A,B");
+        if (reports.size() != 1) throw UsageError("--compare needs one table: add --table N or --group-by F");
+        experiments::compare_rows(reports[0], names[0], names[1]);
+    }
 
     if (format == "md" || format == "latex") {
         std::fputs((format == "md" ? experiments::format_markdown(reports, options) : experiments::format_latex(reports))

@@ -149,6 +149,39 @@ Json json_number(double v) { return std::isnan(v) ? Json(nullptr) : Json(v); }
 
 } // namespace
 
+namespace {
+
+// Rows a and b over the seeds/folds both ran; none when they share none.
+std::optional<Comparison> paired(const ReportRow& a, const ReportRow& b) {
+    if (a.paper_only || b.paper_only || a.baseline || b.baseline) return std::nullopt;
+    std::vector<double> xa, xb;
+    for (const auto& [key, v] : a.track_by_pairing)
+        if (auto it = b.track_by_pairing.find(key); it != b.track_by_pairing.end()) {
+            xa.push_back(v);
+            xb.push_back(it->second);
+        }
+    if (xa.empty()) return std::nullopt;
+    return Comparison{a.label, b.label, stats::paired_test(xa, xb)};
+}
+
+} // namespace
+
+void compare_rows(Report& rep, const std::string& a, const std::string& b) {
+    const auto find = [&](const std::string& name) -> const ReportRow& {
+        for (const auto& r : rep.rows)
+            if (r.label == name || (!r.key.empty() && r.key == name)) return r;
+        std::string rows;
+        for (const auto& r : rep.rows) rows += (rows.empty() ? "" : "; ") + (r.key.empty() ? r.label : r.key);
+        throw Error({}, "no row '" + name + "' to compare in " + rep.title, "name one of: " + rows);
+    };
+    const ReportRow &ra = find(a), &rb = find(b);
+    const auto c = paired(ra, rb);
+    if (!c)
+        throw Error({}, "rows '" + a + "' and '" + b + "' share no seed or fold with a counted run",
+                    "train both on the same seeds (and folds)");
+    rep.comparisons.push_back(*c);
+}
+
 ReportRow::ReportRow()
     : track_mean(kNaN), track_std(kNaN), clip_mean(kNaN), clip_std(kNaN), track_ci_low(kNaN), track_ci_high(kNaN),
       f1_mean(kNaN), f1_std(kNaN) {}
@@ -190,17 +223,8 @@ Report paper_table(int number, const std::vector<store::RunRecord>& runs, const 
         rep.rows.push_back(std::move(row));
     }
     // The first row against each other one, over the seeds and folds both ran.
-    for (size_t i = 1; i < rep.rows.size(); ++i) {
-        const ReportRow &a = rep.rows[0], &b = rep.rows[i];
-        if (a.paper_only || b.paper_only) continue;
-        std::vector<double> xa, xb;
-        for (const auto& [key, v] : a.track_by_pairing)
-            if (auto it = b.track_by_pairing.find(key); it != b.track_by_pairing.end()) {
-                xa.push_back(v);
-                xb.push_back(it->second);
-            }
-        if (!xa.empty()) rep.comparisons.push_back({a.label, b.label, stats::paired_test(xa, xb)});
-    }
+    for (size_t i = 1; i < rep.rows.size(); ++i)
+        if (auto c = paired(rep.rows[0], rep.rows[i])) rep.comparisons.push_back(*c);
     rep.dataset_note = options.dataset_note;
     if (!std::isnan(options.majority_track_accuracy)) {
         ReportRow base;
@@ -222,6 +246,7 @@ Report group_by(const std::vector<std::string>& factors, const std::vector<store
     for (const auto& g : grouping.groups) {
         ReportRow row;
         row.label = g.label;
+        for (const auto& v : g.values) row.key += (row.key.empty() ? "" : "/") + v;
         fill_row(row, g.stats);
         if (row.n > 0 || row.diverged > 0) rep.rows.push_back(std::move(row));
     }

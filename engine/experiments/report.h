@@ -17,6 +17,7 @@ namespace gafx::experiments {
 // Statistics are in percent; NaN when there is nothing to show (n = 0, or std with n < 2).
 struct ReportRow {
     std::string label;
+    std::string key; // group-by: the values joined by "/" ("mel/ast-tiny"); compare_rows takes it or the label
     int n = 0;
     double track_mean, track_std, clip_mean, clip_std;
     double track_ci_low, track_ci_high; // 95 % t interval of the mean track accuracy
@@ -57,6 +58,11 @@ Report paper_table(int number, const std::vector<store::RunRecord>& runs, const 
 // that has a counted or a diverged run, sorted by value: group_runs as a table.
 Report group_by(const std::vector<std::string>& factors, const std::vector<store::RunRecord>& runs,
                 const ReportOptions& options);
+
+// Pairs the rows named `a` and `b` (a label, or a group-by row's key) over the seeds and folds
+// both ran and adds the paired tests to report.comparisons (`gafx report --compare A,B`). Throws
+// gafx::Error listing the rows when a name matches none.
+void compare_rows(Report& report, const std::string& a, const std::string& b);
 
 // One report as a table, as the markdown and the workbench show it: the heading (first column,
 // n, track accuracy "mean ± std" and its interval, clip accuracy, macro-F1, all in %, and the

@@ -147,6 +147,15 @@ private Q_SLOTS:
                            QStringLiteral("--format"), QStringLiteral("latex"), QStringLiteral("--db"), db_})
                      .exit_code,
                  2);
+        // --compare pairs two rows of one table over the seeds both ran (here seed 0 only).
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--group-by"), QStringLiteral("classifier"),
+                      QStringLiteral("--compare"), QStringLiteral("ast-tiny,ast-small"), QStringLiteral("--db"), db_});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("Paired over 1 shared seed/fold(s): classifier=ast-tiny")), qPrintable(r.out));
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--group-by"), QStringLiteral("classifier"),
+                      QStringLiteral("--compare"), QStringLiteral("ast-tiny,ast-huge"), QStringLiteral("--db"), db_});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("ast-huge")), qPrintable(r.err));
     }
 
     void allTablesAndOptions() {

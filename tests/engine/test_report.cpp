@@ -216,6 +216,28 @@ private Q_SLOTS:
         QCOMPARE(a[1].toObject()[QStringLiteral("paired_vs_first")].toObject()[QStringLiteral("n")].toInt(), 5);
     }
 
+    void compareNamesRowsByLabelOrValues() {
+        std::vector<RunRecord> runs;
+        const double mel[] = {0.60, 0.62, 0.58}, r[] = {0.50, 0.55, 0.52};
+        for (int s = 0; s < 3; ++s) {
+            for (const auto& [extractor, acc] : {std::pair<const char*, double>{"mel", mel[s]}, {"gafx-r", r[s]}}) {
+                auto rr = rec(int64_t(runs.size()) + 1, cfg(extractor, "ast-tiny"), acc, 0.5);
+                auto c = experiments::parse_run_config(rr.config);
+                c.seed = uint64_t(s);
+                rr.config = experiments::to_json(c);
+                runs.push_back(rr);
+            }
+        }
+        auto g = experiments::group_by({"extractor"}, runs, {});
+        QVERIFY(g.comparisons.empty()); // group-by pairs only what is asked
+        experiments::compare_rows(g, "mel", "gafx-r");
+        QCOMPARE(g.comparisons.size(), size_t(1));
+        QCOMPARE(g.comparisons[0].test.n, 3);
+        QVERIFY(std::abs(g.comparisons[0].test.mean_diff - 23.0 / 3) < 1e-9); // (10 + 7 + 6) / 3 points
+        const QString e = test::error_of([&] { experiments::compare_rows(g, "mel", "gafx-z"); });
+        QVERIFY2(e.contains(QStringLiteral("gafx-z")) && e.contains(QStringLiteral("gafx-r")), qPrintable(e));
+    }
+
     void majorityBaselineAndLatex() {
         const std::vector<RunRecord> runs = {rec(1, cfg("mel", "ast-tiny"), 0.60, 0.50),
                                              rec(2, cfg("mel", "ast-tiny"), 0.62, 0.55),
