@@ -25,7 +25,7 @@ void print_help() {
         line += (line.empty() ? "" : ", ") + f;
     }
     factors += line;
-    std::printf("usage: gafx report [--table 3..7 [--dataset NAME] | --group-by F,...] [--format md|csv|json|latex]\n"
+    std::printf("usage: gafx report [--table 3..7 | --group-by F,...] [--dataset NAME] [--format md|csv|json|latex]\n"
                 "                   [--all] [--db FILE]\n"
                 "       gafx report --group-by F,... --curves [--format md|csv|json] [--all] [--db FILE]\n"
                 "       gafx report --curves --run ID,... [--format md|csv|json] [--db FILE]\n"
@@ -37,7 +37,8 @@ void print_help() {
                 "Every run a table leaves out is listed with why. Without --table or --group-by: tables 3 to 7.\n\n"
                 "  --table N        one paper table (3, 4, 5, 6 or 7)\n"
                 "  --dataset NAME   the GTZAN dataset the paper tables take runs from (default: gtzan); runs\n"
-                "                   on others (the demo set) and at preset small are left out, and said so\n"
+                "                   on others (the demo set) and at preset small are left out, and said so.\n"
+                "                   With --group-by: the dataset whose per-class accuracy the rows show\n"
                 "  --group-by F,... one row per distinct value of these run-config keys:\n"
                 "                   %s\n"
                 "  --curves         per epoch instead of the best epoch: with --group-by, each group's test\n"
@@ -53,7 +54,9 @@ void print_help() {
                 "  --all            also count unfinished runs that evaluated at least once (flagged)\n"
                 "  --db FILE        the workspace database (default: %s)\n\n"
                 "only finished runs count, and runs on AudioSet datasets are pretraining. Nothing is chosen on\n"
-                "test: a run's epoch is selected on val, and test is reported at that epoch.\n",
+                "test: a run's epoch is selected on val, and test is reported at that epoch. Rows of runs on\n"
+                "the --dataset also get per-class test track accuracy (md: a second table; csv: the\n"
+                "per_class column; json: per_class), from each run's stored predictions.\n",
                 factors.c_str(), store::RunStore::default_path().c_str());
 }
 
@@ -99,8 +102,8 @@ int cmd_report(const std::vector<std::string>& argv) {
         throw UsageError("--format is md, csv, json or latex, not '" + format + "'");
     if (format == "latex" && (a.has("--confusion") || a.has("--curves")))
         throw UsageError("--format latex is for the tables; --confusion and --curves take md, csv or json");
-    if (a.has("--dataset") && (a.has("--group-by") || a.has("--confusion") || a.has("--curves")))
-        throw UsageError("--dataset chooses the runs of the paper tables; group with --group-by dataset instead");
+    if (a.has("--dataset") && (a.has("--confusion") || a.has("--curves")))
+        throw UsageError("--dataset chooses the runs of the paper tables (and per-class columns); it has no effect here");
     if (a.has("--confusion")) {
         for (const char* other : {"--table", "--group-by", "--curves", "--run", "--all", "--compare"})
             if (a.has(other)) throw UsageError(std::string("--confusion shows one run: drop ") + other);
@@ -139,7 +142,7 @@ int cmd_report(const std::vector<std::string>& argv) {
     store::RunStore db(workspace_db(a));
     train::mark_dead_runs_interrupted(db);
     const experiments::ReportOptions options =
-        experiments::report_options(db, a.has("--all"), a.get_or("--dataset", "gtzan"));
+        experiments::report_options(db, a.has("--all"), a.get_or("--dataset", "gtzan"), /*per_class=*/true);
     if (!curve_runs.empty()) {
         const auto curves = experiments::load_curves(db.path(), curve_runs);
         std::fputs(experiments::format_run_curves(curves, text_format(format)).c_str(), stdout);

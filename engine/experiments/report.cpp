@@ -118,6 +118,8 @@ void fill_row(ReportRow& row, const GroupStats& g) {
     row.diverged = g.diverged();
     row.left_out = g.left_out;
     row.mixed = g.mixed;
+    for (const auto& c : g.per_class) row.class_mean.push_back(c.mean);
+    row.class_n = g.per_class.empty() ? 0 : g.per_class[0].n;
 }
 
 std::string fmt(const char* f, double v) {
@@ -226,6 +228,7 @@ Report paper_table(int number, const std::vector<store::RunRecord>& runs, const 
     for (size_t i = 1; i < rep.rows.size(); ++i)
         if (auto c = paired(rep.rows[0], rep.rows[i])) rep.comparisons.push_back(*c);
     rep.dataset_note = options.dataset_note;
+    rep.class_names = options.class_names;
     if (!std::isnan(options.majority_track_accuracy)) {
         ReportRow base;
         base.label = "Majority class (baseline)";
@@ -241,6 +244,7 @@ Report group_by(const std::vector<std::string>& factors, const std::vector<store
     const Grouping grouping = group_runs(factors, runs, options);
     Report rep;
     rep.column = "Group";
+    rep.class_names = options.class_names;
     for (const auto& f : factors) rep.title += (rep.title.empty() ? "Grouped by " : ", ") + f;
     warn_left_out(grouping.left_out, rep.warnings);
     for (const auto& g : grouping.groups) {
@@ -318,6 +322,36 @@ std::vector<std::string> report_notes(const Report& rep) {
     return notes;
 }
 
+namespace {
+
+std::string per_class_text(const Report& rep, const ReportRow& row) {
+    std::string out;
+    for (size_t k = 0; k < row.class_mean.size() && k < rep.class_names.size(); ++k)
+        out += (out.empty() ? "" : ";") + rep.class_names[k] + "=" + csv_number(row.class_mean[k]);
+    return out;
+}
+
+template <typename MdRow> std::string per_class_markdown(const Report& rep, const MdRow& md_row) {
+    bool any = false;
+    for (const auto& row : rep.rows) any = any || !row.class_mean.empty();
+    if (!any || rep.class_names.empty()) return {};
+    std::vector<std::string> head = {rep.column, "n"};
+    for (const auto& c : rep.class_names) head.push_back(c);
+    std::string out = "\nPer-class test track accuracy (%, mean over the n runs whose predictions were read):\n\n" +
+                      md_row(head) + "|---|---:|";
+    for (size_t k = 0; k < rep.class_names.size(); ++k) out += "---:|";
+    out += "\n";
+    for (const auto& row : rep.rows) {
+        if (row.class_mean.empty()) continue;
+        std::vector<std::string> cells = {row.label, std::to_string(row.class_n)};
+        for (double v : row.class_mean) cells.push_back(std::isnan(v) ? "—" : fmt("%.1f", v));
+        out += md_row(cells);
+    }
+    return out;
+}
+
+} // namespace
+
 std::string format_markdown(const std::vector<Report>& reports, const ReportOptions& options) {
     auto md_row = [](const std::vector<std::string>& cells) {
         std::string line = "|";
@@ -342,6 +376,7 @@ std::string format_markdown(const std::vector<Report>& reports, const ReportOpti
         std::string notes;
         for (const auto& n : report_notes(rep)) notes += "- " + n + "\n";
         if (!notes.empty()) out += "\n" + notes;
+        out += per_class_markdown(rep, md_row);
     }
     return out;
 }
@@ -349,7 +384,7 @@ std::string format_markdown(const std::vector<Report>& reports, const ReportOpti
 std::string format_csv(const std::vector<Report>& reports) {
     std::string out = "table,label,n,track_accuracy_mean,track_accuracy_std,track_accuracy_ci_low,"
                       "track_accuracy_ci_high,accuracy_mean,accuracy_std,macro_f1_mean,macro_f1_std,paper,diverged,"
-                      "unfinished_run_ids,run_ids\n";
+                      "unfinished_run_ids,run_ids,per_class\n";
     for (const auto& rep : reports)
         for (const auto& row : rep.rows)
             out += (rep.table ? std::to_string(rep.table) : "") + "," + data::csv_field(row.label) + "," +
@@ -358,7 +393,7 @@ std::string format_csv(const std::vector<Report>& reports) {
                    csv_number(row.clip_mean) + "," + csv_number(row.clip_std) + "," + csv_number(row.f1_mean) + "," +
                    csv_number(row.f1_std) + "," + data::csv_field(row.paper) + "," +
                    std::to_string(row.diverged) + "," + ids_text(row.unfinished_run_ids) + "," +
-                   ids_text(row.run_ids) + "\n";
+                   ids_text(row.run_ids) + "," + data::csv_field(per_class_text(rep, row)) + "\n";
     return out;
 }
 
@@ -372,6 +407,14 @@ Json paired_json(const Report& rep, const ReportRow& row) {
                     {"p_t", json_number(c.test.p_t)}, {"p_wilcoxon", json_number(c.test.p_wilcoxon)},
                     {"p_sign", json_number(c.test.p_sign)}};
     return nullptr;
+}
+
+Json per_class_json(const Report& rep, const ReportRow& row) {
+    if (row.class_mean.empty()) return nullptr;
+    Json o = Json::object();
+    for (size_t k = 0; k < row.class_mean.size() && k < rep.class_names.size(); ++k)
+        o[rep.class_names[k]] = json_number(row.class_mean[k]);
+    return o;
 }
 
 std::string tex(const std::string& s) {
@@ -456,7 +499,8 @@ std::string format_json(const std::vector<Report>& reports) {
                            {"mixed", row.mixed},
                            {"run_ids", row.run_ids},
                            {"unfinished_run_ids", row.unfinished_run_ids},
-                           {"paired_vs_first", paired_json(rep, row)}});
+                           {"paired_vs_first", paired_json(rep, row)},
+                           {"per_class", per_class_json(rep, row)}});
     return out.dump(2) + "\n";
 }
 

@@ -30,6 +30,10 @@ struct ReportRow {
     int diverged = 0;        // matching runs that diverged and are not counted
     std::vector<LeftOut> left_out; // every matching run not counted, and why (diverged among them)
     std::vector<std::string> mixed; // factors other than seed in which the counted runs differ
+    // Mean test track accuracy per class (%, Report::class_names order) over the class_n counted
+    // runs whose predictions were read (ReportOptions::per_class); empty when none.
+    std::vector<double> class_mean;
+    int class_n = 0;
     ReportRow();
 };
 
@@ -50,6 +54,7 @@ struct Report {
     std::vector<LeftOut> left_out;     // runs no row could take (another dataset, another preset)
     std::string dataset_note;          // ReportOptions::dataset_note, for paper tables
     std::vector<Comparison> comparisons; // paper tables: the first row against each other one
+    std::vector<std::string> class_names; // for ReportRow::class_mean
 };
 
 // Table `number` (3..7) of the paper; throws gafx::Error for any other number.
@@ -72,9 +77,11 @@ std::vector<std::string> table_header(const Report& report);
 std::vector<std::string> table_cells(const Report& report, const ReportRow& row);
 std::vector<std::string> report_notes(const Report& report);
 
-// md: a title line, notes and a GitHub table per report; csv: one header (RFC 4180), one
-// line per row; json: one array of row objects; latex: a booktabs table per report, the best
-// mean track accuracy in bold. Several reports go into one document.
+// md: a title line, notes and a GitHub table per report, then its per-class table when rows have
+// one; csv: one header (RFC 4180), one line per row, per-class accuracy as "class=value;..." in
+// one column; json: one array of row objects (per_class: {class: value} or null); latex: a
+// booktabs table per report, the best mean track accuracy in bold (no per-class table). Several
+// reports go into one document.
 std::string format_markdown(const std::vector<Report>& reports, const ReportOptions& options);
 std::string format_latex(const std::vector<Report>& reports);
 std::string format_csv(const std::vector<Report>& reports);

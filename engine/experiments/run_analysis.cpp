@@ -223,7 +223,32 @@ double majority_class_accuracy(const store::StoredDataset& d) {
     return mean_std(per_fold).mean;
 }
 
-ReportOptions report_options(store::RunStore& store, bool include_unfinished, const std::string& paper_dataset) {
+namespace {
+
+void add_per_class(store::RunStore& store, const store::StoredDataset& d, ReportOptions& o) {
+    o.class_names.clear();
+    for (const auto& c : d.catalog.classes) o.class_names.push_back(c.display_name.empty() ? c.id : c.display_name);
+    for (const auto& r : store.list_runs()) {
+        if (std::isnan(r.test_track_accuracy)) continue;
+        try {
+            // Runs from before the dataset was recorded with them go by the name in their config.
+            if (r.dataset_id != d.id && !(r.dataset_id == 0 && parse_run_config(r.config).dataset == d.catalog.name))
+                continue;
+            const auto predictions = store.predictions(r.id);
+            if (predictions.empty()) continue;
+            auto acc = stats::per_class_accuracy(confusion_matrix(d.catalog, predictions, store.path()).counts);
+            for (double& a : acc) a *= 100.0;
+            o.per_class[r.id] = std::move(acc);
+        } catch (const std::exception&) {
+            // An unreadable config, or a re-import with other classes since: no per-class values.
+        }
+    }
+}
+
+} // namespace
+
+ReportOptions report_options(store::RunStore& store, bool include_unfinished, const std::string& paper_dataset,
+                             bool per_class) {
     ReportOptions o;
     o.include_unfinished = include_unfinished;
     o.dataset = paper_dataset;
@@ -233,8 +258,10 @@ ReportOptions report_options(store::RunStore& store, bool include_unfinished, co
         if (d.name != paper_dataset) continue;
         found = true;
         if (d.kind != "gtzan") o.dataset_note = "dataset '" + paper_dataset + "' is " + d.kind + ", not GTZAN";
-        else if (const auto loaded = store.load_dataset(paper_dataset))
+        else if (const auto loaded = store.load_dataset(paper_dataset)) {
             o.majority_track_accuracy = majority_class_accuracy(*loaded);
+            if (per_class && !loaded->catalog.multi_label) add_per_class(store, *loaded, o);
+        }
     }
     if (!found)
         o.dataset_note = "this workspace has no dataset named '" + paper_dataset +
@@ -273,6 +300,16 @@ GroupStats count_runs(const std::vector<const AnalysedRun*>& matched, const Repo
         for (const auto& [key, value] : a->config) values[key].insert(value);
     }
     g.n = int(g.run_ids.size());
+    if (!o.class_names.empty()) {
+        std::vector<std::vector<double>> by_class(o.class_names.size());
+        for (int64_t id : g.run_ids) {
+            const auto it = o.per_class.find(id);
+            if (it == o.per_class.end() || it->second.size() != by_class.size()) continue;
+            for (size_t k = 0; k < by_class.size(); ++k) by_class[k].push_back(it->second[k]);
+        }
+        if (!by_class[0].empty())
+            for (const auto& v : by_class) g.per_class.push_back(mean_std(v));
+    }
     g.track = mean_std(track);
     g.clip = mean_std(clip);
     g.f1 = mean_std(f1);

@@ -84,11 +84,19 @@ struct ReportOptions {
     // of every paper table; NaN: none.
     double majority_track_accuracy = std::numeric_limits<double>::quiet_NaN();
     std::string dataset_note; // why there is no such dataset or baseline, for the tables' notes
+    // Per run on that dataset: test track accuracy per class (%, NaN for a class with no test
+    // track) from its stored predictions at the selected epoch; class_names index them. Filled
+    // by report_options when asked; empty: no per-class columns.
+    std::map<int64_t, std::vector<double>> per_class;
+    std::vector<std::string> class_names;
 };
 
 // The options every front end reports with: the workspace's AudioSet datasets as pretraining,
 // the paper tables on `paper_dataset` with its majority-class baseline (or a note saying why none).
-ReportOptions report_options(store::RunStore& store, bool include_unfinished, const std::string& paper_dataset = "gtzan");
+// With `per_class`, also each evaluated run's per-class accuracy on that dataset (reads every such
+// run's stored predictions).
+ReportOptions report_options(store::RunStore& store, bool include_unfinished, const std::string& paper_dataset = "gtzan",
+                             bool per_class = false);
 
 // The simplest baseline: every test track given the class most frequent among the training
 // tracks, scored on test (%). K-fold: the mean over folds. NaN for multi-label data or no split.
@@ -134,6 +142,7 @@ std::vector<AnalysedRun> analysable_runs(const std::vector<store::RunRecord>& ru
 struct GroupStats {
     int n = 0;
     MeanStd track, clip, f1; // test track accuracy at the selected epoch, clip accuracy and macro-F1 there
+    std::vector<MeanStd> per_class; // over counted runs with ReportOptions::per_class; empty when none has it
     // Counted runs' test track accuracy (%) by "seed=S fold=F": what paired tests pair on.
     std::map<std::string, double> track_by_pairing;
     std::vector<int64_t> run_ids, unfinished_run_ids; // counted runs; the unfinished among them

@@ -203,6 +203,22 @@ private Q_SLOTS:
         QVERIFY2(r.out.contains(QStringLiteral("| Blues | 1 | 1 | 0 |")), qPrintable(r.out));
         QVERIFY(r.out.contains(QStringLiteral("75.00 % on 4 test tracks")));
 
+        // Per-class accuracy beside the row's: blues 1 of 2, jazz and rock all right.
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--group-by"), QStringLiteral("extractor"),
+                      QStringLiteral("--dataset"), QStringLiteral("g3"), QStringLiteral("--format"), QStringLiteral("json"),
+                      QStringLiteral("--db"), db});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        const QJsonObject per_class =
+            QJsonDocument::fromJson(r.out.toUtf8()).array()[0].toObject()[QStringLiteral("per_class")].toObject();
+        QCOMPARE(per_class[QStringLiteral("Blues")].toDouble(), 50.0);
+        QCOMPARE(per_class[QStringLiteral("jazz")].toDouble(), 100.0);
+        QCOMPARE(per_class[QStringLiteral("Rock")].toDouble(), 100.0);
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--group-by"), QStringLiteral("extractor"),
+                      QStringLiteral("--dataset"), QStringLiteral("g3"), QStringLiteral("--db"), db});
+        QVERIFY2(r.out.contains(QStringLiteral("| Group | n | Blues | jazz | Rock |")) &&
+                     r.out.contains(QStringLiteral("| extractor=mel | 1 | 50.0 | 100.0 | 100.0 |")),
+                 qPrintable(r.out));
+
         r = run_gafx({QStringLiteral("report"), QStringLiteral("--confusion"), QStringLiteral("999"),
                       QStringLiteral("--db"), db});
         QCOMPARE(r.exit_code, 1);

@@ -308,7 +308,23 @@ private Q_SLOTS:
         QVERIFY(lines[0].startsWith(QStringLiteral("table,label,n,track_accuracy_mean,track_accuracy_std,"
                                                    "track_accuracy_ci_low,track_accuracy_ci_high,accuracy_mean,accuracy_std,macro_f1_mean")));
         QCOMPARE(lines[1], QStringLiteral(
-            R"(,"dataset=my ""gtzan"", v2 lr_halving_epochs=[12,24,50,65]",1,50.0000,,,,25.0000,,48.0000,,,0,,1)"));
+            R"(,"dataset=my ""gtzan"", v2 lr_halving_epochs=[12,24,50,65]",1,50.0000,,,,25.0000,,48.0000,,,0,,1,)"));
+    }
+
+    void perClassAccuracyIsTheMeanOverTheRowsRuns() {
+        const auto c = cfg("mel", "ast-tiny");
+        experiments::ReportOptions o;
+        o.class_names = {"blues", "jazz"};
+        o.per_class = {{1, {50.0, 100.0}}, {2, {100.0, std::nan("")}}}; // run 2 had no jazz test track
+        const auto g = experiments::group_by({"extractor"}, {rec(1, c, 0.5, 0.5), rec(2, c, 0.7, 0.7), rec(3, c, 0.6, 0.6)}, o);
+        QCOMPARE(g.rows.size(), size_t(1));
+        QCOMPARE(g.rows[0].n, 3);
+        QCOMPARE(g.rows[0].class_n, 2); // run 3's predictions were not read
+        QCOMPARE(g.rows[0].class_mean, (std::vector<double>{75.0, 100.0}));
+        const auto csv = QString::fromStdString(experiments::format_csv({g}));
+        QVERIFY2(csv.contains(QStringLiteral(",blues=75.0000;jazz=100.0000\n")), qPrintable(csv));
+        const auto md = QString::fromStdString(experiments::format_markdown({g}, o));
+        QVERIFY2(md.contains(QStringLiteral("| extractor=mel | 2 | 75.0 | 100.0 |")), qPrintable(md));
     }
 
     void jsonHasEveryField() {
