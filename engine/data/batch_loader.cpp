@@ -82,6 +82,7 @@ void BatchLoader::stop() {
 
 void BatchLoader::start_epoch(int epoch, int64_t first_batch) {
     stop();
+    epoch_ = epoch;
     order_.resize(items_.size());
     std::iota(order_.begin(), order_.end(), size_t(0));
     if (opt_.shuffle) Rng(mix_seed(opt_.seed, uint64_t(int64_t(epoch)))).shuffle(order_);
@@ -166,7 +167,12 @@ Batch BatchLoader::build(int64_t index) const {
         Cut& c = cuts[size_t(i)];
         c.channels = w.channels;
         c.rate = w.sample_rate;
-        const int64_t start = std::llround(item.start_seconds * w.sample_rate);
+        double start_seconds = item.start_seconds;
+        if (opt_.crop_within_seconds > item.seconds) {
+            const uint64_t stream = mix_seed(mix_seed(opt_.seed, 0x63726f70ULL), uint64_t(int64_t(epoch_)));
+            start_seconds = Rng(mix_seed(stream, order_[begin + size_t(i)])).uniform(0, opt_.crop_within_seconds - item.seconds);
+        }
+        const int64_t start = std::llround(start_seconds * w.sample_rate);
         c.frames = std::max<int64_t>(0, std::llround(item.seconds * w.sample_rate));
         c.samples.assign(size_t(c.frames) * size_t(c.channels), 0.0f); // past the end: silence
         const int64_t lo = std::clamp<int64_t>(start, 0, w.frames);

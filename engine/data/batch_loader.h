@@ -41,6 +41,10 @@ struct LoaderOptions {
     int num_classes = 0; // required for multi_label; bounds-checks single labels when > 0
     bool multi_label = false;
     int prefetch_batches = 4;
+    // > 0 (training with a random crop): each clip starts anywhere in [0, this - its length)
+    // instead of its planned place, drawn anew each epoch from (seed, epoch, item) alone, so a
+    // resumed epoch crops the same. 0: the planned tiles.
+    double crop_within_seconds = 0;
 };
 
 struct Batch {
@@ -91,6 +95,7 @@ private:
     WaveformCache* cache_;
 
     std::vector<size_t> order_;
+    int epoch_ = 0;
     mutable std::mutex mutex_;
     std::condition_variable produced_, consumed_;
     std::map<int64_t, Slot> ready_;

@@ -144,6 +144,8 @@ const std::vector<Field>& fields() {
              c.mixup = v.get<double>();
              if (!(c.mixup >= 0)) fail(p, "must be at least 0 (0: off)");
          }, [](const RunConfig& c) { return Json(c.mixup); }},
+        {"crop", [](RunConfig& c, const Json& v, const At& p) { c.crop = text(v, p, {"tiles", "random"}); },
+         [](const RunConfig& c) { return Json(c.crop); }},
         {"fold", [](RunConfig& c, const Json& v, const At& p) { c.fold = int(integer(v, p, -1)); },
          [](const RunConfig& c) { return Json(c.fold); }},
     };

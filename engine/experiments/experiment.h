@@ -39,6 +39,7 @@ struct RunConfig {
     int64_t frames = 0;                  // the classifier's input frames: 0 = what the clip gives; else pad/crop (AST)
     int64_t freq_mask = 0, time_mask = 0; // SpecAugment widths while training (AST: 48, 192); 0 = off
     double mixup = 0;                    // mixup's Beta(alpha, alpha) while training (AST: 0.5); 0 = off
+    std::string crop = "tiles";          // tiles | random: training clips at their planned place, or anywhere in the track
     uint64_t seed = 0;
     int fold = -1;                       // k-fold splits: the fold to train (0..K-1); -1 otherwise
 };

@@ -182,6 +182,8 @@ data::LoaderOptions loader_options(const RunSetup& s, const TrainOptions& option
     o.seed = s.config.seed;
     o.num_classes = s.classes;
     o.multi_label = s.multi_label;
+    // Evaluation always sees the planned tiles.
+    if (train && s.config.crop == "random") o.crop_within_seconds = clip_plan_options(s.config).track_seconds;
     return o;
 }
 

@@ -10,6 +10,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <set>
@@ -270,6 +271,45 @@ private Q_SLOTS:
         } catch (const Error& e) {
             QCOMPARE(QString::fromStdString(e.path()), QString("/data/t0.wav"));
         }
+    }
+
+    void randomCropMovesClipsEachEpochAndRepeatsPerSeed() {
+        // A track whose every sample says its own time: a clip's first sample is where it starts.
+        audio::Waveform w;
+        w.sample_rate = kRate;
+        w.channels = 1;
+        w.frames = kRate; // 1 s
+        for (int64_t i = 0; i < w.frames; ++i) w.samples.push_back(0.9f * float(i) / float(w.frames));
+        const QString p = tmp_.filePath("clock.wav");
+        test::write_audio(p, w);
+        std::vector<LoadItem> items;
+        for (int k = 0; k < 8; ++k) items.push_back({p.toStdString(), k, 0, 0.0, 0.25, {0}});
+        const auto starts = [&](double crop, uint64_t seed, int epoch) {
+            LoaderOptions o = opts(2, seed);
+            o.crop_within_seconds = crop;
+            BatchLoader loader(items, o, nullptr);
+            loader.start_epoch(epoch);
+            std::map<int64_t, double> out; // by item, whatever the shuffle
+            while (auto b = loader.next())
+                for (int64_t i = 0; i < b->audio.size(0); ++i)
+                    out[b->track_ids[size_t(i)]] = b->audio[i][0][0].item<float>() / 0.9;
+            return out;
+        };
+        const auto tiles = starts(0, 7, 0);
+        for (const auto& [k, s] : tiles) QVERIFY2(std::abs(s) < 1e-3, qPrintable(QString::number(s)));
+        const auto e0 = starts(1.0, 7, 0), e1 = starts(1.0, 7, 1);
+        QCOMPARE(e0.size(), size_t(8));
+        std::set<long> distinct;
+        int moved = 0;
+        for (const auto& [k, s] : e0) {
+            QVERIFY2(s >= 0 && s <= 0.75 + 1e-3, qPrintable(QString::number(s))); // the clip stays in the track
+            distinct.insert(std::lround(s * 1000));
+            moved += std::abs(s - e1.at(k)) > 1e-3;
+        }
+        QVERIFY(distinct.size() >= 6); // items crop at their own places
+        QVERIFY(moved >= 6);           // and elsewhere the next epoch
+        QCOMPARE(starts(1.0, 7, 1), e1); // a function of (seed, epoch, item): resumes crop the same
+        QVERIFY(starts(1.0, 8, 1) != e1);
     }
 };
 
