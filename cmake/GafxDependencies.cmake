@@ -6,6 +6,17 @@ pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(Threads REQUIRED)
+# `gafx weights fetch`: libcurl for the download, OpenSSL's libcrypto for the SHA-256 check.
+# Optional so the engine still builds where only libtorch is (the GPU machine); there fetch
+# says it cannot, and weights are copied over by hand.
+find_package(CURL QUIET)
+find_package(OpenSSL QUIET COMPONENTS Crypto)
+if(CURL_FOUND AND OpenSSL_FOUND)
+  set(GAFX_HAVE_FETCH ON)
+else()
+  set(GAFX_HAVE_FETCH OFF)
+  message(STATUS "libcurl or OpenSSL not found: gafx weights fetch is left out (Debian: libcurl4-openssl-dev)")
+endif()
 
 # Debian's libtorch-dev ships a TorchConfig; a pip PyTorch (CUDA box) is found through
 # CMAKE_PREFIX_PATH=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)').

@@ -8,6 +8,7 @@ PACKAGES=(
   qt6-base-dev libqcustomplot-dev
   libtorch-dev libopenblas0-pthread
   libsqlite3-dev libsndfile1-dev libsoxr-dev libxxhash-dev nlohmann-json3-dev
+  libcurl4-openssl-dev
 )
 
 missing=()

@@ -30,7 +30,7 @@ namespace {
 // Base keys in the parser's order, so saved files read like docs/experiments.md.
 const char* const kKeys[] = {"dataset", "extractor", "classifier", "preset", "augmentation", "clips_per_track",
                              "clip_seconds", "track_seconds", "pretraining", "pretrained_weights", "pretrained_run",
-                             "lr", "batch_size", "epochs", "warmup_steps", "lr_halving_epochs", "precision", "seed"};
+                             "classifier_weights", "extractor_weights", "lr", "batch_size", "epochs", "warmup_steps", "lr_halving_epochs", "precision", "seed"};
 // Factors typed as comma lists: one value is a base key, several a grid axis.
 bool is_list_key(const QString& k) { return k == "lr" || k == "batch_size" || k == "seed"; }
 
@@ -283,6 +283,10 @@ QWidget* ExperimentView::build_fields() {
         fields_["pretrained_weights"] = weights;
         errors_["pretrained_weights"] = err;
     }
+    add_row(pre, tr("Classifier weights"), "classifier_weights",
+            line("classifier_weights", tr("none; a name from gafx weights list (deit: the classifier's DeiT), or a file")));
+    add_row(pre, tr("Extractor weights"), "extractor_weights",
+            line("extractor_weights", tr("none; a name from gafx weights list (hdemucs-high for GAFX-U), or a file")));
     run_ = combo("pretrained_run", {});
     run_->setToolTip(tr("A finished run (e.g. on AudioSet) to fine-tune from"));
     add_row(pre, tr("From run"), "pretrained_run", run_);
@@ -328,6 +332,8 @@ void ExperimentView::set_defaults() {
     lines_["clip_seconds"]->setText(text_of(Json(c.clip_seconds)));
     lines_["track_seconds"]->setText(text_of(Json(c.track_seconds)));
     lines_["pretrained_weights"]->setText(QString::fromStdString(c.pretrained_weights));
+    lines_["classifier_weights"]->setText(QString::fromStdString(c.classifier_weights));
+    lines_["extractor_weights"]->setText(QString::fromStdString(c.extractor_weights));
     lines_["lr"]->setText(text_of(Json(c.lr)));
     lines_["batch_size"]->setText(text_of(Json(c.batch_size)));
     lines_["epochs"]->setText(text_of(Json(c.epochs)));
@@ -335,6 +341,7 @@ void ExperimentView::set_defaults() {
     lines_["lr_halving_epochs"]->setText(text_of(Json(c.lr_halving_epochs)));
     lines_["seed"]->setText(text_of(Json(c.seed)));
     extra_axes_.clear();
+    extra_base_.clear();
     extra_axes_label_->hide();
     loading_ = was;
 }
@@ -382,6 +389,9 @@ std::string ExperimentView::to_json() const {
             if (uses("weights")) base[key] = lines_.at(k)->text().trimmed().toStdString();
         } else if (k == "pretrained_run") {
             if (uses("run")) base[key] = run_->currentData().toLongLong();
+        } else if (k == "classifier_weights" || k == "extractor_weights") {
+            const QString v = lines_.at(k)->text().trimmed();
+            if (!v.isEmpty()) base[key] = v.toStdString();
         } else if (k == "lr_halving_epochs") {
             Json epochs = Json::array();
             for (const QString& t : tokens(lines_.at(k)->text())) epochs.push_back(scalar(t));
@@ -389,6 +399,12 @@ std::string ExperimentView::to_json() const {
         } else {
             base[key] = scalar(lines_.at(k)->text());
         }
+    }
+    // Base keys with no control here are written back as the file had them.
+    if (!extra_base_.empty()) {
+        const Json kept = Json::parse(extra_base_);
+        for (auto it = kept.begin(); it != kept.end(); ++it)
+            if (!extra.contains(it.key())) base[it.key()] = it.value();
     }
     // Extra axes go before the seeds, so the seeds of one setting stay together (last varies fastest).
     Json ordered = Json::object();
@@ -431,7 +447,15 @@ void ExperimentView::load_json(const std::string& text) {
         } else if (lines_.count(k)) lines_[k]->setText(text_of(k == "lr_halving_epochs" ? v : list));
     };
     const Json base = root.value("base", Json::object());
-    for (auto it = base.begin(); it != base.end(); ++it) apply(it.key(), it.value());
+    Json extra_base = Json::object();
+    for (auto it = base.begin(); it != base.end(); ++it) {
+        const QString k = QString::fromStdString(it.key());
+        if (choices_.count(k) || lines_.count(k) || k == "dataset" || k == "preset" || k == "precision" ||
+            k == "pretrained_run")
+            apply(it.key(), it.value());
+        else extra_base[it.key()] = it.value(); // kept as it is: frames, compression, mixup, ...
+    }
+    extra_base_ = extra_base.empty() ? std::string() : extra_base.dump();
     Json extra = Json::object();
     const Json grid = root.value("grid", Json::object());
     for (auto it = grid.begin(); it != grid.end(); ++it) {
@@ -440,11 +464,17 @@ void ExperimentView::load_json(const std::string& text) {
         else extra[it.key()] = it.value();
     }
     extra_axes_ = extra.empty() ? std::string() : extra.dump();
-    QStringList shown;
-    for (auto it = extra.begin(); it != extra.end(); ++it)
-        shown << QStringLiteral("%1 = %2").arg(QString::fromStdString(it.key()), QString::fromStdString(it.value().dump()));
-    extra_axes_label_->setText(tr("Also varied, as in the file (no control here): %1").arg(shown.join(QStringLiteral("; "))));
-    extra_axes_label_->setVisible(!extra.empty());
+    const auto listed = [](const Json& o) {
+        QStringList shown;
+        for (auto it = o.begin(); it != o.end(); ++it)
+            shown << QStringLiteral("%1 = %2").arg(QString::fromStdString(it.key()), QString::fromStdString(it.value().dump()));
+        return shown.join(QStringLiteral("; "));
+    };
+    QStringList notes;
+    if (!extra.empty()) notes << tr("Also varied, as in the file (no control here): %1").arg(listed(extra));
+    if (!extra_base.empty()) notes << tr("Also set, as in the file (no control here): %1").arg(listed(extra_base));
+    extra_axes_label_->setText(notes.join(QStringLiteral("\n")));
+    extra_axes_label_->setVisible(!notes.isEmpty());
     loading_ = false;
     Q_EMIT edited();
 }

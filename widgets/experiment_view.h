@@ -84,6 +84,7 @@ private:
     QComboBox* run_ = nullptr;
     QLabel* extra_axes_label_ = nullptr;
     std::string extra_axes_; // JSON object of grid axes without a control here
+    std::string extra_base_; // JSON object of base keys without a control here (frames, mixup, ...)
     QLabel* count_ = nullptr;
     QLabel* message_ = nullptr;
     QPushButton* train_ = nullptr;

@@ -40,6 +40,11 @@ int cmd_train(const std::vector<std::string>& argv) {
             std::printf("%3zu  dataset=%s %s\n", i + 1, r.dataset.c_str(),
                         experiments::describe(r, ex.axes).c_str());
         }
+        try {
+            experiments::check_weights(ex);
+        } catch (const Error& e) {
+            std::printf("weights missing: %s\n", e.detail().c_str());
+        }
         return 0;
     }
 

@@ -16,5 +16,6 @@ int cmd_resume(const std::vector<std::string>& args); // cmd_runs.cpp
 int cmd_cancel(const std::vector<std::string>& args); // cmd_runs.cpp
 int cmd_report(const std::vector<std::string>& args); // cmd_report.cpp
 int cmd_bench(const std::vector<std::string>& args);  // cmd_bench.cpp
+int cmd_weights(const std::vector<std::string>& args); // cmd_weights.cpp
 
 } // namespace gafx::cli

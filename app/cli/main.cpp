@@ -31,6 +31,8 @@ const char* kUsage =
     "                               median seconds per training step on this machine\n"
     "  report [--table 3..7 | --group-by F,...] [--format md|csv|json]\n"
     "                               the paper's tables 3-7 (or any grouping) from the stored runs\n"
+    "  weights list | fetch NAME | add FILE --name N\n"
+    "                               pretrained weights (DeiT, Hybrid Demucs) runs start from\n"
     "  --version                    versions of gafx, libtorch, BLAS, Qt, SQLite, libsndfile\n";
 
 } // namespace
@@ -47,7 +49,7 @@ int main(int argc, char** argv) {
         {"--version", cmd_version}, {"version", cmd_version}, {"dataset", cmd_dataset},
         {"models", cmd_models},     {"features", cmd_features}, {"train", cmd_train},
         {"runs", cmd_runs},         {"resume", cmd_resume},     {"cancel", cmd_cancel},
-        {"report", cmd_report},     {"bench", cmd_bench}};
+        {"report", cmd_report},     {"bench", cmd_bench},       {"weights", cmd_weights}};
     auto it = nouns.find(args[0]);
     if (it == nouns.end()) {
         std::fprintf(stderr, "gafx: unknown command '%s'\n\n%s", args[0].c_str(), kUsage);

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "models/model_names.h"
+#include "weights/catalog.h"
 
 #include <nlohmann/json.hpp>
 
@@ -107,6 +108,10 @@ const std::vector<Field>& fields() {
          [](const RunConfig& c) { return Json(c.pretraining); }},
         {"pretrained_weights", [](RunConfig& c, const Json& v, const At& p) { c.pretrained_weights = text(v, p); },
          [](const RunConfig& c) { return Json(c.pretrained_weights); }},
+        {"classifier_weights", [](RunConfig& c, const Json& v, const At& p) { c.classifier_weights = text(v, p); },
+         [](const RunConfig& c) { return Json(c.classifier_weights); }},
+        {"extractor_weights", [](RunConfig& c, const Json& v, const At& p) { c.extractor_weights = text(v, p); },
+         [](const RunConfig& c) { return Json(c.extractor_weights); }},
         {"pretrained_run", [](RunConfig& c, const Json& v, const At& p) { set_pretrained_run(c, v, p); },
          [](const RunConfig& c) {
              if (c.pretrained_run == 0 && !c.pretrained_experiment.empty())
@@ -182,6 +187,19 @@ void check_run(const RunConfig& c, const std::string& where) {
                                            " s do not fit in track_seconds " + Json(c.track_seconds).dump());
     if (c.pretraining == "weights" && c.pretrained_weights.empty())
         fail({where + ".pretrained_weights", "pretrained_weights"}, "missing: pretraining \"weights\" needs a file");
+    // A built-in name that cannot fit is said here; added names are only known where the run queues.
+    const auto fits = [&](const std::string& value, weights::Role role, const std::string& model, const char* key) {
+        if (value.empty() || weights::is_file_value(value)) return;
+        const auto& builtin = weights::builtin_entries();
+        if (weights::entry_for(builtin, value, role, model)) return;
+        bool known = false;
+        for (const auto& e : builtin) known = known || e.name == value || e.family == value;
+        if (known)
+            fail({where + "." + key, key}, "'" + value + "' has no weights for the " + std::string(weights::to_string(role)) +
+                                               " " + model + " (see gafx weights list)");
+    };
+    fits(c.classifier_weights, weights::Role::Classifier, c.classifier, "classifier_weights");
+    fits(c.extractor_weights, weights::Role::Extractor, c.extractor, "extractor_weights");
     if (c.pretraining == "run" && c.pretrained_run == 0 && c.pretrained_experiment.empty())
         fail({where + ".pretrained_run", "pretrained_run"},
              "missing: pretraining \"run\" needs an AudioSet run: its id, or {\"experiment\": NAME, \"seed\": S}");
@@ -203,6 +221,27 @@ void check_experiment(const Experiment& ex, const std::function<bool(const std::
             throw Error({}, "no imported dataset named '" + ex.runs[i].dataset + "'",
                         "import it with gafx dataset import, see gafx dataset list",
                         {dataset_axis ? where + ".dataset" : "$.base.dataset", "dataset"});
+    }
+}
+
+void check_weights(const Experiment& ex, const std::string& dir) {
+    std::string folder = dir;
+    for (size_t i = 0; i < ex.runs.size(); ++i) {
+        const RunConfig& c = ex.runs[i];
+        const std::string where = "$ (run " + std::to_string(i + 1) + " of " + std::to_string(ex.runs.size()) + ").";
+        const std::pair<const std::string*, std::pair<weights::Role, const std::string*>> parts[] = {
+            {&c.classifier_weights, {weights::Role::Classifier, &c.classifier}},
+            {&c.extractor_weights, {weights::Role::Extractor, &c.extractor}}};
+        for (const auto& [value, role_model] : parts) {
+            if (value->empty()) continue;
+            const std::string key = std::string(weights::to_string(role_model.first)) + "_weights";
+            try {
+                if (folder.empty() && !weights::is_file_value(*value)) folder = weights::default_dir();
+                weights::resolve(*value, role_model.first, *role_model.second, folder);
+            } catch (const Error& e) {
+                throw Error(e.path(), e.reason(), e.fix(), {where + key, key});
+            }
+        }
     }
 }
 

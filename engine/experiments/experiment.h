@@ -24,6 +24,10 @@ struct RunConfig {
     double track_seconds = 30.0;
     std::string pretraining = "none";    // none | weights (pretrained_weights) | run (pretrained_run)
     std::string pretrained_weights;      // DeiT ImageNet / AST AudioSet / HDemucs file
+    // Starting weights per part, loaded before any pretraining run (which overrides them): a name
+    // from `gafx weights list`, a family ("deit": the DeiT of the classifier's size), or a file.
+    std::string classifier_weights;
+    std::string extractor_weights;
     int64_t pretrained_run = 0;          // an AudioSet pretraining run to fine-tune from
     // Or that run named by its experiment and seed ({"experiment": NAME, "seed": S} in JSON),
     // resolved to an id when queued (experiments::queue); a stored config holds the id.
@@ -66,6 +70,12 @@ Experiment read_experiment(const std::string& path,
 // `dataset_exists`, imported; clips that fit the track; the pretraining source given). Throws
 // gafx::Error without a file.
 void check_experiment(const Experiment& ex, const std::function<bool(const std::string&)>& dataset_exists = {});
+
+// Every run's classifier_weights / extractor_weights resolved in the weights folder `dir`
+// (weights::default_dir() when empty): the first that is missing throws gafx::Error on that
+// field, its fix the `gafx weights fetch` command. Queueing calls it, so nothing is queued or
+// trained without the files.
+void check_weights(const Experiment& ex, const std::string& dir = {});
 
 // The config as JSON (stored in runs.config); parse_run_config reads it back.
 std::string to_json(const RunConfig& c);

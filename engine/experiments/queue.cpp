@@ -10,9 +10,10 @@ namespace gafx::experiments {
 QueuedExperiment queue(store::RunStore& db, const Experiment& ex) {
     try {
         check_experiment(ex, [&db](const std::string& name) { return db.has_dataset(name); });
+        check_weights(ex);
     } catch (const Error& e) {
-        // An Experiment carries no file; its name says which one.
-        throw Error(ex.name, e.reason(), e.fix(), e.field());
+        // An Experiment carries no file; its name says which one (and a missing weights file its own).
+        throw Error(e.path().empty() ? ex.name : e.path(), e.reason(), e.fix(), e.field());
     }
     // A k-fold split needs a fold per run, any other split none: a fold on a random split would
     // silently train on it, a k-fold split without one has no test side to speak of.

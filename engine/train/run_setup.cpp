@@ -8,6 +8,7 @@
 #include "store/run_paths.h"
 #include "store/run_store.h"
 #include "train/trainer.h"
+#include "weights/catalog.h"
 
 #include <torch/cuda.h>
 #include <torch/utils.h>
@@ -59,6 +60,24 @@ std::string load_run_weights(TrainModelImpl& model, const std::string& path) {
     }
     models::load_state_dict(model, state, path, o);
     return note;
+}
+
+// classifier_weights and extractor_weights, each into its part; "" when the run names neither.
+std::string load_part_weights(TrainModelImpl& model, const experiments::RunConfig& c) {
+    std::string notes;
+    if (!c.classifier_weights.empty()) {
+        const std::string dir = weights::is_file_value(c.classifier_weights) ? std::string() : weights::default_dir();
+        const std::string path = weights::resolve(c.classifier_weights, weights::Role::Classifier, c.classifier, dir);
+        const auto r = models::load_ast_weights(*model.classifier, path);
+        notes = "classifier weights (" + r.source + ") from " + path;
+    }
+    if (!c.extractor_weights.empty()) {
+        const std::string dir = weights::is_file_value(c.extractor_weights) ? std::string() : weights::default_dir();
+        const std::string path = weights::resolve(c.extractor_weights, weights::Role::Extractor, c.extractor, dir);
+        models::load_extractor_weights(*model.extractor, path);
+        notes += (notes.empty() ? "" : "; ") + std::string("extractor weights from ") + path;
+    }
+    return notes;
 }
 
 std::string load_pretrained(TrainModelImpl& model, const experiments::RunConfig& c, store::RunStore& store,
@@ -167,7 +186,10 @@ RunSetup setup_run(store::RunStore& store, const store::RunRecord& run, const Tr
     // The model's initial weights depend on the seed alone.
     torch::manual_seed(mix_seed(c.seed, 0x6d6f64656cULL));
     s.model = build_model(c, s.classes);
-    s.notes = load_pretrained(*s.model, c, store, options);
+    // Part weights first: a pretraining run, trained from them, then replaces the whole model.
+    s.notes = load_part_weights(*s.model, c);
+    const std::string pretrained = load_pretrained(*s.model, c, store, options);
+    if (!pretrained.empty()) s.notes += (s.notes.empty() ? "" : "; ") + pretrained;
     s.model->to(s.device);
     return s;
 }

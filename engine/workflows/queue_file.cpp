@@ -5,52 +5,65 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 namespace fs = std::filesystem;
 
 namespace gafx::workflows {
 namespace {
 
-bool has_live_run(store::RunStore& db, const std::string& experiment) {
-    for (const auto& r : db.list_runs())
-        if (r.experiment == experiment && !store::is_failure(r.status) && r.status != store::RunStatus::Cancelled)
-            return true;
-    return false;
-}
+struct Plan {
+    std::set<std::string> live;    // experiments with a run queued, running or finished
+    std::set<std::string> planned; // canonical paths already in `files`
+    std::vector<std::string> chain;
+    std::vector<QueuedFile> files; // in training order
+};
 
-void queue_into(store::RunStore& db, const std::string& path, std::vector<std::string>& chain,
-                std::vector<QueuedFile>& out) {
+void plan_file(store::RunStore& db, const std::string& path, Plan& plan) {
     const std::string key = fs::weakly_canonical(path).string();
-    if (std::find(chain.begin(), chain.end(), key) != chain.end())
+    if (std::find(plan.chain.begin(), plan.chain.end(), key) != plan.chain.end())
         throw Error(path, "the experiment files require each other in a cycle", "remove one of the \"requires\" entries");
-    chain.push_back(key);
+    if (plan.planned.count(key)) return;
+    plan.chain.push_back(key);
     experiments::Experiment ex =
         experiments::read_experiment(path, [&db](const std::string& name) { return db.has_dataset(name); });
     for (const auto& req : ex.requires) {
         const std::string req_path = (fs::path(path).parent_path() / req).string();
         // Read even when not queued, so a broken or missing file is said now.
         const auto required = experiments::read_experiment(req_path);
-        if (!has_live_run(db, required.name)) queue_into(db, req_path, chain, out);
+        if (!plan.live.count(required.name)) plan_file(db, req_path, plan);
     }
-    chain.pop_back();
+    plan.chain.pop_back();
+    plan.planned.insert(key);
     QueuedFile q;
     q.path = path;
-    try {
-        q.queued = experiments::queue(db, ex);
-    } catch (const Error& e) {
-        throw Error(path, e.reason(), e.fix(), e.field());
-    }
     q.experiment = std::move(ex);
-    out.push_back(std::move(q));
+    plan.files.push_back(std::move(q));
 }
 
 } // namespace
 
 std::vector<QueuedFile> queue_file(store::RunStore& db, const std::string& path) {
-    std::vector<QueuedFile> out;
-    std::vector<std::string> chain;
-    queue_into(db, path, chain, out);
-    return out;
+    Plan plan;
+    for (const auto& r : db.list_runs())
+        if (!store::is_failure(r.status) && r.status != store::RunStatus::Cancelled) plan.live.insert(r.experiment);
+    plan_file(db, path, plan);
+    // Every file's weights before anything is queued: a missing one stops the whole command.
+    for (const auto& f : plan.files) {
+        try {
+            experiments::check_weights(f.experiment);
+        } catch (const Error& e) {
+            throw Error(e.path().empty() ? f.path : e.path(), e.reason(), e.fix(), e.field());
+        }
+    }
+    for (auto& f : plan.files) {
+        try {
+            f.queued = experiments::queue(db, f.experiment);
+        } catch (const Error& e) {
+            throw Error(f.path, e.reason(), e.fix(), e.field());
+        }
+    }
+    return std::move(plan.files);
 }
 
 } // namespace gafx::workflows

@@ -18,8 +18,9 @@ struct QueuedFile {
 
 // Reads `path` (datasets checked against the workspace), queues each required file first —
 // only when the workspace has no run of that experiment queued, running or finished, so a second
-// `gafx train table4.json` reuses the pretraining — then the file itself. Returns what it
-// queued, in training order. Throws gafx::Error naming the file at fault, also for a cycle.
+// `gafx train table4.json` reuses the pretraining — then the file itself. The weights every
+// file's runs name are checked before anything is queued (experiments::check_weights): a missing
+// one stops the command with its `gafx weights fetch`. Returns what it queued, in training order. Throws gafx::Error naming the file at fault, also for a cycle.
 std::vector<QueuedFile> queue_file(store::RunStore& db, const std::string& path);
 
 } // namespace gafx::workflows

@@ -45,6 +45,12 @@ private Q_SLOTS:
         QCOMPARE(t4.runs.size(), size_t(6));
         QCOMPARE(t4.requires, std::vector<std::string>{"audioset_pretrain.json"});
         QCOMPARE(t4.runs.back().pretrained_experiment, read("experiments/paper/audioset_pretrain.json").name);
+        // The paper's starting points: ImageNet DeiT for every AST, trained Hybrid Demucs for GAFX-U.
+        for (const char* name : {"table3", "table4", "table5", "table6", "table7", "audioset_pretrain"})
+            for (const auto& c : read((std::string("experiments/paper/") + name + ".json").c_str()).runs) {
+                QCOMPARE(c.classifier_weights, std::string("deit"));
+                QCOMPARE(c.extractor_weights, std::string(c.extractor == "gafx-u" ? "hdemucs-high" : ""));
+            }
 
         std::vector<store::RunRecord> runs;
         auto add = [&](const experiments::Experiment& ex) {

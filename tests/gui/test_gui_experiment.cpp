@@ -266,6 +266,13 @@ private Q_SLOTS:
         QVERIFY(child<QCheckBox>(page, "classifier_ast-small")->isChecked());
         QCOMPARE(child<QLineEdit>(page, "seed")->text(), QStringLiteral("0, 1, 2"));
         QCOMPARE(child<QLabel>(page, "runCount")->text(), QStringLiteral("6 runs"));
+        // Its weights have fields; settings with none here (the 3308-frame input) are kept and shown.
+        QCOMPARE(child<QLineEdit>(page, "classifier_weights")->text(), QStringLiteral("deit"));
+        const auto table3 = experiments::parse_experiment(qobject_cast<widgets::ExperimentView*>(page)->to_json(), {});
+        QCOMPARE(table3.runs.at(0).frames, int64_t(3308));
+        QCOMPARE(table3.runs.at(0).classifier_weights, std::string("deit"));
+        QVERIFY2(child<QLabel>(page, "extraAxes")->text().contains("frames = 3308"),
+                 qPrintable(child<QLabel>(page, "extraAxes")->text()));
     }
 
     void train_creates_the_runs_and_the_trainer_finishes_them() {

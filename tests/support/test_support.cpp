@@ -88,3 +88,18 @@ std::string make_demo_workspace(const QString& dir, int tracks_per_genre, double
 }
 
 } // namespace gafx::test
+
+#include "models/registry.h"
+#include "models/safetensors.h"
+
+namespace gafx::test {
+
+void write_classifier_weights(const QString& path, const std::string& classifier) {
+    models::Ast ast = models::make_classifier(classifier, 1024, 10, models::Preset::Paper);
+    models::StateDict state;
+    for (const auto& p : ast->named_parameters(true)) state.emplace_back(p.key(), p.value());
+    for (const auto& b : ast->named_buffers(true)) state.emplace_back(b.key(), b.value());
+    models::write_safetensors(path.toStdString(), state);
+}
+
+} // namespace gafx::test

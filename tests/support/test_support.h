@@ -43,3 +43,11 @@ std::string make_demo_workspace(const QString& dir, int tracks_per_genre, double
                                 const std::string& name = "tiny");
 
 } // namespace gafx::test
+
+namespace gafx::test {
+
+// A paper-size classifier's own state dict (random initialisation) as safetensors at `path`:
+// weights that load into `classifier` ("ast-tiny" or "ast-small") and nothing else.
+void write_classifier_weights(const QString& path, const std::string& classifier);
+
+} // namespace gafx::test
