@@ -16,6 +16,10 @@ namespace {
 namespace fs = std::filesystem;
 
 const char* kSkipFix = "re-download or delete the file; the import skips it";
+// What one file may decode to (docs/formats.md): 2^30 float samples (4 GiB), e.g. 3.4 hours of
+// 44.1 kHz stereo; libsndfile's own channel limit is 1024.
+constexpr sf_count_t kMaxSamples = sf_count_t(1) << 30;
+constexpr int kMaxChannels = 64;
 
 struct SndCloser {
     void operator()(SNDFILE* f) const { sf_close(f); }
@@ -115,8 +119,20 @@ Opened open_checked(const std::string& path) {
         throw Error(path, "unsupported format",
                     std::string(sf_strerror(nullptr)) +
                         "; convert it to WAV, FLAC, OGG, MP3, AIFF or AU, or delete it");
+    // libsndfile falls back to header-less RAW (8 kHz u-law for .au/.snd) for a file whose
+    // header it does not recognise: that is a guess, not audio.
+    if ((o.info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_RAW)
+        throw Error(path, "no audio header",
+                    std::string("the file has no header libsndfile recognises (it could only be read as raw bytes): it is "
+                                "damaged or not audio; ") + kSkipFix);
     if (o.info.frames <= 0 || o.info.channels <= 0)
         throw Error(path, "empty", std::string("the file holds no audio frames: ") + kSkipFix);
+    // The header's claims bound what decode allocates: refuse the absurd before any of it.
+    if (o.info.channels > kMaxChannels || o.info.frames > kMaxSamples / o.info.channels)
+        throw Error(path, "implausible header",
+                    "it claims " + std::to_string(o.info.channels) + " channels of " + std::to_string(o.info.frames) +
+                        " frames (more than " + std::to_string(kMaxSamples) + " samples or " +
+                        std::to_string(kMaxChannels) + " channels); " + kSkipFix);
 
     // Formats whose length comes from a header or index (FLAC STREAMINFO, ...) show a cut-off
     // file only when the last frames are actually read.

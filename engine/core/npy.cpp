@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 namespace gafx {
 
@@ -52,18 +51,29 @@ NpyArray read_npy_f32(const std::string& path) {
     if (!in.read(header.data(), len)) throw Error(path, "truncated .npy header");
     if (header.find("'descr': '<f4'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos)
         throw Error(path, "only little-endian float32 C-order arrays are read");
-    std::smatch m;
-    if (!std::regex_search(header, m, std::regex("'shape': \\(([0-9, ]*)\\)")))
-        throw Error(path, "no shape in the .npy header");
+    // The shape tuple by hand: std::regex recurses per character and a 64 KiB header can
+    // exhaust the stack.
+    const size_t open = header.find("'shape': (");
+    const size_t close = open == std::string::npos ? open : header.find(')', open);
+    if (close == std::string::npos) throw Error(path, "no shape in the .npy header");
+    const std::string dims = header.substr(open + 10, close - open - 10);
     NpyArray a;
     const uint64_t data_bytes = uint64_t(file_size - 10 - std::streamoff(len));
     const uint64_t room = data_bytes / sizeof(float); // the most elements the file can hold
     uint64_t count = 1;
     bool zero = false, too_big = false;
-    const std::string dims = m[1];
-    const std::regex number("[0-9]+");
-    for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it) {
-        const std::string digits = it->str();
+    for (size_t i = 0; i < dims.size();) {
+        const char c = dims[i];
+        if (c == ' ' || c == ',') {
+            ++i;
+            continue;
+        }
+        if (c < '0' || c > '9') throw Error(path, "the .npy shape (" + dims + ") is not a tuple of sizes");
+        size_t j = i;
+        while (j < dims.size() && dims[j] >= '0' && dims[j] <= '9') ++j;
+        const std::string digits = dims.substr(i, j - i);
+        i = j;
+        if (a.shape.size() >= 32) throw Error(path, "the .npy shape has more than 32 dimensions");
         const uint64_t d = digits.size() > 18 ? UINT64_MAX : std::stoull(digits);
         a.shape.push_back(int64_t(std::min<uint64_t>(d, uint64_t(INT64_MAX))));
         if (d == 0) zero = true;

@@ -273,6 +273,20 @@ Experiment parse_experiment(const std::string& json_text, const std::string& fil
             } else fail({"$." + k, k}, "unknown key (allowed: name, description, requires, base, grid)");
         }
         // Cartesian product; the last axis varies fastest, so seeds of one setting sit together.
+        // Its size is checked before anything is expanded: five axes of 100 values would ask for
+        // 10^10 configs.
+        if (root.contains("grid") && root["grid"].is_object()) {
+            uint64_t total = 1;
+            std::string sizes;
+            for (auto axis = root["grid"].begin(); axis != root["grid"].end(); ++axis) {
+                const uint64_t n = axis.value().is_array() ? axis.value().size() : 1;
+                sizes += (sizes.empty() ? "" : " x ") + axis.key() + " " + std::to_string(n);
+                total = n == 0 ? 0 : total > kMaxRuns / n ? kMaxRuns + 1 : total * n;
+            }
+            if (total > kMaxRuns)
+                throw Error({}, "the grid asks for more than " + std::to_string(kMaxRuns) + " runs (" + sizes + ")",
+                            "split it into several experiment files, or drop values", {"$.grid", {}});
+        }
         std::vector<RunConfig> runs = {base};
         if (root.contains("grid")) {
             for (auto axis = root["grid"].begin(); axis != root["grid"].end(); ++axis) {

@@ -48,6 +48,10 @@ struct RunConfig {
     int fold = -1;                       // k-fold splits: the fold to train (0..K-1); -1 otherwise
 };
 
+// The most runs one experiment file may expand to (docs/formats.md); a bigger grid is refused
+// before it is expanded, naming each axis and its size.
+constexpr uint64_t kMaxRuns = 10000;
+
 struct Experiment {
     std::string name;
     std::string source;            // the JSON text as given, stored with the runs

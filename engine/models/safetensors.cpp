@@ -7,18 +7,13 @@
 
 #include <cstring>
 #include <map>
-#include <sstream>
 
 namespace gafx::models {
 namespace {
 
 const char* kFix = "give a .safetensors file or a state dict saved with torch.save (PyTorch >= 1.6)";
-
-std::string shape_of(const torch::Tensor& t) {
-    std::ostringstream s;
-    s << t.sizes();
-    return s.str();
-}
+// The safetensors specification's own limit on the JSON header (docs/formats.md).
+constexpr uint64_t kMaxSafetensorsHeader = 100u << 20;
 
 torch::Dtype safetensors_dtype(const std::string& d, const std::string& path, const std::string& name) {
     static const std::map<std::string, torch::Dtype> m = {
@@ -38,30 +33,62 @@ StateDict parse_safetensors(const std::vector<char>& bytes, const std::string& p
     if (bytes.size() < 8) throw Error(path, "file too short for safetensors", kFix);
     std::memcpy(&n, bytes.data(), 8); // little-endian, as the format specifies and x86 is
     if (n > bytes.size() - 8) throw Error(path, "safetensors header runs past the end of the file (truncated?)", kFix);
+    if (n > kMaxSafetensorsHeader)
+        throw Error(path, "safetensors header of " + std::to_string(n) + " bytes (the format allows " +
+                              std::to_string(kMaxSafetensorsHeader) + ")", kFix);
     const nlohmann::json header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + long(n), nullptr, false);
     if (!header.is_object()) throw Error(path, "safetensors header is not valid JSON", kFix);
     const char* data = bytes.data() + 8 + n;
     const size_t data_size = bytes.size() - 8 - n;
     StateDict out;
-    for (auto it = header.begin(); it != header.end(); ++it) {
-        if (it.key() == "__metadata__") {
-            if (metadata && it.value().is_object())
-                for (auto m = it.value().begin(); m != it.value().end(); ++m)
-                    if (m.value().is_string()) (*metadata)[m.key()] = m.value().get<std::string>();
-            continue;
+    std::string name;
+    try {
+        for (auto it = header.begin(); it != header.end(); ++it) {
+            name = it.key();
+            if (name == "__metadata__") {
+                if (metadata && it.value().is_object())
+                    for (auto m = it.value().begin(); m != it.value().end(); ++m)
+                        if (m.value().is_string()) (*metadata)[m.key()] = m.value().get<std::string>();
+                continue;
+            }
+            const auto& v = it.value();
+            if (!v.is_object()) throw Error(path, "tensor '" + name + "' is not described by an object", kFix);
+            const auto dtype = safetensors_dtype(v.at("dtype").get<std::string>(), path, name);
+            const auto shape = v.at("shape").get<std::vector<int64_t>>();
+            const auto off = v.at("data_offsets").get<std::vector<uint64_t>>();
+            if (off.size() != 2 || off[1] < off[0] || off[1] > data_size)
+                throw Error(path, "tensor '" + name + "' lies outside the file (truncated?)", kFix);
+            // The shape's size, overflow-checked, must be the bytes the offsets give before
+            // anything is allocated for it.
+            const uint64_t item = uint64_t(c10::elementSize(dtype));
+            uint64_t want = item;
+            std::string dims;
+            for (int64_t d : shape) {
+                dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+                if (d < 0) throw Error(path, "tensor '" + name + "' has a negative dimension (" + dims + ")", kFix);
+                want = d == 0 ? 0 : want > data_size / uint64_t(d) ? data_size + 1 : want * uint64_t(d);
+            }
+            if (shape.size() > 64) throw Error(path, "tensor '" + name + "' has " + std::to_string(shape.size()) + " dimensions", kFix);
+            if (want != off[1] - off[0])
+                throw Error(path, "tensor '" + name + "' has " + std::to_string(off[1] - off[0]) + " bytes for shape [" +
+                                      dims + "]" + (want > data_size ? ", more than the file holds" : ""), kFix);
+            const char* src = data + off[0];
+            if (dtype == torch::kBool)
+                for (uint64_t i = 0; i < want; ++i)
+                    if (static_cast<unsigned char>(src[i]) > 1)
+                        throw Error(path, "tensor '" + name + "' is BOOL but holds a byte that is neither 0 nor 1", kFix);
+            auto t = torch::empty(shape, torch::TensorOptions().dtype(dtype));
+            std::memcpy(t.data_ptr(), src, size_t(want));
+            out.emplace_back(name, t);
         }
-        const auto& v = it.value();
-        const auto dtype = safetensors_dtype(v.at("dtype").get<std::string>(), path, it.key());
-        const auto shape = v.at("shape").get<std::vector<int64_t>>();
-        const auto off = v.at("data_offsets").get<std::vector<uint64_t>>();
-        if (off.size() != 2 || off[1] < off[0] || off[1] > data_size)
-            throw Error(path, "tensor '" + it.key() + "' lies outside the file (truncated?)", kFix);
-        auto t = torch::empty(shape, torch::TensorOptions().dtype(dtype));
-        if (size_t(t.nbytes()) != off[1] - off[0])
-            throw Error(path, "tensor '" + it.key() + "' has " + std::to_string(off[1] - off[0]) +
-                                  " bytes for shape " + shape_of(t));
-        std::memcpy(t.data_ptr(), data + off[0], t.nbytes());
-        out.emplace_back(it.key(), t);
+    } catch (const Error&) {
+        throw;
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(path, "malformed safetensors header at '" + name + "': " + e.what(), kFix);
+    } catch (const std::bad_alloc&) {
+        throw Error(path, "out of memory reading tensor '" + name + "'", kFix);
+    } catch (const std::exception& e) { // c10 underneath
+        throw Error(path, "cannot read tensor '" + name + "': " + e.what(), kFix);
     }
     // The JSON object is sorted by name; tensors are stored in offset order, which is the
     // writer's order. Either is fine for matching by name.

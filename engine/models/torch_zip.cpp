@@ -25,6 +25,9 @@ const char* kFix = "give a state dict saved with torch.save (PyTorch >= 1.6), or
 constexpr int kMaxDepth = 512;                 // nesting of containers we convert
 constexpr uint64_t kMaxExpanded = 10'000'000;  // dict entries a flattening may visit (shared dicts count again)
 constexpr size_t kMaxDims = 64;
+constexpr uint64_t kMaxKeyBytes = 256ull << 20;  // dict keys copied into indexes, all dicts together
+constexpr uint64_t kMaxNameBytes = 256ull << 20; // dotted state-dict names a flattening builds
+constexpr uint64_t kMaxTensors = 1'000'000;      // entries of the flattened state dict
 
 // ---------------------------------------------------------------------------------------------
 // The values the unpickler builds. Containers have reference semantics (the memo shares them,
@@ -406,8 +409,13 @@ private:
         scratch_->index.reset();
         return scratch_;
     }
-    static void set_item(Value& d, const Ptr& k, const Ptr& v) {
+    void set_item(Value& d, const Ptr& k, const Ptr& v) {
         if (auto h = hash_key(*k)) {
+            // Every dict's index copies its keys: a big key set in many dicts would multiply the
+            // file's bytes without bound, so the copies share one budget.
+            key_bytes_ += h->size();
+            if (key_bytes_ > kMaxKeyBytes)
+                fail("dict keys of more than " + std::to_string(kMaxKeyBytes >> 20) + " MiB in all");
             if (!d.index) d.index = std::make_unique<std::unordered_map<std::string, size_t>>();
             auto [it, fresh] = d.index->emplace(*h, d.items.size());
             if (!fresh) {
@@ -572,6 +580,7 @@ private:
 
     const char* p_;
     size_t n_;
+    uint64_t key_bytes_ = 0;
     size_t pos_ = 0;
     std::string path_;
     StorageLoader load_;
@@ -664,16 +673,33 @@ private:
     std::unordered_set<const Value*> active_;
 };
 
-void flatten(const c10::IValue& v, const std::string& prefix, StateDict& out) {
-    if (v.isTensor()) {
-        out.emplace_back(prefix, v.toTensor());
-    } else if (v.isGenericDict()) {
-        for (const auto& kv : v.toGenericDict()) {
-            if (!kv.key().isString()) continue;
-            flatten(kv.value(), prefix.empty() ? kv.key().toStringRef() : prefix + "." + kv.key().toStringRef(), out);
+// Dotted names grow with depth: shared dicts nested 21 deep with two 4 KB keys stay under the
+// entry cap and would build hundreds of GB of names, so the names have a budget of their own.
+struct Flattener {
+    const std::string& path;
+    StateDict& out;
+    uint64_t name_bytes = 0;
+
+    void operator()(const c10::IValue& v, const std::string& prefix) {
+        if (v.isTensor()) {
+            name_bytes += prefix.size();
+            if (name_bytes > kMaxNameBytes || out.size() >= kMaxTensors)
+                throw Error(path, "cannot read this PyTorch file: its state dict has more than " +
+                                      std::to_string(kMaxTensors) + " tensors or " + std::to_string(kMaxNameBytes >> 20) +
+                                      " MiB of names", kFix);
+            out.emplace_back(prefix, v.toTensor());
+        } else if (v.isGenericDict()) {
+            for (const auto& kv : v.toGenericDict()) {
+                if (!kv.key().isString()) continue;
+                const std::string& k = kv.key().toStringRef();
+                if (prefix.size() + k.size() > kMaxNameBytes)
+                    throw Error(path, "cannot read this PyTorch file: a state-dict name longer than " +
+                                          std::to_string(kMaxNameBytes >> 20) + " MiB", kFix);
+                (*this)(kv.value(), prefix.empty() ? k : prefix + "." + k);
+            }
         }
     }
-}
+};
 
 // The zip is read from memory; PyTorchStreamReader asks for byte ranges.
 class BytesAdapter final : public caffe2::serialize::ReadAdapterInterface {
@@ -776,8 +802,13 @@ c10::IValue read_torch_zip_object(const std::vector<char>& bytes, const std::str
 }
 
 StateDict read_torch_zip_state(const std::vector<char>& bytes, const std::string& path) {
+    const c10::IValue object = read_torch_zip_object(bytes, path);
     StateDict out;
-    flatten(read_torch_zip_object(bytes, path), "", out);
+    try {
+        Flattener{path, out}(object, "");
+    } catch (const std::bad_alloc&) {
+        throw Error(path, "cannot read this PyTorch file: out of memory building its state dict", kFix);
+    }
     return out;
 }
 

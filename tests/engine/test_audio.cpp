@@ -265,6 +265,20 @@ private Q_SLOTS:
         expect_error(path, "unsupported format");
     }
 
+    void randomBytesNamedAuAreNotAudio() {
+        // libsndfile reads any bytes named .au/.snd as header-less 8 kHz u-law: a corrupt GTZAN
+        // file became seconds of noise in the training set.
+        QTemporaryDir dir;
+        Rng rng(11);
+        QByteArray bytes(20000, '\0');
+        for (char& b : bytes) b = char(rng.below(256));
+        for (const char* name : {"blues.00001.au", "x.snd"}) {
+            const QString path = dir.filePath(QLatin1String(name));
+            test::write_bytes(path, bytes);
+            expect_error(path, "no audio header");
+        }
+    }
+
     // The header stays intact and declares the full length; half the audio is gone.
     void errorTruncated_data() {
         QTest::addColumn<QString>("ext");

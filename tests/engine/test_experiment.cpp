@@ -160,6 +160,22 @@ private Q_SLOTS:
         ex.runs.clear();
         QVERIFY(!test::error_of([&] { experiments::check_experiment(ex); }).isEmpty());
     }
+
+    void aGridTooBigIsRefusedBeforeItIsExpanded() {
+        std::string values;
+        for (int i = 0; i < 100; ++i) values += (i ? "," : "") + std::to_string(i);
+        const std::string text = R"({"name": "huge", "base": {"dataset": "d"}, "grid": {"seed": [)" + values +
+                                 R"(], "epochs": [)" + values.substr(2) + R"(], "batch_size": [)" + values.substr(2) +
+                                 R"(], "warmup_steps": [)" + values + R"(], "clips_per_track": [)" + values.substr(2) + "]}}";
+        try {
+            experiments::parse_experiment(text, "huge.json");
+            QFAIL("no error");
+        } catch (const Error& e) {
+            QCOMPARE(e.field().json_path, std::string("$.grid"));
+            QVERIFY2(QString::fromStdString(e.reason()).contains(QStringLiteral("more than 10000 runs (seed 100 x epochs 99")),
+                     e.what());
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TestExperiment)

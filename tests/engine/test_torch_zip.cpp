@@ -226,6 +226,23 @@ private Q_SLOTS:
         for (int k = 0; k < 40; ++k) bomb += B("q\x00}(X\x01\0\0\0ah\x00X\x01\0\0\0bh\x00u");
         const QString msg = read_outcome(make_zip(pickle({bomb})));
         QVERIFY2(msg.contains(QStringLiteral("dict entries")), qPrintable(msg));
+        // A 1 MiB key set in 300 short-lived dicts: each dict's index would copy it (300 MiB
+        // and more from a 1 MiB file); the copies share one budget.
+        const auto str = [](const std::string& v) { // BINUNICODE
+            const uint32_t n = uint32_t(v.size());
+            return "X" + std::string(reinterpret_cast<const char*>(&n), 4) + v;
+        };
+        std::string copies = str(std::string(1 << 20, 'k')) + B("q\x00");
+        for (int k = 0; k < 300; ++k) copies += B("}h\x00Ns0");
+        const QString keys = read_outcome(make_zip(pickle({copies + "N"})));
+        QVERIFY2(keys.contains(QStringLiteral("dict keys of more than 256 MiB")), qPrintable(keys));
+        // Shared dicts 21 deep with two 4 KB keys: 2^21 entries stay under the entry cap, but
+        // their dotted names would take ~180 GB.
+        const std::string a(4096, 'a'), b(4096, 'b');
+        std::string names = "}(" + str(a) + tensor_ops(4, 0, 4, 1) + "u";
+        for (int k = 0; k < 21; ++k) names += B("q\x00}(") + str(a) + B("h\x00") + str(b) + B("h\x00u");
+        const QString long_names = read_outcome(make_zip(pickle({names}), storage));
+        QVERIFY2(long_names.contains(QStringLiteral("MiB of names")), qPrintable(long_names));
         // Not a zip, or a TorchScript archive.
         QVERIFY(read_outcome(std::vector<char>{'P', 'K', 3, 4, 'x'}).size() > 0);
         QVERIFY(read_outcome(make_zip(pickle({"N"}), {{"constants.pkl", pickle({")"})}})).contains(QStringLiteral("TorchScript")));

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "models/safetensors.h"
 #include "models/weights.h"
+#include "core/npy.h"
 #include "test_support.h"
 
 #include <torch/nn/modules/linear.h>
@@ -116,6 +117,57 @@ private Q_SLOTS:
         const QString zip = dir.path() + QStringLiteral("/notes.pt");
         test::write_bytes(zip, QByteArray("PK\x03\x04 not really a zip", 24));
         QVERIFY(test::error_of([&] { models::read_state_dict(zip.toStdString()); }).contains(zip));
+    }
+
+    void hostileSafetensorsHeadersAllocateNothing() {
+        QTemporaryDir dir;
+        // A header and `data` bytes of tensor data, as a hostile writer would lay them out.
+        const auto file = [&](const std::string& header, const std::string& data) {
+            const QString path = dir.path() + QStringLiteral("/h.safetensors");
+            const uint64_t n = header.size();
+            QByteArray bytes(reinterpret_cast<const char*>(&n), 8);
+            bytes += QByteArray::fromStdString(header + data);
+            test::write_bytes(path, bytes);
+            return test::error_of([&] { models::read_state_dict(path.toStdString()); });
+        };
+        const std::vector<std::pair<std::string, const char*>> cases = {
+            // 30 G elements claimed over 8 bytes: refused before torch::empty would touch 120 GB.
+            {R"({"w":{"dtype":"F32","shape":[30000000000],"data_offsets":[0,8]}})", "more than the file holds"},
+            {R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}})", "more than the file holds"},
+            {R"({"w":{"dtype":"F32","shape":[-2,-1],"data_offsets":[0,8]}})", "negative dimension"},
+            {R"({"w":[]})", "not described by an object"},
+            {R"({"w":{"dtype":"F32"}})", "malformed safetensors header at 'w'"},
+            {R"({"w":{"dtype":"F32","shape":"big","data_offsets":[0,8]}})", "malformed safetensors header at 'w'"},
+            {R"({"w":{"dtype":"BOOL","shape":[8],"data_offsets":[0,8]}})", "neither 0 nor 1"},
+        };
+        for (const auto& [header, expect] : cases) {
+            const QString msg = file(header, std::string("\x01\x00\x02\x00\x00\x00\x00\x00", 8));
+            QVERIFY2(msg.contains(QLatin1String(expect)) && msg.contains(QStringLiteral("h.safetensors")),
+                     qPrintable(QString::fromStdString(header) + " -> " + msg));
+        }
+        QCOMPARE(file(R"({"w":{"dtype":"BOOL","shape":[8],"data_offsets":[0,8]}})", std::string(8, '\x01')), QString());
+    }
+
+    void hostileNpyHeaders() {
+        QTemporaryDir dir;
+        const auto npy = [&](const std::string& header, size_t data_bytes) {
+            const QString path = dir.path() + QStringLiteral("/a.npy");
+            const uint16_t len = uint16_t(header.size());
+            QByteArray bytes("\x93NUMPY\x01\x00", 8);
+            bytes += QByteArray(reinterpret_cast<const char*>(&len), 2);
+            bytes += QByteArray::fromStdString(header) + QByteArray(int(data_bytes), '\0');
+            test::write_bytes(path, bytes);
+            return test::error_of([&] { read_npy_f32(path.toStdString()); });
+        };
+        const std::string head = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+        QVERIFY(npy(head + "30000000000,), }", 100).contains(QStringLiteral("truncated .npy data")));
+        QVERIFY(npy(head + "99999999999999999999999, 99999999999999999999,), }", 100).contains(QStringLiteral("truncated")));
+        // 60 KB of shape: once a std::regex over it (deep recursion); now a plain scan and a cap.
+        std::string many = head;
+        while (many.size() < 60000) many += "1, ";
+        QVERIFY(npy(many + "), }", 4).contains(QStringLiteral("more than 32 dimensions")));
+        QVERIFY(npy(head + "2, x), }", 8).contains(QStringLiteral("not a tuple of sizes")));
+        QCOMPARE(npy(head + "2, 3), }", 24), QString());
     }
 };
 
