@@ -74,6 +74,9 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
     const experiments::RunConfig& c = row.config;
     if (role == IdRole) return qint64(r.id);
     if (role == Qt::ToolTipRole) {
+        // Who holds a running run: a second trainer (a terminal, another workbench) is refused by it.
+        if (index.column() == Status && r.status == store::RunStatus::Running)
+            return tr("Trained by pid %1 on %2, last heartbeat %3").arg(r.pid).arg(s(r.host), s(r.heartbeat_at));
         if (!row.config_ok) return tr("The stored config no longer parses: %1").arg(s(r.config));
         if (!r.error.empty()) return s(r.error);
         return s(r.config);

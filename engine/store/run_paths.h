@@ -14,8 +14,9 @@ struct RunPaths {
     std::string best; // best.safetensors: the weights of the selected epoch
 };
 
-// The folder of the run's stored checkpoint when it has one; else <base>/<id>, with base the
-// `runs/` folder beside the database when `base` is empty.
+// The folder of the run's stored checkpoint when it has one; else <base>/<id>-<uid> (<base>/<id>
+// for a record without a uid), with base the `runs/` folder beside the database when `base` is
+// empty.
 RunPaths run_paths(const std::string& db_path, const RunRecord& run, const std::string& base = {});
 // A run never checkpointed yet (or unknown): <base>/<id>.
 RunPaths run_paths(const std::string& db_path, int64_t run_id, const std::string& base = {});

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,8 @@ struct RunRecord {
     std::string created_at, started_at, finished_at, heartbeat_at;
     double seconds = 0; // training time so far (started -> heartbeat or finished)
     int64_t dataset_id = 0, split_id = 0; // the split it was queued on (0: none recorded yet)
+    std::string uid;   // unique to this run of this workspace: names its folder, written into its checkpoints
+    std::string owner; // the token of the trainer that last claimed it (claim_run)
     int64_t selected_epoch = 0;            // 0: not evaluated on val yet
     double val_score, val_track_accuracy;  // at the selected epoch
     double test_accuracy, test_track_accuracy;             // at the selected epoch (clip, track)
@@ -132,6 +135,10 @@ public:
     std::vector<RunRecord> list_runs();
     std::optional<RunRecord> run(int64_t run_id);
     // The trainer took the run in this process: status running, device, precision, versions.
+    // Marks the run running for one trainer (`owner`: a token unique to that trainer, with its pid
+    // and host) in one conditional UPDATE, unless it is running already: false then, and nothing
+    // changed. Two trainers started on one run at once: exactly one gets it.
+    bool claim_run(int64_t run_id, const std::string& owner, int64_t pid, const std::string& host);
     void start_run(int64_t run_id, const std::string& device, const std::string& precision,
                    const std::string& versions_json, int64_t pid, const std::string& host);
     // After a checkpoint is in place: how far the run is and where to resume from.
@@ -140,8 +147,9 @@ public:
     RunControl heartbeat(int64_t run_id);
     void set_run_control(int64_t run_id, RunControl control);
     // Runs marked running whose heartbeat is older than `stale_seconds` (their process died:
-    // kill -9, power loss) become interrupted. Returns their ids.
-    std::vector<int64_t> mark_stale_runs_interrupted(double stale_seconds);
+    // kill -9, power loss) become interrupted, except those in `alive` (a trainer on this host
+    // whose process is seen alive: a suspended laptop's heartbeat is late, not dead). Returns their ids.
+    std::vector<int64_t> mark_stale_runs_interrupted(double stale_seconds, const std::set<int64_t>& alive = {});
 
     // One transaction: all rows or none, so a killed writer never leaves half a batch.
     void append_metrics(int64_t run_id, const std::vector<MetricRow>& rows);

@@ -31,7 +31,8 @@ SELECT r.id, COALESCE(r.experiment_id, 0), COALESCE(e.name, ''), r.config, r.see
        (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'track_accuracy' AND m.step = sel.step),
        (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'accuracy' AND m.step = f.step),
        f.value, COALESCE(r.dataset_id, 0), COALESCE(r.split_id, 0),
-       (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'macro_f1' AND m.step = sel.step)
+       (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'macro_f1' AND m.step = sel.step),
+       r.uid, r.owner
 FROM runs r
 LEFT JOIN experiments e ON e.id = r.experiment_id
 LEFT JOIN metrics sel ON sel.run_id = r.id AND sel.split = 'val' AND sel.name = 'selection' AND sel.step =
@@ -82,6 +83,8 @@ RunRecord read_run(const Stmt& s) {
     r.dataset_id = s.int64(28);
     r.split_id = s.int64(29);
     r.test_macro_f1 = real_or_nan(s, 30);
+    r.uid = s.text(31);
+    r.owner = s.text(32);
     return r;
 }
 
@@ -159,6 +162,18 @@ void RunStore::start_run(int64_t run_id, const std::string& device, const std::s
     s.bind(5, pid).bind(6, host).bind(7, run_id).run();
 }
 
+bool RunStore::claim_run(int64_t run_id, const std::string& owner, int64_t pid, const std::string& host) {
+    const std::string sql = std::string("UPDATE runs SET status=?, owner=?, pid=?, host=?, error='', control='', "
+                                        "finished_at=NULL, started_at=COALESCE(started_at, ") +
+                            kNow + "), heartbeat_at=" + kNow + " WHERE id=? AND status<>? RETURNING id";
+    Stmt s(*db_, sql.c_str());
+    const std::string running = to_string(RunStatus::Running);
+    s.bind(1, running).bind(2, owner).bind(3, pid).bind(4, host).bind(5, run_id).bind(6, running);
+    const bool claimed = s.step();
+    s.reset();
+    return claimed;
+}
+
 void RunStore::set_run_progress(int64_t run_id, int64_t epochs_done, int64_t step, const std::string& checkpoint_path) {
     const std::string sql =
         std::string("UPDATE runs SET epochs_done=?, step=?, checkpoint_path=?, heartbeat_at=") + kNow + " WHERE id=?";
@@ -180,14 +195,15 @@ void RunStore::set_run_control(int64_t run_id, RunControl control) {
     s.bind(1, std::string(control_word(control))).bind(2, run_id).run();
 }
 
-std::vector<int64_t> RunStore::mark_stale_runs_interrupted(double stale_seconds) {
+std::vector<int64_t> RunStore::mark_stale_runs_interrupted(double stale_seconds, const std::set<int64_t>& alive) {
     Transaction tx(*db_);
     std::vector<int64_t> ids;
     {
         Stmt s(*db_, "SELECT id FROM runs WHERE status=? AND "
                      "(heartbeat_at IS NULL OR (julianday('now') - julianday(heartbeat_at)) * 86400.0 > ?)");
         s.bind(1, std::string(to_string(RunStatus::Running))).bind(2, stale_seconds);
-        while (s.step()) ids.push_back(s.int64(0));
+        while (s.step())
+            if (!alive.count(s.int64(0))) ids.push_back(s.int64(0));
     }
     Stmt u(*db_, "UPDATE runs SET status=?, error=?, control='' WHERE id=?");
     for (int64_t id : ids)

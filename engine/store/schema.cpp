@@ -132,6 +132,16 @@ ALTER TABLE splits ADD COLUMN val_fraction REAL NOT NULL DEFAULT 0;
 ALTER TABLE splits ADD COLUMN folds INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE splits ADD COLUMN missing TEXT NOT NULL DEFAULT '[]';
 )sql",
+        // 4: one owner per run and run folders of their own. `uid` names the run's folder and is
+        // written into its checkpoints, so two workspaces in one folder never share run files;
+        // `owner` is the token of the trainer that claimed the run (claim_run).
+        R"sql(
+ALTER TABLE runs ADD COLUMN uid TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+UPDATE runs SET uid = lower(hex(randomblob(8)));
+CREATE TRIGGER runs_uid AFTER INSERT ON runs WHEN NEW.uid = ''
+BEGIN UPDATE runs SET uid = lower(hex(randomblob(8))) WHERE id = NEW.id; END;
+)sql",
     };
     return s;
 }

@@ -7,10 +7,18 @@
 #include <ATen/Context.h>
 #include <torch/cuda.h>
 
+#include <xxhash.h>
+
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <cstdlib>
 #include <map>
 #include <mutex>
+
+namespace fs = std::filesystem;
 
 namespace gafx::train {
 namespace {
@@ -37,7 +45,33 @@ double parse_double(const std::string& s) {
     return v;
 }
 
+// XXH3 over every tensor by name (name, dtype, shape, bytes): a flipped bit anywhere in the data,
+// which safetensors' own header cannot see, makes the checkpoint refuse to load.
+std::string checksum(const models::StateDict& tensors) {
+    std::vector<const std::pair<std::string, torch::Tensor>*> order;
+    for (const auto& e : tensors) order.push_back(&e);
+    std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    std::unique_ptr<XXH3_state_t, XXH_errorcode (*)(XXH3_state_t*)> st(XXH3_createState(), XXH3_freeState);
+    XXH3_64bits_reset(st.get());
+    for (const auto* e : order) {
+        const torch::Tensor t = e->second.detach().to(torch::kCPU).contiguous();
+        XXH3_64bits_update(st.get(), e->first.data(), e->first.size() + 1);
+        const int8_t dtype = int8_t(t.scalar_type());
+        XXH3_64bits_update(st.get(), &dtype, 1);
+        for (int64_t d : t.sizes()) XXH3_64bits_update(st.get(), &d, sizeof d);
+        XXH3_64bits_update(st.get(), t.data_ptr(), size_t(t.nbytes()));
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)XXH3_64bits_digest(st.get()));
+    return hex;
+}
+
 } // namespace
+
+std::string previous_checkpoint(const std::string& path) {
+    const fs::path p(path);
+    return (p.parent_path() / (p.stem().string() + ".prev" + p.extension().string())).string();
+}
 
 void save_checkpoint(const std::string& path, TrainModelImpl& model, const Adam& adam, const CheckpointState& s) {
     models::StateDict tensors;
@@ -53,7 +87,7 @@ void save_checkpoint(const std::string& path, TrainModelImpl& model, const Adam&
         std::lock_guard<std::mutex> lock(gen.mutex());
         tensors.emplace_back(kCudaRng + std::to_string(d), gen.get_state());
     }
-    const std::map<std::string, std::string> meta = {
+    std::map<std::string, std::string> meta = {
         {"format", kFormat},
         {"epoch", std::to_string(s.position.epoch)},
         {"batch", std::to_string(s.position.batch)},
@@ -68,6 +102,15 @@ void save_checkpoint(const std::string& path, TrainModelImpl& model, const Adam&
         {"loss_scale", exact(s.loss_scale)},
         {"config", s.config},
     };
+    if (!s.run_uid.empty()) meta["run_uid"] = s.run_uid;
+    meta["xxh3"] = checksum(tensors);
+    // Two generations: the last one becomes the previous before the new one is written, so a
+    // damaged newest file still leaves a whole older one.
+    std::error_code ec;
+    if (fs::exists(path, ec)) {
+        fs::rename(path, previous_checkpoint(path), ec);
+        if (ec) throw Error(path, "cannot keep the previous checkpoint: " + ec.message(), "check the folder's permissions");
+    }
     models::write_safetensors(path, tensors, meta);
 }
 
@@ -76,6 +119,8 @@ CheckpointState load_checkpoint(const std::string& path, TrainModelImpl& model, 
     const models::StateDict all = models::read_state_dict(path, &meta);
     const std::string fix = "delete it to start the run again from scratch";
     if (meta["format"] != kFormat) throw Error(path, "not a gafx checkpoint", fix);
+    if (meta.count("xxh3") && meta["xxh3"] != checksum(all))
+        throw Error(path, "damaged: its contents do not match the checksum written with them", fix);
     models::StateDict weights, adam_state;
     torch::Tensor rng;
     models::StateDict cuda_rng;
@@ -114,6 +159,7 @@ CheckpointState load_checkpoint(const std::string& path, TrainModelImpl& model, 
         s.best_epoch = std::stoi(meta.at("best_epoch"));
         s.loss_scale = parse_double(meta.at("loss_scale"));
         s.config = meta.at("config");
+        if (meta.count("run_uid")) s.run_uid = meta.at("run_uid");
         // Before validation splits the best epoch was chosen on test: start choosing again.
         if (meta.count("selected_on") == 0 || meta.at("selected_on") != "val") {
             s.best_score = -1;

@@ -26,11 +26,16 @@ struct CheckpointState {
     int best_epoch = 0;        // 1-based; 0: none yet
     double loss_scale = 1;     // fp16 loss scaling
     std::string config;        // the run config JSON it was trained with
+    std::string run_uid;       // the run it belongs to (RunRecord::uid); empty in checkpoints from before
 };
 
+// Writes `path` atomically with a checksum of every tensor, after renaming the file already there
+// to previous_checkpoint(path): the last two generations are kept.
 void save_checkpoint(const std::string& path, TrainModelImpl& model, const Adam& adam, const CheckpointState& state);
-// Fills model and optimiser. Throws gafx::Error naming `path` when it is damaged, truncated or
-// belongs to another model.
+// last.safetensors -> last.prev.safetensors
+std::string previous_checkpoint(const std::string& path);
+// Fills model and optimiser. Throws gafx::Error naming `path` when it is damaged (checksum),
+// truncated or belongs to another model.
 CheckpointState load_checkpoint(const std::string& path, TrainModelImpl& model, Adam& adam);
 
 // The model's weights alone (the best epoch's), readable by `--weights` and by Python.

@@ -11,6 +11,14 @@
 
 namespace gafx::train {
 
+// The token a trainer claims a run with (store::RunStore::claim_run): host, pid, the process's
+// start time (so a reused pid is not taken for it) and 64 random bits.
+std::string owner_token();
+
+// Whether the trainer holding `run` is alive: on this host by its pid and that process's start
+// time; elsewhere unknown here (true: the heartbeat decides).
+bool trainer_alive(const store::RunRecord& run);
+
 class Heartbeat {
 public:
     Heartbeat(std::string db_path, int64_t run_id, double seconds, TrainControl& control);

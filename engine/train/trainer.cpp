@@ -49,6 +49,7 @@ std::string host_name() {
     return buf;
 }
 
+
 // Rows are committed in batches: a kill loses at most the rows since the last flush.
 class MetricLog {
 public:
@@ -146,11 +147,34 @@ public:
           test_loader_(s_.test_items, loader_options(s_, options, false), options.cache),
           schedule_{s_.config.lr, s_.config.warmup_steps, s_.config.lr_halving_epochs} {
         st_.config = record.config;
-        if (fs::exists(paths_.last)) {
-            st_ = load_checkpoint(paths_.last, *s_.model, adam_);
+        st_.run_uid = record.uid;
+        const std::string previous = previous_checkpoint(paths_.last);
+        if (fs::exists(paths_.last) || fs::exists(previous)) {
+            std::string used = paths_.last, why;
+            try {
+                if (!fs::exists(paths_.last)) throw Error(paths_.last, "missing (a stop between two writes)");
+                st_ = load_checkpoint(paths_.last, *s_.model, adam_);
+            } catch (const Error& e) {
+                if (!fs::exists(previous)) throw;
+                // The newest generation is damaged: the one before it is whole.
+                why = e.reason();
+                used = previous;
+                st_ = load_checkpoint(previous, *s_.model, adam_);
+            }
+            s_.notes += std::string(s_.notes.empty() ? "" : "; ") + "resumed from " + used + " (epoch " +
+                        std::to_string(st_.position.epoch) + ", step " + std::to_string(st_.position.step) + ")" +
+                        (why.empty() ? "" : " because " + paths_.last + " is unusable: " + why);
+            // Another workspace's run in a folder this run was pointed at: never adopt it.
+            if (!st_.run_uid.empty() && !record.uid.empty() && st_.run_uid != record.uid)
+                throw Error(paths_.last,
+                            "this checkpoint belongs to another run (uid " + st_.run_uid + "), not to run " +
+                                std::to_string(record.id) + " of this workspace (uid " + record.uid + ")",
+                            "a workspace sharing this folder wrote it: give each workspace its own folder or "
+                            "--checkpoint-dir, or move the file away to train this run from scratch");
             if (st_.config != record.config)
                 throw Error(paths_.last, "the checkpoint was trained with another config",
                             "delete it to start the run again from scratch");
+            st_.run_uid = record.uid;
             store.delete_metrics_after(run_id_, st_.position.step);
         } else {
             store.delete_metrics_after(run_id_, -1);
@@ -373,6 +397,19 @@ RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& 
     if (!record) {
         result.message = "run " + std::to_string(run_id) + " does not exist";
         if (cb.on_status) cb.on_status(result.status, result.message);
+        return result;
+    }
+    // One trainer per run: claimed before any of its files or metrics are touched. A second
+    // trainer (a second `gafx resume`, the workbench and a terminal) is refused and changes nothing.
+    if (!store.claim_run(run_id, owner_token(), ::getpid(), host_name())) {
+        const auto now = store.run(run_id);
+        result.status = store::RunStatus::Running;
+        result.refused = true;
+        result.message = "run " + std::to_string(run_id) + " is already being trained" +
+                         (now ? " by pid " + std::to_string(now->pid) + " on " + now->host + " (last heartbeat " +
+                                    now->heartbeat_at + ")"
+                              : std::string()) +
+                         "; not started a second time";
         return result;
     }
     std::unique_ptr<RunLoop> loop;

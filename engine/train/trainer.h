@@ -83,6 +83,7 @@ struct RunResult {
     std::string message; // why, for anything but finished
     int epochs_done = 0;
     int64_t step = 0;
+    bool refused = false; // another trainer holds the run (status running): nothing was touched
 };
 
 // Trains `run_id` until it is finished or stopped. Problems with the run (a missing dataset,

@@ -1,5 +1,6 @@
 // `gafx models` and `gafx features` through the built binary.
 #include "core/npy.h"
+#include "store/run_paths.h"
 #include "store/run_store.h"
 #include "test_support.h"
 #include "train/trainer.h"
@@ -115,8 +116,7 @@ private Q_SLOTS:
         const int64_t frames = 1 + (int64_t(1.5 * 22050) - 551) / 220;
         const gafx::NpyArray map = gafx::read_npy_f32(out.toStdString());
         QCOMPARE(map.shape, (std::vector<int64_t>{2 * frames, 128}));
-        const std::string features = std::filesystem::path(db).parent_path().string() + "/runs/" + std::to_string(run) +
-                                     "/features";
+        const std::string features = gafx::store::run_paths(db, *gafx::store::RunStore(db).run(run)).dir + "/features";
         QVERIFY(std::filesystem::exists(features));
 
         // By the audio file's path: the same track, from the cache the first call left.

@@ -67,11 +67,11 @@ private Q_SLOTS:
         const std::string path = (dir.path() + "/sub/ws.db").toStdString();
         {
             store::RunStore s(path);
-            QCOMPARE(s.schema_version(), 3);
+            QCOMPARE(s.schema_version(), 4);
             QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
         }
         store::RunStore again(path);
-        QCOMPARE(again.schema_version(), 3);
+        QCOMPARE(again.schema_version(), 4);
     }
 
     void refusesNewerSchema() {
@@ -180,7 +180,7 @@ private Q_SLOTS:
                     "INSERT INTO runs(id, config, split_id, dataset_id) VALUES(1, '{}', 1, 1);");
         }
         store::RunStore s(path);
-        QCOMPARE(s.schema_version(), 3);
+        QCOMPARE(s.schema_version(), 4);
         QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
         const auto d = s.load_dataset("old");
         QCOMPARE(d->split_id, int64_t(1));

@@ -6,13 +6,16 @@
 #include "experiments/experiment.h"
 #include "store/run_paths.h"
 #include "store/run_store.h"
+#include "store/sqlite_db.h"
 #include "test_support.h"
 #include "train/adam.h"
+#include "train/checkpoint.h"
 #include "train/evaluation.h"
 #include "train/schedule.h"
 #include "train/step.h"
 #include "train/run_setup.h"
 #include "train/trainer.h"
+#include "train/heartbeat.h"
 
 #include <torch/optim/adam.h>
 
@@ -24,6 +27,8 @@
 #include <filesystem>
 #include <map>
 #include <thread>
+
+#include <unistd.h>
 
 using namespace gafx;
 
@@ -188,7 +193,8 @@ private Q_SLOTS:
         QVERIFY(rec->final_test_track_accuracy == epochs.back().test.track_accuracy);
         QVERIFY(rec->split_id > 0); // recorded at its first start: a re-split leaves it alone
         const store::RunPaths paths = store::run_paths(s.path(), *rec);
-        QCOMPARE(paths.dir, (std::filesystem::path(options(dir_).checkpoint_dir) / std::to_string(id)).string());
+        QCOMPARE(paths.dir, (std::filesystem::path(options(dir_).checkpoint_dir) / (std::to_string(id) + "-" + rec->uid)).string());
+        QCOMPARE(rec->uid.size(), size_t(16));
         QVERIFY(std::filesystem::exists(paths.best));
         QVERIFY(std::filesystem::exists(paths.last));
         QCOMPARE(int(s.predictions(id).size()), 20); // the test side's, at the selected epoch
@@ -332,6 +338,44 @@ private Q_SLOTS:
         compare_histories(history(s, id), reference_);
     }
 
+    void aDamagedCheckpointFallsBackToThePreviousOne() {
+        QVERIFY(!reference_.empty());
+        store::RunStore s(db_);
+        const int64_t id = s.create_run(0, tiny_config(), 3);
+        train::TrainControl control;
+        train::TrainCallbacks cb;
+        cb.on_step = [&](const train::StepProgress& p) {
+            if (p.step == 14) control.request(train::TrainControl::Interrupt); // mid epoch 2
+        };
+        QCOMPARE(train::train_run(s, id, options(dir_), control, cb).status, store::RunStatus::Interrupted);
+        // The stop's checkpoint is the newest; the end of epoch 1 is kept beside it. A bit flips
+        // in the newest one's data (the header still parses).
+        const store::RunPaths paths = store::run_paths(s.path(), *s.run(id), options(dir_).checkpoint_dir);
+        const std::string prev = train::previous_checkpoint(paths.last);
+        QVERIFY(std::filesystem::exists(prev));
+        {
+            QFile f(QString::fromStdString(paths.last));
+            QVERIFY(f.open(QIODevice::ReadWrite));
+            f.seek(f.size() - 100);
+            char byte = 0;
+            f.getChar(&byte);
+            f.seek(f.size() - 100);
+            f.putChar(char(byte ^ 0x10));
+        }
+        std::string notes;
+        train::TrainCallbacks told;
+        told.on_status = [&](store::RunStatus st, const std::string& m) {
+            if (st == store::RunStatus::Running) notes = m;
+        };
+        train::TrainControl fresh;
+        const auto second = train::train_run(s, id, options(dir_), fresh, told);
+        QCOMPARE(QString::fromStdString(store::to_string(second.status) + second.message), QStringLiteral("finished"));
+        QVERIFY2(notes.find("resumed from " + prev + " (epoch 1, step 8)") != std::string::npos &&
+                     notes.find("do not match the checksum") != std::string::npos,
+                 notes.c_str());
+        compare_histories(history(s, id), reference_); // epoch 2 again, to the same end
+    }
+
     void pausedRunContinuesUnchanged() {
         store::RunStore s(db_);
         const int64_t id = s.create_run(0, tiny_config(), 3);
@@ -459,6 +503,93 @@ private Q_SLOTS:
         const auto r = train::train_run(s, id, options(dir_), control);
         QCOMPARE(QString::fromLatin1(store::to_string(r.status)), QStringLiteral("failed"));
         QVERIFY2(r.message.find("nowhere") != std::string::npos, r.message.c_str());
+    }
+
+    void aSecondTrainerIsRefusedAndTouchesNothing() {
+        // Two `gafx resume N` at once: the claim is one conditional UPDATE, so one of them trains.
+        store::RunStore s(db_);
+        const int64_t id = s.create_run(0, tiny_config(R"(, "epochs": 1)"), 3);
+        train::TrainControl control;
+        train::RunResult second;
+        size_t rows_then = 0;
+        train::TrainCallbacks cb;
+        cb.on_step = [&](const train::StepProgress& p) {
+            if (p.step != 2) return;
+            store::RunStore other(db_);
+            rows_then = other.metrics(id).size();
+            train::TrainControl c2;
+            second = train::train_run(other, id, options(dir_), c2);
+            QCOMPARE(other.metrics(id).size(), rows_then); // its metrics were not cut back
+        };
+        const auto first = train::train_run(s, id, options(dir_), control, cb);
+        QCOMPARE(QString::fromLatin1(store::to_string(first.status)), QStringLiteral("finished"));
+        QVERIFY(second.refused);
+        QCOMPARE(second.status, store::RunStatus::Running);
+        QVERIFY2(second.message.find("already being trained by pid " + std::to_string(::getpid())) != std::string::npos,
+                 second.message.c_str());
+        QCOMPARE(QString::fromLatin1(store::to_string(s.run(id)->status)), QStringLiteral("finished"));
+        // And at the store: a running run cannot be claimed again; a finished one can.
+        QVERIFY(s.claim_run(id, "x", 1, "h"));
+        QVERIFY(!s.claim_run(id, "y", 2, "h"));
+        QCOMPARE(s.run(id)->owner, std::string("x"));
+        s.set_run_status(id, store::RunStatus::Finished);
+    }
+
+    void anotherWorkspacesCheckpointIsNeverAdopted() {
+        // a.db and b.db in one folder, each with its run 1, both with runs/ beside them.
+        QTemporaryDir dir;
+        const std::string a = test::make_demo_workspace(dir.path(), 5, 4.0);
+        const std::string b = (dir.path() + "/b.db").toStdString();
+        std::filesystem::copy_file(a, b);
+        train::TrainOptions o = options(dir);
+        o.checkpoint_dir.clear(); // the default: runs/ beside the database
+        store::RunStore sa(a), sb(b);
+        const int64_t ra = sa.create_run(0, tiny_config(R"(, "epochs": 1)"), 3);
+        const int64_t rb = sb.create_run(0, tiny_config(R"(, "epochs": 1)"), 3);
+        QCOMPARE(ra, rb);
+        train::TrainControl control;
+        QCOMPARE(train::train_run(sa, ra, o, control).status, store::RunStatus::Finished);
+        const auto pa = store::run_paths(sa.path(), *sa.run(ra)), pb = store::run_paths(sb.path(), *sb.run(rb));
+        QVERIFY(pa.dir != pb.dir);
+        // b's run trains itself rather than adopting a's finished checkpoint.
+        const auto r = train::train_run(sb, rb, o, control);
+        QCOMPARE(QString::fromStdString(store::to_string(r.status) + r.message), QStringLiteral("finished"));
+        QCOMPARE(r.epochs_done, 1);
+        QVERIFY(!std::isnan(sb.run(rb)->test_track_accuracy));
+        // A checkpoint of a's run put in b's folder by hand is refused, naming whose it is.
+        const int64_t rb2 = sb.create_run(0, tiny_config(R"(, "epochs": 1)"), 3);
+        const auto pb2 = store::run_paths(sb.path(), *sb.run(rb2));
+        std::filesystem::create_directories(pb2.dir);
+        std::filesystem::copy_file(pa.last, pb2.last);
+        const auto refused = train::train_run(sb, rb2, o, control);
+        QCOMPARE(refused.status, store::RunStatus::Failed);
+        QVERIFY2(refused.message.find("belongs to another run (uid " + sa.run(ra)->uid + ")") != std::string::npos,
+                 refused.message.c_str());
+    }
+
+    void aSuspendedTrainerKeepsItsRun() {
+        // A heartbeat hours old, but its process (this one) alive: a suspended laptop, not a dead run.
+        store::RunStore s(db_);
+        const int64_t id = s.create_run(0, tiny_config(), 3);
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        QVERIFY(s.claim_run(id, train::owner_token(), ::getpid(), host));
+        const auto age = [&] {
+            store::Db raw(db_);
+            raw.exec("UPDATE runs SET heartbeat_at='2000-01-01T00:00:00Z' WHERE id=" + std::to_string(id));
+        };
+        age();
+        QVERIFY(train::mark_dead_runs_interrupted(s, 120).empty());
+        QCOMPARE(s.run(id)->status, store::RunStatus::Running);
+        // The same pid with another start time is another process that reused the pid.
+        std::string token = train::owner_token();
+        const size_t b = token.rfind(':'), st = token.rfind(':', b - 1);
+        token.replace(st + 1, b - st - 1, "1");
+        s.set_run_status(id, store::RunStatus::Interrupted);
+        QVERIFY(s.claim_run(id, token, ::getpid(), host));
+        age();
+        QCOMPARE(train::mark_dead_runs_interrupted(s, 120), std::vector<int64_t>{id});
+        QCOMPARE(s.run(id)->status, store::RunStatus::Interrupted);
     }
 };
 

@@ -9,6 +9,7 @@
 #include "workspace.h"
 
 #include "core/npy.h"
+#include "store/run_paths.h"
 #include "store/run_store.h"
 #include "test_support.h"
 #include "train/trainer.h"
@@ -89,6 +90,9 @@ class TestGuiInspector : public QObject {
     app::AppContext ctx_;
     std::unique_ptr<QWidget> page_;
     InspectorView* view_ = nullptr;
+
+    // The run's own folder (runs/<id>-<uid> beside the database), as every caller asks for it.
+    std::string run_dir() const { return store::run_paths(db_, *store::RunStore(db_).run(run_)).dir; }
     int shown_page_ = -1;
 
 private Q_SLOTS:
@@ -166,8 +170,7 @@ private Q_SLOTS:
         QVERIFY(view_->findChild<QLabel*>(QStringLiteral("trackHeader"))->text().contains(genre_));
 
         // Cached on disk beside the run's weights.
-        const QString cache = QString::fromStdString(std::filesystem::path(db_).parent_path().string()) +
-                              QStringLiteral("/runs/%1/features/%2.npy").arg(run_).arg(track_);
+        const QString cache = QString::fromStdString(run_dir()) + QStringLiteral("/features/%1.npy").arg(track_);
         QTRY_VERIFY(QFileInfo::exists(cache));
         const NpyArray cached = read_npy_f32(cache.toStdString());
         QCOMPARE(cached.shape, (std::vector<int64_t>{2 * mel_frames(1.5), 128}));
@@ -248,8 +251,7 @@ private Q_SLOTS:
     }
 
     void aFreshPageReusesTheDiskCache() {
-        const std::string cache = std::filesystem::path(db_).parent_path().string() + "/runs/" +
-                                  std::to_string(run_) + "/features/" + std::to_string(track_) + ".npy";
+        const std::string cache = run_dir() + "/features/" + std::to_string(track_) + ".npy";
         const auto before = std::filesystem::last_write_time(cache);
         app::AppContext ctx;
         ctx.workspace = workspace_.get();

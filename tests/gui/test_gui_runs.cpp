@@ -31,6 +31,8 @@
 #include <QTimer>
 #include <QtTest>
 
+#include <unistd.h>
+
 using namespace gafx;
 
 namespace {
@@ -221,6 +223,25 @@ private Q_SLOTS:
         }
         QCOMPARE(got, (QSet<qint64>{a_, b_}));
         QVERIFY(view->findChild<QLabel*>(QStringLiteral("runsMessage"))->text().contains(QLatin1String("Wrote 2")));
+    }
+
+    void aRunningRunSaysWhoTrainsIt() {
+        app::MainWindow w(QString::fromStdString(db_));
+        w.show();
+        w.tabs()->setCurrentIndex(app::RunsPage);
+        auto* view = qobject_cast<widgets::RunsView*>(w.page(app::RunsPage));
+        int64_t live = 0;
+        {   // claimed by "another trainer": this process, so it counts as alive
+            store::RunStore s(db_);
+            live = s.create_run(0, tiny_config(11), 11);
+            QVERIFY(s.claim_run(live, "elsewhere:1:1:ab", ::getpid(), "trainer-host"));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(row_of(view->table(), live).isValid(), 2500);
+        const QModelIndex status = row_of(view->table(), live).siblingAtColumn(widgets::RunsTableModel::Status);
+        QCOMPARE(status.data().toString(), QStringLiteral("running"));
+        const QString tip = status.data(Qt::ToolTipRole).toString();
+        QVERIFY2(tip.startsWith(QStringLiteral("Trained by pid %1 on trainer-host").arg(::getpid())), qPrintable(tip));
+        store::RunStore(db_).set_run_status(live, store::RunStatus::Cancelled);
     }
 
     void cancelAQueuedRun() {
