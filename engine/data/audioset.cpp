@@ -299,7 +299,8 @@ Catalog import_folder(const fs::path& root, Catalog c, const Feedback* feedback)
                         std::make_move_iterator(more.end()));
     }
 
-    FolderScan scan = scan_audio_files(root);
+    FolderScan scan = scan_audio_files(root, root);
+    for (const auto& r : scan.refused) c.warnings.push_back(r);
     c.skipped_hidden += scan.hidden;
     for (const std::string& p : scan.non_audio) {
         const fs::path path(p);
@@ -387,6 +388,12 @@ Catalog import_json(const fs::path& file, Catalog c, const Feedback* feedback) {
             class_file = dir / kClassFile;
             break;
         }
+    // The dataset's folder: where its class list is (the list's folder or its parent), else the
+    // list's own. Every listed path must resolve below it.
+    std::error_code base_ec;
+    const fs::path top = class_file ? class_file->parent_path() : base;
+    fs::path real_base = fs::canonical(top, base_ec);
+    if (base_ec) real_base = top;
     if (class_file) c.classes = read_class_list(class_file->string());
     LabelFilter filter(c.classes, class_file ? class_file->string() : "");
     std::set<std::string> seen_mids;
@@ -430,7 +437,14 @@ Catalog import_json(const fs::path& file, Catalog c, const Feedback* feedback) {
         }
         t.origin = file.stem().string();
         const fs::path wav = fs::path(t.key).is_absolute() ? fs::path(t.key) : (base / t.key).lexically_normal();
-        if (fs::exists(wav)) {
+        std::error_code ec;
+        const fs::path real = fs::weakly_canonical(wav, ec);
+        if (ec || !is_within(real, real_base)) {
+            // A list may only point below its own folder: a hostile one would have gafx open any file.
+            t.status = TrackStatus::Invalid;
+            t.error = wav.string() + " is outside the dataset's folder " + real_base.string() +
+                      " (the list's, or its parent's with class_labels_indices.csv): keep the audio below it";
+        } else if (fs::exists(wav)) {
             t.path = wav.string();
             probe_track(t);
         } else {

@@ -14,7 +14,10 @@ namespace {
 
 std::vector<fs::path> sorted_entries(const fs::path& dir) {
     std::vector<fs::path> out;
-    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path());
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+        out.push_back(it->path());
+    if (ec) throw Error(dir.string(), "cannot list the folder (" + ec.message() + ")", "check its permissions");
     std::sort(out.begin(), out.end());
     return out;
 }
@@ -43,14 +46,17 @@ Catalog import_gtzan(const std::string& dir, const GtzanOptions& options, const 
     std::vector<std::pair<std::string, fs::path>> files; // genre, file
     for (const fs::path& entry : sorted_entries(root)) {
         if (is_hidden(entry)) { ++c.skipped_hidden; continue; }
-        if (!fs::is_directory(entry)) {
+        std::error_code ec;
+        if (!fs::is_directory(entry, ec)) {
             c.skipped_non_audio.push_back(entry.string());
             if (audio::has_audio_extension(entry.string()))
                 c.warnings.push_back(entry.string() + ": audio outside a genre folder, skipped");
             continue;
         }
         const std::string genre = entry.filename().string();
-        const FolderScan scan = scan_audio_files(entry);
+        const FolderScan scan = scan_audio_files(entry, root);
+        for (const auto& r : scan.refused) c.warnings.push_back(r);
+        if (scan.outside) continue; // a genre folder linked out of the dataset is no genre of it
         c.skipped_hidden += scan.hidden;
         c.skipped_non_audio.insert(c.skipped_non_audio.end(), scan.non_audio.begin(), scan.non_audio.end());
         for (const fs::path& p : scan.audio) files.emplace_back(genre, p);
@@ -72,7 +78,7 @@ Catalog import_gtzan(const std::string& dir, const GtzanOptions& options, const 
         throw_if_cancelled(feedback, root.string());
         const auto& [genre, p] = files[size_t(i)];
         Track t;
-        t.key = fs::relative(p, root).generic_string();
+        t.key = key_under(p, root);
         t.path = p.string();
         t.labels = {genre};
         probe_track(t);

@@ -284,6 +284,23 @@ private Q_SLOTS:
         QVERIFY(any_contains(c.warnings, {"/m/zzz", "data[2]"}));
     }
 
+    void jsonPathsOutsideTheListsFolderAreRefused() {
+        QTemporaryDir tmp;
+        const QString d = tmp.path();
+        wav(d + "/x/a.wav");
+        wav(d + "/outside.wav");
+        test::write_bytes(d + "/x/list.json", "{\"data\": [{\"wav\": \"a.wav\", \"labels\": \"/m/a\"},"
+                                              " {\"wav\": \"../outside.wav\", \"labels\": \"/m/a\"},"
+                                              " {\"wav\": \"/etc/passwd\", \"labels\": \"/m/a\"}]}");
+        const Catalog c = import_audioset(s(d + "/x/list.json"), {});
+        QCOMPARE(c.tracks.size(), size_t(3));
+        QCOMPARE(c.tracks[0].status, TrackStatus::Valid);
+        for (size_t i : {size_t(1), size_t(2)}) {
+            QCOMPARE(c.tracks[i].status, TrackStatus::Invalid);
+            QVERIFY2(c.tracks[i].error.find("outside the dataset's folder") != std::string::npos, c.tracks[i].error.c_str());
+        }
+    }
+
     void jsonListWithoutClassFile() {
         QTemporaryDir tmp;
         const QString d = tmp.path();

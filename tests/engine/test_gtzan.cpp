@@ -8,6 +8,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <map>
+
 using namespace gafx;
 
 namespace {
@@ -125,6 +127,42 @@ private Q_SLOTS:
             test::write_audio(track_path(dir.path(), QStringLiteral("rock"), i), test::sine(220, 0.05, 22050));
         Feedback fb([&](int64_t done, int64_t, const std::string&) { if (done == 2) fb.cancel(); });
         QVERIFY_THROWS_EXCEPTION(Cancelled, data::import_gtzan(dir.path().toStdString(), {}, &fb));
+    }
+
+    void symlinksStayInsideTheDatasetFolder() {
+        QTemporaryDir dir, elsewhere;
+        const QString root = dir.path() + "/gtzan";
+        for (int i = 0; i < 2; ++i) test::write_audio(track_path(root, "blues", i), test::sine(110, 1.0, 8000));
+        test::write_audio(track_path(root, "jazz", 0), test::sine(220, 1.0, 8000));
+        test::write_audio(elsewhere.path() + "/secret.wav", test::sine(330, 1.0, 8000));
+        // A genre folder linked to / (once walked the whole filesystem and made ../.. keys).
+        QVERIFY(QFile::link(QStringLiteral("/"), root + "/everything"));
+        // A link looping to itself (once threw filesystem_error and aborted the import), a link
+        // out of the dataset, one inside it, and a folder linked back to its parent.
+        QVERIFY(QFile::link(root + "/jazz/loop.wav", root + "/jazz/loop.wav"));
+        QVERIFY(QFile::link(elsewhere.path() + "/secret.wav", root + "/jazz/secret.wav"));
+        QVERIFY(QFile::link(track_path(root, "blues", 0), root + "/jazz/borrowed.wav"));
+        QVERIFY(QFile::link(root + "/jazz", root + "/jazz/again"));
+        const data::Catalog c = data::import_gtzan(root.toStdString(), {}, nullptr);
+        QStringList classes;
+        for (const auto& k : c.classes) classes << QString::fromStdString(k.id);
+        QCOMPARE(classes, (QStringList{QStringLiteral("blues"), QStringLiteral("jazz")}));
+        std::map<std::string, const data::Track*> by_key;
+        for (const auto& t : c.tracks) {
+            QVERIFY2(t.key.find("..") == std::string::npos, t.key.c_str());
+            by_key[t.key] = &t;
+        }
+        QCOMPARE(by_key.size(), size_t(5)); // 2 blues; jazz.00000, loop.wav, borrowed.wav
+        QCOMPARE(by_key.at("jazz/borrowed.wav")->status, data::TrackStatus::Valid);
+        QCOMPARE(by_key.at("jazz/loop.wav")->status, data::TrackStatus::Invalid);
+        QVERIFY2(by_key.at("jazz/loop.wav")->error.find("broken or looping link") != std::string::npos,
+                 by_key.at("jazz/loop.wav")->error.c_str());
+        QString warnings;
+        for (const auto& w : c.warnings) warnings += QString::fromStdString(w) + "\n";
+        QVERIFY2(warnings.contains(root + "/everything: leads to /, outside the dataset folder"), qPrintable(warnings));
+        QVERIFY2(warnings.contains(root + "/jazz/secret.wav: links to") && warnings.contains(QStringLiteral("outside the dataset folder: skipped")),
+                 qPrintable(warnings));
+        QVERIFY2(warnings.contains(root + "/jazz/again: a link loop"), qPrintable(warnings));
     }
 };
 
