@@ -88,7 +88,9 @@ void TrainingWorker::interrupt_all() {
 
 void TrainingWorker::work() {
     std::unique_ptr<store::RunStore> store;
-    std::unique_ptr<data::WaveformCache> cache = std::make_unique<data::WaveformCache>(data::WaveformCache::default_dir());
+    const std::string cache_dir = data::WaveformCache::default_dir();
+    std::unique_ptr<data::WaveformCache> cache =
+        cache_dir.empty() ? nullptr : std::make_unique<data::WaveformCache>(cache_dir);
     for (;;) {
         train::TrainControl control;
         train::TrainOptions options;

@@ -133,7 +133,8 @@ std::string WaveformCache::default_dir() {
     if (xdg && xdg[0] == '/') return std::string(xdg) + "/gafx/waveforms";
     const char* home = std::getenv("HOME");
     if (home && home[0]) return std::string(home) + "/.cache/gafx/waveforms";
-    return (fs::temp_directory_path() / "gafx-cache" / "waveforms").string();
+    // Never a shared /tmp: another user could plant entries there that a run would trust.
+    return {};
 }
 
 uint64_t WaveformCache::hash_file(const std::string& path) {

@@ -34,7 +34,8 @@ public:
     // bytes freed.
     int64_t prune(int64_t max_bytes);
 
-    // $XDG_CACHE_HOME/gafx/waveforms, else ~/.cache/gafx/waveforms.
+    // $XDG_CACHE_HOME/gafx/waveforms, else ~/.cache/gafx/waveforms; "" (no cache) when neither
+    // is set, rather than a folder other users can write to.
     static std::string default_dir();
 
     // xxh64 of the file's bytes; throws gafx::Error when it cannot be read.

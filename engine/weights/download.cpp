@@ -113,10 +113,17 @@ DownloadResult download(const std::string& url, const std::string& part, const D
                     "free space and run the same command again: it resumes");
     // A resume past the end: the part file already holds everything the server has.
     if (code == 416) return {false, have};
-    if (rc != CURLE_OK && !(rc == CURLE_HTTP_RETURNED_ERROR && code >= 400))
-        throw Error(url, std::string("download failed: ") + (message[0] ? message : curl_easy_strerror(rc)),
+    if (rc != CURLE_OK && !(rc == CURLE_HTTP_RETURNED_ERROR && code >= 400)) {
+        const std::string why = std::string("download failed: ") + (message[0] ? message : curl_easy_strerror(rc));
+        if (have + t.written == 0) {
+            file.reset();
+            fs::remove(part, ec);
+            throw Error(url, why, "check the network (or a proxy), or fetch from a copy with --mirror URL");
+        }
+        throw Error(url, why,
                     "run the same command again: it resumes from the " + std::to_string(have + t.written) +
                         " bytes kept in " + part);
+    }
     if (code >= 400)
         throw Error(url, "the server answered HTTP " + std::to_string(code),
                     code == 404 ? "check the URL or the --mirror folder" : "try again later, or use --mirror");

@@ -216,6 +216,11 @@ private Q_SLOTS:
         qunsetenv("XDG_CACHE_HOME");
         QCOMPARE(QString::fromStdString(WaveformCache::default_dir()),
                  QString::fromLocal8Bit(qgetenv("HOME")) + "/.cache/gafx/waveforms");
+        // Neither: no cache at all, never a folder in /tmp that another user could fill.
+        const QByteArray old_home = qgetenv("HOME");
+        qunsetenv("HOME");
+        QCOMPARE(QString::fromStdString(WaveformCache::default_dir()), QString());
+        qputenv("HOME", old_home);
         if (!old_xdg.isEmpty()) qputenv("XDG_CACHE_HOME", old_xdg);
     }
 };
