@@ -3,6 +3,9 @@
 #include "core/error.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
 
 namespace gafx::data {
 
@@ -30,6 +33,45 @@ int Catalog::class_index(const std::string& id) const {
     for (size_t i = 0; i < classes.size(); ++i)
         if (classes[i].id == id) return static_cast<int>(i);
     return -1;
+}
+
+std::vector<std::string> format_outliers(const Catalog& c, size_t max_listed) {
+    std::map<int, int64_t> rates;
+    std::vector<double> lengths;
+    for (const auto& t : c.tracks)
+        if (t.status == TrackStatus::Valid) {
+            rates[t.sample_rate]++;
+            lengths.push_back(t.duration);
+        }
+    if (lengths.size() < 3) return {};
+    const auto common = std::max_element(rates.begin(), rates.end(), [](const auto& a, const auto& b) {
+        return a.second < b.second;
+    });
+    std::nth_element(lengths.begin(), lengths.begin() + long(lengths.size() / 2), lengths.end());
+    const double median = lengths[lengths.size() / 2];
+    const double slack = std::max(1.0, 0.1 * median);
+    std::vector<std::string> out;
+    size_t found = 0;
+    char buf[160];
+    for (const auto& t : c.tracks) {
+        if (t.status != TrackStatus::Valid) continue;
+        std::string why;
+        if (t.sample_rate != common->first) {
+            std::snprintf(buf, sizeof buf, "%d Hz where %lld of %zu tracks are %d Hz", t.sample_rate,
+                          (long long)common->second, lengths.size(), common->first);
+            why = buf;
+        }
+        if (std::abs(t.duration - median) > slack) {
+            std::snprintf(buf, sizeof buf, "%.1f s where the median track is %.1f s", t.duration, median);
+            why += (why.empty() ? "" : " and ") + std::string(buf);
+        }
+        if (why.empty()) continue;
+        if (++found <= max_listed)
+            out.push_back(t.path + ": " + why + " (check it is the right file; it is used as it is)");
+    }
+    if (found > max_listed)
+        out.push_back(std::to_string(found - max_listed) + " more tracks differ in sample rate or length from the rest");
+    return out;
 }
 
 } // namespace gafx::data

@@ -50,4 +50,10 @@ struct Catalog {
     int class_index(const std::string& id) const; // -1 if unknown
 };
 
+// Valid tracks whose sample rate differs from the most common one, or whose length is far from
+// the median (more than 10 %, at least 1 s): a file that decodes but is probably not what the
+// dataset holds (a corrupt file read with a guessed format, a stray recording). One warning per
+// track, naming it, its value and the dataset's; at most `max_listed`, then a count.
+std::vector<std::string> format_outliers(const Catalog& c, size_t max_listed = 20);
+
 } // namespace gafx::data

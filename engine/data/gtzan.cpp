@@ -85,6 +85,7 @@ Catalog import_gtzan(const std::string& dir, const GtzanOptions& options, const 
         c.tracks.push_back(std::move(t));
         if (feedback) feedback->progress(i + 1, total, p.string());
     }
+    for (auto& w : format_outliers(c)) c.warnings.push_back(std::move(w));
     return c;
 }
 

@@ -164,6 +164,22 @@ private Q_SLOTS:
                  qPrintable(warnings));
         QVERIFY2(warnings.contains(root + "/jazz/again: a link loop"), qPrintable(warnings));
     }
+
+    void tracksUnlikeTheRestAreWarnedAbout() {
+        QTemporaryDir dir;
+        const QString root = dir.path();
+        for (int i = 0; i < 4; ++i) test::write_audio(track_path(root, "blues", i), test::sine(110, 3.0, 22050));
+        test::write_audio(track_path(root, "jazz", 0), test::sine(220, 3.0, 22050));
+        test::write_audio(track_path(root, "jazz", 1), test::sine(220, 3.0, 8000)); // another rate
+        test::write_audio(track_path(root, "jazz", 2), test::sine(220, 8.0, 22050)); // another length
+        const data::Catalog c = data::import_gtzan(root.toStdString(), {}, nullptr);
+        QString all;
+        for (const auto& w : c.warnings) all += QString::fromStdString(w) + "\n";
+        QVERIFY2(all.contains(track_path(root, "jazz", 1) + ": 8000 Hz where 6 of 7 tracks are 22050 Hz"), qPrintable(all));
+        QVERIFY2(all.contains(track_path(root, "jazz", 2) + ": 8.0 s where the median track is 3.0 s"), qPrintable(all));
+        QCOMPARE(all.count(QStringLiteral("check it is the right file")), 2);
+        QCOMPARE(c.count(data::TrackStatus::Valid), int64_t(7)); // warned about, still used
+    }
 };
 
 QTEST_GUILESS_MAIN(TestGtzan)
