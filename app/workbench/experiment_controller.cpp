@@ -106,6 +106,8 @@ bool ExperimentController::validate() {
         return true;
     } catch (const Error& e) {
         show_error(e);
+    } catch (const std::exception& e) { // a slot's edge: nothing may escape into Qt's event loop
+        view_->set_message(QString::fromStdString(e.what()), true);
     }
     view_->set_train_enabled(false);
     return false;
@@ -126,7 +128,7 @@ void ExperimentController::open(const QString& path, bool preset) {
     const std::string text = f.readAll().toStdString();
     try {
         experiments::parse_experiment(text, path.toStdString()); // any dataset name: a file may come from elsewhere
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
         view_->set_message(QString::fromStdString(e.what()), true);
         return;
     }
@@ -140,7 +142,7 @@ void ExperimentController::save(const QString& path) {
     const std::string text = view_->to_json();
     try {
         experiments::parse_experiment(text, path.toStdString());
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
         view_->set_message(tr("Not saved: %1").arg(QString::fromStdString(e.what())), true);
         return;
     }
@@ -154,7 +156,7 @@ void ExperimentController::save(const QString& path) {
         const QString msg = tr("Saved %1 (%2 runs)").arg(path).arg(ex.runs.size());
         view_->set_message(msg, false);
         if (status_) status_->showMessage(msg, 5000);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
         view_->set_message(QString::fromStdString(e.what()), true);
     }
 }

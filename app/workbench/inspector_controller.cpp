@@ -86,7 +86,7 @@ void InspectorController::refresh() {
     try {
         refresh_tracks();
         refresh_runs();
-    } catch (const Error& e) {
+    } catch (const std::exception& e) { // a slot's edge: nothing may escape into Qt's event loop
         view_->set_note(qs(e.what()));
     }
 }
@@ -293,7 +293,7 @@ void InspectorController::export_to(const QString& dir, bool png) {
         }
         view_->set_note(written.isEmpty() ? tr("Nothing to export yet: the maps are still computing.")
                                           : tr("Exported %1 file(s) to %2").arg(written.size()).arg(dir));
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
         view_->set_note(qs(e.what()));
     }
     if (ctx_.status && !written.isEmpty()) ctx_.status->showMessage(view_->note(), 8000);

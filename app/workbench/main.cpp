@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
         if (cli.isSet(QStringLiteral("screenshots")))
             save_screenshots(window, cli.value(QStringLiteral("screenshots")));
         return app.exec();
-    } catch (const gafx::Error& e) {
+    } catch (const std::exception& e) { // gafx::Error, and whatever a library throws
         QMessageBox::critical(nullptr, QStringLiteral("GAFX Workbench"), QString::fromStdString(e.what()));
         return 1;
     }

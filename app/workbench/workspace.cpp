@@ -1,5 +1,7 @@
 #include "workspace.h"
 
+#include <exception>
+
 namespace gafx::app {
 
 Workspace::Workspace(const QString& db_path, QObject* parent)
@@ -12,7 +14,13 @@ Workspace::Workspace(const QString& db_path, QObject* parent)
 Workspace::~Workspace() = default;
 
 void Workspace::poll() {
-    const int64_t v = store_->data_version();
+    // A timer's slot: a locked or vanished database is tried again at the next tick.
+    int64_t v = version_;
+    try {
+        v = store_->data_version();
+    } catch (const std::exception&) {
+        return;
+    }
     if (v == version_) return;
     version_ = v;
     Q_EMIT changed();

@@ -232,12 +232,22 @@ std::optional<StoredDataset> RunStore::load_dataset(const std::string& name, int
     c.kind = d.text(2);
     c.root = d.text(3);
     c.multi_label = d.int64(4) != 0;
+    // A column another program (or a damaged file) filled with the wrong JSON is our Error,
+    // naming the database, never a library exception escaping into a front end.
+    const auto damaged = [&](const std::string& what, const std::exception& e) {
+        return Error(db_->path(), "dataset '" + c.name + "': " + what + " is unreadable (" + e.what() + ")",
+                     "import the dataset again (gafx dataset import), or restore the workspace from a backup");
+    };
     const json report = json::parse(d.text(5), nullptr, false);
     if (report.is_object()) {
-        c.skipped_hidden = report.value("skipped_hidden", int64_t(0));
-        c.skipped_non_audio = report.value("skipped_non_audio", std::vector<std::string>{});
-        c.empty_classes = report.value("empty_classes", std::vector<std::string>{});
-        c.warnings = report.value("warnings", std::vector<std::string>{});
+        try {
+            c.skipped_hidden = report.value("skipped_hidden", int64_t(0));
+            c.skipped_non_audio = report.value("skipped_non_audio", std::vector<std::string>{});
+            c.empty_classes = report.value("empty_classes", std::vector<std::string>{});
+            c.warnings = report.value("warnings", std::vector<std::string>{});
+        } catch (const json::exception& e) {
+            throw damaged("its import report", e);
+        }
     }
     out.created_at = d.text(6);
     out.updated_at = d.text(7);
@@ -255,7 +265,11 @@ std::optional<StoredDataset> RunStore::load_dataset(const std::string& name, int
         t.id = tr.int64(0);
         t.key = tr.text(1);
         t.path = tr.text(2);
-        t.labels = json::parse(tr.text(3)).get<std::vector<std::string>>();
+        try {
+            t.labels = json::parse(tr.text(3)).get<std::vector<std::string>>();
+        } catch (const json::exception& e) {
+            throw damaged("the labels of track '" + t.key + "'", e);
+        }
         t.sample_rate = int(tr.int64(4));
         t.channels = int(tr.int64(5));
         t.frames = tr.int64(6);

@@ -91,6 +91,33 @@ private Q_SLOTS:
         }
     }
 
+    void malformedJsonColumnsAreErrorsNamingTheDatabase() {
+        // Another program wrote the columns: a library exception must not reach a front end.
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/ws.db").toStdString();
+        data::Catalog cat;
+        cat.name = "g";
+        cat.kind = "gtzan";
+        cat.root = "/nowhere";
+        cat.classes = {{"blues", ""}};
+        data::Track t;
+        t.key = "blues/a.wav";
+        t.labels = {"blues"};
+        cat.tracks.push_back(t);
+        store::RunStore(path).save_catalog(cat);
+        for (const char* sql : {"UPDATE tracks SET labels='{\"not\": \"a list\"}'", "UPDATE tracks SET labels='[1, 2'",
+                                "UPDATE tracks SET labels='[\"blues\"]'; UPDATE datasets SET import_report='{\"warnings\": 5}'"}) {
+            store::Db(path).exec(sql);
+            try {
+                store::RunStore(path).load_dataset("g");
+                QFAIL(sql);
+            } catch (const Error& e) {
+                QCOMPARE(e.path(), path);
+                QVERIFY2(QString::fromStdString(e.reason()).contains(QStringLiteral("is unreadable")), e.what());
+            }
+        }
+    }
+
     void refusesNonDatabase() {
         QTemporaryDir dir;
         const QString path = dir.path() + "/notes.txt";
