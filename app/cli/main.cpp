@@ -4,6 +4,7 @@
 #include "core/cpu_tuning.h"
 #include "core/error.h"
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -40,6 +41,8 @@ const char* kUsage =
 int main(int argc, char** argv) {
     using namespace gafx::cli;
     gafx::tune_cpu_runtime(argv);
+    // A file size limit (ulimit -f) is a write error with the path and the fix, not a core dump.
+    std::signal(SIGXFSZ, SIG_IGN);
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         std::fputs(kUsage, args.empty() ? stderr : stdout);

@@ -21,6 +21,7 @@ std::string errno_reason(const char* what) {
 
 std::string fix_for(int e) {
     if (e == ENOSPC || e == EDQUOT) return "free disk space and run again";
+    if (e == EFBIG) return "the file passes a size limit (ulimit -f, or the filesystem's): raise it or free space, and run again";
     if (e == EACCES || e == EROFS || e == EPERM) return "make the folder writable or choose another";
     return "check the folder exists and is writable";
 }

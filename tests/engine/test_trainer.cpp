@@ -28,6 +28,8 @@
 #include <map>
 #include <thread>
 
+#include <csignal>
+#include <sys/resource.h>
 #include <unistd.h>
 
 using namespace gafx;
@@ -590,6 +592,60 @@ private Q_SLOTS:
         age();
         QCOMPARE(train::mark_dead_runs_interrupted(s, 120), std::vector<int64_t>{id});
         QCOMPARE(s.run(id)->status, store::RunStatus::Interrupted);
+    }
+
+    void aFullDiskKeepsTheCheckpointAndEveryMetric() {
+        // A file size limit (RLIMIT_FSIZE: no root needed) set after epoch 1's checkpoint makes
+        // the next one fail as a full disk would: the run fails naming the file and the fix, the
+        // earlier checkpoint and every committed metric stay, and once the limit is lifted the
+        // resumed run ends with the uninterrupted history.
+        QVERIFY(!reference_.empty());
+        QTemporaryDir dir;
+        const std::string db = test::make_demo_workspace(dir.path(), 5, 4.0);
+        store::RunStore s(db);
+        const int64_t id = s.create_run(0, tiny_config(), 3);
+        const auto sigxfsz = std::signal(SIGXFSZ, SIG_IGN);
+        rlimit original{};
+        QCOMPARE(::getrlimit(RLIMIT_FSIZE, &original), 0);
+        const train::TrainOptions o = options(dir);
+        train::TrainCallbacks cb;
+        int64_t limit = 0;
+        cb.on_epoch = [&](const train::EpochReport& r) {
+            if (r.epoch != 1) return;
+            const auto paths = store::run_paths(s.path(), *s.run(id), o.checkpoint_dir);
+            limit = int64_t(std::filesystem::file_size(paths.last)) / 2;
+            // The database's files stay below the limit: its WAL starts again from empty.
+            store::Db(db).exec("PRAGMA wal_checkpoint(TRUNCATE)");
+            qInfo("checkpoint %lld bytes, limit %lld", (long long)std::filesystem::file_size(paths.last), (long long)limit);
+            rlimit lim = original;
+            lim.rlim_cur = rlim_t(limit);
+            ::setrlimit(RLIMIT_FSIZE, &lim);
+        };
+        train::TrainControl control;
+        const auto failed = train::train_run(s, id, o, control, cb);
+        ::setrlimit(RLIMIT_FSIZE, &original);
+        std::signal(SIGXFSZ, sigxfsz);
+        QVERIFY(limit > 0);
+        QCOMPARE(QString::fromLatin1(store::to_string(failed.status)), QStringLiteral("failed"));
+        QVERIFY2(failed.message.find(".safetensors") != std::string::npos &&
+                     failed.message.find("size limit") != std::string::npos,
+                 failed.message.c_str());
+        // Every row of epoch 1 is there, as the uninterrupted run logged it.
+        const auto kept = history(s, id);
+        size_t epoch1 = 0;
+        for (const auto& r : reference_) epoch1 += r.epoch <= 1;
+        QVERIFY(kept.size() >= epoch1);
+        for (size_t i = 0, j = 0; i < reference_.size(); ++i)
+            if (reference_[i].epoch <= 1) {
+                while (j < kept.size() && !(kept[j].step == reference_[i].step && kept[j].name == reference_[i].name &&
+                                            kept[j].split == reference_[i].split))
+                    ++j;
+                QVERIFY2(j < kept.size() && kept[j].value == reference_[i].value, reference_[i].name.c_str());
+            }
+        train::TrainControl fresh;
+        const auto resumed = train::train_run(s, id, o, fresh);
+        QCOMPARE(QString::fromStdString(store::to_string(resumed.status) + resumed.message), QStringLiteral("finished"));
+        compare_histories(history(s, id), reference_);
     }
 };
 
