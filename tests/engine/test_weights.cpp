@@ -111,11 +111,13 @@ private Q_SLOTS:
         QVERIFY(test::error_of([] { models::read_state_dict(fixture("weights_tiny_legacy.pt")); })
                     .contains(QStringLiteral("legacy")));
         const QString junk = dir.path() + QStringLiteral("/junk.safetensors");
-        test::write_bytes(junk, QByteArray("\xff\xff\xff\xff\xff\xff\xff\x7f garbage", 20));
+        static const char kJunk[] = "\xff\xff\xff\xff\xff\xff\xff\x7f garbage"; // the length claims 2^63
+        test::write_bytes(junk, QByteArray(kJunk, sizeof kJunk - 1));
         QVERIFY(test::error_of([&] { models::read_state_dict(junk.toStdString()); }).contains(junk));
         // A zip that is not a PyTorch archive.
         const QString zip = dir.path() + QStringLiteral("/notes.pt");
-        test::write_bytes(zip, QByteArray("PK\x03\x04 not really a zip", 24));
+        static const char kNotZip[] = "PK\x03\x04 not really a zip";
+        test::write_bytes(zip, QByteArray(kNotZip, sizeof kNotZip - 1));
         QVERIFY(test::error_of([&] { models::read_state_dict(zip.toStdString()); }).contains(zip));
     }
 
