@@ -1,5 +1,6 @@
 // Kill soak: a demo run's trainer (`gafx train`, then `gafx resume`) is SIGKILLed at random
-// moments — while starting, mid-epoch, mid-checkpoint, while evaluating — and resumed each time.
+// moments — while starting, mid-epoch, mid-checkpoint, while evaluating — and resumed each time
+// (from 100 ms to 90 % of an uninterrupted run's time after each start).
 // Afterwards the workspace passes PRAGMA integrity_check and the run's whole metric history
 // equals an uninterrupted run's, value for value: nothing committed was lost, nothing logged twice.
 // GAFX_SOAK_KILLS sets the number of kills (ctest: 5; tests/bench/kill_soak.sh: 20).
@@ -12,6 +13,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <thread>
 
 using namespace gafx;
@@ -45,7 +47,12 @@ private Q_SLOTS:
             QCOMPARE(run_gafx({"dataset", "import", "gtzan", audio, "--name", "tiny", "--db", db}).exit_code, 0);
         test::write_bytes(exp, kExperiment);
         const QStringList common = {"--threads", "1", "--cache", "none", "--checkpoint-minutes", "0.003"};
+        QElapsedTimer clock;
+        clock.start();
         QCOMPARE(run_gafx(QStringList{"train", exp, "--db", ref} + common).exit_code, 0);
+        // Kill moments scale with how long a whole run takes on this machine, so a fast machine
+        // is killed mid-run too: 100 ms to 90 % of an uninterrupted run.
+        const int span = std::max(200, int(clock.elapsed() * 9 / 10) - 100);
 
         const auto status = [&]() -> std::string {
             const auto r = store::RunStore(soak.toStdString()).run(1);
@@ -60,7 +67,7 @@ private Q_SLOTS:
             QProcess p;
             p.start(QStringLiteral(GAFX_CLI_PATH), args);
             QVERIFY(p.waitForStarted());
-            const int ms = 200 + int(QRandomGenerator::global()->bounded(2800));
+            const int ms = 100 + int(QRandomGenerator::global()->bounded(span));
             if (!p.waitForFinished(ms)) {
                 p.kill(); // SIGKILL
                 p.waitForFinished();
