@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "progress_line.h"
 
+#include "core/text.h"
 #include "weights/catalog.h"
 #include "weights/install.h"
 
@@ -20,12 +21,6 @@ std::string mib(int64_t bytes) {
     char b[32];
     std::snprintf(b, sizeof b, "%.1f MiB", double(bytes) / (1 << 20));
     return b;
-}
-
-std::string joined(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-    return out;
 }
 
 int list(const Args& a) {
@@ -48,7 +43,7 @@ int list(const Args& a) {
     for (const auto& e : entries) {
         const bool here = std::filesystem::is_regular_file(weights::entry_path(e, dir));
         std::printf("%-14s %-22s %10s  %-5s %s\n", e.name.c_str(),
-                    (std::string(weights::to_string(e.role)) + " " + joined(e.fits)).c_str(), mib(e.size).c_str(),
+                    (std::string(weights::to_string(e.role)) + " " + join(e.fits, ",")).c_str(), mib(e.size).c_str(),
                     here ? "yes" : "no", e.licence.empty() ? "-" : e.licence.c_str());
         std::printf("    %s\n", e.description.c_str());
         if (!e.url.empty()) std::printf("    %s\n", e.url.c_str());
@@ -65,9 +60,9 @@ int fetch(const Args& a) {
     const auto entries = weights::list_entries(dir);
     const weights::Entry* e = weights::find_entry(entries, name);
     if (!e) {
-        std::string names;
-        for (const auto& x : entries) names += (names.empty() ? "" : ", ") + x.name;
-        throw UsageError("no weights named '" + name + "' (listed: " + names + ")");
+        std::vector<std::string> names;
+        for (const auto& x : entries) names.push_back(x.name);
+        throw UsageError("no weights named '" + name + "' (listed: " + join(names) + ")");
     }
     weights::FetchOptions o;
     o.mirror = a.get_or("--mirror", "");
@@ -88,7 +83,7 @@ int add(const Args& a) {
     if (!name) throw UsageError("missing --name N");
     const auto r = weights::add(a.positional()[1], *name, weights::default_dir());
     std::printf("%s: %s weights for %s, %s\n", r.entry.name.c_str(), weights::to_string(r.entry.role),
-                joined(r.entry.fits).c_str(), r.path.c_str());
+                join(r.entry.fits, ",").c_str(), r.path.c_str());
     return 0;
 }
 

@@ -225,23 +225,20 @@ void check_experiment(const Experiment& ex, const std::function<bool(const std::
 }
 
 void check_weights(const Experiment& ex, const std::string& dir) {
-    std::string folder = dir;
     for (size_t i = 0; i < ex.runs.size(); ++i) {
         const RunConfig& c = ex.runs[i];
         const std::string where = "$ (run " + std::to_string(i + 1) + " of " + std::to_string(ex.runs.size()) + ").";
-        const std::pair<const std::string*, std::pair<weights::Role, const std::string*>> parts[] = {
-            {&c.classifier_weights, {weights::Role::Classifier, &c.classifier}},
-            {&c.extractor_weights, {weights::Role::Extractor, &c.extractor}}};
-        for (const auto& [value, role_model] : parts) {
-            if (value->empty()) continue;
-            const std::string key = std::string(weights::to_string(role_model.first)) + "_weights";
+        const auto check = [&](const std::string& value, weights::Role role, const std::string& model) {
+            if (value.empty()) return;
             try {
-                if (folder.empty() && !weights::is_file_value(*value)) folder = weights::default_dir();
-                weights::resolve(*value, role_model.first, *role_model.second, folder);
+                weights::resolve(value, role, model, dir);
             } catch (const Error& e) {
+                const std::string key = std::string(weights::to_string(role)) + "_weights";
                 throw Error(e.path(), e.reason(), e.fix(), {where + key, key});
             }
-        }
+        };
+        check(c.classifier_weights, weights::Role::Classifier, c.classifier);
+        check(c.extractor_weights, weights::Role::Extractor, c.extractor);
     }
 }
 

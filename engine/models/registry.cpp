@@ -1,6 +1,7 @@
 #include "models/registry.h"
 
 #include "core/error.h"
+#include "core/text.h"
 #include "models/gafx_a.h"
 #include "models/gafx_r.h"
 #include "models/gafx_u.h"
@@ -12,12 +13,6 @@
 namespace gafx::models {
 namespace {
 
-std::string joined(const std::vector<std::string>& names) {
-    std::string s;
-    for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-    return s;
-}
-
 constexpr double kTrackSeconds = 30.0;
 
 } // namespace
@@ -28,7 +23,7 @@ std::shared_ptr<FeatureExtractor> make_extractor(const std::string& name, Preset
     if (name == "gafx-r") return std::make_shared<GafxR>(paper ? GafxRConfig::paper() : GafxRConfig::small());
     if (name == "gafx-a") return std::make_shared<GafxA>(paper ? GafxAConfig::paper() : GafxAConfig::small());
     if (name == "gafx-u") return std::make_shared<GafxU>(paper ? gafx_u_paper() : gafx_u_small());
-    throw Error({}, "unknown extractor '" + name + "'", "use one of: " + joined(extractor_names()));
+    throw Error({}, "unknown extractor '" + name + "'", "use one of: " + join(extractor_names()));
 }
 
 Ast make_classifier(const std::string& name, int64_t frames, int64_t classes, Preset preset) {
@@ -38,7 +33,7 @@ Ast make_classifier(const std::string& name, int64_t frames, int64_t classes, Pr
     else if (name == "ast-small")
         c = ast_small(frames, classes);
     else
-        throw Error({}, "unknown classifier '" + name + "'", "use one of: " + joined(classifier_names()));
+        throw Error({}, "unknown classifier '" + name + "'", "use one of: " + join(classifier_names()));
     if (preset == Preset::Small) {
         c.depth = 2; // same width and heads, shallow: CPU tests run the real code path
     }

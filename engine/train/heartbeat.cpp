@@ -14,13 +14,13 @@
 #include <unistd.h>
 
 namespace gafx::train {
-namespace {
-
-std::string this_host() {
+std::string host_name() {
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     return host;
 }
+
+namespace {
 
 // Field 22 of /proc/PID/stat (clock ticks after boot); "" where there is no /proc.
 std::string process_start(int64_t pid) {
@@ -42,11 +42,11 @@ std::string owner_token() {
     std::random_device rd;
     char bits[17];
     std::snprintf(bits, sizeof bits, "%08x%08x", rd(), rd());
-    return this_host() + ":" + std::to_string(::getpid()) + ":" + process_start(::getpid()) + ":" + bits;
+    return host_name() + ":" + std::to_string(::getpid()) + ":" + process_start(::getpid()) + ":" + bits;
 }
 
 bool trainer_alive(const store::RunRecord& run) {
-    if (run.host != this_host()) return true;
+    if (run.host != host_name()) return true;
     if (run.pid <= 0) return false;
     if (::kill(pid_t(run.pid), 0) != 0 && errno == ESRCH) return false;
     // host:pid:start:bits, read from the right (a host name could hold a colon).
@@ -100,7 +100,7 @@ std::vector<int64_t> mark_dead_runs_interrupted(store::RunStore& store, const st
     std::vector<int64_t> ids;
     std::set<int64_t> alive; // on this host: the process decides, not a heartbeat a suspend made late
     for (const auto& r : runs) {
-        if (r.status != store::RunStatus::Running || r.host != this_host()) continue;
+        if (r.status != store::RunStatus::Running || r.host != host_name()) continue;
         if (trainer_alive(r)) {
             alive.insert(r.id);
             continue;

@@ -11,6 +11,9 @@
 
 namespace gafx::train {
 
+// This machine's name, as runs record where they are trained.
+std::string host_name();
+
 // The token a trainer claims a run with (store::RunStore::claim_run): host, pid, the process's
 // start time (so a reused pid is not taken for it) and 64 random bits.
 std::string owner_token();

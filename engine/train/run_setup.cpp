@@ -66,14 +66,12 @@ std::string load_run_weights(TrainModelImpl& model, const std::string& path) {
 std::string load_part_weights(TrainModelImpl& model, const experiments::RunConfig& c) {
     std::string notes;
     if (!c.classifier_weights.empty()) {
-        const std::string dir = weights::is_file_value(c.classifier_weights) ? std::string() : weights::default_dir();
-        const std::string path = weights::resolve(c.classifier_weights, weights::Role::Classifier, c.classifier, dir);
+        const std::string path = weights::resolve(c.classifier_weights, weights::Role::Classifier, c.classifier);
         const auto r = models::load_ast_weights(*model.classifier, path);
         notes = "classifier weights (" + r.source + ") from " + path;
     }
     if (!c.extractor_weights.empty()) {
-        const std::string dir = weights::is_file_value(c.extractor_weights) ? std::string() : weights::default_dir();
-        const std::string path = weights::resolve(c.extractor_weights, weights::Role::Extractor, c.extractor, dir);
+        const std::string path = weights::resolve(c.extractor_weights, weights::Role::Extractor, c.extractor);
         models::load_extractor_weights(*model.extractor, path);
         notes += (notes.empty() ? "" : "; ") + std::string("extractor weights from ") + path;
     }

@@ -43,12 +43,6 @@ std::string format_lr(double lr) {
     return buf;
 }
 
-std::string host_name() {
-    char buf[256] = {};
-    ::gethostname(buf, sizeof buf - 1);
-    return buf;
-}
-
 
 // Rows are committed in batches: a kill loses at most the rows since the last flush.
 class MetricLog {

@@ -1,6 +1,7 @@
 #include "weights/catalog.h"
 
 #include "core/error.h"
+#include "core/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -13,12 +14,6 @@ namespace fs = std::filesystem;
 
 namespace gafx::weights {
 namespace {
-
-std::string joined(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-    return out;
-}
 
 bool fits(const Entry& e, Role role, const std::string& model) {
     return e.role == role && std::find(e.fits.begin(), e.fits.end(), model) != e.fits.end();
@@ -125,7 +120,8 @@ std::string resolve(const std::string& value, Role role, const std::string& mode
                         "give the path of a .safetensors or .pt file, or a name from gafx weights list");
         return value;
     }
-    const std::vector<Entry> entries = list_entries(dir);
+    const std::string folder = dir.empty() ? default_dir() : dir;
+    const std::vector<Entry> entries = list_entries(folder);
     const Entry* e = entry_for(entries, value, role, model);
     if (!e) {
         std::vector<std::string> fitting;
@@ -133,13 +129,13 @@ std::string resolve(const std::string& value, Role role, const std::string& mode
             if (fits(x, role, model)) fitting.push_back(x.name);
         const Entry* other = find_entry(entries, value);
         const std::string reason =
-            other ? "weights '" + value + "' are for the " + to_string(other->role) + " " + joined(other->fits) + ", not " + model
+            other ? "weights '" + value + "' are for the " + to_string(other->role) + " " + join(other->fits) + ", not " + model
                   : "no weights named '" + value + "' (" + key + ")";
         throw Error({}, reason,
                     fitting.empty() ? "no listed weights fit " + model + ": give a file, or gafx weights add one"
-                                    : "for " + model + " use " + joined(fitting) + " (see gafx weights list)");
+                                    : "for " + model + " use " + join(fitting) + " (see gafx weights list)");
     }
-    const std::string path = entry_path(*e, dir);
+    const std::string path = entry_path(*e, folder);
     std::error_code ec;
     if (!fs::is_regular_file(path, ec))
         throw Error(path, "weights '" + e->name + "' (" + key + " for " + model + ") are not on this machine",

@@ -47,10 +47,10 @@ std::string entry_path(const Entry& e, const std::string& dir);
 bool is_file_value(const std::string& value);
 
 // The file for a run's `classifier_weights` / `extractor_weights` value given the run's model
-// of that role. A name must be an entry (or family with an entry) that fits `model`; a file
-// must exist. Throws gafx::Error: an unknown or unfitting name lists the fitting ones; a known
+// of that role, names looked up in `dir` (default_dir() when empty, asked only for a name). A
+// name must be an entry (or family with an entry) that fits `model`; a file must exist. Throws gafx::Error: an unknown or unfitting name lists the fitting ones; a known
 // entry not yet on this machine names the exact `gafx weights fetch` (or add) command.
-std::string resolve(const std::string& value, Role role, const std::string& model, const std::string& dir);
+std::string resolve(const std::string& value, Role role, const std::string& model, const std::string& dir = {});
 
 // The entry a name or family stands for, for `model`; nullptr when none fits. Files: nullptr.
 const Entry* entry_for(const std::vector<Entry>& entries, const std::string& value, Role role,

@@ -82,6 +82,16 @@ class TestTrainer : public QObject {
     std::string db_;
     std::vector<store::MetricRow> reference_;
 
+    // Trains `id` until step 14 (mid epoch 2) and stops it there as Ctrl-C would.
+    train::RunResult interrupt_mid_epoch_two(store::RunStore& s, int64_t id) {
+        train::TrainControl control;
+        train::TrainCallbacks cb;
+        cb.on_step = [&](const train::StepProgress& p) {
+            if (p.step == 14) control.request(train::TrainControl::Interrupt);
+        };
+        return train::train_run(s, id, options(dir_), control, cb);
+    }
+
 private Q_SLOTS:
     void initTestCase() {
         QVERIFY(dir_.isValid());
@@ -325,12 +335,7 @@ private Q_SLOTS:
         QVERIFY(!reference_.empty());
         store::RunStore s(db_);
         const int64_t id = s.create_run(0, tiny_config(), 3);
-        train::TrainControl control;
-        train::TrainCallbacks cb;
-        cb.on_step = [&](const train::StepProgress& p) {
-            if (p.step == 14) control.request(train::TrainControl::Interrupt); // mid epoch 2
-        };
-        const auto first = train::train_run(s, id, options(dir_), control, cb);
+        const auto first = interrupt_mid_epoch_two(s, id);
         QCOMPARE(QString::fromLatin1(store::to_string(first.status)), QStringLiteral("interrupted"));
         QCOMPARE(first.step, int64_t(14));
         QCOMPARE(QString::fromLatin1(store::to_string(s.run(id)->status)), QStringLiteral("interrupted"));
@@ -344,12 +349,7 @@ private Q_SLOTS:
         QVERIFY(!reference_.empty());
         store::RunStore s(db_);
         const int64_t id = s.create_run(0, tiny_config(), 3);
-        train::TrainControl control;
-        train::TrainCallbacks cb;
-        cb.on_step = [&](const train::StepProgress& p) {
-            if (p.step == 14) control.request(train::TrainControl::Interrupt); // mid epoch 2
-        };
-        QCOMPARE(train::train_run(s, id, options(dir_), control, cb).status, store::RunStatus::Interrupted);
+        QCOMPARE(interrupt_mid_epoch_two(s, id).status, store::RunStatus::Interrupted);
         // The stop's checkpoint is the newest; the end of epoch 1 is kept beside it. A bit flips
         // in the newest one's data (the header still parses).
         const store::RunPaths paths = store::run_paths(s.path(), *s.run(id), options(dir_).checkpoint_dir);
@@ -573,8 +573,7 @@ private Q_SLOTS:
         // A heartbeat hours old, but its process (this one) alive: a suspended laptop, not a dead run.
         store::RunStore s(db_);
         const int64_t id = s.create_run(0, tiny_config(), 3);
-        char host[256] = {};
-        ::gethostname(host, sizeof host - 1);
+        const std::string host = train::host_name();
         QVERIFY(s.claim_run(id, train::owner_token(), ::getpid(), host));
         const auto age = [&] {
             store::Db raw(db_);

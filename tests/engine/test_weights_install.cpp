@@ -43,6 +43,21 @@ weights::Entry entry_for_bytes(const std::string& bytes, const std::string& file
     return e;
 }
 
+// `n` random bytes served as w.bin, an entry with their hash and size, options fetching from the
+// server, and an empty folder to fetch into.
+struct Served {
+    QTemporaryDir dir;
+    std::string d = dir.path().toStdString();
+    test::HttpServer server;
+    std::string bytes;
+    weights::Entry e;
+    weights::FetchOptions o;
+    Served(size_t n, unsigned seed) : bytes(random_bytes(n, seed)), e(entry_for_bytes(bytes, "w.bin")) {
+        server.serve("w.bin", bytes);
+        o.mirror = server.url();
+    }
+};
+
 } // namespace
 
 class TestWeightsInstall : public QObject {
@@ -115,15 +130,10 @@ private Q_SLOTS:
     }
 
     void fetchChecksTheHashBeforeKeepingTheFile() {
-        QTemporaryDir dir;
-        const std::string d = dir.path().toStdString();
-        test::HttpServer server;
-        const std::string bytes = random_bytes(300000, 1);
-        server.serve("w.bin", bytes);
-        weights::Entry e = entry_for_bytes(bytes, "w.bin");
+        Served f(300000, 1);
+        auto& [dir, d, server, bytes, e, o] = f;
         int64_t last = -1;
-        weights::FetchOptions o;
-        o.mirror = server.url() + "/";
+        o.mirror += "/";
         o.progress = [&](int64_t have, int64_t) { last = have; };
         const auto r = weights::fetch(e, d, o);
         QCOMPARE(r.path, d + "/w.bin");
@@ -138,14 +148,8 @@ private Q_SLOTS:
     }
 
     void anInterruptedFetchResumes() {
-        QTemporaryDir dir;
-        const std::string d = dir.path().toStdString();
-        test::HttpServer server;
-        const std::string bytes = random_bytes(500000, 2);
-        server.serve("w.bin", bytes);
-        weights::Entry e = entry_for_bytes(bytes, "w.bin");
-        weights::FetchOptions o;
-        o.mirror = server.url();
+        Served f(500000, 2);
+        auto& [dir, d, server, bytes, e, o] = f;
         server.cut_next_after(123456);
         const QString cut = test::error_of([&] { weights::fetch(e, d, o); });
         QVERIFY2(cut.contains("resumes"), qPrintable(cut));
@@ -159,14 +163,8 @@ private Q_SLOTS:
     }
 
     void aServerThatIgnoresTheRangeStartsOver() {
-        QTemporaryDir dir;
-        const std::string d = dir.path().toStdString();
-        test::HttpServer server;
-        const std::string bytes = random_bytes(200000, 3);
-        server.serve("w.bin", bytes);
-        weights::Entry e = entry_for_bytes(bytes, "w.bin");
-        weights::FetchOptions o;
-        o.mirror = server.url();
+        Served f(200000, 3);
+        auto& [dir, d, server, bytes, e, o] = f;
         server.cut_next_after(50000);
         QVERIFY(!test::error_of([&] { weights::fetch(e, d, o); }).isEmpty());
         server.ignore_range(true);
@@ -176,14 +174,9 @@ private Q_SLOTS:
     }
 
     void aMismatchIsRefusedAndNothingKept() {
-        QTemporaryDir dir;
-        const std::string d = dir.path().toStdString();
-        test::HttpServer server;
-        const std::string bytes = random_bytes(100000, 4);
-        server.serve("w.bin", bytes);
-        weights::Entry e = entry_for_bytes(random_bytes(100000, 5), "w.bin"); // another file's hash
-        weights::FetchOptions o;
-        o.mirror = server.url();
+        Served f(100000, 4);
+        auto& [dir, d, server, bytes, e, o] = f;
+        e = entry_for_bytes(random_bytes(100000, 5), "w.bin"); // another file's hash
         try {
             weights::fetch(e, d, o);
             QFAIL("no error");
