@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages GAFX Workbench needs, only those missing. Runs apt-get as root
-# directly, or through sudo for a normal user.
+# Installs the Debian packages GAFX Workbench needs, only those missing, plus any named as
+# arguments (scripts/test.sh adds clang and its runtimes for the fuzz stage). Runs apt-get as
+# root directly, or through sudo for a normal user.
 set -euo pipefail
 
 PACKAGES=(
@@ -9,6 +10,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   libsqlite3-dev libsndfile1-dev libsoxr-dev libxxhash-dev nlohmann-json3-dev
   libcurl4-openssl-dev
+  "$@"
 )
 
 missing=()

@@ -78,8 +78,10 @@ int expected_channels(audio::ChannelMode mode) {
     return 0;
 }
 
-// Anything unexpected (short, foreign, corrupt, wrong shape) is a miss, never an error.
-bool read_entry(const std::string& file, int rate, int channels, audio::Waveform& out) {
+} // namespace
+
+bool WaveformCache::read_entry(const std::string& file, int rate, int channels,
+                               audio::Waveform& out) {
     Fd f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
     if (f.fd < 0) return false;
     struct stat st {};
@@ -100,6 +102,8 @@ bool read_entry(const std::string& file, int rate, int channels, audio::Waveform
     if (!read_all(f.fd, out.samples.data(), bytes)) return false;
     return XXH3_64bits(out.samples.data(), bytes) == h.payload_hash;
 }
+
+namespace {
 
 // A unique temp file renamed into place: readers in any thread or process see either no entry
 // or a whole one, and a killed writer leaves only a temp file that prune() removes.

@@ -41,6 +41,10 @@ public:
     // xxh64 of the file's bytes; throws gafx::Error when it cannot be read.
     static uint64_t hash_file(const std::string& path);
 
+    // One entry file into `out`, when it is whole and matches `rate` and `channels` (0: any).
+    // Anything unexpected (short, foreign, corrupt, wrong shape) is false, never an error.
+    static bool read_entry(const std::string& file, int rate, int channels, audio::Waveform& out);
+
 private:
     std::string entry_path(uint64_t hash, int rate, audio::ChannelMode mode) const;
     std::shared_ptr<std::mutex> key_lock(const std::string& key);

@@ -726,7 +726,74 @@ std::string first_line(const char* what) {
     return s.substr(0, s.find('\n'));
 }
 
+uint64_t le(const std::vector<char>& b, uint64_t at, int n) {
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | uint8_t(b[size_t(at) + size_t(i)]);
+    return v;
+}
+
+// PyTorchStreamReader allocates each record at the size the zip's central directory claims
+// before reading it, so a 50 KB file can ask for gigabytes. Every record's claimed size is
+// checked here first: a stored record holds exactly its bytes (miniz checks those lie inside
+// the file), a deflated one can expand at most 1032 times (deflate's limit); other methods are
+// refused. A directory that cannot be found is left to miniz to report.
+void check_record_sizes(const std::vector<char>& b, const std::string& path) {
+    const uint64_t n = b.size();
+    if (n < 22) return;
+    uint64_t eocd = n; // end of central directory: the last "PK\5\6" with room for its 22 bytes
+    for (uint64_t i = n - 22 + 1, stop = n > 22 + 65535 ? n - 22 - 65535 : 0; i-- > stop;)
+        if (le(b, i, 4) == 0x06054b50) {
+            eocd = i;
+            break;
+        }
+    if (eocd == n) return;
+    uint64_t entries = le(b, eocd + 10, 2), cd_size = le(b, eocd + 12, 4), cd_offset = le(b, eocd + 16, 4);
+    if ((entries == 0xffff || cd_size == 0xffffffff || cd_offset == 0xffffffff) && eocd >= 20 &&
+        le(b, eocd - 20, 4) == 0x07064b50) { // zip64: the locator points at the zip64 record
+        const uint64_t z = le(b, eocd - 20 + 8, 8);
+        if (z > n || n - z < 56 || le(b, z, 4) != 0x06064b50)
+            throw Error(path, "cannot read this PyTorch file: a damaged zip64 directory", kFix);
+        entries = le(b, z + 32, 8), cd_size = le(b, z + 40, 8), cd_offset = le(b, z + 48, 8);
+    }
+    if (cd_offset > n || cd_size > n - cd_offset || entries > cd_size / 46)
+        throw Error(path, "cannot read this PyTorch file: its zip directory lies outside the file", kFix);
+    uint64_t at = cd_offset;
+    const uint64_t end = cd_offset + cd_size;
+    for (uint64_t e = 0; e < entries; ++e) {
+        if (end - at < 46 || le(b, at, 4) != 0x02014b50)
+            throw Error(path, "cannot read this PyTorch file: a damaged zip directory entry", kFix);
+        const uint64_t method = le(b, at + 10, 2), name_len = le(b, at + 28, 2), extra_len = le(b, at + 30, 2),
+                       comment_len = le(b, at + 32, 2);
+        uint64_t comp = le(b, at + 20, 4), uncomp = le(b, at + 24, 4);
+        if (46 + name_len + extra_len + comment_len > end - at)
+            throw Error(path, "cannot read this PyTorch file: a damaged zip directory entry", kFix);
+        const std::string name(b.data() + at + 46, size_t(name_len));
+        // zip64 sizes: the extra field 0x0001 holds those set to 0xffffffff, uncompressed first.
+        for (uint64_t x = at + 46 + name_len, xend = x + extra_len; xend - x >= 4;) {
+            const uint64_t id = le(b, x, 2), len = le(b, x + 2, 2);
+            if (len > xend - x - 4) break;
+            if (id == 0x0001) {
+                uint64_t f = x + 4;
+                if (uncomp == 0xffffffff && f + 8 <= x + 4 + len) uncomp = le(b, f, 8), f += 8;
+                if (comp == 0xffffffff && f + 8 <= x + 4 + len) comp = le(b, f, 8);
+            }
+            x += 4 + len;
+        }
+        const bool fits = method == 0 ? uncomp == comp && comp <= n
+                          : method == 8 ? comp <= n && uncomp / 1032 <= comp
+                                        : false;
+        if (!fits)
+            throw Error(path, "cannot read this PyTorch file: record '" + name + "' claims " + std::to_string(uncomp) +
+                                  " bytes from " + std::to_string(comp) +
+                                  (method == 0 || method == 8 ? " stored in a file of " + std::to_string(n) + " bytes"
+                                                              : " with compression method " + std::to_string(method)),
+                        kFix);
+        at += 46 + name_len + extra_len + comment_len;
+    }
+}
+
 c10::IValue read_object(const std::vector<char>& bytes, const std::string& path) {
+    check_record_sizes(bytes, path);
     caffe2::serialize::PyTorchStreamReader reader(std::make_shared<BytesAdapter>(bytes));
     // Record names are relative to the archive folder ("archive/" or the file's stem).
     const std::vector<std::string> records = reader.getAllRecords();

@@ -11,6 +11,8 @@
 
 #include <QtTest>
 
+#include <cstring>
+
 #include <fstream>
 #include <map>
 
@@ -246,6 +248,34 @@ private Q_SLOTS:
         // Not a zip, or a TorchScript archive.
         QVERIFY(read_outcome(std::vector<char>{'P', 'K', 3, 4, 'x'}).size() > 0);
         QVERIFY(read_outcome(make_zip(pickle({"N"}), {{"constants.pkl", pickle({")"})}})).contains(QStringLiteral("TorchScript")));
+    }
+
+    void recordsClaimingMoreThanTheFileAllocateNothing() {
+        // The zip directory says how big each record is, and libtorch's reader allocates that
+        // before reading: a 1 KB file whose "version" record claims 1.8 GB (found by
+        // fuzz_torch_zip; tests/data/fuzz/torch_zip/record-claims-1.8-gb) is refused first.
+        const std::vector<std::pair<std::string, std::string>> storage = {{"data/0", kFourFloats}};
+        std::vector<char> zip = make_zip(tensor_pickle(4, 0, 4, 1), storage);
+        QCOMPARE(read_outcome(zip), QString());
+        const auto claim = [](std::vector<char> z, const std::string& record, uint16_t method, uint32_t size) {
+            for (size_t at = 0; at + 46 < z.size(); ++at) {
+                if (std::memcmp(z.data() + at, "PK\1\2", 4) != 0) continue;
+                uint16_t name_len = 0;
+                std::memcpy(&name_len, z.data() + at + 28, 2);
+                const std::string name(z.data() + at + 46, name_len);
+                if (name.size() < record.size() || name.compare(name.size() - record.size(), record.size(), record) != 0)
+                    continue;
+                std::memcpy(z.data() + at + 10, &method, 2);
+                std::memcpy(z.data() + at + 24, &size, 4);
+            }
+            return z;
+        };
+        const QString stored = read_outcome(claim(zip, "/version", 0, 1802201963u));
+        QVERIFY2(stored.contains(QStringLiteral("version' claims 1802201963 bytes from 2 stored")), qPrintable(stored));
+        // Deflate expands at most 1032 times: 16 bytes cannot become 1 MB.
+        const QString deflated = read_outcome(claim(zip, "data/0", 8, 1u << 20));
+        QVERIFY2(deflated.contains(QStringLiteral("claims 1048576 bytes from 16")), qPrintable(deflated));
+        QVERIFY(read_outcome(claim(zip, "data/0", 12, 16)).contains(QStringLiteral("compression method 12")));
     }
 
     void mutatedPicklesNeverCrash() {
