@@ -1,5 +1,8 @@
 #include "runs_table_model.h"
 
+#include "core/error.h"
+#include "core/text.h"
+
 #include <QBrush>
 #include <QColor>
 
@@ -39,6 +42,8 @@ QColor status_colour(store::RunStatus status) {
 RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent) {}
 
 void RunsTableModel::set_runs(std::vector<RunRow> rows) {
+    for (auto& r : rows)
+        if (!r.filterable) r.filterable = std::make_shared<const experiments::FilterableRun>(r.run);
     bool same_prefix = rows.size() >= rows_.size();
     for (size_t i = 0; same_prefix && i < rows_.size(); ++i) same_prefix = rows[i].run.id == rows_[i].run.id;
     if (!same_prefix) { // runs vanished or moved: start over (rare; runs are never deleted)
@@ -77,6 +82,7 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
         // Who holds a running run: a second trainer (a terminal, another workbench) is refused by it.
         if (index.column() == Status && r.status == store::RunStatus::Running)
             return tr("Trained by pid %1 on %2, last heartbeat %3").arg(r.pid).arg(s(r.host), s(r.heartbeat_at));
+        if (index.column() == Note && !r.note.empty()) return s(r.note);
         if (!row.config_ok) return tr("The stored config no longer parses: %1").arg(s(r.config));
         if (!r.error.empty()) return s(r.error);
         return s(r.config);
@@ -119,6 +125,11 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
     case TestTrack: return sort ? fraction(r.test_track_accuracy) : percent(r.test_track_accuracy);
     case FinalTestTrack: return sort ? fraction(r.final_test_track_accuracy) : percent(r.final_test_track_accuracy);
     case Duration: return sort ? QVariant(r.seconds) : QVariant(duration(r.seconds));
+    case Tags: return s(join(r.tags, " "));
+    case Note: { // the first line; the whole note is the tooltip
+        const std::string first = r.note.substr(0, r.note.find('\n'));
+        return s(first.size() < r.note.size() ? first + " …" : first);
+    }
     default: return {};
     }
 }
@@ -132,7 +143,7 @@ QVariant RunsTableModel::headerData(int section, Qt::Orientation orientation, in
     static const char* names[ColumnCount] = {"Id",      "Experiment", "Status",      "Dataset",      "Extractor",
                                              "Classifier", "Augmentation", "Pretraining", "lr",          "Batch",
                                              "Seed",    "Device",     "Epochs",      "Selected",     "Val track %",
-                                             "Test track %", "Final test track %", "Duration"};
+                                             "Test track %", "Final test track %", "Duration", "Tags", "Note"};
     return tr(names[section]);
 }
 
@@ -141,20 +152,22 @@ RunsFilterProxy::RunsFilterProxy(QObject* parent) : QSortFilterProxyModel(parent
     setDynamicSortFilter(true);
 }
 
-void RunsFilterProxy::set_filter_text(const QString& text) {
-    words_ = text.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+QString RunsFilterProxy::set_filter_text(const QString& text) {
+    try {
+        filter_ = experiments::parse_run_filter(text.toStdString());
+    } catch (const Error& e) {
+        return QString::fromStdString(e.detail());
+    }
     invalidateFilter();
+    return {};
 }
 
 bool RunsFilterProxy::filterAcceptsRow(int source_row, const QModelIndex& source_parent) const {
-    const QAbstractItemModel* m = sourceModel();
-    for (const QString& w : words_) {
-        bool found = false;
-        for (int c = 0; c < m->columnCount(source_parent) && !found; ++c)
-            found = m->index(source_row, c, source_parent).data().toString().contains(w, Qt::CaseInsensitive);
-        if (!found) return false;
-    }
-    return true;
+    if (filter_.empty() || source_parent.isValid()) return true;
+    const auto* m = qobject_cast<const RunsTableModel*>(sourceModel());
+    if (!m || source_row < 0 || size_t(source_row) >= m->runs().size()) return true;
+    const RunRow& row = m->runs()[size_t(source_row)];
+    return !row.filterable || row.filterable->matches(filter_);
 }
 
 } // namespace gafx::widgets

@@ -4,11 +4,13 @@
 // runs (plus new ones at the end, as runs are created) updates rows in place, so sorting,
 // filtering and the selection survive the once-a-second refresh while something trains.
 #include "experiments/experiment.h"
+#include "experiments/run_filter.h"
 #include "store/run_store.h"
 
 #include <QAbstractTableModel>
 #include <QSortFilterProxyModel>
 
+#include <memory>
 #include <vector>
 
 namespace gafx::widgets {
@@ -17,6 +19,8 @@ struct RunRow {
     store::RunRecord run;
     experiments::RunConfig config; // parsed from run.config
     bool config_ok = true;         // false: the stored config no longer parses (defaults shown)
+    // The run as the filter language sees it; set_runs builds it when missing.
+    std::shared_ptr<const experiments::FilterableRun> filterable;
 };
 
 class RunsTableModel : public QAbstractTableModel {
@@ -24,7 +28,7 @@ class RunsTableModel : public QAbstractTableModel {
 public:
     enum Column {
         Id, Experiment, Status, Dataset, Extractor, Classifier, Augmentation, Pretraining, Lr, Batch, Seed,
-        Device, Epochs, Selected, ValTrack, TestTrack, FinalTestTrack, Duration, ColumnCount
+        Device, Epochs, Selected, ValTrack, TestTrack, FinalTestTrack, Duration, Tags, Note, ColumnCount
     };
     static constexpr int SortRole = Qt::UserRole; // raw values, so numbers sort as numbers
     static constexpr int IdRole = Qt::UserRole + 1;
@@ -44,19 +48,21 @@ private:
     std::vector<RunRow> rows_;
 };
 
-// Sorting by raw values; a filter of words ("mel finished 0.0005") keeps the rows where every
-// word appears in some column, case-insensitively.
+// Sorting by raw values; filtering in the language of `gafx runs --where`
+// (experiments/run_filter.h: "extractor:gafx-u seed:0..2 test>0.7", or plain words).
 class RunsFilterProxy : public QSortFilterProxyModel {
     Q_OBJECT
 public:
     explicit RunsFilterProxy(QObject* parent = nullptr);
-    void set_filter_text(const QString& text);
+    // Returns what is wrong with `text`, empty when it parsed; a filter that does not parse
+    // leaves the previous one in force, so typing never empties the table half way.
+    QString set_filter_text(const QString& text);
 
 protected:
     bool filterAcceptsRow(int source_row, const QModelIndex& source_parent) const override;
 
 private:
-    QStringList words_;
+    experiments::RunFilter filter_;
 };
 
 } // namespace gafx::widgets

@@ -42,9 +42,21 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
     proxy_->setSourceModel(model_);
     filter_ = new QLineEdit(this);
     filter_->setObjectName(QStringLiteral("runFilter"));
-    filter_->setPlaceholderText(tr("Filter: words that must all appear, e.g. \"mel finished\""));
+    filter_->setPlaceholderText(tr("Filter: extractor:gafx-u seed:0..2 test>0.7 -status:failed, or words that must appear"));
+    filter_->setToolTip(tr("Terms that must all hold: field:value (a,b for either, lo..hi a range), field>x, >=, <, <=, !=;\n"
+                           "-term negates; a bare word must appear in the run. Accuracies (val, test, final, f1) are at\n"
+                           "the epoch selected on val. The same language as gafx runs --where."));
     filter_->setClearButtonEnabled(true);
-    connect(filter_, &QLineEdit::textChanged, proxy_, &RunsFilterProxy::set_filter_text);
+    filter_error_ = new QLabel(this);
+    filter_error_->setObjectName(QStringLiteral("runFilterError"));
+    filter_error_->setWordWrap(true);
+    filter_error_->setStyleSheet(QStringLiteral("color: #b00020;"));
+    filter_error_->setVisible(false);
+    connect(filter_, &QLineEdit::textChanged, this, [this](const QString& text) {
+        const QString error = proxy_->set_filter_text(text);
+        filter_error_->setText(error);
+        filter_error_->setVisible(!error.isEmpty());
+    });
 
     table_ = new QTableView(this);
     table_->setObjectName(QStringLiteral("runsTable"));
@@ -75,6 +87,14 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
                      tr("Queue the selected interrupted, paused or cancelled runs; each continues from its checkpoint"), this);
     cancel_ = button(tr("&Cancel"), QStringLiteral("cancelRunsButton"),
                      tr("Stop the selected runs (a running one after its current step); they can be resumed later"), this);
+    tags_ = button(tr("&Tags..."), QStringLiteral("tagsButton"),
+                   tr("Tag the selected runs (good, baseline, ...): found with tag:NAME in the filter"), this);
+    note_ = button(tr("&Note..."), QStringLiteral("noteButton"), tr("A free-text note on the selected run"), this);
+    connect(tags_, &QPushButton::clicked, this, [this] { Q_EMIT tagsRequested(selected_runs()); });
+    connect(note_, &QPushButton::clicked, this, [this] {
+        const QList<qint64> ids = selected_runs();
+        if (ids.size() == 1) Q_EMIT noteRequested(ids.front());
+    });
     export_csv_ = button(tr("Export &CSV..."), QStringLiteral("exportCsvButton"), tr("Write the selected runs to a CSV file"), this);
     export_json_ = button(tr("Export &JSON..."), QStringLiteral("exportJsonButton"),
                           tr("Write the selected runs to a JSON file (the fields of gafx runs --json)"), this);
@@ -171,7 +191,7 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
     tabs_->setCornerWidget(unfinished_);
 
     auto* buttons = new QHBoxLayout;
-    for (QPushButton* b : {inspect_, resume_, cancel_}) buttons->addWidget(b);
+    for (QPushButton* b : {inspect_, resume_, cancel_, tags_, note_}) buttons->addWidget(b);
     buttons->addStretch(1);
     buttons->addWidget(export_csv_);
     buttons->addWidget(export_json_);
@@ -179,6 +199,7 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
     auto* top_layout = new QVBoxLayout(top);
     top_layout->setContentsMargins(0, 0, 0, 0);
     top_layout->addWidget(filter_);
+    top_layout->addWidget(filter_error_);
     top_layout->addWidget(table_, 1);
     top_layout->addLayout(buttons);
     top_layout->addWidget(message_);
@@ -262,6 +283,8 @@ void RunsView::update_buttons() {
     inspect_->setEnabled(!ids.isEmpty());
     resume_->setEnabled(any_resumable);
     cancel_->setEnabled(any_cancellable);
+    tags_->setEnabled(!ids.isEmpty());
+    note_->setEnabled(ids.size() == 1);
     export_csv_->setEnabled(!ids.isEmpty());
     export_json_->setEnabled(!ids.isEmpty());
 }

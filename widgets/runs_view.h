@@ -69,16 +69,21 @@ Q_SIGNALS:
     void resumeRequested(const QList<qint64>& runs);
     void cancelRequested(const QList<qint64>& runs);
     void exportRequested(const QString& format, const QList<qint64>& runs); // "csv" | "json"
+    void tagsRequested(const QList<qint64>& runs); // edit the tags they share
+    void noteRequested(qint64 run);
 
 private:
     void update_buttons();
     RunsTableModel* model_ = nullptr;
     RunsFilterProxy* proxy_ = nullptr;
     QLineEdit* filter_ = nullptr;
+    QLabel* filter_error_ = nullptr; // what is wrong with the filter typed, hidden when nothing
     QTableView* table_ = nullptr;
     QPushButton* inspect_ = nullptr;
     QPushButton* resume_ = nullptr;
     QPushButton* cancel_ = nullptr;
+    QPushButton* tags_ = nullptr;
+    QPushButton* note_ = nullptr;
     QPushButton* export_csv_ = nullptr;
     QPushButton* export_json_ = nullptr;
     QLabel* message_ = nullptr;

@@ -3,8 +3,10 @@
 #include "train_console.h"
 
 #include "core/error.h"
+#include "core/text.h"
 #include "experiments/experiment.h"
 #include "experiments/run_export.h"
+#include "experiments/run_filter.h"
 #include "store/run_store.h"
 #include "train/trainer.h"
 
@@ -48,7 +50,7 @@ store::RunRecord existing_run(store::RunStore& db, int64_t id) {
 
 int cmd_runs(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
-        std::printf("usage: gafx runs [--json] [--db FILE]\n\n"
+        std::printf("usage: gafx runs [--where FILTER] [--json] [--db FILE]\n\n"
                     "every run of the workspace: id, experiment, status, model, augmentation, pretraining, seed,\n"
                     "device/precision, epochs done, the epoch selected on val, track accuracy (%%) on val and\n"
                     "on test at that epoch, test track accuracy at the last epoch, duration. Nothing is chosen\n"
@@ -57,20 +59,28 @@ int cmd_runs(const std::vector<std::string>& argv) {
                     "epochs, step, dataset_id, split_id, selected_epoch, val_score (track accuracy or mAP),\n"
                     "val_track_accuracy, test_accuracy and test_track_accuracy (selected epoch),\n"
                     "final_test_accuracy, final_test_track_accuracy, seconds, error (fractions; null before\n"
-                    "the first evaluation)\n");
+                    "the first evaluation)\n"
+                    "--where: only the runs a filter keeps, the language of the Runs page's search box:\n"
+                    "  terms that must all hold; field:value (a,b for either; lo..hi a range), field>x, >=, <, <=,\n"
+                    "  !=; -term negates; a bare word must appear in the run. Accuracies are fractions (or %%),\n"
+                    "  at the epoch selected on val. e.g. --where 'extractor:gafx-u seed:0..2 test>0.7'\n"
+                    "  fields: %s\n",
+                    join(experiments::run_filter_fields()).c_str());
         return 0;
     }
-    Args a(argv, {"--db"}, {"--json"});
+    Args a(argv, {"--db", "--where"}, {"--json"});
     a.expect_positional(0, "");
+    // Parsed before the workspace opens: a mistyped filter says so without touching anything.
+    const experiments::RunFilter filter = experiments::parse_run_filter(a.get_or("--where", ""));
     store::RunStore db(workspace_db(a));
     train::mark_dead_runs_interrupted(db);
-    const auto runs = db.list_runs();
+    const auto runs = experiments::filter_runs(db.list_runs(), filter);
     if (a.has("--json")) {
         std::printf("%s\n", experiments::runs_json(runs).c_str());
         return 0;
     }
-    std::printf("%4s  %-16s %-11s %-18s %-7s %-8s %5s  %-10s %7s  %3s %6s %6s %6s  %s\n", "id", "experiment", "status",
-                "model", "aug", "pretrain", "seed", "device", "epochs", "sel", "val%", "test%", "last%", "time");
+    std::printf("%4s  %-16s %-11s %-18s %-7s %-8s %5s  %-10s %7s  %3s %6s %6s %6s  %-8s %s\n", "id", "experiment", "status",
+                "model", "aug", "pretrain", "seed", "device", "epochs", "sel", "val%", "test%", "last%", "time", "tags");
     for (const auto& r : runs) {
         experiments::RunConfig c;
         try {
@@ -82,11 +92,11 @@ int cmd_runs(const std::vector<std::string>& argv) {
                                                : "off";
         const std::string dev = r.device.empty() ? "-" : r.device + "/" + r.precision;
         const std::string sel = r.selected_epoch ? std::to_string(r.selected_epoch) : "-";
-        std::printf("%4lld  %-16.16s %-11s %-18.18s %-7s %-8.8s %5lld  %-10.10s %3lld/%-3d  %3s %6s %6s %6s  %s\n",
+        std::printf("%4lld  %-16.16s %-11s %-18.18s %-7s %-8.8s %5lld  %-10.10s %3lld/%-3d  %3s %6s %6s %6s  %-8s %s\n",
                     (long long)r.id, r.experiment.c_str(), store::to_string(r.status), model.c_str(), aug.c_str(),
                     c.pretraining.c_str(), (long long)r.seed, dev.c_str(), (long long)r.epochs_done, c.epochs,
                     sel.c_str(), pct(r.val_track_accuracy).c_str(), pct(r.test_track_accuracy).c_str(),
-                    pct(r.final_test_track_accuracy).c_str(), hms(r.seconds).c_str());
+                    pct(r.final_test_track_accuracy).c_str(), hms(r.seconds).c_str(), join(r.tags, ",").c_str());
     }
     for (const auto& r : runs)
         if (!r.error.empty() && r.status != store::RunStatus::Finished)

@@ -17,5 +17,7 @@ int cmd_cancel(const std::vector<std::string>& args); // cmd_runs.cpp
 int cmd_report(const std::vector<std::string>& args); // cmd_report.cpp
 int cmd_bench(const std::vector<std::string>& args);  // cmd_bench.cpp
 int cmd_weights(const std::vector<std::string>& args); // cmd_weights.cpp
+int cmd_tag(const std::vector<std::string>& args);     // cmd_tag.cpp
+int cmd_note(const std::vector<std::string>& args);    // cmd_tag.cpp
 
 } // namespace gafx::cli

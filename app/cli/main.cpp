@@ -26,7 +26,9 @@ const char* kUsage =
     "                               the (frames x 128) feature map of one file\n"
     "  train EXPERIMENT.json [--device cpu|cuda] [--threads N] [--dry-run]\n"
     "                               queue and run every config of an experiment\n"
-    "  runs [--json]                every run: status, factors, accuracy, duration\n"
+    "  runs [--where FILTER] [--json]\n"
+    "                               every run (or those a filter keeps): status, factors, accuracy\n"
+    "  tag TAGS RUN...|--where F    label runs (--remove, --list) | note RUN [TEXT]: a run's note\n"
     "  resume RUN | cancel RUN      continue a run from its checkpoint | stop it\n"
     "  bench train --extractor E --classifier C [--frames N] [--batch B] [--steps S]\n"
     "                               median seconds per training step on this machine\n"
@@ -52,7 +54,8 @@ int main(int argc, char** argv) {
         {"--version", cmd_version}, {"version", cmd_version}, {"dataset", cmd_dataset},
         {"models", cmd_models},     {"features", cmd_features}, {"train", cmd_train},
         {"runs", cmd_runs},         {"resume", cmd_resume},     {"cancel", cmd_cancel},
-        {"report", cmd_report},     {"bench", cmd_bench},       {"weights", cmd_weights}};
+        {"report", cmd_report},     {"bench", cmd_bench},       {"weights", cmd_weights},
+        {"tag", cmd_tag},           {"note", cmd_note}};
     auto it = nouns.find(args[0]);
     if (it == nouns.end()) {
         std::fprintf(stderr, "gafx: unknown command '%s'\n\n%s", args[0].c_str(), kUsage);

@@ -10,14 +10,17 @@
 #include "runs_view.h"
 
 #include "core/error.h"
+#include "core/text.h"
 #include "experiments/report.h"
 #include "experiments/run_export.h"
+#include "store/run_notes.h"
 #include "train/trainer.h"
 
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
+#include <QInputDialog>
 #include <QSaveFile>
 #include <QSettings>
 #include <QStatusBar>
@@ -79,6 +82,8 @@ RunsController::RunsController(AppContext& ctx, RunsView* view) : QObject(view),
     connect(view_, &RunsView::resumeRequested, this, &RunsController::resume);
     connect(view_, &RunsView::cancelRequested, this, &RunsController::cancel);
     connect(view_, &RunsView::exportRequested, this, &RunsController::export_runs);
+    connect(view_, &RunsView::tagsRequested, this, &RunsController::edit_tags);
+    connect(view_, &RunsView::noteRequested, this, &RunsController::edit_note);
     connect(&curve_job_, &QFutureWatcher<CurvesJob>::finished, this, &RunsController::curves_loaded);
     connect(&confusion_job_, &QFutureWatcher<ConfusionJob>::finished, this, &RunsController::confusion_loaded);
     refresh();
@@ -423,6 +428,55 @@ QWidget* create_runs_page(AppContext& ctx, QWidget* parent) {
     auto* view = new RunsView(parent);
     new RunsController(ctx, view); // owned by the view
     return view;
+}
+
+void RunsController::edit_tags(const QList<qint64>& ids) {
+    if (ids.isEmpty()) return;
+    std::vector<std::vector<std::string>> per_run;
+    std::vector<int64_t> run_ids;
+    for (qint64 id : ids)
+        if (const store::RunRecord* r = record(id)) {
+            per_run.push_back(r->tags);
+            run_ids.push_back(id);
+        }
+    const std::vector<std::string> shared = store::shared_tags(per_run);
+    bool ok = false;
+    const QString typed = QInputDialog::getText(
+        view_, tr("Tags"),
+        tr("Tags of %n run(s), separated by commas or spaces (letters, digits, . _ + - /). "
+           "Tags only some of them have are kept.", "", int(run_ids.size())),
+        QLineEdit::Normal, QString::fromStdString(join(shared, ", ")), &ok);
+    if (!ok) return;
+    try {
+        const store::TagChanges change = store::tag_changes(shared, typed.toStdString());
+        ctx_.workspace->store().tag_runs(run_ids, change.add, change.remove);
+        QStringList parts;
+        for (const auto& t : change.add) parts << QStringLiteral("+") + qs(t);
+        for (const auto& t : change.remove) parts << QStringLiteral("-") + qs(t);
+        view_->show_message(tr("Tags of %n run(s): %1", "", int(run_ids.size()))
+                                .arg(parts.isEmpty() ? tr("unchanged") : parts.join(QLatin1Char(' '))));
+    } catch (const std::exception& e) {
+        error(tr("Could not tag"), e);
+        return;
+    }
+    refresh();
+}
+
+void RunsController::edit_note(qint64 id) {
+    const store::RunRecord* r = record(id);
+    if (!r) return;
+    bool ok = false;
+    const QString text = QInputDialog::getMultiLineText(view_, tr("Note"), tr("Note on run %1:").arg(id),
+                                                        QString::fromStdString(r->note), &ok);
+    if (!ok) return;
+    try {
+        ctx_.workspace->store().set_run_note(id, text.toStdString());
+        view_->show_message(text.isEmpty() ? tr("Note on run %1 cleared").arg(id) : tr("Note on run %1 saved").arg(id));
+    } catch (const std::exception& e) {
+        error(tr("Could not save the note"), e);
+        return;
+    }
+    refresh();
 }
 
 } // namespace gafx::app

@@ -66,6 +66,9 @@ private:
     void resume(const QList<qint64>& ids);
     void cancel(const QList<qint64>& ids);
     void export_runs(const QString& format, const QList<qint64>& ids);
+    // Ask for the tags the runs share (or one run's note) and store the edit.
+    void edit_tags(const QList<qint64>& ids);
+    void edit_note(qint64 id);
     void error(const QString& what, const std::exception& e);
 
     AppContext& ctx_;

@@ -38,13 +38,20 @@ json run_object(const store::RunRecord& r) {
             {"final_test_accuracy", number_or_null(r.final_test_accuracy)},
             {"final_test_track_accuracy", number_or_null(r.final_test_track_accuracy)},
             {"seconds", r.seconds},
-            {"error", r.error}};
+            {"error", r.error},
+            {"tags", r.tags},
+            {"note", r.note}};
 }
 
 // Round-trips a double ("0.0005", "0.8333333333333334"); "" for null.
 std::string csv_value(const json& v) {
     if (v.is_null()) return "";
     if (v.is_string()) return v.get<std::string>();
+    if (v.is_array()) { // tags: as typed, space-separated
+        std::string out;
+        for (const auto& e : v) out += (out.empty() ? "" : " ") + csv_value(e);
+        return out;
+    }
     return v.dump();
 }
 
@@ -53,14 +60,16 @@ std::string csv_value(const json& v) {
 std::string runs_json(const std::vector<store::RunRecord>& runs) {
     json out = json::array();
     for (const auto& r : runs) out.push_back(run_object(r));
-    return out.dump(2);
+    // Text from the database (an error message, a note written by an older tool) may not be
+    // UTF-8; it is exported with U+FFFD rather than failing the whole export.
+    return out.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 std::string runs_csv(const std::vector<store::RunRecord>& runs) {
     const std::vector<std::string> fields = {"id", "experiment", "status", "seed", "device", "precision",
                                              "epochs_done", "epochs", "step", "split_id", "selected_epoch",
                                              "val_score", "val_track_accuracy", "test_accuracy", "test_track_accuracy", "test_macro_f1", "final_test_accuracy",
-                                             "final_test_track_accuracy", "seconds", "error"};
+                                             "final_test_track_accuracy", "seconds", "error", "tags", "note"};
     const std::vector<std::string> keys = factor_names();
     std::string out;
     for (const auto& f : fields) out += f + ",";

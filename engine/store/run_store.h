@@ -60,6 +60,8 @@ struct RunRecord {
     double test_accuracy, test_track_accuracy;             // at the selected epoch (clip, track)
     double test_macro_f1;                                  // at the selected epoch (track level)
     double final_test_accuracy, final_test_track_accuracy; // at the last evaluated epoch
+    std::vector<std::string> tags; // sorted; the researcher's (store/run_notes.h)
+    std::string note;              // free text, UTF-8
     RunRecord();
 };
 
@@ -159,6 +161,15 @@ public:
     // Replaces the run's stored predictions (those of its best epoch).
     void save_predictions(int64_t run_id, const std::vector<Prediction>& rows);
     std::vector<Prediction> predictions(int64_t run_id);
+
+    // --- a researcher's tags and notes (store/run_notes.h checks and normalises them) ---
+    // Adds and removes tags on every run named, in one transaction; a run id that does not
+    // exist throws gafx::Error naming it and changes nothing.
+    void tag_runs(const std::vector<int64_t>& run_ids, const std::vector<std::string>& add,
+                  const std::vector<std::string>& remove = {});
+    void set_run_note(int64_t run_id, const std::string& note);
+    // Every tag in use with its number of runs, by tag.
+    std::vector<std::pair<std::string, int64_t>> tag_counts();
 
     // "ok" when PRAGMA integrity_check finds nothing wrong.
     std::string integrity_check();

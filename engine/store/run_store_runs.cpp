@@ -32,7 +32,9 @@ SELECT r.id, COALESCE(r.experiment_id, 0), COALESCE(e.name, ''), r.config, r.see
        (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'accuracy' AND m.step = f.step),
        f.value, COALESCE(r.dataset_id, 0), COALESCE(r.split_id, 0),
        (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.split = 'test' AND m.name = 'macro_f1' AND m.step = sel.step),
-       r.uid, r.owner
+       r.uid, r.owner,
+       (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM run_tags t WHERE t.run_id = r.id ORDER BY tag)),
+       r.note
 FROM runs r
 LEFT JOIN experiments e ON e.id = r.experiment_id
 LEFT JOIN metrics sel ON sel.run_id = r.id AND sel.split = 'val' AND sel.name = 'selection' AND sel.step =
@@ -85,6 +87,16 @@ RunRecord read_run(const Stmt& s) {
     r.test_macro_f1 = real_or_nan(s, 30);
     r.uid = s.text(31);
     r.owner = s.text(32);
+    if (!s.is_null(33)) { // the tags, sorted, joined by the unit separator (no tag can hold it)
+        const std::string joined = s.text(33);
+        for (size_t start = 0;;) {
+            const size_t end = joined.find('\x1f', start);
+            r.tags.push_back(joined.substr(start, end - start));
+            if (end == std::string::npos) break;
+            start = end + 1;
+        }
+    }
+    r.note = s.text(34);
     return r;
 }
 

@@ -142,6 +142,16 @@ UPDATE runs SET uid = lower(hex(randomblob(8)));
 CREATE TRIGGER runs_uid AFTER INSERT ON runs WHEN NEW.uid = ''
 BEGIN UPDATE runs SET uid = lower(hex(randomblob(8))) WHERE id = NEW.id; END;
 )sql",
+        // 5: a researcher's tags and free-text note on a run (store/run_notes.h), searchable by
+        // the filter language and exported with the runs.
+        R"sql(
+CREATE TABLE run_tags(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  tag TEXT NOT NULL,
+  PRIMARY KEY(run_id, tag)) WITHOUT ROWID;
+CREATE INDEX run_tags_by_tag ON run_tags(tag);
+ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';
+)sql",
     };
     return s;
 }

@@ -3,9 +3,11 @@
 #include "store/run_store.h"
 #include "test_support.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -259,6 +261,82 @@ private Q_SLOTS:
             r = run_gafx(QStringList{QStringLiteral("report")} + bad + QStringList{QStringLiteral("--db"), db});
             QVERIFY2(r.exit_code == 2, qPrintable(bad.join(QLatin1Char(' ')) + QStringLiteral(": ") + r.err));
         }
+    }
+
+    void runsWhereFilters() {
+        // A copy: gafx runs marks the fixture's "running" run (no live process) interrupted.
+        const QString db = dir_.path() + QStringLiteral("/where.db");
+        QVERIFY(QFile::copy(db_, db));
+        const auto where = [&](const QString& filter) {
+            const auto r = run_gafx({QStringLiteral("runs"), QStringLiteral("--where"), filter, QStringLiteral("--json"),
+                                     QStringLiteral("--db"), db});
+            QList<qint64> out;
+            for (const auto& x : QJsonDocument::fromJson(r.out.toUtf8()).array())
+                out << x.toObject()[QStringLiteral("id")].toInteger();
+            return out;
+        };
+        QCOMPARE(where(QStringLiteral("classifier:ast-tiny")), (QList<qint64>{qint64(tiny0_), qint64(tiny1_)}));
+        // tiny1's epoch chosen on val scored 0.64 on test, tiny0's 0.60.
+        QCOMPARE(where(QStringLiteral("classifier:ast-tiny test>0.62")), (QList<qint64>{qint64(tiny1_)}));
+        QCOMPARE(where(QStringLiteral("classifier:ast-tiny test>62")), (QList<qint64>{qint64(tiny1_)}));
+        QCOMPARE(where(QStringLiteral("dataset:gtzan seed:0 -classifier:ast-tiny")), (QList<qint64>{qint64(small_)}));
+        // The table too, and a mistyped field is refused naming it, before the workspace is opened.
+        auto r = run_gafx({QStringLiteral("runs"), QStringLiteral("--where"), QStringLiteral("classifier:ast-small seed:0"),
+                           QStringLiteral("--db"), db});
+        QCOMPARE(r.exit_code, 0);
+        QCOMPARE(r.out.count(QStringLiteral("ast-small")), 1);
+        r = run_gafx({QStringLiteral("runs"), QStringLiteral("--where"), QStringLiteral("acuracy>0.7"), QStringLiteral("--db"),
+                      dir_.path() + QStringLiteral("/none.db")});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("no field 'acuracy'")), qPrintable(r.err));
+        QVERIFY(!QFile::exists(dir_.path() + QStringLiteral("/none.db")));
+    }
+
+    void tagsAndNotes() {
+        const QString db = dir_.path() + QStringLiteral("/tags.db");
+        QVERIFY(QFile::copy(db_, db));
+        const auto gafx = [&](QStringList args) {
+            args << QStringLiteral("--db") << db;
+            return run_gafx(args);
+        };
+        const QString t0 = QString::number(tiny0_), t1 = QString::number(tiny1_);
+        auto r = gafx({QStringLiteral("tag"), QStringLiteral("good,Baseline"), t0, t1});
+        QCOMPARE(r.exit_code, 0);
+        QCOMPARE(gafx({QStringLiteral("tag"), QStringLiteral("good"), t1, QStringLiteral("--remove")}).exit_code, 0);
+        // Every run a filter keeps, by tag.
+        QCOMPARE(gafx({QStringLiteral("tag"), QStringLiteral("small"), QStringLiteral("--where"),
+                       QStringLiteral("classifier:ast-small dataset:gtzan")}).exit_code, 0);
+        r = gafx({QStringLiteral("tag"), QStringLiteral("--list")});
+        QCOMPARE(r.exit_code, 0);
+        QVERIFY2(r.out.contains(QRegularExpression(QStringLiteral("baseline +2\n"))) &&
+                     r.out.contains(QRegularExpression(QStringLiteral("good +1\n"))) &&
+                     r.out.contains(QRegularExpression(QStringLiteral("small +2\n"))),
+                 qPrintable(r.out));
+        QCOMPARE(gafx({QStringLiteral("note"), t0, QStringLiteral("best of the seeds; check the lr")}).exit_code, 0);
+        QCOMPARE(gafx({QStringLiteral("note"), t0}).out, QStringLiteral("best of the seeds; check the lr\n"));
+        r = gafx({QStringLiteral("runs"), QStringLiteral("--where"), QStringLiteral("tag:good")});
+        QVERIFY2(r.out.contains(QStringLiteral("baseline,good")), qPrintable(r.out)); // the table's tags column
+        // Searchable and exported.
+        r = gafx({QStringLiteral("runs"), QStringLiteral("--where"), QStringLiteral("tag:good seeds"), QStringLiteral("--json")});
+        const QJsonArray found = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QCOMPARE(found.size(), 1);
+        QCOMPARE(found[0].toObject()[QStringLiteral("id")].toInteger(), tiny0_);
+        QCOMPARE(found[0].toObject()[QStringLiteral("tags")].toArray().size(), 2);
+        QCOMPARE(found[0].toObject()[QStringLiteral("note")].toString(), QStringLiteral("best of the seeds; check the lr"));
+        // Bad input: a tag with a space, a note file that is not UTF-8, an unknown run.
+        r = gafx({QStringLiteral("tag"), QStringLiteral("a b!"), t0});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("'b!' holds '!'")), qPrintable(r.err));
+        const QString latin1 = dir_.path() + QStringLiteral("/note.txt");
+        test::write_bytes(latin1, QByteArray("caf\xe9\n"));
+        r = gafx({QStringLiteral("note"), t0, QStringLiteral("--file"), latin1});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(latin1) && r.err.contains(QStringLiteral("not UTF-8")), qPrintable(r.err));
+        r = gafx({QStringLiteral("tag"), QStringLiteral("x"), QStringLiteral("999")});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("no run 999")), qPrintable(r.err));
+        QCOMPARE(gafx({QStringLiteral("note"), t0, QStringLiteral("--clear")}).exit_code, 0);
+        QCOMPARE(gafx({QStringLiteral("note"), t0}).out, QString());
     }
 
     void usageErrors() {

@@ -1,8 +1,10 @@
 // RunStore: schema and migrations, dataset upserts, splits, and durability when a writer is
 // killed in the middle of a transaction.
 #include "core/error.h"
+#include "store/run_notes.h"
 #include "store/run_store.h"
 #include "store/schema.h"
+#include "test_support.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -67,11 +69,11 @@ private Q_SLOTS:
         const std::string path = (dir.path() + "/sub/ws.db").toStdString();
         {
             store::RunStore s(path);
-            QCOMPARE(s.schema_version(), 4);
+            QCOMPARE(s.schema_version(), 5);
             QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
         }
         store::RunStore again(path);
-        QCOMPARE(again.schema_version(), 4);
+        QCOMPARE(again.schema_version(), 5);
     }
 
     void refusesNewerSchema() {
@@ -207,7 +209,7 @@ private Q_SLOTS:
                     "INSERT INTO runs(id, config, split_id, dataset_id) VALUES(1, '{}', 1, 1);");
         }
         store::RunStore s(path);
-        QCOMPARE(s.schema_version(), 4);
+        QCOMPARE(s.schema_version(), 5);
         QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
         const auto d = s.load_dataset("old");
         QCOMPARE(d->split_id, int64_t(1));
@@ -224,6 +226,43 @@ private Q_SLOTS:
         three.subset[0] = data::Subset::Val;
         QVERIFY(s.save_split(d->id, c, three) != 1);
         QCOMPARE(s.list_datasets()[0].val, int64_t(1));
+    }
+
+    void tagsAndNotes() {
+        QTemporaryDir dir;
+        store::RunStore s((dir.path() + "/ws.db").toStdString());
+        const int64_t a = s.create_run(0, "{}", 0), b = s.create_run(0, "{}", 1);
+        s.tag_runs({a, b}, {"Good", "baseline"});
+        s.tag_runs({b}, {"paper/t3"}, {"good"});
+        QCOMPARE(s.run(a)->tags, (std::vector<std::string>{"baseline", "good"})); // lower case, sorted
+        QCOMPARE(s.run(b)->tags, (std::vector<std::string>{"baseline", "paper/t3"}));
+        QCOMPARE(s.tag_counts(), (std::vector<std::pair<std::string, int64_t>>{{"baseline", 2}, {"good", 1}, {"paper/t3", 1}}));
+        s.tag_runs({a}, {"good"}); // already there: nothing changes
+        QCOMPARE(s.run(a)->tags.size(), size_t(2));
+        // An unknown run or a bad tag changes nothing, on any run named.
+        QVERIFY(test::error_of([&] { s.tag_runs({a, 999}, {"new"}); }).contains(QStringLiteral("no run 999")));
+        QVERIFY(test::error_of([&] { s.tag_runs({a}, {"two words"}); }).contains(QStringLiteral("holds ' '")));
+        QVERIFY(test::error_of([&] { s.tag_runs({a}, {std::string(41, 'x')}); }).contains(QStringLiteral("longer than 40")));
+        QCOMPARE(s.run(a)->tags, (std::vector<std::string>{"baseline", "good"}));
+        // Notes: UTF-8 up to 64 KiB.
+        s.set_run_note(a, "lr too high? \xc3\xa9 retry with 1e-4\nsecond line");
+        QCOMPARE(s.run(a)->note, std::string("lr too high? \xc3\xa9 retry with 1e-4\nsecond line"));
+        QVERIFY(test::error_of([&] { s.set_run_note(a, "bad \xc3("); }).contains(QStringLiteral("not UTF-8")));
+        QVERIFY(test::error_of([&] { s.set_run_note(a, "\xed\xa0\x80"); }).contains(QStringLiteral("not UTF-8"))); // a surrogate
+        QVERIFY(test::error_of([&] { s.set_run_note(a, "\xc0\xaf"); }).contains(QStringLiteral("not UTF-8")));     // overlong
+        QVERIFY(test::error_of([&] { s.set_run_note(a, std::string(64 * 1024 + 1, 'x')); }).contains(QStringLiteral("64 KiB")));
+        QVERIFY(test::error_of([&] { s.set_run_note(999, "x"); }).contains(QStringLiteral("no run 999")));
+        QCOMPARE(s.run(a)->note.substr(0, 3), std::string("lr "));
+        s.set_run_note(a, "");
+        QCOMPARE(s.run(a)->note, std::string());
+        // The edit of a selection's shared tags leaves tags only some runs have alone.
+        const auto shared = store::shared_tags({s.run(a)->tags, s.run(b)->tags});
+        QCOMPARE(shared, std::vector<std::string>{"baseline"});
+        const auto change = store::tag_changes(shared, "keep, Final");
+        QCOMPARE(change.add, (std::vector<std::string>{"final", "keep"}));
+        QCOMPARE(change.remove, std::vector<std::string>{"baseline"});
+        QVERIFY(store::tag_changes(shared, " , ").add.empty());
+        QCOMPARE(store::tag_changes(shared, " , ").remove, std::vector<std::string>{"baseline"});
     }
 
     void kfoldSplitRoundTrips() {

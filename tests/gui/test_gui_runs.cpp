@@ -20,6 +20,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -80,6 +81,21 @@ void answer_file_dialog(const QString& path) {
     timer->start();
 }
 
+// Answers the next input dialog with `text` (a tag list or a note).
+void answer_input_dialog(const QString& text) {
+    auto* timer = new QTimer;
+    timer->setInterval(20);
+    QObject::connect(timer, &QTimer::timeout, [timer, text] {
+        auto* dialog = qobject_cast<QInputDialog*>(QApplication::activeModalWidget());
+        if (!dialog) return;
+        timer->stop();
+        timer->deleteLater();
+        dialog->setTextValue(text);
+        dialog->accept();
+    });
+    timer->start();
+}
+
 } // namespace
 
 class TestGuiRuns : public QObject {
@@ -134,10 +150,29 @@ private Q_SLOTS:
         // Sorting and filtering.
         table->sortByColumn(widgets::RunsTableModel::Id, Qt::AscendingOrder);
         QCOMPARE(table->model()->index(0, 0).data().toLongLong(), a_);
-        QTest::keyClicks(view->findChild<QLineEdit*>(QStringLiteral("runFilter")), QStringLiteral("gafx-r queued"));
+        auto* filter = view->findChild<QLineEdit*>(QStringLiteral("runFilter"));
+        auto* filter_error = view->findChild<QLabel*>(QStringLiteral("runFilterError"));
+        QVERIFY(filter && filter_error);
+        QTest::keyClicks(filter, QStringLiteral("gafx-r queued"));
         QCOMPARE(table->model()->rowCount(), 1);
-        view->findChild<QLineEdit*>(QStringLiteral("runFilter"))->clear();
+        filter->clear();
         QCOMPARE(table->model()->rowCount(), 3);
+        // The filter language (gafx runs --where): fields, ranges, negation.
+        QTest::keyClicks(filter, QStringLiteral("seed:1..2 -extractor:gafx-r status:finished"));
+        QCOMPARE(table->model()->rowCount(), 2);
+        QVERIFY(filter_error->isHidden());
+        filter->clear();
+        QTest::keyClicks(filter, QStringLiteral("seed:2"));
+        QCOMPARE(table->model()->rowCount(), 1);
+        QCOMPARE(table->model()->index(0, 0).data(widgets::RunsTableModel::IdRole).toLongLong(), b_);
+        // A filter that does not parse says why and keeps the last one that did.
+        filter->setText(QStringLiteral("seed:2 acuracy>"));
+        QCOMPARE(table->model()->rowCount(), 1);
+        QVERIFY(!filter_error->isHidden());
+        QVERIFY2(filter_error->text().contains(QStringLiteral("no field 'acuracy'")), qPrintable(filter_error->text()));
+        filter->clear();
+        QCOMPARE(table->model()->rowCount(), 3);
+        QVERIFY(filter_error->isHidden());
 
         // Two selected runs: two overlaid curves of 2 epochs each.
         view->tabs()->setCurrentIndex(widgets::RunsView::CurvesTab);
@@ -262,6 +297,51 @@ private Q_SLOTS:
         QCOMPARE(row_of(view->table(), queued).siblingAtColumn(widgets::RunsTableModel::Status).data().toString(),
                  QStringLiteral("cancelled"));
         QCOMPARE(QString::fromLatin1(store::to_string(store::RunStore(db_).run(queued)->status)), QStringLiteral("cancelled"));
+    }
+
+    void tagsAndNotes() {
+        app::MainWindow w(QString::fromStdString(db_));
+        w.show();
+        w.tabs()->setCurrentIndex(app::RunsPage);
+        auto* view = qobject_cast<widgets::RunsView*>(w.page(app::RunsPage));
+        QTableView* table = view->table();
+        QTRY_VERIFY_WITH_TIMEOUT(row_of(table, a_).isValid(), 2500);
+        auto* tags = view->findChild<QPushButton*>(QStringLiteral("tagsButton"));
+        auto* note = view->findChild<QPushButton*>(QStringLiteral("noteButton"));
+        // Both runs get "good" and "seeds"; then b loses "seeds" and a keeps it.
+        click_row(table, a_);
+        click_row(table, b_, Qt::ControlModifier);
+        QVERIFY(tags->isEnabled() && !note->isEnabled()); // a note is one run's
+        answer_input_dialog(QStringLiteral("Good, seeds"));
+        QTest::mouseClick(tags, Qt::LeftButton);
+        QCOMPARE(row_of(table, a_).siblingAtColumn(widgets::RunsTableModel::Tags).data().toString(), QStringLiteral("good seeds"));
+        click_row(table, b_);
+        answer_input_dialog(QStringLiteral("good"));
+        QTest::mouseClick(tags, Qt::LeftButton);
+        QCOMPARE(store::RunStore(db_).run(b_)->tags, std::vector<std::string>{"good"});
+        QCOMPARE(store::RunStore(db_).run(a_)->tags, (std::vector<std::string>{"good", "seeds"}));
+        // A tag the store refuses is shown, and nothing changes.
+        answer_input_dialog(QStringLiteral("good bad!"));
+        QTest::mouseClick(tags, Qt::LeftButton);
+        QVERIFY2(view->message().contains(QStringLiteral("holds '!'")), qPrintable(view->message()));
+        QCOMPARE(store::RunStore(db_).run(b_)->tags, std::vector<std::string>{"good"});
+        // A note, shown by its first line, whole in the tooltip, and found by the filter.
+        click_row(table, a_);
+        QVERIFY(note->isEnabled());
+        answer_input_dialog(QStringLiteral("warm-up too short\nretry with 30 steps"));
+        QTest::mouseClick(note, Qt::LeftButton);
+        const QModelIndex cell = row_of(table, a_).siblingAtColumn(widgets::RunsTableModel::Note);
+        QCOMPARE(cell.data().toString(), QStringLiteral("warm-up too short …"));
+        QCOMPARE(cell.data(Qt::ToolTipRole).toString(), QStringLiteral("warm-up too short\nretry with 30 steps"));
+        auto* filter = view->findChild<QLineEdit*>(QStringLiteral("runFilter"));
+        filter->setText(QStringLiteral("tag:good retry"));
+        QCOMPARE(table->model()->rowCount(), 1);
+        filter->setText(QStringLiteral("tag:good -tag:seeds"));
+        QCOMPARE(table->model()->rowCount(), 1);
+        QCOMPARE(table->model()->index(0, 0).data(widgets::RunsTableModel::IdRole).toLongLong(), b_);
+        filter->clear();
+        store::RunStore(db_).tag_runs({a_, b_}, {}, {"good", "seeds"});
+        store::RunStore(db_).set_run_note(a_, "");
     }
 };
 
