@@ -374,7 +374,7 @@ Catalog import_json(const fs::path& file, Catalog c, const Feedback* feedback) {
     nlohmann::json doc;
     try {
         doc = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) { // also out_of_range: a number like 1e310
         throw Error(path, std::string("malformed JSON: ") + e.what(), kJsonFix);
     }
     if (!doc.is_object() || !doc.contains("data")) throw Error(path, "no \"data\" list", kJsonFix);

@@ -247,7 +247,7 @@ Experiment parse_experiment(const std::string& json_text, const std::string& fil
     Json root;
     try {
         root = Json::parse(json_text);
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) { // parse_error, and out_of_range for a number like 1e310
         throw Error(file, std::string("not valid JSON: ") + e.what(), kFix);
     }
     try {

@@ -382,6 +382,8 @@ private Q_SLOTS:
             for (const QString& n : needles) QVERIFY2(msg.contains(n), qPrintable("'" + n + "' not in: " + msg));
         };
         check("broken.json", "{\"data\": [", {"malformed JSON"});
+        check("huge-number.json", "{\"data\": [{\"wav\": \"a.wav\", \"labels\": \"/m/x\", \"n\": 1e310}]}",
+              {"malformed JSON", "number overflow"});
         check("nodata.json", "{\"items\": []}", {"no \"data\" list"});
         check("notlist.json", "{\"data\": {}}", {"data: expected a list"});
         check("labels.json",

@@ -97,6 +97,10 @@ private Q_SLOTS:
         QVERIFY2(e.contains(QStringLiteral("not valid JSON")) && e.contains(QStringLiteral("ex.json")), qPrintable(e));
         e = error_for(R"({"base": {"dataset": "g"}})");
         QVERIFY2(e.contains(QStringLiteral("$.name")), qPrintable(e));
+        // A number past double's range is nlohmann's out_of_range, not a parse_error (found by
+        // fuzz_experiment; tests/data/fuzz/experiment/number-past-double).
+        e = error_for(R"({"name": "x", "base": {"dataset": "demo", "saed": 1e310}})");
+        QVERIFY2(e.contains(QStringLiteral("not valid JSON")) && e.contains(QStringLiteral("number overflow")), qPrintable(e));
     }
 
     void errorsCarryTheirField() {
