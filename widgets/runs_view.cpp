@@ -90,6 +90,12 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
     tags_ = button(tr("&Tags..."), QStringLiteral("tagsButton"),
                    tr("Tag the selected runs (good, baseline, ...): found with tag:NAME in the filter"), this);
     note_ = button(tr("&Note..."), QStringLiteral("noteButton"), tr("A free-text note on the selected run"), this);
+    compare_ = button(tr("Co&mpare..."), QStringLiteral("compareRunsButton"),
+                      tr("The settings two selected runs differ in: config, split, device, precision, versions"), this);
+    connect(compare_, &QPushButton::clicked, this, [this] {
+        const QList<qint64> ids = selected_runs();
+        if (ids.size() == 2) Q_EMIT compareRequested(ids[0], ids[1]);
+    });
     connect(tags_, &QPushButton::clicked, this, [this] { Q_EMIT tagsRequested(selected_runs()); });
     connect(note_, &QPushButton::clicked, this, [this] {
         const QList<qint64> ids = selected_runs();
@@ -191,7 +197,7 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
     tabs_->setCornerWidget(unfinished_);
 
     auto* buttons = new QHBoxLayout;
-    for (QPushButton* b : {inspect_, resume_, cancel_, tags_, note_}) buttons->addWidget(b);
+    for (QPushButton* b : {inspect_, resume_, cancel_, compare_, tags_, note_}) buttons->addWidget(b);
     buttons->addStretch(1);
     buttons->addWidget(export_csv_);
     buttons->addWidget(export_json_);
@@ -285,6 +291,7 @@ void RunsView::update_buttons() {
     cancel_->setEnabled(any_cancellable);
     tags_->setEnabled(!ids.isEmpty());
     note_->setEnabled(ids.size() == 1);
+    compare_->setEnabled(ids.size() == 2);
     export_csv_->setEnabled(!ids.isEmpty());
     export_json_->setEnabled(!ids.isEmpty());
 }

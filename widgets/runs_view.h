@@ -71,6 +71,7 @@ Q_SIGNALS:
     void exportRequested(const QString& format, const QList<qint64>& runs); // "csv" | "json"
     void tagsRequested(const QList<qint64>& runs); // edit the tags they share
     void noteRequested(qint64 run);
+    void compareRequested(qint64 a, qint64 b); // their settings side by side
 
 private:
     void update_buttons();
@@ -84,6 +85,7 @@ private:
     QPushButton* cancel_ = nullptr;
     QPushButton* tags_ = nullptr;
     QPushButton* note_ = nullptr;
+    QPushButton* compare_ = nullptr;
     QPushButton* export_csv_ = nullptr;
     QPushButton* export_json_ = nullptr;
     QLabel* message_ = nullptr;

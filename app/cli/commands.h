@@ -19,5 +19,6 @@ int cmd_bench(const std::vector<std::string>& args);  // cmd_bench.cpp
 int cmd_weights(const std::vector<std::string>& args); // cmd_weights.cpp
 int cmd_tag(const std::vector<std::string>& args);     // cmd_tag.cpp
 int cmd_note(const std::vector<std::string>& args);    // cmd_tag.cpp
+int cmd_diff(const std::vector<std::string>& args);    // cmd_diff.cpp
 
 } // namespace gafx::cli

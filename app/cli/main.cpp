@@ -29,6 +29,7 @@ const char* kUsage =
     "  runs [--where FILTER] [--json]\n"
     "                               every run (or those a filter keeps): status, factors, accuracy\n"
     "  tag TAGS RUN...|--where F    label runs (--remove, --list) | note RUN [TEXT]: a run's note\n"
+    "  diff RUN_A RUN_B [--all]     the settings two runs differ in (config, split, versions)\n"
     "  resume RUN | cancel RUN      continue a run from its checkpoint | stop it\n"
     "  bench train --extractor E --classifier C [--frames N] [--batch B] [--steps S]\n"
     "                               median seconds per training step on this machine\n"
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
         {"models", cmd_models},     {"features", cmd_features}, {"train", cmd_train},
         {"runs", cmd_runs},         {"resume", cmd_resume},     {"cancel", cmd_cancel},
         {"report", cmd_report},     {"bench", cmd_bench},       {"weights", cmd_weights},
-        {"tag", cmd_tag},           {"note", cmd_note}};
+        {"tag", cmd_tag},           {"note", cmd_note},         {"diff", cmd_diff}};
     auto it = nouns.find(args[0]);
     if (it == nouns.end()) {
         std::fprintf(stderr, "gafx: unknown command '%s'\n\n%s", args[0].c_str(), kUsage);

@@ -8,9 +8,11 @@
 #include "report_table.h"
 #include "runs_table_model.h"
 #include "runs_view.h"
+#include "settings_diff_dialog.h"
 
 #include "core/error.h"
 #include "core/text.h"
+#include "experiments/config_diff.h"
 #include "experiments/report.h"
 #include "experiments/run_export.h"
 #include "store/run_notes.h"
@@ -84,6 +86,7 @@ RunsController::RunsController(AppContext& ctx, RunsView* view) : QObject(view),
     connect(view_, &RunsView::exportRequested, this, &RunsController::export_runs);
     connect(view_, &RunsView::tagsRequested, this, &RunsController::edit_tags);
     connect(view_, &RunsView::noteRequested, this, &RunsController::edit_note);
+    connect(view_, &RunsView::compareRequested, this, &RunsController::compare);
     connect(&curve_job_, &QFutureWatcher<CurvesJob>::finished, this, &RunsController::curves_loaded);
     connect(&confusion_job_, &QFutureWatcher<ConfusionJob>::finished, this, &RunsController::confusion_loaded);
     refresh();
@@ -477,6 +480,17 @@ void RunsController::edit_note(qint64 id) {
         return;
     }
     refresh();
+}
+
+void RunsController::compare(qint64 a, qint64 b) {
+    const store::RunRecord *ra = record(a), *rb = record(b);
+    if (!ra || !rb) return;
+    QVector<widgets::SettingRow> rows;
+    for (const auto& r : experiments::compare_settings(*ra, *rb))
+        rows.push_back({qs(r.key), qs(r.a), qs(r.b), r.differs});
+    auto* dialog = new widgets::SettingsDiffDialog(tr("run %1").arg(a), tr("run %1").arg(b), rows, view_);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
 }
 
 } // namespace gafx::app

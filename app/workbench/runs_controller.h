@@ -69,6 +69,8 @@ private:
     // Ask for the tags the runs share (or one run's note) and store the edit.
     void edit_tags(const QList<qint64>& ids);
     void edit_note(qint64 id);
+    // The two runs' settings side by side, in a dialog over the page.
+    void compare(qint64 a, qint64 b);
     void error(const QString& what, const std::exception& e);
 
     AppContext& ctx_;

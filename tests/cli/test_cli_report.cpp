@@ -339,6 +339,26 @@ private Q_SLOTS:
         QCOMPARE(gafx({QStringLiteral("note"), t0}).out, QString());
     }
 
+    void diffOfTwoRuns() {
+        // tiny0 and small differ in their classifier only (both seed 0, same dataset).
+        auto r = run_gafx({QStringLiteral("diff"), QString::number(tiny0_), QString::number(small_), QStringLiteral("--db"), db_});
+        QCOMPARE(r.exit_code, 0);
+        QVERIFY2(r.out.contains(QRegularExpression(QStringLiteral("\\* classifier +ast-tiny +ast-small"))), qPrintable(r.out));
+        QVERIFY2(!r.out.contains(QStringLiteral("extractor")), qPrintable(r.out)); // the same: hidden
+        QVERIFY2(r.out.contains(QStringLiteral("1 of ")), qPrintable(r.out));
+        r = run_gafx({QStringLiteral("diff"), QString::number(tiny0_), QString::number(small_), QStringLiteral("--all"),
+                      QStringLiteral("--json"), QStringLiteral("--db"), db_});
+        const QJsonArray all = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QVERIFY(all.size() > 20);
+        int differing = 0;
+        for (const auto& x : all) differing += x.toObject()[QStringLiteral("differs")].toBool();
+        QCOMPARE(differing, 1);
+        r = run_gafx({QStringLiteral("diff"), QString::number(tiny0_), QStringLiteral("999"), QStringLiteral("--db"), db_});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("no run 999")), qPrintable(r.err));
+        QCOMPARE(run_gafx({QStringLiteral("diff"), QString::number(tiny0_), QStringLiteral("--db"), db_}).exit_code, 2);
+    }
+
     void usageErrors() {
         auto r = run_gafx({QStringLiteral("report"), QStringLiteral("--group-by"), QStringLiteral("colour"),
                            QStringLiteral("--db"), db_});

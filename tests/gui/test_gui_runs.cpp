@@ -9,6 +9,7 @@
 #include "report_table.h"
 #include "runs_table_model.h"
 #include "runs_view.h"
+#include "settings_diff_dialog.h"
 
 #include "store/run_store.h"
 #include "test_support.h"
@@ -27,6 +28,7 @@
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableView>
+#include <QCheckBox>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -342,6 +344,34 @@ private Q_SLOTS:
         filter->clear();
         store::RunStore(db_).tag_runs({a_, b_}, {}, {"good", "seeds"});
         store::RunStore(db_).set_run_note(a_, "");
+    }
+
+    void compareTwoRuns() {
+        app::MainWindow w(QString::fromStdString(db_));
+        w.show();
+        w.tabs()->setCurrentIndex(app::RunsPage);
+        auto* view = qobject_cast<widgets::RunsView*>(w.page(app::RunsPage));
+        QTableView* table = view->table();
+        QTRY_VERIFY_WITH_TIMEOUT(row_of(table, a_).isValid(), 2500);
+        auto* compare = view->findChild<QPushButton*>(QStringLiteral("compareRunsButton"));
+        click_row(table, a_);
+        QVERIFY(!compare->isEnabled()); // two runs, no more, no fewer
+        click_row(table, b_, Qt::ControlModifier);
+        QVERIFY(compare->isEnabled());
+        QTest::mouseClick(compare, Qt::LeftButton);
+        auto* dialog = view->findChild<widgets::SettingsDiffDialog*>();
+        QVERIFY(dialog && dialog->isVisible());
+        // The two seeds of one config: the seed is all that differs.
+        QTableWidget* t = dialog->table();
+        QCOMPARE(t->rowCount(), 1);
+        QCOMPARE(t->item(0, 0)->text(), QStringLiteral("seed"));
+        // Columns in the table's order (newest first here): run b (seed 2), then run a (seed 1).
+        QCOMPARE(t->horizontalHeaderItem(1)->text(), QStringLiteral("run %1").arg(b_));
+        QCOMPARE(t->item(0, 1)->text(), QStringLiteral("2"));
+        QCOMPARE(t->item(0, 2)->text(), QStringLiteral("1"));
+        dialog->findChild<QCheckBox*>(QStringLiteral("onlyDifferences"))->setChecked(false);
+        QVERIFY(t->rowCount() > 20);
+        dialog->close();
     }
 };
 
