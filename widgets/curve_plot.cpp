@@ -80,6 +80,39 @@ int CurvePlot::add_curve(const QString& name, const QColor& color, bool dots) {
     return int(curves_.size()) - 1;
 }
 
+int CurvePlot::add_faint_curve(const QColor& color) {
+    Curve c;
+    c.line = plot_->addGraph();
+    QColor faint = color;
+    faint.setAlpha(70);
+    c.line->setPen(QPen(faint, 1.0));
+    c.line->removeFromLegend();
+    c.faint = true;
+    curves_.push_back(c);
+    schedule_replot();
+    return int(curves_.size()) - 1;
+}
+
+bool CurvePlot::is_faint(int curve) const {
+    return curve >= 0 && curve < int(curves_.size()) && curves_[size_t(curve)].faint;
+}
+
+QVector<double> CurvePlot::xs(int curve) const {
+    QVector<double> out;
+    if (curve < 0 || curve >= int(curves_.size())) return out;
+    for (auto it = curves_[size_t(curve)].line->data()->constBegin(); it != curves_[size_t(curve)].line->data()->constEnd(); ++it)
+        out << it->key;
+    return out;
+}
+
+QVector<double> CurvePlot::ys(int curve) const {
+    QVector<double> out;
+    if (curve < 0 || curve >= int(curves_.size())) return out;
+    for (auto it = curves_[size_t(curve)].line->data()->constBegin(); it != curves_[size_t(curve)].line->data()->constEnd(); ++it)
+        out << it->value;
+    return out;
+}
+
 int CurvePlot::add_band(const QString& name, const QColor& color, const QVector<double>& x,
                         const QVector<double>& mean, const QVector<double>& std) {
     QVector<double> hi(mean.size()), lo(mean.size());

@@ -28,6 +28,8 @@ public:
 
     // A line; returns its index for append / set_points.
     int add_curve(const QString& name, const QColor& color, bool dots = false);
+    // The raw series behind a smoothed one: thin, translucent, not in the legend.
+    int add_faint_curve(const QColor& color);
     // A mean line with a translucent band from mean - std to mean + std (no band where std is NaN).
     int add_band(const QString& name, const QColor& color, const QVector<double>& x, const QVector<double>& mean,
                  const QVector<double>& std);
@@ -41,6 +43,9 @@ public:
     int point_count(int curve) const;
     QString curve_name(int curve) const;
     bool has_band(int curve) const;
+    bool is_faint(int curve) const;
+    QVector<double> xs(int curve) const; // the curve's x values, in order
+    QVector<double> ys(int curve) const;
     int replots() const { return replots_; } // redraws done so far (the benchmark counts them)
 
     // A distinct colour for the k-th overlaid run or group.
@@ -55,6 +60,7 @@ private:
         QCPGraph* line = nullptr;
         QCPGraph* upper = nullptr; // bands only
         QCPGraph* lower = nullptr;
+        bool faint = false;
     };
     void schedule_replot();
     void replot_now();

@@ -7,6 +7,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -125,9 +126,43 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
     loss_->setObjectName(QStringLiteral("selectedLossPlot"));
     loss_->set_axis_labels(tr("epoch"), tr("train loss"));
     loss_->set_integer_x(true);
-    auto* curves = new QSplitter(Qt::Horizontal, this);
-    curves->addWidget(accuracy_);
-    curves->addWidget(loss_);
+    auto* curve_plots = new QSplitter(Qt::Horizontal, this);
+    curve_plots->addWidget(accuracy_);
+    curve_plots->addWidget(loss_);
+    curve_axis_ = new QComboBox(this);
+    curve_axis_->setObjectName(QStringLiteral("curveAxis"));
+    curve_axis_->addItem(tr("epoch"), int(experiments::CurveAxis::Epoch));
+    curve_axis_->addItem(tr("step"), int(experiments::CurveAxis::Step));
+    curve_axis_->addItem(tr("training time (s)"), int(experiments::CurveAxis::Seconds));
+    curve_smoothing_ = new QDoubleSpinBox(this);
+    curve_smoothing_->setObjectName(QStringLiteral("curveSmoothing"));
+    curve_smoothing_->setRange(0.0, 0.99);
+    curve_smoothing_->setSingleStep(0.1);
+    curve_smoothing_->setDecimals(2);
+    curve_smoothing_->setToolTip(tr("Exponential moving average weight, as TensorBoard's (debiased); the raw "
+                                    "curve stays, faint. 0: raw only"));
+    connect(curve_axis_, &QComboBox::currentIndexChanged, this, [this] {
+        const auto axis = curve_axis();
+        const QString x = curve_axis_->currentText();
+        accuracy_->set_axis_labels(x, tr("test track accuracy"));
+        loss_->set_axis_labels(x, tr("train loss"));
+        accuracy_->set_integer_x(axis != experiments::CurveAxis::Seconds);
+        loss_->set_integer_x(axis != experiments::CurveAxis::Seconds);
+        Q_EMIT curveOptionsChanged();
+    });
+    connect(curve_smoothing_, &QDoubleSpinBox::valueChanged, this, &RunsView::curveOptionsChanged);
+    auto* curve_options = new QHBoxLayout;
+    curve_options->addWidget(new QLabel(tr("x-axis:"), this));
+    curve_options->addWidget(curve_axis_);
+    curve_options->addSpacing(12);
+    curve_options->addWidget(new QLabel(tr("smoothing:"), this));
+    curve_options->addWidget(curve_smoothing_);
+    curve_options->addStretch(1);
+    auto* curves = new QWidget(this);
+    auto* curves_layout = new QVBoxLayout(curves);
+    curves_layout->setContentsMargins(0, 0, 0, 0);
+    curves_layout->addLayout(curve_options);
+    curves_layout->addWidget(curve_plots, 1);
 
     // Groups.
     factor_ = new QComboBox(this);
@@ -217,6 +252,18 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(split);
     update_buttons();
+}
+
+experiments::CurveAxis RunsView::curve_axis() const {
+    return experiments::CurveAxis(curve_axis_->currentData().toInt());
+}
+
+double RunsView::curve_smoothing() const { return curve_smoothing_->value(); }
+
+void RunsView::set_curve_options(experiments::CurveAxis axis, double smoothing) {
+    const int i = curve_axis_->findData(int(axis));
+    if (i >= 0) curve_axis_->setCurrentIndex(i);
+    curve_smoothing_->setValue(smoothing);
 }
 
 QList<qint64> RunsView::selected_runs() const {

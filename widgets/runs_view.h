@@ -4,12 +4,15 @@
 // paper's tables 3-7 beside ours; the confusion matrix of the current run; and Inspect,
 // Resume, Cancel and export buttons. It only draws and emits; app/workbench/runs_controller.cpp
 // reads the store, computes and acts.
+#include "experiments/run_analysis.h"
+
 #include <QList>
 #include <QStringList>
 #include <QWidget>
 
 class QCheckBox;
 class QComboBox;
+class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -42,6 +45,10 @@ public:
 
     CurvePlot* accuracy_curves() const { return accuracy_; }
     CurvePlot* loss_curves() const { return loss_; }
+    // The selected runs' curves: what the x-axis is, and the EMA weight (0: raw only).
+    experiments::CurveAxis curve_axis() const;
+    double curve_smoothing() const;
+    void set_curve_options(experiments::CurveAxis axis, double smoothing);
 
     void set_factors(const QStringList& factors, const QString& current);
     QString group_factor() const;
@@ -64,6 +71,7 @@ public:
 Q_SIGNALS:
     void selectionChanged();
     void groupingChanged();    // factor or "count unfinished runs"
+    void curveOptionsChanged(); // x-axis or smoothing of the selected runs' curves
     void paperTableChanged();  // table number or "count unfinished runs"
     void inspectRequested(const QList<qint64>& runs);
     void resumeRequested(const QList<qint64>& runs);
@@ -92,6 +100,8 @@ private:
     QTabWidget* tabs_ = nullptr;
     CurvePlot* accuracy_ = nullptr;
     CurvePlot* loss_ = nullptr;
+    QComboBox* curve_axis_ = nullptr;
+    QDoubleSpinBox* curve_smoothing_ = nullptr;
     QComboBox* factor_ = nullptr;
     QCheckBox* unfinished_ = nullptr;
     CurvePlot* group_curves_ = nullptr;

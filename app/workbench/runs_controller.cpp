@@ -30,6 +30,7 @@
 #include <QVector>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -62,6 +63,19 @@ RunsController::RunsController(AppContext& ctx, RunsView* view) : QObject(view),
     // status changes are worth showing at once.
     connect(ctx_.trainer, &TrainingWorker::statusChanged, this, &RunsController::refresh);
     connect(ctx_.trainer, &TrainingWorker::runFinished, this, &RunsController::refresh);
+    {
+        QSettings settings;
+        view_->set_curve_options(
+            experiments::CurveAxis(std::clamp(settings.value(QStringLiteral("runs/curve_axis"), 0).toInt(), 0, 2)),
+            settings.value(QStringLiteral("runs/curve_smoothing"), 0.0).toDouble());
+    }
+    connect(view_, &RunsView::curveOptionsChanged, this, [this] {
+        QSettings settings;
+        settings.setValue(QStringLiteral("runs/curve_axis"), int(view_->curve_axis()));
+        settings.setValue(QStringLiteral("runs/curve_smoothing"), view_->curve_smoothing());
+        selected_sig_.clear();
+        show_selected_curves();
+    });
     connect(view_, &RunsView::selectionChanged, this, [this] {
         show_selected_curves();
         show_confusion();
@@ -183,7 +197,9 @@ void RunsController::show_selected_curves() {
     const QList<qint64> ids = view_->selected_runs();
     std::vector<int64_t> want(ids.begin(), ids.end());
     ensure_curves(want);
-    QString sig;
+    const experiments::CurveAxis axis = view_->curve_axis();
+    const double smoothing = view_->curve_smoothing();
+    QString sig = QStringLiteral("%1 %2|").arg(int(axis)).arg(smoothing);
     for (qint64 id : ids) {
         const auto it = curves_.find(id);
         sig += QStringLiteral("%1:%2 ").arg(id).arg(it == curves_.end() ? -1 : it->second.epochs_done);
@@ -204,8 +220,18 @@ void RunsController::show_selected_curves() {
             name += QStringLiteral(" (%1, %2, seed %3)").arg(qs(row->config.extractor), qs(row->config.classifier)).arg(row->run.seed);
         const QColor colour = widgets::CurvePlot::palette(k++);
         const experiments::RunCurves& c = it->second.curves;
-        acc->set_points(acc->add_curve(name, colour, true), qv(c.track_accuracy.x), qv(c.track_accuracy.y));
-        loss->set_points(loss->add_curve(name, colour, true), qv(c.train_loss.x), qv(c.train_loss.y));
+        // With smoothing, the raw series stays underneath, faint, so the smoothing hides nothing.
+        const auto draw = [&](widgets::CurvePlot* plot, const experiments::Series& raw, bool dots) {
+            if (smoothing > 0) {
+                plot->set_points(plot->add_faint_curve(colour), qv(raw.x), qv(raw.y));
+                const experiments::Series smooth = experiments::smooth_ema(raw, smoothing);
+                plot->set_points(plot->add_curve(name, colour, false), qv(smooth.x), qv(smooth.y));
+            } else {
+                plot->set_points(plot->add_curve(name, colour, dots), qv(raw.x), qv(raw.y));
+            }
+        };
+        draw(acc, experiments::along(c.track_accuracy, c, axis), true);
+        draw(loss, experiments::train_loss_along(c, axis), axis != experiments::CurveAxis::Step);
     }
 }
 

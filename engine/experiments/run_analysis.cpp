@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -36,6 +37,7 @@ MeanStd mean_std(const std::vector<double>& values) {
 
 RunCurves epoch_curves(const std::vector<store::MetricRow>& rows) {
     RunCurves c;
+    std::map<int64_t, double> epoch_seconds;
     for (const auto& m : rows) { // ordered by step: epochs arrive in order
         if (m.split == "test" && m.name == "track_accuracy") {
             c.track_accuracy.x.push_back(double(m.epoch));
@@ -43,9 +45,51 @@ RunCurves epoch_curves(const std::vector<store::MetricRow>& rows) {
         } else if (m.split == "train" && m.name == "epoch_loss") {
             c.train_loss.x.push_back(double(m.epoch));
             c.train_loss.y.push_back(m.value);
+            c.epoch_end[m.epoch].first = m.step;
+        } else if (m.split == "train" && m.name == "loss") {
+            c.step_loss.x.push_back(double(m.step));
+            c.step_loss.y.push_back(m.value);
+        } else if (m.split == "time" && m.name == "epoch_seconds") {
+            epoch_seconds[m.epoch] = m.value;
         }
     }
+    double total = 0;
+    for (auto& [epoch, end] : c.epoch_end) {
+        const auto it = epoch_seconds.find(epoch);
+        total += it == epoch_seconds.end() ? 0.0 : it->second;
+        end.second = total;
+    }
     return c;
+}
+
+Series along(const Series& per_epoch, const RunCurves& c, CurveAxis axis) {
+    if (axis == CurveAxis::Epoch) return per_epoch;
+    Series out;
+    for (size_t i = 0; i < per_epoch.x.size() && i < per_epoch.y.size(); ++i) {
+        const auto it = c.epoch_end.find(int64_t(per_epoch.x[i]));
+        if (it == c.epoch_end.end()) continue;
+        out.x.push_back(axis == CurveAxis::Step ? double(it->second.first) : it->second.second);
+        out.y.push_back(per_epoch.y[i]);
+    }
+    return out;
+}
+
+Series train_loss_along(const RunCurves& c, CurveAxis axis) {
+    return axis == CurveAxis::Step && !c.step_loss.x.empty() ? c.step_loss : along(c.train_loss, c, axis);
+}
+
+Series smooth_ema(const Series& s, double weight) {
+    if (weight <= 0) return s;
+    weight = std::min(weight, 0.999);
+    Series out = s;
+    double last = 0, debias = 1;
+    for (size_t i = 0; i < out.y.size(); ++i) {
+        if (std::isnan(out.y[i])) continue;
+        last = last * weight + (1 - weight) * out.y[i];
+        debias *= weight;
+        out.y[i] = last / (1 - debias);
+    }
+    return out;
 }
 
 std::map<int64_t, RunCurves> load_curves(const std::string& db_path, const std::vector<int64_t>& runs) {

@@ -32,10 +32,25 @@ struct Series {
 };
 
 // Per epoch: test track accuracy (a fraction) and the train loss (the epoch's mean, `epoch_loss`).
+// Also what the x-axis may be instead of the epoch: the step each epoch ended at, and the
+// training time by then (epoch_seconds summed, so pauses and restarts do not count), plus the
+// loss of every step.
 struct RunCurves {
     Series track_accuracy, train_loss;
+    std::map<int64_t, std::pair<int64_t, double>> epoch_end; // epoch -> (step, seconds of training)
+    Series step_loss;                                         // x: step
 };
 RunCurves epoch_curves(const std::vector<store::MetricRow>& rows);
+
+enum class CurveAxis { Epoch, Step, Seconds };
+// A per-epoch series with its x moved to `axis` (epochs with no end recorded are dropped).
+Series along(const Series& per_epoch, const RunCurves& c, CurveAxis axis);
+// The train loss on `axis`: per step on Step (finer than per epoch), else per epoch.
+Series train_loss_along(const RunCurves& c, CurveAxis axis);
+// TensorBoard's smoothing: an exponential moving average with `weight` in [0, 1) (0: none),
+// debiased so the first points are not pulled towards zero. NaN points pass through and do not
+// enter the average.
+Series smooth_ema(const Series& s, double weight);
 // Reads the runs' metrics through a connection of its own, so a worker thread can call it.
 // Throws gafx::Error, naming the run when one does not exist.
 std::map<int64_t, RunCurves> load_curves(const std::string& db_path, const std::vector<int64_t>& runs);

@@ -9,6 +9,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
+
 #include <cmath>
 #include <limits>
 
@@ -128,6 +130,48 @@ private Q_SLOTS:
         QCOMPARE(c.track_accuracy.x, (std::vector<double>{1, 2}));
         QCOMPARE(c.track_accuracy.y, (std::vector<double>{0.5, 0.7}));
         QCOMPARE(c.train_loss.y, (std::vector<double>{2.0, 1.5}));
+    }
+
+    void curvesAlongStepsAndTrainingTime() {
+        // Epoch 1 ends at step 10 after 4 s of training, epoch 2 at step 20 after 6 s more.
+        std::vector<store::MetricRow> rows;
+        for (int step = 1; step <= 20; ++step) rows.push_back({step, step <= 10 ? 1 : 2, "train", "loss", 3.0 - 0.1 * step});
+        rows.insert(rows.end(), {{10, 1, "train", "epoch_loss", 2.0},
+                                 {10, 1, "test", "track_accuracy", 0.5},
+                                 {10, 1, "time", "epoch_seconds", 4.0},
+                                 {20, 2, "train", "epoch_loss", 1.5},
+                                 {20, 2, "test", "track_accuracy", 0.7},
+                                 {20, 2, "time", "epoch_seconds", 6.0}});
+        std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.step < b.step; });
+        const auto c = experiments::epoch_curves(rows);
+        using experiments::CurveAxis;
+        QCOMPARE(experiments::along(c.track_accuracy, c, CurveAxis::Epoch).x, (std::vector<double>{1, 2}));
+        QCOMPARE(experiments::along(c.track_accuracy, c, CurveAxis::Step).x, (std::vector<double>{10, 20}));
+        QCOMPARE(experiments::along(c.track_accuracy, c, CurveAxis::Seconds).x, (std::vector<double>{4, 10}));
+        QCOMPARE(experiments::along(c.track_accuracy, c, CurveAxis::Seconds).y, (std::vector<double>{0.5, 0.7}));
+        // The loss per step on the step axis, per epoch on the others.
+        const auto per_step = experiments::train_loss_along(c, CurveAxis::Step);
+        QCOMPARE(per_step.x.size(), size_t(20));
+        QCOMPARE(per_step.x.back(), 20.0);
+        QCOMPARE(experiments::train_loss_along(c, CurveAxis::Seconds).y, (std::vector<double>{2.0, 1.5}));
+        // An epoch with no end recorded (a run stopped mid-epoch) is left off the other axes.
+        experiments::Series partial = c.track_accuracy;
+        partial.x.push_back(3);
+        partial.y.push_back(0.9);
+        QCOMPARE(experiments::along(partial, c, CurveAxis::Step).x.size(), size_t(2));
+    }
+
+    void emaSmoothingIsDebiased() {
+        experiments::Series s{{1, 2, 3, 4}, {1.0, 1.0, std::nan(""), 3.0}};
+        QCOMPARE(experiments::smooth_ema(s, 0).y[3], 3.0); // 0: unchanged
+        const auto e = experiments::smooth_ema(s, 0.5);
+        // Debiased: a constant start stays at its value instead of rising from zero.
+        QCOMPARE(e.y[0], 1.0);
+        QCOMPARE(e.y[1], 1.0);
+        QVERIFY(std::isnan(e.y[2])); // passes through, not averaged in
+        // last = 0.75 * 0.5 + 0.5 * 3 = 1.875, debiased by 1 - 0.5^3
+        QVERIFY(std::fabs(e.y[3] - 1.875 / 0.875) < 1e-12);
+        QCOMPARE(e.x, s.x);
     }
 
     void confusionAveragesClipsPerTrack() {

@@ -29,6 +29,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QCheckBox>
+#include <QDoubleSpinBox>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -185,6 +186,24 @@ private Q_SLOTS:
         QCOMPARE(view->loss_curves()->curve_count(), 2);
         QCOMPARE(view->accuracy_curves()->point_count(0), 2);
         QCOMPARE(view->loss_curves()->point_count(1), 2);
+        // On steps: the accuracy at each epoch's last step, the loss at every step; smoothed, the
+        // raw curves stay underneath, faint.
+        const int64_t steps = store::RunStore(db_).run(a_)->step;
+        view->set_curve_options(experiments::CurveAxis::Step, 0.0);
+        QTRY_COMPARE(view->accuracy_curves()->curve_count(), 2);
+        QCOMPARE(view->accuracy_curves()->xs(0).last(), double(steps));
+        QCOMPARE(int64_t(view->loss_curves()->point_count(0)), steps);
+        view->findChild<QDoubleSpinBox*>(QStringLiteral("curveSmoothing"))->setValue(0.6);
+        QCOMPARE(view->loss_curves()->curve_count(), 4);
+        QVERIFY(view->loss_curves()->is_faint(0) && !view->loss_curves()->is_faint(1));
+        QCOMPARE(view->loss_curves()->point_count(1), view->loss_curves()->point_count(0));
+        QVERIFY(view->loss_curves()->ys(1) != view->loss_curves()->ys(0));
+        view->set_curve_options(experiments::CurveAxis::Seconds, 0.0);
+        QCOMPARE(view->loss_curves()->curve_count(), 2);
+        QVERIFY(view->accuracy_curves()->xs(0).last() > 0);
+        QCOMPARE(view->accuracy_curves()->point_count(0), 2);
+        view->set_curve_options(experiments::CurveAxis::Epoch, 0.0); // as the other tests expect it
+        QCOMPARE(view->accuracy_curves()->xs(0), (QVector<double>{1, 2}));
 
         // Group by seed: one group per finished seed; by extractor: only mel has finished runs.
         view->tabs()->setCurrentIndex(widgets::RunsView::GroupsTab);
