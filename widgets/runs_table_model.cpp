@@ -41,9 +41,31 @@ QColor status_colour(store::RunStatus status) {
 
 RunsTableModel::RunsTableModel(QObject* parent) : QAbstractTableModel(parent) {}
 
+namespace {
+
+// Whether the filter sees the two records alike: then a row keeps the FilterableRun it has
+// (building one parses the config twice; at 10 000 runs, once a second, that would stall).
+bool same_for_filter(const store::RunRecord& a, const store::RunRecord& b) {
+    const auto same = [](double x, double y) { return x == y || (std::isnan(x) && std::isnan(y)); };
+    return a.id == b.id && a.status == b.status && a.config == b.config && a.seed == b.seed &&
+           a.epochs_done == b.epochs_done && a.selected_epoch == b.selected_epoch && same(a.seconds, b.seconds) &&
+           same(a.val_track_accuracy, b.val_track_accuracy) && same(a.test_track_accuracy, b.test_track_accuracy) &&
+           same(a.test_macro_f1, b.test_macro_f1) && same(a.final_test_track_accuracy, b.final_test_track_accuracy) &&
+           a.experiment == b.experiment && a.device == b.device && a.precision == b.precision && a.host == b.host &&
+           a.error == b.error && a.tags == b.tags && a.note == b.note;
+}
+
+} // namespace
+
 void RunsTableModel::set_runs(std::vector<RunRow> rows) {
-    for (auto& r : rows)
-        if (!r.filterable) r.filterable = std::make_shared<const experiments::FilterableRun>(r.run);
+    for (size_t i = 0; i < rows.size(); ++i) {
+        RunRow& r = rows[i];
+        if (r.filterable) continue;
+        if (i < rows_.size() && rows_[i].filterable && same_for_filter(rows_[i].run, r.run))
+            r.filterable = rows_[i].filterable;
+        else
+            r.filterable = std::make_shared<const experiments::FilterableRun>(r.run);
+    }
     bool same_prefix = rows.size() >= rows_.size();
     for (size_t i = 0; same_prefix && i < rows_.size(); ++i) same_prefix = rows[i].run.id == rows_[i].run.id;
     if (!same_prefix) { // runs vanished or moved: start over (rare; runs are never deleted)
