@@ -97,19 +97,15 @@ bool CurvePlot::is_faint(int curve) const {
     return curve >= 0 && curve < int(curves_.size()) && curves_[size_t(curve)].faint;
 }
 
-QVector<double> CurvePlot::xs(int curve) const {
-    QVector<double> out;
-    if (curve < 0 || curve >= int(curves_.size())) return out;
-    for (auto it = curves_[size_t(curve)].line->data()->constBegin(); it != curves_[size_t(curve)].line->data()->constEnd(); ++it)
-        out << it->key;
-    return out;
-}
+QVector<double> CurvePlot::xs(int curve) const { return values(curve, true); }
 
-QVector<double> CurvePlot::ys(int curve) const {
+QVector<double> CurvePlot::ys(int curve) const { return values(curve, false); }
+
+QVector<double> CurvePlot::values(int curve, bool keys) const {
     QVector<double> out;
     if (curve < 0 || curve >= int(curves_.size())) return out;
-    for (auto it = curves_[size_t(curve)].line->data()->constBegin(); it != curves_[size_t(curve)].line->data()->constEnd(); ++it)
-        out << it->value;
+    const auto data = curves_[size_t(curve)].line->data();
+    for (auto it = data->constBegin(); it != data->constEnd(); ++it) out << (keys ? it->key : it->value);
     return out;
 }
 

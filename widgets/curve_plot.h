@@ -62,6 +62,7 @@ private:
         QCPGraph* lower = nullptr;
         bool faint = false;
     };
+    QVector<double> values(int curve, bool keys) const;
     void schedule_replot();
     void replot_now();
     QCustomPlot* plot_ = nullptr;

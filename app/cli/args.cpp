@@ -78,4 +78,13 @@ void Args::expect_positional(size_t n, const std::string& what) const {
 
 std::string workspace_db(const Args& a) { return a.get_or("--db", store::RunStore::default_path()); }
 
+int64_t parse_run_id(const std::string& word) {
+    try {
+        size_t used = 0;
+        const long long id = std::stoll(word, &used);
+        if (used == word.size() && id > 0) return id;
+    } catch (const std::exception&) {}
+    throw UsageError("'" + word + "' is not a run id (see gafx runs)");
+}
+
 } // namespace gafx::cli

@@ -1,6 +1,7 @@
 #pragma once
 // A small argv parser for `gafx noun verb ARGS --flags`: options are declared, anything else
 // is a usage error (exit 2) that names the offending word.
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -16,6 +17,9 @@ struct UsageError : std::runtime_error {
 
 // True when --help or -h appears anywhere in argv.
 bool wants_help(const std::vector<std::string>& argv);
+
+// A run id as typed ("12"); anything else is a UsageError naming the word.
+int64_t parse_run_id(const std::string& word);
 
 class Args {
 public:

@@ -12,18 +12,6 @@
 #include <cstdio>
 
 namespace gafx::cli {
-namespace {
-
-int64_t run_arg(const std::string& s) {
-    try {
-        size_t used = 0;
-        const long long id = std::stoll(s, &used);
-        if (used == s.size() && id > 0) return id;
-    } catch (const std::exception&) {}
-    throw UsageError("'" + s + "' is not a run id (see gafx runs)");
-}
-
-} // namespace
 
 int cmd_diff(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
@@ -35,7 +23,7 @@ int cmd_diff(const std::vector<std::string>& argv) {
     }
     Args a(argv, {"--db"}, {"--all", "--json"});
     a.expect_positional(2, "RUN_A RUN_B");
-    const int64_t ia = run_arg(a.positional()[0]), ib = run_arg(a.positional()[1]);
+    const int64_t ia = parse_run_id(a.positional()[0]), ib = parse_run_id(a.positional()[1]);
     store::RunStore db(workspace_db(a));
     const auto ra = db.run(ia), rb = db.run(ib);
     for (const auto& [id, r] : {std::pair{ia, ra.has_value()}, std::pair{ib, rb.has_value()}})

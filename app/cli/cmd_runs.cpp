@@ -32,12 +32,7 @@ std::string hms(double s) {
 
 int64_t run_id_arg(const Args& a) {
     a.expect_positional(1, "RUN");
-    try {
-        size_t used = 0;
-        const long long id = std::stoll(a.positional()[0], &used);
-        if (used == a.positional()[0].size() && id > 0) return id;
-    } catch (const std::exception&) {}
-    throw UsageError("RUN must be a run id (see gafx runs)");
+    return parse_run_id(a.positional()[0]);
 }
 
 store::RunRecord existing_run(store::RunStore& db, int64_t id) {

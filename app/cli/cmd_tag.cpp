@@ -12,18 +12,6 @@
 #include <iterator>
 
 namespace gafx::cli {
-namespace {
-
-int64_t parse_run_id(const std::string& s) {
-    try {
-        size_t used = 0;
-        const long long id = std::stoll(s, &used);
-        if (used == s.size() && id > 0) return id;
-    } catch (const std::exception&) {}
-    throw UsageError("'" + s + "' is not a run id (see gafx runs)");
-}
-
-} // namespace
 
 int cmd_tag(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {

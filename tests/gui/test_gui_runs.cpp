@@ -35,6 +35,8 @@
 #include <QTimer>
 #include <QtTest>
 
+#include <functional>
+
 #include <unistd.h>
 
 using namespace gafx;
@@ -69,34 +71,35 @@ QStringList column(QTableWidget* t, int c) {
     return out;
 }
 
-// Answers the next file dialog with `path` (the offscreen platform has no native one).
-void answer_file_dialog(const QString& path) {
+// Calls `answer` on the next modal dialog of type D once it is up (QFileDialog::getSaveFileName
+// and QInputDialog::getText block in their own event loop).
+template <typename D> void answer_next(std::function<void(D*)> answer) {
     auto* timer = new QTimer;
     timer->setInterval(20);
-    QObject::connect(timer, &QTimer::timeout, [timer, path] {
-        auto* dialog = qobject_cast<QFileDialog*>(QApplication::activeModalWidget());
+    QObject::connect(timer, &QTimer::timeout, [timer, answer] {
+        auto* dialog = qobject_cast<D*>(QApplication::activeModalWidget());
         if (!dialog) return;
         timer->stop();
         timer->deleteLater();
-        dialog->selectFile(path);
-        static_cast<QDialog*>(dialog)->accept(); // QFileDialog hides it; the override still runs
+        answer(dialog);
     });
     timer->start();
 }
 
+// Answers the next file dialog with `path` (the offscreen platform has no native one).
+void answer_file_dialog(const QString& path) {
+    answer_next<QFileDialog>([path](QFileDialog* d) {
+        d->selectFile(path);
+        static_cast<QDialog*>(d)->accept(); // QFileDialog hides it; the override still runs
+    });
+}
+
 // Answers the next input dialog with `text` (a tag list or a note).
 void answer_input_dialog(const QString& text) {
-    auto* timer = new QTimer;
-    timer->setInterval(20);
-    QObject::connect(timer, &QTimer::timeout, [timer, text] {
-        auto* dialog = qobject_cast<QInputDialog*>(QApplication::activeModalWidget());
-        if (!dialog) return;
-        timer->stop();
-        timer->deleteLater();
-        dialog->setTextValue(text);
-        dialog->accept();
+    answer_next<QInputDialog>([text](QInputDialog* d) {
+        d->setTextValue(text);
+        d->accept();
     });
-    timer->start();
 }
 
 } // namespace
