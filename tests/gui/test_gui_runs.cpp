@@ -102,6 +102,13 @@ void answer_input_dialog(const QString& text) {
     });
 }
 
+// The main window shown on its Runs page.
+widgets::RunsView* show_runs_page(app::MainWindow& w) {
+    w.show();
+    w.tabs()->setCurrentIndex(app::RunsPage);
+    return qobject_cast<widgets::RunsView*>(w.page(app::RunsPage));
+}
+
 } // namespace
 
 class TestGuiRuns : public QObject {
@@ -325,9 +332,7 @@ private Q_SLOTS:
 
     void tagsAndNotes() {
         app::MainWindow w(QString::fromStdString(db_));
-        w.show();
-        w.tabs()->setCurrentIndex(app::RunsPage);
-        auto* view = qobject_cast<widgets::RunsView*>(w.page(app::RunsPage));
+        widgets::RunsView* view = show_runs_page(w);
         QTableView* table = view->table();
         QTRY_VERIFY_WITH_TIMEOUT(row_of(table, a_).isValid(), 2500);
         auto* tags = view->findChild<QPushButton*>(QStringLiteral("tagsButton"));
@@ -370,9 +375,7 @@ private Q_SLOTS:
 
     void compareTwoRuns() {
         app::MainWindow w(QString::fromStdString(db_));
-        w.show();
-        w.tabs()->setCurrentIndex(app::RunsPage);
-        auto* view = qobject_cast<widgets::RunsView*>(w.page(app::RunsPage));
+        widgets::RunsView* view = show_runs_page(w);
         QTableView* table = view->table();
         QTRY_VERIFY_WITH_TIMEOUT(row_of(table, a_).isValid(), 2500);
         auto* compare = view->findChild<QPushButton*>(QStringLiteral("compareRunsButton"));
