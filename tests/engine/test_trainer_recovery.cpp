@@ -265,7 +265,59 @@ private Q_SLOTS:
         const auto resumed = train::train_run(s, id, o, fresh);
         QCOMPARE(QString::fromStdString(store::to_string(resumed.status) + resumed.message), QStringLiteral("finished"));
         compare_histories(history(s, id), reference_);
-    }};
+    }
+
+    void aFullDiskDuringAMetricBatchKeepsWhatWasCommitted() {
+        // The database cannot grow (a file size limit set mid-epoch 2, once its WAL is emptied):
+        // the next metric batch fails, naming the database and the fix; every row committed
+        // before stays as the uninterrupted run logged it, and once the limit is lifted the
+        // resumed run ends with the uninterrupted history.
+        QVERIFY(!reference_.empty());
+        QTemporaryDir dir;
+        const std::string db = test::make_demo_workspace(dir.path(), 5, 4.0);
+        store::RunStore s(db);
+        const int64_t id = s.create_run(0, tiny_config(), 3);
+        const auto sigxfsz = std::signal(SIGXFSZ, SIG_IGN);
+        rlimit original{};
+        QCOMPARE(::getrlimit(RLIMIT_FSIZE, &original), 0);
+        train::TrainCallbacks cb;
+        size_t committed = 0;
+        cb.on_step = [&](const train::StepProgress& p) {
+            if (p.step != 10) return;
+            store::Db(db).exec("PRAGMA wal_checkpoint(TRUNCATE)");
+            committed = history(s, id).size();
+            rlimit lim = original;
+            lim.rlim_cur = 1; // no file may grow: the WAL's next frame fails
+            ::setrlimit(RLIMIT_FSIZE, &lim);
+            // The log commits a batch once 2 s have passed since the last: the next step's
+            // batch, before any checkpoint of this epoch is written.
+            std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+        };
+        train::TrainControl control;
+        const auto failed = train::train_run(s, id, options(dir), control, cb);
+        ::setrlimit(RLIMIT_FSIZE, &original);
+        std::signal(SIGXFSZ, sigxfsz);
+        QVERIFY(committed > 0);
+        QCOMPARE(QString::fromLatin1(store::to_string(failed.status)), QStringLiteral("failed"));
+        QVERIFY2(failed.message.find(db) != std::string::npos && failed.message.find("disk is full") != std::string::npos,
+                 failed.message.c_str());
+        const auto kept = history(s, id);
+        QVERIFY(kept.size() >= committed && kept.size() < reference_.size());
+        for (size_t i = 0; i < kept.size(); ++i) {
+            QCOMPARE(kept[i].step, reference_[i].step);
+            QCOMPARE(QString::fromStdString(kept[i].name), QString::fromStdString(reference_[i].name));
+            QCOMPARE(kept[i].value, reference_[i].value);
+        }
+        QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
+        // Recording "failed" needed the disk too, so the run still reads running under this
+        // process; once the process is gone, gafx marks it interrupted (as here) and resumes it.
+        s.set_run_status(id, store::RunStatus::Interrupted);
+        train::TrainControl fresh;
+        const auto resumed = train::train_run(s, id, options(dir), fresh);
+        QCOMPARE(QString::fromStdString(store::to_string(resumed.status) + resumed.message), QStringLiteral("finished"));
+        compare_histories(history(s, id), reference_);
+    }
+};
 
 QTEST_GUILESS_MAIN(TestTrainerRecovery)
 #include "test_trainer_recovery.moc"
