@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/feedback.h"
 #include "store/run_store.h"
+#include "store/sqlite_db.h"
 #include "test_support.h"
 #include "workflows/demo_dataset.h"
 #include "workflows/import_dataset.h"
@@ -12,6 +13,9 @@
 #include <QSet>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <csignal>
+#include <sys/resource.h>
 
 using namespace gafx;
 
@@ -279,6 +283,35 @@ private Q_SLOTS:
         } catch (const Error& e) {
             QCOMPARE(QString::fromStdString(e.field().key), QStringLiteral("kind"));
         }
+    }
+
+    void anImportOnAFullDiskKeepsWhatWasStored() {
+        // The workspace cannot grow (a file size limit after its WAL is emptied, as a full disk
+        // would): the import fails naming the database and the fix, and the dataset imported
+        // before is whole; once the limit is lifted the same import goes through.
+        QTemporaryDir dir;
+        const QString first = dir.path() + QStringLiteral("/first"), second = dir.path() + QStringLiteral("/second");
+        write_tracks(first, 3);
+        write_tracks(second, 4);
+        const std::string db = (dir.path() + QStringLiteral("/ws.db")).toStdString();
+        store::RunStore s(db);
+        workflows::import_dataset(s, gtzan(first, "first"));
+        store::Db(db).exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        const auto sigxfsz = std::signal(SIGXFSZ, SIG_IGN);
+        rlimit original{};
+        QCOMPARE(::getrlimit(RLIMIT_FSIZE, &original), 0);
+        rlimit lim = original;
+        lim.rlim_cur = 1;
+        ::setrlimit(RLIMIT_FSIZE, &lim);
+        const QString error = test::error_of([&] { workflows::import_dataset(s, gtzan(second, "second")); });
+        ::setrlimit(RLIMIT_FSIZE, &original);
+        std::signal(SIGXFSZ, sigxfsz);
+        QVERIFY2(error.contains(QString::fromStdString(db)) && error.contains(QStringLiteral("disk is full")), qPrintable(error));
+        QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
+        QVERIFY(!s.has_dataset("second"));
+        QCOMPARE(s.load_dataset("first")->catalog.tracks.size(), size_t(6));
+        workflows::import_dataset(s, gtzan(second, "second"));
+        QCOMPARE(s.load_dataset("second")->catalog.tracks.size(), size_t(8));
     }
 };
 
