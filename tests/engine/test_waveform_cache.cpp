@@ -4,13 +4,17 @@
 #include "data/waveform_cache.h"
 #include "test_support.h"
 
+#include <QDir>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+
+#include <sys/resource.h>
 
 using namespace gafx;
 using audio::ChannelMode;
@@ -162,6 +166,29 @@ private Q_SLOTS:
         QVERIFY(same(cache.load(wav, 16000, ChannelMode::Mono), direct));
         QVERIFY(same(cache.load(wav, 16000, ChannelMode::Mono), direct));
         QCOMPARE(cache.stats().misses, int64_t(2));
+    }
+
+    void aFullDiskCostsOnlySpeed() {
+        // An entry that cannot be written (a file size limit, as a full disk would) leaves
+        // neither an entry nor a temp file behind, and the load still returns the decoded audio:
+        // a cache is never a reason for a run to fail.
+        const auto wav = make_track("full.wav", 330);
+        const QString dir = QString::fromStdString(path("full-cache"));
+        WaveformCache cache(dir.toStdString());
+        const auto direct = audio::decode(wav, 16000, ChannelMode::Mono);
+        const auto sigxfsz = std::signal(SIGXFSZ, SIG_IGN);
+        rlimit original{};
+        QCOMPARE(::getrlimit(RLIMIT_FSIZE, &original), 0);
+        rlimit lim = original;
+        lim.rlim_cur = 100; // the header fits, the samples do not
+        ::setrlimit(RLIMIT_FSIZE, &lim);
+        const auto loaded = cache.load(wav, 16000, ChannelMode::Mono);
+        ::setrlimit(RLIMIT_FSIZE, &original);
+        std::signal(SIGXFSZ, sigxfsz);
+        QVERIFY(same(loaded, direct));
+        QVERIFY(QDir(dir).entryList(QDir::Files | QDir::Hidden).isEmpty());
+        QVERIFY(same(cache.load(wav, 16000, ChannelMode::Mono), direct)); // written now
+        QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden).size(), 1);
     }
 
     void decodeErrorsNameTheFile() {
