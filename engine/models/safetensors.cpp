@@ -54,8 +54,22 @@ StateDict parse_safetensors(const std::vector<char>& bytes, const std::string& p
             const auto& v = it.value();
             if (!v.is_object()) throw Error(path, "tensor '" + name + "' is not described by an object", kFix);
             const auto dtype = safetensors_dtype(v.at("dtype").get<std::string>(), path, name);
-            const auto shape = v.at("shape").get<std::vector<int64_t>>();
-            const auto off = v.at("data_offsets").get<std::vector<uint64_t>>();
+            // Whole numbers only: nlohmann converts 1e23 or 0.5 to an integer type with a cast
+            // that is undefined past its range (found by fuzz_safetensors).
+            const auto whole = [&](const char* key) {
+                const auto& list = v.at(key);
+                if (!list.is_array()) return list; // get<> below reports it as malformed
+                for (const auto& x : list)
+                    if (!x.is_number_integer())
+                        throw Error(path, "tensor '" + name + "': " + key + " holds " + x.dump() + ", not a whole number", kFix);
+                return list;
+            };
+            const auto shape = whole("shape").get<std::vector<int64_t>>();
+            const auto& offsets = whole("data_offsets");
+            for (const auto& x : offsets)
+                if (!x.is_number_unsigned())
+                    throw Error(path, "tensor '" + name + "' has a negative data offset", kFix);
+            const auto off = offsets.get<std::vector<uint64_t>>();
             if (off.size() != 2 || off[1] < off[0] || off[1] > data_size)
                 throw Error(path, "tensor '" + name + "' lies outside the file (truncated?)", kFix);
             // The shape's size, overflow-checked, must be the bytes the offsets give before

@@ -141,6 +141,11 @@ private Q_SLOTS:
             {R"({"w":{"dtype":"F32"}})", "malformed safetensors header at 'w'"},
             {R"({"w":{"dtype":"F32","shape":"big","data_offsets":[0,8]}})", "malformed safetensors header at 'w'"},
             {R"({"w":{"dtype":"BOOL","shape":[8],"data_offsets":[0,8]}})", "neither 0 nor 1"},
+            // Numbers past int64 or with a fraction: a cast of undefined result before (fuzz_safetensors;
+            // tests/data/fuzz/safetensors/shape-past-int64).
+            {R"({"w":{"dtype":"F32","shape":[1e23,2],"data_offsets":[0,8]}})", "not a whole number"},
+            {R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8.5]}})", "not a whole number"},
+            {R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}})", "negative data offset"},
         };
         for (const auto& [header, expect] : cases) {
             const QString msg = file(header, std::string("\x01\x00\x02\x00\x00\x00\x00\x00", 8));
