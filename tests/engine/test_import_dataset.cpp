@@ -14,9 +14,6 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <csignal>
-#include <sys/resource.h>
-
 using namespace gafx;
 
 namespace {
@@ -297,15 +294,11 @@ private Q_SLOTS:
         store::RunStore s(db);
         workflows::import_dataset(s, gtzan(first, "first"));
         store::Db(db).exec("PRAGMA wal_checkpoint(TRUNCATE)");
-        const auto sigxfsz = std::signal(SIGXFSZ, SIG_IGN);
-        rlimit original{};
-        QCOMPARE(::getrlimit(RLIMIT_FSIZE, &original), 0);
-        rlimit lim = original;
-        lim.rlim_cur = 1;
-        ::setrlimit(RLIMIT_FSIZE, &lim);
-        const QString error = test::error_of([&] { workflows::import_dataset(s, gtzan(second, "second")); });
-        ::setrlimit(RLIMIT_FSIZE, &original);
-        std::signal(SIGXFSZ, sigxfsz);
+        QString error;
+        {
+            test::FileSizeLimit full(1);
+            error = test::error_of([&] { workflows::import_dataset(s, gtzan(second, "second")); });
+        }
         QVERIFY2(error.contains(QString::fromStdString(db)) && error.contains(QStringLiteral("disk is full")), qPrintable(error));
         QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
         QVERIFY(!s.has_dataset("second"));

@@ -20,10 +20,9 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <thread>
 
-#include <csignal>
-#include <sys/resource.h>
 #include <unistd.h>
 
 using namespace gafx;
@@ -223,12 +222,10 @@ private Q_SLOTS:
         const std::string db = test::make_demo_workspace(dir.path(), 5, 4.0);
         store::RunStore s(db);
         const int64_t id = s.create_run(0, tiny_config(), 3);
-        const auto sigxfsz = std::signal(SIGXFSZ, SIG_IGN);
-        rlimit original{};
-        QCOMPARE(::getrlimit(RLIMIT_FSIZE, &original), 0);
         const train::TrainOptions o = options(dir);
         train::TrainCallbacks cb;
         int64_t limit = 0;
+        std::optional<test::FileSizeLimit> full;
         cb.on_epoch = [&](const train::EpochReport& r) {
             if (r.epoch != 1) return;
             const auto paths = store::run_paths(s.path(), *s.run(id), o.checkpoint_dir);
@@ -236,14 +233,11 @@ private Q_SLOTS:
             // The database's files stay below the limit: its WAL starts again from empty.
             store::Db(db).exec("PRAGMA wal_checkpoint(TRUNCATE)");
             qInfo("checkpoint %lld bytes, limit %lld", (long long)std::filesystem::file_size(paths.last), (long long)limit);
-            rlimit lim = original;
-            lim.rlim_cur = rlim_t(limit);
-            ::setrlimit(RLIMIT_FSIZE, &lim);
+            full.emplace(limit);
         };
         train::TrainControl control;
         const auto failed = train::train_run(s, id, o, control, cb);
-        ::setrlimit(RLIMIT_FSIZE, &original);
-        std::signal(SIGXFSZ, sigxfsz);
+        full.reset();
         QVERIFY(limit > 0);
         QCOMPARE(QString::fromLatin1(store::to_string(failed.status)), QStringLiteral("failed"));
         QVERIFY2(failed.message.find(".safetensors") != std::string::npos &&
@@ -277,26 +271,21 @@ private Q_SLOTS:
         const std::string db = test::make_demo_workspace(dir.path(), 5, 4.0);
         store::RunStore s(db);
         const int64_t id = s.create_run(0, tiny_config(), 3);
-        const auto sigxfsz = std::signal(SIGXFSZ, SIG_IGN);
-        rlimit original{};
-        QCOMPARE(::getrlimit(RLIMIT_FSIZE, &original), 0);
         train::TrainCallbacks cb;
         size_t committed = 0;
+        std::optional<test::FileSizeLimit> full;
         cb.on_step = [&](const train::StepProgress& p) {
             if (p.step != 10) return;
             store::Db(db).exec("PRAGMA wal_checkpoint(TRUNCATE)");
             committed = history(s, id).size();
-            rlimit lim = original;
-            lim.rlim_cur = 1; // no file may grow: the WAL's next frame fails
-            ::setrlimit(RLIMIT_FSIZE, &lim);
+            full.emplace(1); // no file may grow: the WAL's next frame fails
             // The log commits a batch once 2 s have passed since the last: the next step's
             // batch, before any checkpoint of this epoch is written.
             std::this_thread::sleep_for(std::chrono::milliseconds(2100));
         };
         train::TrainControl control;
         const auto failed = train::train_run(s, id, options(dir), control, cb);
-        ::setrlimit(RLIMIT_FSIZE, &original);
-        std::signal(SIGXFSZ, sigxfsz);
+        full.reset();
         QVERIFY(committed > 0);
         QCOMPARE(QString::fromLatin1(store::to_string(failed.status)), QStringLiteral("failed"));
         QVERIFY2(failed.message.find(db) != std::string::npos && failed.message.find("disk is full") != std::string::npos,

@@ -8,13 +8,10 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include <sys/resource.h>
 
 using namespace gafx;
 using audio::ChannelMode;
@@ -176,15 +173,9 @@ private Q_SLOTS:
         const QString dir = QString::fromStdString(path("full-cache"));
         WaveformCache cache(dir.toStdString());
         const auto direct = audio::decode(wav, 16000, ChannelMode::Mono);
-        const auto sigxfsz = std::signal(SIGXFSZ, SIG_IGN);
-        rlimit original{};
-        QCOMPARE(::getrlimit(RLIMIT_FSIZE, &original), 0);
-        rlimit lim = original;
-        lim.rlim_cur = 100; // the header fits, the samples do not
-        ::setrlimit(RLIMIT_FSIZE, &lim);
+        test::FileSizeLimit full(100); // the header fits, the samples do not
         const auto loaded = cache.load(wav, 16000, ChannelMode::Mono);
-        ::setrlimit(RLIMIT_FSIZE, &original);
-        std::signal(SIGXFSZ, sigxfsz);
+        full.lift();
         QVERIFY(same(loaded, direct));
         QVERIFY(QDir(dir).entryList(QDir::Files | QDir::Hidden).isEmpty());
         QVERIFY(same(cache.load(wav, 16000, ChannelMode::Mono), direct)); // written now

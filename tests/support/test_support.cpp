@@ -8,7 +8,10 @@
 #include <QProcess>
 
 #include <cmath>
+#include <csignal>
 #include <stdexcept>
+
+#include <sys/resource.h>
 
 namespace gafx::test {
 
@@ -100,6 +103,30 @@ void write_classifier_weights(const QString& path, const std::string& classifier
     for (const auto& p : ast->named_parameters(true)) state.emplace_back(p.key(), p.value());
     for (const auto& b : ast->named_buffers(true)) state.emplace_back(b.key(), b.value());
     models::write_safetensors(path.toStdString(), state);
+}
+
+} // namespace gafx::test
+
+namespace gafx::test {
+
+FileSizeLimit::FileSizeLimit(int64_t bytes) {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_FSIZE, &lim) != 0) throw std::runtime_error("getrlimit(RLIMIT_FSIZE) failed");
+    original_cur_ = lim.rlim_cur;
+    original_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    lim.rlim_cur = rlim_t(bytes);
+    if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) throw std::runtime_error("setrlimit(RLIMIT_FSIZE) failed");
+    on_ = true;
+}
+
+void FileSizeLimit::lift() {
+    if (!on_) return;
+    rlimit lim{};
+    ::getrlimit(RLIMIT_FSIZE, &lim);
+    lim.rlim_cur = rlim_t(original_cur_);
+    ::setrlimit(RLIMIT_FSIZE, &lim);
+    std::signal(SIGXFSZ, original_handler_);
+    on_ = false;
 }
 
 } // namespace gafx::test

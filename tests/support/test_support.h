@@ -6,6 +6,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -49,5 +50,25 @@ namespace gafx::test {
 // A paper-size classifier's own state dict (random initialisation) as safetensors at `path`:
 // weights that load into `classifier` ("ast-tiny" or "ast-small") and nothing else.
 void write_classifier_weights(const QString& path, const std::string& classifier);
+
+} // namespace gafx::test
+
+namespace gafx::test {
+
+// A full disk for this process, no root needed: RLIMIT_FSIZE at `bytes` with SIGXFSZ ignored,
+// so a write past it fails with EFBIG. lift() or the destructor restores both.
+class FileSizeLimit {
+public:
+    explicit FileSizeLimit(int64_t bytes);
+    ~FileSizeLimit() { lift(); }
+    FileSizeLimit(const FileSizeLimit&) = delete;
+    FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+    void lift();
+
+private:
+    unsigned long long original_cur_ = 0;
+    void (*original_handler_)(int) = nullptr;
+    bool on_ = false;
+};
 
 } // namespace gafx::test
