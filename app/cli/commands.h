@@ -20,5 +20,6 @@ int cmd_weights(const std::vector<std::string>& args); // cmd_weights.cpp
 int cmd_tag(const std::vector<std::string>& args);     // cmd_tag.cpp
 int cmd_note(const std::vector<std::string>& args);    // cmd_tag.cpp
 int cmd_diff(const std::vector<std::string>& args);    // cmd_diff.cpp
+int cmd_embed(const std::vector<std::string>& args);   // cmd_embed.cpp
 
 } // namespace gafx::cli

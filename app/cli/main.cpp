@@ -30,6 +30,8 @@ const char* kUsage =
     "                               every run (or those a filter keeps): status, factors, accuracy\n"
     "  tag TAGS RUN...|--where F    label runs (--remove, --list) | note RUN [TEXT]: a run's note\n"
     "  diff RUN_A RUN_B [--all]     the settings two runs differ in (config, split, versions)\n"
+    "  embed RUN --out FILE.npy [--kind pooled|features] [--project pca|tsne --out2d F]\n"
+    "                               per-track embeddings of a run (and a 2-D layout of them)\n"
     "  resume RUN | cancel RUN      continue a run from its checkpoint | stop it\n"
     "  bench train --extractor E --classifier C [--frames N] [--batch B] [--steps S]\n"
     "                               median seconds per training step on this machine\n"
@@ -56,7 +58,8 @@ int main(int argc, char** argv) {
         {"models", cmd_models},     {"features", cmd_features}, {"train", cmd_train},
         {"runs", cmd_runs},         {"resume", cmd_resume},     {"cancel", cmd_cancel},
         {"report", cmd_report},     {"bench", cmd_bench},       {"weights", cmd_weights},
-        {"tag", cmd_tag},           {"note", cmd_note},         {"diff", cmd_diff}};
+        {"tag", cmd_tag},           {"note", cmd_note},         {"diff", cmd_diff},
+        {"embed", cmd_embed}};
     auto it = nouns.find(args[0]);
     if (it == nouns.end()) {
         std::fprintf(stderr, "gafx: unknown command '%s'\n\n%s", args[0].c_str(), kUsage);

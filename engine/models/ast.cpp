@@ -117,6 +117,8 @@ torch::Tensor AstImpl::forward_features(const torch::Tensor& features) {
     return norm(x).narrow(1, 0, 2);
 }
 
+torch::Tensor AstImpl::pooled(const torch::Tensor& features) { return forward_features(features).mean(1); }
+
 torch::Tensor AstImpl::forward(const torch::Tensor& features) {
     // AST (and DeiT at inference) average the class and distillation tokens.
     return mlp_head->forward(forward_features(features).mean(1));

@@ -52,6 +52,9 @@ public:
     torch::Tensor forward(const torch::Tensor& features);
     // [B, frames, bins] -> the normed class and distillation token outputs [B, 2, embed_dim].
     torch::Tensor forward_features(const torch::Tensor& features);
+    // [B, frames, bins] -> the token the head classifies [B, embed_dim]: forward() is
+    // mlp_head(pooled(features)), bit for bit (train/embeddings.h).
+    torch::Tensor pooled(const torch::Tensor& features);
     // [B, frames, bins] -> the projected patches [B, f*t, embed_dim], frequency-major.
     torch::Tensor patch_tokens(const torch::Tensor& features);
     // A fresh classifier for `classes` (fine-tuning after pretraining); the head norm is kept.
