@@ -26,10 +26,10 @@ void print_help() {
     }
     factors += line;
     std::printf("usage: gafx report [--table 3..7 | --group-by F,...] [--dataset NAME] [--format md|csv|json|latex]\n"
-                "                   [--all] [--db FILE]\n"
+                "                   [--statistic val-selected|final|best-val] [--all] [--db FILE]\n"
                 "       gafx report --group-by F,... --curves [--format md|csv|json] [--all] [--db FILE]\n"
                 "       gafx report --curves --run ID,... [--format md|csv|json] [--db FILE]\n"
-                "       gafx report --confusion RUN [--format md|csv|json] [--db FILE]\n\n"
+                "       gafx report --confusion RUN,... [--cell TRUE,PREDICTED] [--format md|csv|json] [--db FILE]\n\n"
                 "the paper's tables (section 4.2) rebuilt from the stored runs: per row the number of runs n,\n"
                 "test track and clip accuracy at the epoch each run selected on val, as mean ± sample std over\n"
                 "runs (in %%) with the 95 %% t interval, the paper's value, a majority-class baseline row, and\n"
@@ -45,11 +45,17 @@ void print_help() {
                 "                   track accuracy as mean ± sample std over its counted runs (n per epoch);\n"
                 "                   with --run, each run's test track accuracy and train loss\n"
                 "  --run ID,...     the runs --curves shows\n"
-                "  --confusion RUN  the run's confusion matrix at its best epoch: its stored test predictions,\n"
-                "                   clip probabilities averaged per track, against each track's class in its\n"
-                "                   dataset (rows: true class, columns: predicted; single-label datasets only)\n"
+                "  --confusion RUN,...  the run's confusion matrix at its epoch selected on val: its stored test\n"
+                "                   predictions, clip probabilities averaged per track, against each track's\n"
+                "                   class in its dataset (rows: true class, columns: predicted; single-label\n"
+                "                   datasets only). Several runs (of one dataset) are summed cell by cell\n"
+                "  --cell T,P       with --confusion: the tracks of that cell (true class T, predicted P, by\n"
+                "                   name or index), the most confident first, with each clip's probabilities\n"
                 "  --compare A,B    also pair rows A and B over shared seeds/folds (a label, or a group's\n"
                 "                   values joined by /, e.g. --group-by extractor --compare mel,gafx-r)\n"
+                "  --statistic S    what each run contributes: val-selected (default: test at the epoch chosen\n"
+                "                   on val), final (test at the last evaluated epoch) or best-val (val at the\n"
+                "                   chosen epoch: optimistic, never a test figure); the tables say which\n"
                 "  --format F       md (default), csv, json or latex (booktabs, best mean in bold)\n"
                 "  --all            also count unfinished runs that evaluated at least once (flagged)\n"
                 "  --db FILE        the workspace database (default: %s)\n\n"
@@ -93,7 +99,7 @@ int cmd_report(const std::vector<std::string>& argv) {
         print_help();
         return 0;
     }
-    Args a(argv, {"--table", "--group-by", "--format", "--db", "--confusion", "--run", "--dataset", "--compare"},
+    Args a(argv, {"--table", "--group-by", "--format", "--db", "--confusion", "--cell", "--run", "--dataset", "--compare", "--statistic"},
            {"--all", "--curves"});
     a.expect_positional(0, "");
     if (a.has("--table") && a.has("--group-by")) throw UsageError("--table and --group-by exclude each other");
@@ -104,13 +110,19 @@ int cmd_report(const std::vector<std::string>& argv) {
         throw UsageError("--format latex is for the tables; --confusion and --curves take md, csv or json");
     if (a.has("--dataset") && (a.has("--confusion") || a.has("--curves")))
         throw UsageError("--dataset chooses the runs of the paper tables (and per-class columns); it has no effect here");
+    if (a.has("--cell") && !a.has("--confusion")) throw UsageError("--cell picks a cell of --confusion; add --confusion RUN");
     if (a.has("--confusion")) {
-        for (const char* other : {"--table", "--group-by", "--curves", "--run", "--all", "--compare"})
-            if (a.has(other)) throw UsageError(std::string("--confusion shows one run: drop ") + other);
-        const long long run = a.get_int("--confusion", 0);
-        if (run <= 0) throw UsageError("--confusion takes one run id, not " + std::to_string(run));
-        store::RunStore db(workspace_db(a));
-        const auto confusion = experiments::load_confusion(db, run);
+        for (const char* other : {"--table", "--group-by", "--curves", "--run", "--all", "--compare", "--statistic"})
+            if (a.has(other)) throw UsageError(std::string("--confusion shows a matrix: drop ") + other);
+        const auto runs = run_ids("--confusion", *a.get("--confusion"));
+        const auto confusion = experiments::load_confusion(workspace_db(a), runs);
+        if (a.has("--cell")) {
+            const auto cell = split_commas(*a.get("--cell"));
+            if (cell.size() != 2) throw UsageError("--cell takes TRUE,PREDICTED (class names or indices), not '" + *a.get("--cell") + "'");
+            const int t = experiments::class_of(confusion, cell[0]), p = experiments::class_of(confusion, cell[1]);
+            std::fputs(experiments::format_cell_tracks(confusion, t, p, text_format(format)).c_str(), stdout);
+            return 0;
+        }
         std::fputs(experiments::format_confusion(confusion, text_format(format)).c_str(), stdout);
         return 0;
     }
@@ -127,6 +139,15 @@ int cmd_report(const std::vector<std::string>& argv) {
         if (t < 3 || t > 7) throw UsageError("--table is 3, 4, 5, 6 or 7 (the paper's tables), not " + std::to_string(t));
         tables = {int(t)};
     }
+    experiments::RunStatistic statistic = experiments::RunStatistic::ValSelected;
+    if (a.has("--statistic")) {
+        if (a.has("--confusion") || (a.has("--curves"))) throw UsageError("--statistic is for the tables and groups");
+        try {
+            statistic = experiments::parse_statistic(*a.get("--statistic"));
+        } catch (const Error& e) {
+            throw UsageError("--statistic: " + e.detail());
+        }
+    }
     std::vector<std::string> factors;
     if (a.has("--group-by")) {
         factors = split_commas(*a.get("--group-by"));
@@ -141,8 +162,9 @@ int cmd_report(const std::vector<std::string>& argv) {
 
     store::RunStore db(workspace_db(a));
     train::mark_dead_runs_interrupted(db);
-    const experiments::ReportOptions options =
+    experiments::ReportOptions options =
         experiments::report_options(db, a.has("--all"), a.get_or("--dataset", "gtzan"), /*per_class=*/true);
+    options.statistic = statistic;
     if (!curve_runs.empty()) {
         const auto curves = experiments::load_curves(db.path(), curve_runs);
         std::fputs(experiments::format_run_curves(curves, text_format(format)).c_str(), stdout);

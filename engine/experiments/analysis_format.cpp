@@ -1,10 +1,13 @@
 #include "experiments/analysis_format.h"
 
+#include "core/error.h"
 #include "data/csv.h"
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <set>
 
@@ -52,6 +55,7 @@ double at_epoch(const Series& s, double epoch) {
 std::string format_confusion(const Confusion& c, TextFormat format) {
     if (format == TextFormat::Json) {
         return Json{{"run", c.run},
+                    {"runs", c.runs},
                     {"selected_epoch", c.selected_epoch},
                     {"subset", "test"},
                     {"tracks", c.tracks},
@@ -73,11 +77,19 @@ std::string format_confusion(const Confusion& c, TextFormat format) {
         }
         return out;
     }
-    std::string out = "### Run " + std::to_string(c.run) + ", test set at epoch " + std::to_string(c.selected_epoch) +
-                      " (selected on val)" +
-                      ": confusion matrix\n\nTrack accuracy " + fmt("%.2f", 100.0 * c.track_accuracy) + " % on " +
-                      std::to_string(c.tracks) +
-                      " test tracks (clip probabilities averaged per track). Rows: true class, columns: predicted.\n\n";
+    std::string runs;
+    for (int64_t r : c.runs) runs += (runs.empty() ? "" : ", ") + std::to_string(r);
+    std::string out = c.runs.size() == 1
+                          ? "### Run " + std::to_string(c.run) + ", test set at epoch " +
+                                std::to_string(c.selected_epoch) + " (selected on val): confusion matrix\n\nTrack accuracy " +
+                                fmt("%.2f", 100.0 * c.track_accuracy) + " % on " + std::to_string(c.tracks) +
+                                " test tracks (clip probabilities averaged per track). Rows: true class, columns: "
+                                "predicted.\n\n"
+                          : "### Runs " + runs + " summed, each on its test set at its epoch selected on val: confusion "
+                                "matrix\n\nTrack accuracy " + fmt("%.2f", 100.0 * c.track_accuracy) + " % over " +
+                                std::to_string(c.tracks) +
+                                " (run, test track) pairs (clip probabilities averaged per track). Rows: true class, "
+                                "columns: predicted.\n\n";
     std::vector<std::string> header = {"true \\ predicted"};
     header.insert(header.end(), c.classes.begin(), c.classes.end());
     out += md_row(header) + md_rule(c.classes.size());
@@ -89,6 +101,60 @@ std::string format_confusion(const Confusion& c, TextFormat format) {
     if (c.unmatched)
         out += "\n- " + std::to_string(c.unmatched) +
                " predicted clips belong to tracks the dataset no longer has; they are not counted\n";
+    return out;
+}
+
+int class_of(const Confusion& c, const std::string& name) {
+    for (size_t k = 0; k < c.classes.size(); ++k)
+        if (c.classes[k] == name) return int(k);
+    std::string lower = name;
+    for (char& ch : lower) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    for (size_t k = 0; k < c.classes.size(); ++k) {
+        std::string n = c.classes[k];
+        for (char& ch : n) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+        if (n == lower) return int(k);
+    }
+    char* end = nullptr;
+    const long k = std::strtol(name.c_str(), &end, 10);
+    if (!name.empty() && !*end && k >= 0 && size_t(k) < c.classes.size()) return int(k);
+    std::string all;
+    for (const auto& n : c.classes) all += (all.empty() ? "" : ", ") + n;
+    throw Error({}, "no class '" + name + "' in the matrix", "name one of: " + all + " (or its index from 0)");
+}
+
+std::string format_cell_tracks(const Confusion& c, int t, int p, TextFormat format) {
+    const auto rows = cell_tracks(c, t, p);
+    const std::string& tn = c.classes.at(size_t(t));
+    const std::string& pn = c.classes.at(size_t(p));
+    const auto clips_text = [&](const TrackOutcome& o) {
+        std::string s;
+        for (const auto& clip : o.clip_probabilities)
+            s += (s.empty() ? "" : " ") + fmt("%.1f", 100.0 * clip[size_t(p)]) + "/" + fmt("%.1f", 100.0 * clip[size_t(t)]);
+        return s;
+    };
+    if (format == TextFormat::Json) {
+        Json out = Json::array();
+        for (const TrackOutcome* o : rows)
+            out.push_back({{"run", o->run}, {"track", o->track}, {"key", o->key}, {"true", tn}, {"predicted", pn},
+                           {"confidence", 100.0 * o->confidence}, {"clip_probabilities", o->clip_probabilities}});
+        return out.dump(2) + "\n";
+    }
+    if (format == TextFormat::Csv) {
+        std::string out = "run,track,key,true,predicted,confidence,clips_predicted_true\n";
+        for (const TrackOutcome* o : rows)
+            out += std::to_string(o->run) + "," + std::to_string(o->track) + "," + data::csv_field(o->key) + "," +
+                   data::csv_field(tn) + "," + data::csv_field(pn) + "," + fmt("%.4f", 100.0 * o->confidence) + "," +
+                   data::csv_field(clips_text(*o)) + "\n";
+        return out;
+    }
+    std::string out = "### True " + tn + ", predicted " + pn + ": " + std::to_string(rows.size()) +
+                      " tracks (test set, epoch selected on val), the most confident first\n\n" +
+                      "Confidence: the predicted class's probability averaged over the clips, in %; clips: each clip's "
+                      "p(predicted)/p(true) in %.\n\n" +
+                      md_row({"run", "track", "key", "confidence %", "clips"}) + "|---:|---:|---|---:|---|\n";
+    for (const TrackOutcome* o : rows)
+        out += md_row({std::to_string(o->run), std::to_string(o->track), o->key, fmt("%.1f", 100.0 * o->confidence),
+                       clips_text(*o)});
     return out;
 }
 

@@ -14,8 +14,16 @@ enum class TextFormat { Markdown, Csv, Json };
 
 // md: a title, the track accuracy, a table (rows: true class, columns: predicted) and a note on
 // unmatched predictions; csv: a header `true,<class>...` and one line per true class; json: an
-// object with run, selected_epoch, subset, tracks, track_accuracy, unmatched, classes and counts.
+// object with run, runs, selected_epoch, subset, tracks, track_accuracy, unmatched, classes and counts.
 std::string format_confusion(const Confusion& confusion, TextFormat format);
+
+// A class of the matrix named by display name, id-like name or index ("jazz", "3"). Throws
+// gafx::Error listing the classes when none matches.
+int class_of(const Confusion& confusion, const std::string& name);
+// The tracks of cell [true_class][predicted] (cell_tracks' order): run, track id and key, true and
+// predicted class, confidence and each clip's probability of both classes, in percent. JSON
+// adds every clip's full probability vector.
+std::string format_cell_tracks(const Confusion& confusion, int true_class, int predicted, TextFormat format);
 
 // One line per run and epoch (ascending) with the test track accuracy and the train loss, each
 // empty / null where the run logged none. JSON: an array of {run, epoch, track_accuracy, train_loss}.

@@ -196,6 +196,7 @@ Report paper_table(int number, const std::vector<store::RunRecord>& runs, const 
     rep.column = spec.column;
     rep.fixed = describe_conds(spec.fixed);
     rep.note = spec.note;
+    rep.statistic = options.statistic;
     std::vector<LeftOut> left_out;
     const auto analysable = analysable_runs(runs, options, left_out);
     warn_left_out(left_out, rep.warnings);
@@ -245,6 +246,7 @@ Report group_by(const std::vector<std::string>& factors, const std::vector<store
     Report rep;
     rep.column = "Group";
     rep.class_names = options.class_names;
+    rep.statistic = options.statistic;
     for (const auto& f : factors) rep.title += (rep.title.empty() ? "Grouped by " : ", ") + f;
     warn_left_out(grouping.left_out, rep.warnings);
     for (const auto& g : grouping.groups) {
@@ -257,8 +259,24 @@ Report group_by(const std::vector<std::string>& factors, const std::vector<store
     return rep;
 }
 
+std::string statistic_note(RunStatistic s) {
+    switch (s) {
+    case RunStatistic::ValSelected:
+        return "Test set at the epoch each run selected on val (never chosen on test); clip accuracy at that epoch.";
+    case RunStatistic::Final:
+        return "Test set at each run's last evaluated epoch (statistic: final); clip accuracy there, macro-F1 not "
+               "stored for it.";
+    case RunStatistic::BestVal:
+        return "Validation set, not test: each run's val track accuracy at its epoch selected on val (statistic: "
+               "best-val, optimistic by construction); no clip accuracy or macro-F1.";
+    }
+    return {};
+}
+
 std::vector<std::string> table_header(const Report& rep) {
-    std::vector<std::string> h = {rep.column, "n", "track acc. %", "95 % CI", "clip acc. %", "macro-F1 %"};
+    std::vector<std::string> h = {rep.column, "n",
+                                  rep.statistic == RunStatistic::BestVal ? "val track acc. %" : "track acc. %", "95 % CI",
+                                  "clip acc. %", "macro-F1 %"};
     if (rep.table) h.push_back("paper %");
     return h;
 }
@@ -367,8 +385,7 @@ std::string format_markdown(const std::vector<Report>& reports, const ReportOpti
                                                                    : store::to_string(store::RunStatus::Finished)) +
                (rep.table && !options.dataset.empty() ? ", on dataset '" + options.dataset + "' at preset paper"
                                                       : std::string(", not on AudioSet")) +
-               ". Test set at the epoch each run selected on val (never chosen on test); clip accuracy at that "
-               "epoch. Mean ± sample std over runs, n runs, 95 % t interval of the mean.\n\n";
+               ". " + statistic_note(rep.statistic) + " Mean ± sample std over runs, n runs, 95 % t interval of the mean.\n\n";
         out += md_row(table_header(rep));
         out += std::string("|---|---:|---:|---:|---:|---:|") + (rep.table ? "---:|" : "") + "\n";
         for (const auto& row : rep.rows) out += md_row(table_cells(rep, row));
@@ -384,7 +401,7 @@ std::string format_markdown(const std::vector<Report>& reports, const ReportOpti
 std::string format_csv(const std::vector<Report>& reports) {
     std::string out = "table,label,n,track_accuracy_mean,track_accuracy_std,track_accuracy_ci_low,"
                       "track_accuracy_ci_high,accuracy_mean,accuracy_std,macro_f1_mean,macro_f1_std,paper,diverged,"
-                      "unfinished_run_ids,run_ids,per_class\n";
+                      "unfinished_run_ids,run_ids,per_class,statistic\n";
     for (const auto& rep : reports)
         for (const auto& row : rep.rows)
             out += (rep.table ? std::to_string(rep.table) : "") + "," + data::csv_field(row.label) + "," +
@@ -393,7 +410,8 @@ std::string format_csv(const std::vector<Report>& reports) {
                    csv_number(row.clip_mean) + "," + csv_number(row.clip_std) + "," + csv_number(row.f1_mean) + "," +
                    csv_number(row.f1_std) + "," + data::csv_field(row.paper) + "," +
                    std::to_string(row.diverged) + "," + ids_text(row.unfinished_run_ids) + "," +
-                   ids_text(row.run_ids) + "," + data::csv_field(per_class_text(rep, row)) + "\n";
+                   ids_text(row.run_ids) + "," + data::csv_field(per_class_text(rep, row)) + "," +
+                   to_string(rep.statistic) + "\n";
     return out;
 }
 
@@ -449,8 +467,8 @@ std::string format_latex(const std::vector<Report>& reports) {
             if (!row.paper_only && !row.baseline && !std::isnan(row.track_mean)) best = std::max(best, row.track_mean);
         out += "% " + rep.title + (rep.fixed.empty() ? "" : "; held fixed: " + rep.fixed) + "\n";
         out += "\\begin{table}[t]\n\\centering\n\\caption{" + tex(rep.title) +
-               ". Test track accuracy (\\%) at the epoch selected on validation: mean $\\pm$ sample std over $n$ "
-               "runs, 95\\% $t$ interval.}\n";
+               ". " + tex(statistic_note(rep.statistic)) +
+               " Track accuracy (\\%): mean $\\pm$ sample std over $n$ runs, 95\\% $t$ interval.}\n";
         out += std::string("\\begin{tabular}{lrrrrr") + (rep.table ? "r" : "") + "}\n\\toprule\n";
         out += tex(rep.column) + " & $n$ & Track acc. & 95\\% CI & Clip acc. & Macro-F1" + (rep.table ? " & Paper" : "") +
                " \\\\\n\\midrule\n";
@@ -484,6 +502,7 @@ std::string format_json(const std::vector<Report>& reports) {
             out.push_back({{"table", rep.table ? Json(rep.table) : Json(nullptr)},
                            {"label", row.label},
                            {"n", row.n},
+                           {"statistic", to_string(rep.statistic)},
                            {"track_accuracy_mean", json_number(row.track_mean)},
                            {"track_accuracy_std", json_number(row.track_std)},
                            {"track_accuracy_ci_low", json_number(row.track_ci_low)},

@@ -55,6 +55,7 @@ struct Report {
     std::string dataset_note;          // ReportOptions::dataset_note, for paper tables
     std::vector<Comparison> comparisons; // paper tables: the first row against each other one
     std::vector<std::string> class_names; // for ReportRow::class_mean
+    RunStatistic statistic = RunStatistic::ValSelected; // what the track columns are (ReportOptions::statistic)
 };
 
 // Table `number` (3..7) of the paper; throws gafx::Error for any other number.
@@ -74,6 +75,8 @@ void compare_rows(Report& report, const std::string& a, const std::string& b);
 // paper's value for tables 3-7), the
 // cells of one row, and the notes under the table (unfinished runs, mixed factors, warnings).
 std::vector<std::string> table_header(const Report& report);
+// What the track columns are, one sentence (which set, which epoch), for captions and notes.
+std::string statistic_note(RunStatistic statistic);
 std::vector<std::string> table_cells(const Report& report, const ReportRow& row);
 std::vector<std::string> report_notes(const Report& report);
 

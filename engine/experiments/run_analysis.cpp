@@ -4,12 +4,12 @@
 
 #include "core/error.h"
 #include "experiments/experiment.h"
-#include "train/evaluation.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <unordered_map>
 
 using Json = nlohmann::ordered_json;
@@ -118,64 +118,39 @@ Band mean_band(const std::vector<const Series*>& series) {
     return b;
 }
 
-Confusion confusion_matrix(const data::Catalog& cat, const std::vector<store::Prediction>& predictions,
-                           const std::string& source) {
-    if (cat.multi_label)
-        throw Error(source, "'" + cat.name + "' is multi-label (" + std::to_string(cat.classes.size()) +
-                                " classes): a track has no single true class to put in a confusion matrix",
-                    "its runs report mAP instead");
-    if (predictions.empty())
-        throw Error(source, "there are no stored predictions yet", "they are kept from the best epoch once it has evaluated");
-    std::unordered_map<int64_t, int> label;
-    for (const auto& t : cat.tracks)
-        if (!t.labels.empty()) label[t.id] = cat.class_index(t.labels.front());
-    const int classes = int(cat.classes.size());
-    Confusion out;
-    std::vector<train::ClipScores> clips;
-    for (const auto& p : predictions) {
-        const auto it = label.find(p.track_id);
-        if (it == label.end() || it->second < 0) {
-            ++out.unmatched;
-            continue;
+Band mean_band_along(const std::vector<const Series*>& series, CurveAxis axis, int points) {
+    if (axis != CurveAxis::Seconds) return mean_band(series);
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const Series* s : series)
+        if (!s->x.empty()) {
+            lo = std::min(lo, s->x.front());
+            hi = std::max(hi, s->x.back());
         }
-        if (int(p.probabilities.size()) != classes)
-            throw Error(source, "the predictions have " + std::to_string(p.probabilities.size()) + " classes, but '" +
-                                    cat.name + "' now has " + std::to_string(classes),
-                        "the dataset was re-imported with other classes; retrain the run");
-        clips.push_back({p.track_id, p.clip, p.probabilities, {it->second}});
+    Band b;
+    if (!(lo <= hi) || points < 1) return b;
+    for (int i = 0; i < points; ++i) {
+        const double t = points == 1 || hi == lo ? lo : lo + (hi - lo) * double(i) / double(points - 1);
+        std::vector<double> v;
+        for (const Series* s : series) {
+            const size_t n = std::min(s->x.size(), s->y.size());
+            if (n == 0 || t < s->x.front() || t > s->x[n - 1]) continue;
+            const size_t j = size_t(std::lower_bound(s->x.begin(), s->x.begin() + long(n), t) - s->x.begin());
+            double y;
+            if (s->x[j] == t || j == 0) y = s->y[j];
+            else {
+                const double u = (t - s->x[j - 1]) / (s->x[j] - s->x[j - 1]);
+                y = s->y[j - 1] + u * (s->y[j] - s->y[j - 1]);
+            }
+            if (!std::isnan(y)) v.push_back(y);
+        }
+        if (v.empty()) continue;
+        const MeanStd m = mean_std(v);
+        b.x.push_back(t);
+        b.mean.push_back(m.mean);
+        b.std.push_back(m.std);
+        b.n.push_back(m.n);
     }
-    const train::Evaluation e = train::evaluate(clips, classes, false, 0.0);
-    for (const auto& c : cat.classes) out.classes.push_back(c.display_name.empty() ? c.id : c.display_name);
-    out.counts = e.confusion;
-    out.tracks = e.tracks;
-    out.track_accuracy = e.track_accuracy;
-    return out;
-}
-
-Confusion load_confusion(store::RunStore& store, int64_t run_id) {
-    const std::string& db_path = store.path();
-    const auto run = store.run(run_id);
-    if (!run) throw Error(db_path, "there is no " + run_name(run_id), "`gafx runs` lists them");
-    const auto config = parse_run_config(run->config);
-    const auto dataset = store.load_dataset(config.dataset);
-    if (!dataset)
-        throw Error(db_path, run_name(run_id) + " was trained on dataset '" + config.dataset +
-                                 "', which this workspace no longer has",
-                    "import it again under that name");
-    const auto predictions = store.predictions(run_id);
-    try {
-        Confusion c = confusion_matrix(dataset->catalog, predictions, db_path);
-        c.run = run_id;
-        c.selected_epoch = run->selected_epoch;
-        return c;
-    } catch (const Error& e) { // say which run
-        throw Error(e.path(), run_name(run_id) + ": " + e.reason(), e.fix());
-    }
-}
-
-Confusion load_confusion(const std::string& db_path, int64_t run) {
-    store::RunStore store(db_path);
-    return load_confusion(store, run);
+    return b;
 }
 
 const char* to_string(LeftOutReason reason) {
@@ -193,7 +168,7 @@ const char* to_string(LeftOutReason reason) {
 }
 
 const std::string& AnalysedRun::value(const std::string& key) const {
-    for (const auto& [k, v] : config)
+    for (const auto& [k, v] : *values)
         if (k == key) return v;
     throw std::out_of_range("no config key " + key);
 }
@@ -219,25 +194,39 @@ void check_factors(const std::vector<std::string>& factors) {
     }
 }
 
+std::shared_ptr<const ConfigValues> config_values(const std::string& text) {
+    static std::mutex mutex;
+    static std::unordered_map<std::string, std::shared_ptr<const ConfigValues>> memo;
+    {
+        const std::lock_guard<std::mutex> lock(mutex);
+        const auto it = memo.find(text);
+        if (it != memo.end()) return it->second;
+    }
+    const Json cfg = Json::parse(to_json(parse_run_config(text))); // throws: not remembered
+    auto values = std::make_shared<ConfigValues>();
+    for (auto it = cfg.begin(); it != cfg.end(); ++it) values->emplace_back(it.key(), it.value().dump());
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (memo.size() >= 100000) memo.clear();
+    return memo.emplace(text, std::move(values)).first->second;
+}
+
 std::vector<AnalysedRun> analysable_runs(const std::vector<store::RunRecord>& runs, const ReportOptions& o,
                                          std::vector<LeftOut>& left_out) {
     std::vector<AnalysedRun> out;
     for (const auto& r : runs) {
-        Json cfg;
+        AnalysedRun a;
+        a.run = &r;
         try {
-            cfg = Json::parse(to_json(parse_run_config(r.config)));
+            a.values = config_values(r.config);
         } catch (const std::exception& e) {
             left_out.push_back({r.id, LeftOutReason::UnreadableConfig, e.what()});
             continue;
         }
-        const std::string dataset = cfg.at("dataset").get<std::string>();
+        const std::string dataset = Json::parse(a.value("dataset")).get<std::string>();
         if (o.pretraining_datasets.count(dataset)) {
             left_out.push_back({r.id, LeftOutReason::Pretraining, dataset});
             continue;
         }
-        AnalysedRun a;
-        a.run = &r;
-        for (auto it = cfg.begin(); it != cfg.end(); ++it) a.config.emplace_back(it.key(), it.value().dump());
         out.push_back(std::move(a));
     }
     return out;
@@ -319,13 +308,50 @@ int GroupStats::diverged() const {
     return n;
 }
 
+const char* to_string(RunStatistic s) {
+    switch (s) {
+    case RunStatistic::ValSelected: return "val-selected";
+    case RunStatistic::Final: return "final";
+    case RunStatistic::BestVal: return "best-val";
+    }
+    return "?";
+}
+
+RunStatistic parse_statistic(const std::string& text) {
+    for (RunStatistic s : {RunStatistic::ValSelected, RunStatistic::Final, RunStatistic::BestVal})
+        if (text == to_string(s)) return s;
+    throw Error({}, "no statistic '" + text + "'",
+                "use val-selected (test at the epoch chosen on val), final (test at the last epoch) or best-val "
+                "(val at the chosen epoch)");
+}
+
+std::string describe(RunStatistic s) {
+    switch (s) {
+    case RunStatistic::ValSelected: return "test track accuracy at the epoch selected on val";
+    case RunStatistic::Final: return "test track accuracy at the last evaluated epoch";
+    case RunStatistic::BestVal: return "val track accuracy at the epoch selected on val (best val; not a test figure)";
+    }
+    return "?";
+}
+
+double track_statistic(const store::RunRecord& r, RunStatistic s) {
+    switch (s) {
+    case RunStatistic::ValSelected: return r.test_track_accuracy;
+    case RunStatistic::Final: return r.final_test_track_accuracy;
+    case RunStatistic::BestVal: return r.selected_epoch > 0 ? r.val_track_accuracy : std::nan("");
+    }
+    return std::nan("");
+}
+
 GroupStats count_runs(const std::vector<const AnalysedRun*>& matched, const ReportOptions& o) {
     GroupStats g;
     std::vector<double> track, clip, f1;
     std::map<std::string, std::set<std::string>> values;
+    const RunStatistic stat = o.statistic;
     for (const AnalysedRun* a : matched) {
         const auto& r = *a->run;
-        const bool evaluated = !std::isnan(r.test_track_accuracy);
+        const double value = track_statistic(r, stat);
+        const bool evaluated = !std::isnan(value);
         const bool finished = r.status == store::RunStatus::Finished;
         if (!(evaluated && (finished || o.include_unfinished))) {
             if (r.status == store::RunStatus::Diverged) g.left_out.push_back({r.id, LeftOutReason::Diverged, {}});
@@ -337,14 +363,16 @@ GroupStats count_runs(const std::vector<const AnalysedRun*>& matched, const Repo
         }
         g.run_ids.push_back(r.id);
         if (!finished) g.unfinished_run_ids.push_back(r.id);
-        track.push_back(100.0 * r.test_track_accuracy);
+        track.push_back(100.0 * value);
         g.track_by_pairing["seed=" + a->value("seed") + " fold=" + a->value("fold")] = track.back();
-        clip.push_back(100.0 * r.test_accuracy);
-        f1.push_back(100.0 * r.test_macro_f1);
-        for (const auto& [key, value] : a->config) values[key].insert(value);
+        clip.push_back(stat == RunStatistic::ValSelected ? 100.0 * r.test_accuracy
+                       : stat == RunStatistic::Final     ? 100.0 * r.final_test_accuracy
+                                                         : std::nan(""));
+        f1.push_back(stat == RunStatistic::ValSelected ? 100.0 * r.test_macro_f1 : std::nan(""));
+        for (const auto& [key, value] : a->config()) values[key].insert(value);
     }
     g.n = int(g.run_ids.size());
-    if (!o.class_names.empty()) {
+    if (!o.class_names.empty() && stat == RunStatistic::ValSelected) { // predictions are the selected epoch's
         std::vector<std::vector<double>> by_class(o.class_names.size());
         for (int64_t id : g.run_ids) {
             const auto it = o.per_class.find(id);

@@ -3,11 +3,13 @@
 // mean ± std band of several runs' curves, a run's track-level confusion matrix from its stored
 // predictions, and runs grouped by config factors with mean ± sample std and the runs left out.
 // report.cpp builds the paper's tables on the same counting, so every front end shows one number.
+#include "experiments/confusion.h"
 #include "store/run_store.h"
 
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -62,31 +64,32 @@ struct Band {
     std::vector<int> n;
 };
 Band mean_band(const std::vector<const Series*>& series);
-
-// ---- Confusion matrix
-
-struct Confusion {
-    int64_t run = 0, selected_epoch = 0; // the predictions are the test side's at the epoch chosen on val
-    std::vector<std::string> classes;          // display names, in class-index order
-    std::vector<std::vector<int64_t>> counts;  // [true][predicted] tracks
-    int64_t tracks = 0;
-    double track_accuracy = 0;
-    int64_t unmatched = 0; // predicted clips of tracks the dataset no longer holds (re-imported since)
-};
-// The predictions averaged per track (clip probabilities, then arg-max) against each track's
-// class in `dataset`. `source` names what errors are about (the database). Throws gafx::Error
-// when there are no predictions, the dataset is multi-label, or its class count differs.
-Confusion confusion_matrix(const data::Catalog& dataset, const std::vector<store::Prediction>& predictions,
-                           const std::string& source);
-// The run's predictions (test, at the epoch selected on val) against its dataset as stored now. Throws gafx::Error when the
-// run, its dataset or its predictions are missing, or as confusion_matrix.
-Confusion load_confusion(store::RunStore& store, int64_t run);
-// The same through a connection of its own (for worker threads).
-Confusion load_confusion(const std::string& db_path, int64_t run);
+// The band on `axis`: on Epoch and Step the series share their x values (runs of one config end
+// epochs at the same steps), so it is mean_band; on Seconds every run has its own times, so
+// each series is interpolated linearly at `points` evenly spaced times, within its own first and
+// last point only (n counts the runs that reached that time).
+Band mean_band_along(const std::vector<const Series*>& series, CurveAxis axis, int points = 60);
 
 // ---- Which runs count, and groups
 
+// Which number of a run the tables, groups and plots show. ValSelected: test track accuracy at
+// the epoch chosen on val (the headline; nothing chosen on test). Final: test track accuracy at
+// the last evaluated epoch (what a run without early selection would report). BestVal: the val
+// track accuracy at that chosen epoch: the score the selection itself saw, optimistic for val,
+// and never a test number.
+enum class RunStatistic { ValSelected, Final, BestVal };
+const char* to_string(RunStatistic s); // "val-selected" | "final" | "best-val"
+// Throws gafx::Error naming the three when `text` is none of them.
+RunStatistic parse_statistic(const std::string& text);
+// For captions and notes: "test track accuracy at the epoch selected on val", ...
+std::string describe(RunStatistic s);
+// The run's track accuracy as `s` reads it (a fraction); NaN when it has none.
+double track_statistic(const store::RunRecord& run, RunStatistic s);
+
 struct ReportOptions {
+    // What the track column is (clip accuracy and macro-F1 follow it where stored: val-selected
+    // both, final clip accuracy only, best-val neither; per-class only val-selected).
+    RunStatistic statistic = RunStatistic::ValSelected;
     // Also count runs that are not finished (running, paused, interrupted, cancelled, failed,
     // diverged) but evaluated at least once; each row lists them as unfinished.
     bool include_unfinished = false;
@@ -137,11 +140,18 @@ struct LeftOut {
 
 // A run whose config parses, with every RunConfig key (in to_json order) and its value as JSON
 // text ("mel", 8, 0.0005, true), defaults filled in.
+using ConfigValues = std::vector<std::pair<std::string, std::string>>;
 struct AnalysedRun {
     const store::RunRecord* run = nullptr;
-    std::vector<std::pair<std::string, std::string>> config;
+    // Shared with every run of the same config text: parsed once per process (config_values).
+    std::shared_ptr<const ConfigValues> values;
+    const ConfigValues& config() const { return *values; }
     const std::string& value(const std::string& key) const; // throws std::out_of_range
 };
+// A stored config's keys and values, parsed once and remembered by its text (thread-safe; up to
+// 100 000 texts, then forgotten and parsed again): the Runs page regroups 10 000 runs at every
+// commit. Throws what parse_run_config throws.
+std::shared_ptr<const ConfigValues> config_values(const std::string& config_json);
 
 // Every RunConfig key, in to_json order: the factors grouping accepts.
 std::vector<std::string> factor_names();

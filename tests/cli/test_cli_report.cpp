@@ -205,6 +205,33 @@ private Q_SLOTS:
         QVERIFY2(r.out.contains(QStringLiteral("| Blues | 1 | 1 | 0 |")), qPrintable(r.out));
         QVERIFY(r.out.contains(QStringLiteral("75.00 % on 4 test tracks")));
 
+        // A cell's tracks, by class name or index: the blues track taken for jazz, its two clips.
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--confusion"), id, QStringLiteral("--cell"),
+                      QStringLiteral("blues,1"), QStringLiteral("--format"), QStringLiteral("json"), QStringLiteral("--db"), db});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        const QJsonArray cell = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QCOMPARE(cell.size(), 1);
+        QCOMPARE(cell[0][QStringLiteral("key")].toString(), QStringLiteral("blues/0.wav"));
+        QCOMPARE(cell[0][QStringLiteral("predicted")].toString(), QStringLiteral("jazz"));
+        QVERIFY(std::abs(cell[0][QStringLiteral("confidence")].toDouble() - 60.0) < 1e-4);
+        QCOMPARE(cell[0][QStringLiteral("clip_probabilities")].toArray().size(), 2);
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--confusion"), id, QStringLiteral("--cell"),
+                      QStringLiteral("Blues,jazz"), QStringLiteral("--db"), db});
+        QVERIFY2(r.out.contains(QStringLiteral("| %1 | ").arg(run)) && r.out.contains(QStringLiteral("40.0/60.0 80.0/10.0")),
+                 qPrintable(r.out));
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--confusion"), id, QStringLiteral("--cell"),
+                      QStringLiteral("blues,polka"), QStringLiteral("--db"), db});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("no class 'polka'")) && r.err.contains(QStringLiteral("Blues, jazz, Rock")),
+                 qPrintable(r.err));
+        QCOMPARE(run_gafx({QStringLiteral("report"), QStringLiteral("--cell"), QStringLiteral("0,1"),
+                           QStringLiteral("--db"), db}).exit_code, 2);
+        // A run named twice counts once.
+        r = run_gafx({QStringLiteral("report"), QStringLiteral("--confusion"), id + QLatin1Char(',') + id,
+                      QStringLiteral("--format"), QStringLiteral("json"), QStringLiteral("--db"), db});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.err));
+        QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()[QStringLiteral("tracks")].toInt(), 4);
+
         // Per-class accuracy beside the row's: blues 1 of 2, jazz and rock all right.
         r = run_gafx({QStringLiteral("report"), QStringLiteral("--group-by"), QStringLiteral("extractor"),
                       QStringLiteral("--dataset"), QStringLiteral("g3"), QStringLiteral("--format"), QStringLiteral("json"),

@@ -308,7 +308,7 @@ private Q_SLOTS:
         QVERIFY(lines[0].startsWith(QStringLiteral("table,label,n,track_accuracy_mean,track_accuracy_std,"
                                                    "track_accuracy_ci_low,track_accuracy_ci_high,accuracy_mean,accuracy_std,macro_f1_mean")));
         QCOMPARE(lines[1], QStringLiteral(
-            R"(,"dataset=my ""gtzan"", v2 lr_halving_epochs=[12,24,50,65]",1,50.0000,,,,25.0000,,48.0000,,,0,,1,)"));
+            R"(,"dataset=my ""gtzan"", v2 lr_halving_epochs=[12,24,50,65]",1,50.0000,,,,25.0000,,48.0000,,,0,,1,,val-selected)"));
     }
 
     void perClassAccuracyIsTheMeanOverTheRowsRuns() {
@@ -322,7 +322,7 @@ private Q_SLOTS:
         QCOMPARE(g.rows[0].class_n, 2); // run 3's predictions were not read
         QCOMPARE(g.rows[0].class_mean, (std::vector<double>{75.0, 100.0}));
         const auto csv = QString::fromStdString(experiments::format_csv({g}));
-        QVERIFY2(csv.contains(QStringLiteral(",blues=75.0000;jazz=100.0000\n")), qPrintable(csv));
+        QVERIFY2(csv.contains(QStringLiteral(",blues=75.0000;jazz=100.0000,val-selected\n")), qPrintable(csv));
         const auto md = QString::fromStdString(experiments::format_markdown({g}, o));
         QVERIFY2(md.contains(QStringLiteral("| extractor=mel | 2 | 75.0 | 100.0 |")), qPrintable(md));
     }

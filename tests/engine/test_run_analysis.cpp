@@ -174,6 +174,23 @@ private Q_SLOTS:
         QCOMPARE(e.x, s.x);
     }
 
+    void bandsOnTrainingTimeInterpolateEachRun() {
+        // Two runs on their own clocks: one at 0, 10, 20 s, one at 0, 5, 30 s.
+        const experiments::Series a{{0, 10, 20}, {0.0, 1.0, 2.0}}, b{{0, 5, 30}, {0.0, 1.0, 1.0}};
+        const auto band = experiments::mean_band_along({&a, &b}, experiments::CurveAxis::Seconds, 7); // every 5 s
+        QCOMPARE(band.x, (std::vector<double>{0, 5, 10, 15, 20, 25, 30}));
+        QVERIFY(near(band.mean[1], (0.5 + 1.0) / 2)); // a interpolated at 5 s
+        QVERIFY(near(band.mean[2], (1.0 + 1.0) / 2));
+        QCOMPARE(band.n[4], 2);
+        QCOMPARE(band.n[5], 1); // past a's last point only b counts
+        QVERIFY(near(band.mean[5], 1.0));
+        QVERIFY(std::isnan(band.std[5]));
+        // On epochs and steps the x values are shared: the plain band.
+        const auto epochs = experiments::mean_band_along({&a, &b}, experiments::CurveAxis::Epoch);
+        QCOMPARE(epochs.x, (std::vector<double>{0, 5, 10, 20, 30}));
+        QVERIFY(experiments::mean_band_along({}, experiments::CurveAxis::Seconds).x.empty());
+    }
+
     void confusionAveragesClipsPerTrack() {
         const data::Catalog cat = genres();
         const std::vector<store::Prediction> p = {
@@ -194,6 +211,34 @@ private Q_SLOTS:
         QCOMPARE(c.tracks, int64_t(4));
         QVERIFY(near(c.track_accuracy, 0.75));
         QCOMPARE(c.unmatched, int64_t(2));
+        // Each counted track once, with what a cell lists: the prediction, its mean probability,
+        // every clip's probabilities.
+        QCOMPARE(c.outcomes.size(), size_t(4));
+        const auto jazz_for_blues = experiments::cell_tracks(c, 0, 1);
+        QCOMPARE(jazz_for_blues.size(), size_t(1));
+        QCOMPARE(jazz_for_blues[0]->track, int64_t(11));
+        QCOMPARE(jazz_for_blues[0]->key, std::string("t0"));
+        QVERIFY(std::fabs(jazz_for_blues[0]->confidence - (0.4 + 0.8) / 2) < 1e-6); // stored as floats
+        QCOMPARE(jazz_for_blues[0]->clip_probabilities.size(), size_t(2));
+        QCOMPARE(jazz_for_blues[0]->clip_probabilities[1][1], 0.8f);
+        QCOMPARE(experiments::cell_tracks(c, 2, 2).front()->track, int64_t(14)); // the tie broken by the mean
+        QVERIFY(experiments::cell_tracks(c, 2, 0).empty());
+        // Every cell lists exactly its count.
+        for (int t = 0; t < 3; ++t)
+            for (int q = 0; q < 3; ++q)
+                QCOMPARE(int64_t(experiments::cell_tracks(c, t, q).size()), c.counts[size_t(t)][size_t(q)]);
+    }
+
+    void cellTracksComeMostConfidentFirst() {
+        const data::Catalog cat = genres();
+        const auto c = experiments::confusion_matrix(
+            cat, {{11, 0, {0.6f, 0.4f, 0.0f}}, {12, 0, {0.9f, 0.1f, 0.0f}}, {13, 0, {0.1f, 0.1f, 0.8f}}}, "db", 5);
+        const auto blues = experiments::cell_tracks(c, 0, 0);
+        QCOMPARE(blues.size(), size_t(2));
+        QCOMPARE(blues[0]->track, int64_t(12));
+        QCOMPARE(blues[1]->track, int64_t(11));
+        QCOMPARE(blues[0]->run, int64_t(5));
+        QCOMPARE(c.runs, std::vector<int64_t>{5});
     }
 
     void confusionRefusesWhatItCannotCount() {
@@ -226,6 +271,34 @@ private Q_SLOTS:
         QCOMPARE(m.counts[1][1], int64_t(1));
         QVERIFY(test::error_of([&] { experiments::load_confusion(db, run + 1); }).contains("no run"));
         QVERIFY(test::error_of([&] { experiments::load_curves(db.path(), {run + 1}); }).contains("no run"));
+
+        // Two runs summed cell by cell, each track once per run.
+        const int64_t second = db.create_run(0, experiments::to_json(c), 1);
+        db.append_metrics(second, {{10, 1, "val", "selection", 0.7}, {10, 1, "test", "track_accuracy", 0.5}});
+        db.save_predictions(second, {{cat.tracks[0].id, 0, {0.9f, 0.1f, 0.f}}, {cat.tracks[2].id, 0, {0.f, 1.f, 0.f}}});
+        const auto both = experiments::load_confusion(db.path(), std::vector<int64_t>{run, second});
+        QCOMPARE(both.runs, (std::vector<int64_t>{run, second}));
+        QCOMPARE(both.tracks, int64_t(4));
+        QCOMPARE(both.counts[0][0], int64_t(1));
+        QCOMPARE(both.counts[0][1], int64_t(1));
+        QCOMPARE(both.counts[1][1], int64_t(2));
+        QVERIFY(near(both.track_accuracy, 0.75));
+        const auto jazz = experiments::cell_tracks(both, 1, 1);
+        QCOMPARE(jazz.size(), size_t(2));
+        QVERIFY(jazz[0]->run != jazz[1]->run);
+        // Runs on another dataset are not summed in.
+        experiments::RunConfig other = c;
+        other.dataset = "elsewhere";
+        data::Catalog cat2 = genres();
+        cat2.name = "elsewhere";
+        cat2.root = "/elsewhere";
+        db.save_catalog(cat2);
+        const int64_t third = db.create_run(0, experiments::to_json(other), 0);
+        db.append_metrics(third, {{10, 1, "val", "selection", 0.7}});
+        db.save_predictions(third, {{cat2.tracks[0].id, 0, {0.9f, 0.1f, 0.f}}});
+        QVERIFY(test::error_of([&] {
+                    experiments::load_confusion(db.path(), std::vector<int64_t>{run, third});
+                }).contains("different tracks"));
     }
 
     void groupsWithMeanStdAndTheRunsLeftOut() {
