@@ -1,6 +1,7 @@
 #include "confusion_matrix_view.h"
 
 #include <QHelpEvent>
+#include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
 
@@ -24,6 +25,7 @@ ConfusionMatrixView::ConfusionMatrixView(QWidget* parent) : QWidget(parent) {
 }
 
 void ConfusionMatrixView::set_matrix(const QStringList& classes, const std::vector<std::vector<int64_t>>& counts) {
+    if (classes.size() != classes_.size()) selected_ = {-1, -1};
     classes_ = classes;
     counts_ = counts;
     counts_.resize(size_t(classes.size()));
@@ -36,6 +38,7 @@ void ConfusionMatrixView::set_matrix(const QStringList& classes, const std::vect
 void ConfusionMatrixView::clear(const QString& message) {
     classes_.clear();
     counts_.clear();
+    selected_ = {-1, -1};
     message_ = message;
     update();
 }
@@ -88,7 +91,7 @@ void ConfusionMatrixView::paintEvent(QPaintEvent*) {
         for (int q = 0; q < n; ++q) {
             const int64_t c = counts_[size_t(t)][size_t(q)];
             const double share = row_total ? double(c) / double(row_total) : 0.0;
-            const QRect r(g.left + q * g.cell, g.top + t * g.cell, g.cell, g.cell);
+            const QRect r = cell_rect(t, q);
             // Right answers in blue, confusions in red: the eye finds the off-diagonal mass.
             p.fillRect(r, mix(low, t == q ? high : wrong, share));
             p.setPen(palette().color(QPalette::Mid));
@@ -99,6 +102,11 @@ void ConfusionMatrixView::paintEvent(QPaintEvent*) {
                 p.drawText(r, Qt::AlignCenter, QString::number(c));
             }
         }
+    }
+    if (selected_.x() >= 0 && selected_.x() < n && selected_.y() < n) {
+        p.setPen(QPen(palette().color(QPalette::Highlight), 3));
+        p.setBrush(Qt::NoBrush);
+        p.drawRect(cell_rect(selected_.x(), selected_.y()).adjusted(1, 1, -2, -2));
     }
     p.setFont(font());
     p.setPen(palette().color(QPalette::Text));
@@ -123,14 +131,43 @@ void ConfusionMatrixView::paintEvent(QPaintEvent*) {
     p.restore();
 }
 
+QPoint ConfusionMatrixView::cell_at(const QPoint& pos) const {
+    if (classes_.isEmpty()) return {-1, -1};
+    const Geometry g = geometry();
+    if (pos.x() < g.left || pos.y() < g.top) return {-1, -1};
+    const int q = (pos.x() - g.left) / g.cell, t = (pos.y() - g.top) / g.cell;
+    if (t >= classes_.size() || q >= classes_.size()) return {-1, -1};
+    return {t, q};
+}
+
+QRect ConfusionMatrixView::cell_rect(int t, int q) const {
+    const Geometry g = geometry();
+    return {g.left + q * g.cell, g.top + t * g.cell, g.cell, g.cell};
+}
+
+void ConfusionMatrixView::select_cell(int t, int q) {
+    selected_ = {t, q};
+    update();
+}
+
+void ConfusionMatrixView::mousePressEvent(QMouseEvent* e) {
+    const QPoint cell = cell_at(e->position().toPoint());
+    if (e->button() != Qt::LeftButton || cell.x() < 0) return QWidget::mousePressEvent(e);
+    select_cell(cell.x(), cell.y());
+    Q_EMIT cellActivated(cell.x(), cell.y());
+}
+
 bool ConfusionMatrixView::event(QEvent* e) {
     if (e->type() == QEvent::ToolTip && !classes_.isEmpty()) {
         auto* help = static_cast<QHelpEvent*>(e);
-        const Geometry g = geometry();
-        const int q = (help->pos().x() - g.left) / g.cell, t = (help->pos().y() - g.top) / g.cell;
-        if (help->pos().x() >= g.left && help->pos().y() >= g.top && t < classes_.size() && q < classes_.size())
+        const QPoint cell = cell_at(help->pos());
+        const int t = cell.x(), q = cell.y();
+        if (t >= 0)
             QToolTip::showText(help->globalPos(),
-                               tr("true %1, predicted %2: %3 tracks").arg(classes_[t], classes_[q]).arg(count(t, q)), this);
+                               tr("true %1, predicted %2: %3 tracks (click to list them)")
+                                   .arg(classes_[t], classes_[q])
+                                   .arg(count(t, q)),
+                               this);
         else
             QToolTip::hideText();
         return true;

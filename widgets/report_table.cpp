@@ -39,6 +39,7 @@ ReportTable::ReportTable(QWidget* parent) : QWidget(parent) {
 void ReportTable::set_report(const experiments::Report& report) {
     QString title = QStringLiteral("<b>%1</b>").arg(s(report.title).toHtmlEscaped());
     if (!report.fixed.empty()) title += tr("<br>Held fixed: %1").arg(s(report.fixed).toHtmlEscaped());
+    title += QStringLiteral("<br>") + s(experiments::statistic_note(report.statistic)).toHtmlEscaped();
     title_->setText(title);
     const auto header = experiments::table_header(report);
     table_->clear();

@@ -1,7 +1,10 @@
 #include "runs_view.h"
 
 #include "confusion_matrix_view.h"
+#include "confusion_panel.h"
 #include "curve_plot.h"
+#include "factor_plot.h"
+#include "parallel_plot.h"
 #include "report_table.h"
 #include "runs_table_model.h"
 
@@ -57,6 +60,7 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
         const QString error = proxy_->set_filter_text(text);
         filter_error_->setText(error);
         filter_error_->setVisible(!error.isEmpty());
+        Q_EMIT compareChanged();
     });
 
     table_ = new QTableView(this);
@@ -158,10 +162,10 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
     curve_options->addWidget(new QLabel(tr("smoothing:"), this));
     curve_options->addWidget(curve_smoothing_);
     curve_options->addStretch(1);
+    curve_options->insertWidget(0, new QLabel(tr("Curves (x-axis for groups too):"), this));
     auto* curves = new QWidget(this);
     auto* curves_layout = new QVBoxLayout(curves);
     curves_layout->setContentsMargins(0, 0, 0, 0);
-    curves_layout->addLayout(curve_options);
     curves_layout->addWidget(curve_plots, 1);
 
     // Groups.
@@ -197,8 +201,8 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
     auto* paper = new QWidget(this);
     auto* paper_row = new QHBoxLayout;
     paper_row->addWidget(paper_number_);
-    paper_row->addWidget(new QLabel(tr("of the paper (section 4.2): its published values beside ours, best test epoch "
-                                       "per run, mean ± sample std over runs"),
+    paper_row->addWidget(new QLabel(tr("of the paper (section 4.2): its published values beside ours, mean ± sample "
+                                       "std over runs of the statistic chosen above the tabs"),
                                     paper));
     paper_row->addStretch(1);
     auto* paper_layout = new QVBoxLayout(paper);
@@ -206,21 +210,42 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
     paper_layout->addWidget(paper_table_, 1);
 
     // Confusion matrix.
-    confusion_caption_ = new QLabel(this);
-    confusion_caption_->setWordWrap(true);
-    confusion_ = new ConfusionMatrixView(this);
-    confusion_->setObjectName(QStringLiteral("confusionMatrix"));
-    auto* confusion = new QWidget(this);
-    auto* confusion_layout = new QVBoxLayout(confusion);
-    confusion_layout->addWidget(confusion_caption_);
-    confusion_layout->addWidget(confusion_, 1);
+    confusion_panel_ = new ConfusionPanel(this);
+    confusion_panel_->setObjectName(QStringLiteral("confusionPanel"));
+    confusion_ = confusion_panel_->matrix();
+
+    // Comparing a grid.
+    compare_factor_ = new QComboBox(this);
+    compare_factor_->setObjectName(QStringLiteral("compareFactor"));
+    connect(compare_factor_, &QComboBox::currentIndexChanged, this, &RunsView::compareChanged);
+    compare_caption_ = new QLabel(this);
+    compare_caption_->setObjectName(QStringLiteral("compareCaption"));
+    compare_caption_->setWordWrap(true);
+    factor_plot_ = new FactorPlot(this);
+    factor_plot_->setObjectName(QStringLiteral("factorPlot"));
+    parallel_plot_ = new ParallelPlot(this);
+    parallel_plot_->setObjectName(QStringLiteral("parallelPlot"));
+    connect(factor_plot_, &FactorPlot::runsActivated, this, &RunsView::select_runs);
+    connect(parallel_plot_, &ParallelPlot::runsActivated, this, &RunsView::select_runs);
+    auto* compare = new QWidget(this);
+    auto* compare_row = new QHBoxLayout;
+    compare_row->addWidget(new QLabel(tr("Factor"), compare));
+    compare_row->addWidget(compare_factor_);
+    compare_row->addWidget(compare_caption_, 1);
+    auto* compare_split = new QSplitter(Qt::Horizontal, compare);
+    compare_split->addWidget(factor_plot_);
+    compare_split->addWidget(parallel_plot_);
+    auto* compare_layout = new QVBoxLayout(compare);
+    compare_layout->addLayout(compare_row);
+    compare_layout->addWidget(compare_split, 1);
 
     tabs_ = new QTabWidget(this);
     tabs_->setObjectName(QStringLiteral("runsTabs"));
     tabs_->addTab(curves, tr("Curves of the selected runs"));
     tabs_->addTab(groups, tr("Groups"));
     tabs_->addTab(paper, tr("Paper tables"));
-    tabs_->addTab(confusion, tr("Confusion matrix"));
+    tabs_->addTab(confusion_panel_, tr("Confusion matrix"));
+    tabs_->addTab(compare, tr("Compare a grid"));
     unfinished_ = new QCheckBox(tr("Count unfinished runs"), this);
     unfinished_->setObjectName(QStringLiteral("countUnfinished"));
     unfinished_->setToolTip(tr("Groups and paper tables also count runs that are not finished but evaluated at "
@@ -228,8 +253,30 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
     connect(unfinished_, &QCheckBox::toggled, this, [this] {
         Q_EMIT groupingChanged();
         Q_EMIT paperTableChanged();
+        Q_EMIT compareChanged();
     });
-    tabs_->setCornerWidget(unfinished_);
+    statistic_ = new QComboBox(this);
+    statistic_->setObjectName(QStringLiteral("runStatistic"));
+    for (auto st : {experiments::RunStatistic::ValSelected, experiments::RunStatistic::Final,
+                    experiments::RunStatistic::BestVal})
+        statistic_->addItem(QString::fromStdString(experiments::to_string(st)), int(st));
+    statistic_->setToolTip(tr("What each run contributes to groups, tables and plots:\n"
+                              "val-selected: test track accuracy at the epoch chosen on val (the honest headline)\n"
+                              "final: test track accuracy at the last evaluated epoch\n"
+                              "best-val: val track accuracy at the chosen epoch (optimistic; not a test figure)"));
+    connect(statistic_, &QComboBox::currentIndexChanged, this, [this] {
+        Q_EMIT groupingChanged();
+        Q_EMIT paperTableChanged();
+        Q_EMIT compareChanged();
+    });
+    auto* corner = new QWidget(this);
+    auto* corner_layout = new QHBoxLayout(corner);
+    corner_layout->setContentsMargins(0, 0, 0, 0);
+    corner_layout->addWidget(new QLabel(tr("statistic:"), corner));
+    corner_layout->addWidget(statistic_);
+    corner_layout->addSpacing(8);
+    corner_layout->addWidget(unfinished_);
+    tabs_->setCornerWidget(corner);
 
     auto* buttons = new QHBoxLayout;
     for (QPushButton* b : {inspect_, resume_, cancel_, compare_, tags_, note_}) buttons->addWidget(b);
@@ -246,7 +293,13 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
     top_layout->addWidget(message_);
     auto* split = new QSplitter(Qt::Vertical, this);
     split->addWidget(top);
-    split->addWidget(tabs_);
+    // The x-axis and smoothing hold for the selected runs' curves and the groups' bands alike.
+    auto* lower = new QWidget(this);
+    auto* lower_layout = new QVBoxLayout(lower);
+    lower_layout->setContentsMargins(0, 0, 0, 0);
+    lower_layout->addLayout(curve_options);
+    lower_layout->addWidget(tabs_, 1);
+    split->addWidget(lower);
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 1);
     auto* layout = new QVBoxLayout(this);
@@ -300,10 +353,22 @@ void RunsView::select_runs(const QList<qint64>& ids) {
 }
 
 void RunsView::set_factors(const QStringList& factors, const QString& current) {
-    const QSignalBlocker block(factor_);
-    factor_->clear();
-    factor_->addItems(factors);
-    factor_->setCurrentText(current);
+    for (QComboBox* box : {factor_, compare_factor_}) {
+        const QSignalBlocker block(box);
+        box->clear();
+        box->addItems(factors);
+        box->setCurrentText(current);
+    }
+}
+
+QString RunsView::compare_factor() const { return compare_factor_->currentText(); }
+
+void RunsView::set_compare_caption(const QString& text) { compare_caption_->setText(text); }
+
+QList<qint64> RunsView::visible_runs() const {
+    QList<qint64> ids;
+    for (int r = 0; r < proxy_->rowCount(); ++r) ids << proxy_->index(r, 0).data(RunsTableModel::IdRole).toLongLong();
+    return ids;
 }
 
 QString RunsView::group_factor() const { return factor_->currentText(); }
@@ -312,7 +377,16 @@ int RunsView::paper_table_number() const { return paper_number_->currentData().t
 
 bool RunsView::include_unfinished() const { return unfinished_->isChecked(); }
 
-void RunsView::set_confusion_caption(const QString& text) { confusion_caption_->setText(text); }
+experiments::RunStatistic RunsView::statistic() const {
+    return experiments::RunStatistic(statistic_->currentData().toInt());
+}
+
+void RunsView::set_statistic(experiments::RunStatistic s) {
+    const int i = statistic_->findData(int(s));
+    if (i >= 0) statistic_->setCurrentIndex(i);
+}
+
+void RunsView::set_confusion_caption(const QString& text) { confusion_panel_->set_caption(text); }
 
 void RunsView::show_message(const QString& text, bool error) {
     message_->setText(text);

@@ -1,7 +1,8 @@
 #pragma once
 // The Runs page's view: a sortable, filterable table of every run; the selected runs' curves
 // overlaid; runs grouped by one factor (mean ± std band per group and a summary table); the
-// paper's tables 3-7 beside ours; the confusion matrix of the current run; and Inspect,
+// paper's tables 3-7 beside ours; the confusion matrix of the selected runs with the tracks of
+// a clicked cell; and Inspect,
 // Resume, Cancel and export buttons. It only draws and emits; app/workbench/runs_controller.cpp
 // reads the store, computes and acts.
 #include "experiments/run_analysis.h"
@@ -22,7 +23,10 @@ class QTabWidget;
 namespace gafx::widgets {
 
 class ConfusionMatrixView;
+class ConfusionPanel;
 class CurvePlot;
+class FactorPlot;
+class ParallelPlot;
 class ReportTable;
 class RunsFilterProxy;
 class RunsTableModel;
@@ -30,7 +34,7 @@ class RunsTableModel;
 class RunsView : public QWidget {
     Q_OBJECT
 public:
-    enum Tab { CurvesTab = 0, GroupsTab, PaperTab, ConfusionTab };
+    enum Tab { CurvesTab = 0, GroupsTab, PaperTab, ConfusionTab, CompareTab };
 
     explicit RunsView(QWidget* parent = nullptr);
 
@@ -38,6 +42,7 @@ public:
     QTableView* table() const { return table_; }
     QTabWidget* tabs() const { return tabs_; }
     QList<qint64> selected_runs() const; // in table order
+    QList<qint64> visible_runs() const;  // every run the filter lets through
     // The run the confusion matrix is about: the current row when it is selected, else the
     // first selected one; 0 when none.
     qint64 current_run() const;
@@ -50,6 +55,7 @@ public:
     double curve_smoothing() const;
     void set_curve_options(experiments::CurveAxis axis, double smoothing);
 
+    // The factors of the group and compare choosers; `current` chosen in both.
     void set_factors(const QStringList& factors, const QString& current);
     QString group_factor() const;
     CurvePlot* group_curves() const { return group_curves_; }
@@ -58,8 +64,19 @@ public:
     int paper_table_number() const; // 3..7
     ReportTable* paper_table() const { return paper_table_; }
     bool include_unfinished() const;
+    // What each run contributes to groups, paper tables and the comparison plots.
+    experiments::RunStatistic statistic() const;
+    void set_statistic(experiments::RunStatistic s);
+
+    // The grid compared: a factor against the statistic, and parallel coordinates, over the
+    // runs the filter shows.
+    QString compare_factor() const;
+    FactorPlot* factor_plot() const { return factor_plot_; }
+    ParallelPlot* parallel_plot() const { return parallel_plot_; }
+    void set_compare_caption(const QString& text);
 
     ConfusionMatrixView* confusion() const { return confusion_; }
+    ConfusionPanel* confusion_panel() const { return confusion_panel_; }
     void set_confusion_caption(const QString& text);
 
     // A line under the table: what an action did, or why it could not (error: shown in red).
@@ -70,9 +87,10 @@ public:
 
 Q_SIGNALS:
     void selectionChanged();
-    void groupingChanged();    // factor or "count unfinished runs"
+    void groupingChanged();    // factor, statistic or "count unfinished runs"
     void curveOptionsChanged(); // x-axis or smoothing of the selected runs' curves
-    void paperTableChanged();  // table number or "count unfinished runs"
+    void paperTableChanged();  // table number, statistic or "count unfinished runs"
+    void compareChanged();     // the compared factor, the statistic, the filter or "count unfinished runs"
     void inspectRequested(const QList<qint64>& runs);
     void resumeRequested(const QList<qint64>& runs);
     void cancelRequested(const QList<qint64>& runs);
@@ -104,11 +122,16 @@ private:
     QDoubleSpinBox* curve_smoothing_ = nullptr;
     QComboBox* factor_ = nullptr;
     QCheckBox* unfinished_ = nullptr;
+    QComboBox* statistic_ = nullptr;
     CurvePlot* group_curves_ = nullptr;
     ReportTable* group_table_ = nullptr;
     QComboBox* paper_number_ = nullptr;
     ReportTable* paper_table_ = nullptr;
-    QLabel* confusion_caption_ = nullptr;
+    ConfusionPanel* confusion_panel_ = nullptr;
+    QComboBox* compare_factor_ = nullptr;
+    QLabel* compare_caption_ = nullptr;
+    FactorPlot* factor_plot_ = nullptr;
+    ParallelPlot* parallel_plot_ = nullptr;
     ConfusionMatrixView* confusion_ = nullptr;
     bool columns_sized_ = false;
 };

@@ -4,7 +4,10 @@
 #include "workspace.h"
 
 #include "confusion_matrix_view.h"
+#include "confusion_panel.h"
 #include "curve_plot.h"
+#include "factor_plot.h"
+#include "parallel_plot.h"
 #include "report_table.h"
 #include "runs_table_model.h"
 #include "runs_view.h"
@@ -13,6 +16,7 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "experiments/config_diff.h"
+#include "experiments/grid_compare.h"
 #include "experiments/report.h"
 #include "experiments/run_export.h"
 #include "store/run_notes.h"
@@ -75,19 +79,25 @@ RunsController::RunsController(AppContext& ctx, RunsView* view) : QObject(view),
         settings.setValue(QStringLiteral("runs/curve_smoothing"), view_->curve_smoothing());
         selected_sig_.clear();
         show_selected_curves();
+        show_groups();
     });
     connect(view_, &RunsView::selectionChanged, this, [this] {
         show_selected_curves();
         show_confusion();
     });
+    view_->set_statistic(experiments::RunStatistic(
+        std::clamp(QSettings().value(QStringLiteral("runs/statistic"), 0).toInt(), 0, 2)));
     connect(view_, &RunsView::groupingChanged, this, [this] {
         QSettings().setValue(QStringLiteral("runs/group_by"), view_->group_factor());
+        QSettings().setValue(QStringLiteral("runs/statistic"), int(view_->statistic()));
         show_groups();
     });
     connect(view_, &RunsView::paperTableChanged, this, &RunsController::show_paper_table);
+    connect(view_, &RunsView::compareChanged, this, &RunsController::show_compare);
     connect(view_->tabs(), &QTabWidget::currentChanged, this, [this] {
         show_groups();
         show_confusion();
+        show_compare();
     });
     connect(view_->paper_table(), &widgets::ReportTable::runsActivated, view_, &RunsView::select_runs);
     connect(view_->group_table(), &widgets::ReportTable::runsActivated, view_, &RunsView::select_runs);
@@ -103,6 +113,11 @@ RunsController::RunsController(AppContext& ctx, RunsView* view) : QObject(view),
     connect(view_, &RunsView::compareRequested, this, &RunsController::compare);
     connect(&curve_job_, &QFutureWatcher<CurvesJob>::finished, this, &RunsController::curves_loaded);
     connect(&confusion_job_, &QFutureWatcher<ConfusionJob>::finished, this, &RunsController::confusion_loaded);
+    connect(view_->confusion(), &widgets::ConfusionMatrixView::cellActivated, this, &RunsController::show_cell_tracks);
+    connect(view_->confusion_panel(), &widgets::ConfusionPanel::trackInspectRequested, this,
+            [this](qint64 run, qint64 track) {
+                if (ctx_.inspect) ctx_.inspect({run}, track);
+            });
     refresh();
 }
 
@@ -143,6 +158,7 @@ void RunsController::refresh() {
     show_groups();
     show_paper_table();
     show_confusion();
+    show_compare();
 }
 
 const store::RunRecord* RunsController::record(int64_t id) const {
@@ -154,6 +170,7 @@ const store::RunRecord* RunsController::record(int64_t id) const {
 experiments::ReportOptions RunsController::report_options() const {
     experiments::ReportOptions o = report_base_.value_or(experiments::ReportOptions{});
     o.include_unfinished = view_->include_unfinished();
+    o.statistic = view_->statistic();
     return o;
 }
 
@@ -250,7 +267,8 @@ void RunsController::show_groups() {
     std::vector<int64_t> want;
     for (const auto& row : rep.rows) want.insert(want.end(), row.run_ids.begin(), row.run_ids.end());
     ensure_curves(want);
-    QString sig = factor + QLatin1Char('|');
+    const experiments::CurveAxis axis = view_->curve_axis();
+    QString sig = factor + QLatin1Char('|') + QString::number(int(axis)) + QLatin1Char('|');
     for (const auto& row : rep.rows) {
         sig += qs(row.label) + QLatin1Char(':');
         for (int64_t id : row.run_ids) {
@@ -262,17 +280,66 @@ void RunsController::show_groups() {
     group_sig_ = sig;
     widgets::CurvePlot* plot = view_->group_curves();
     plot->clear();
+    plot->set_integer_x(axis != experiments::CurveAxis::Seconds);
+    plot->set_axis_labels(axis == experiments::CurveAxis::Epoch  ? tr("epoch")
+                          : axis == experiments::CurveAxis::Step ? tr("step")
+                                                                 : tr("training seconds"),
+                          tr("test track accuracy (mean ± std)"));
     int k = 0;
     for (const auto& row : rep.rows) {
-        std::vector<const experiments::Series*> series;
+        std::vector<experiments::Series> along; // on the chosen x-axis, one per run
         for (int64_t id : row.run_ids) {
             const auto it = curves_.find(id);
-            if (it != curves_.end()) series.push_back(&it->second.curves.track_accuracy);
+            if (it != curves_.end())
+                along.push_back(experiments::along(it->second.curves.track_accuracy, it->second.curves, axis));
         }
+        std::vector<const experiments::Series*> series;
+        for (const auto& a : along) series.push_back(&a);
         const QColor colour = widgets::CurvePlot::palette(k++);
         if (series.empty()) continue;
-        const experiments::Band b = experiments::mean_band(series);
+        const experiments::Band b = experiments::mean_band_along(series, axis);
         plot->add_band(tr("%1 (n=%2)").arg(qs(row.label)).arg(row.n), colour, qv(b.x), qv(b.mean), qv(b.std));
+    }
+}
+
+void RunsController::show_compare() {
+    if (view_->tabs()->currentIndex() != RunsView::CompareTab) return; // computed when looked at
+    const QString factor = view_->compare_factor();
+    if (factor.isEmpty()) return;
+    // The runs the table shows: filter to one experiment, then compare its grid.
+    const QList<qint64> visible = view_->visible_runs();
+    const std::set<qint64> shown(visible.begin(), visible.end());
+    std::vector<store::RunRecord> runs;
+    for (const auto& r : runs_)
+        if (shown.count(r.id)) runs.push_back(r);
+    const experiments::ReportOptions o = report_options();
+    // Redrawn only when what it shows changed: the trainer commits every few seconds.
+    QString sig = factor + QLatin1Char('|') + QString::number(int(o.statistic)) + QLatin1Char('|') +
+                  QString::number(o.include_unfinished) + QLatin1Char('|');
+    for (const auto& r : runs)
+        sig += QStringLiteral("%1:%2:%3,").arg(r.id).arg(int(r.status)).arg(experiments::track_statistic(r, o.statistic));
+    if (sig == compare_sig_) return;
+    compare_sig_ = sig;
+    try {
+        const auto effect = experiments::factor_effect(factor.toStdString(), runs, o);
+        view_->factor_plot()->set_effect(effect);
+        const auto parallel = experiments::parallel_coordinates(runs, o);
+        view_->parallel_plot()->set_data(parallel);
+        int counted = 0;
+        for (const auto& level : effect.levels) counted += level.stat.n;
+        std::map<std::string, int> reasons;
+        for (const auto& l : effect.left_out) ++reasons[experiments::to_string(l.reason)];
+        QStringList left;
+        for (const auto& [reason, n] : reasons) left << tr("%1 %2").arg(n).arg(qs(reason));
+        view_->set_compare_caption(
+            tr("%1 of the %2 runs the table shows count (%3)%4")
+                .arg(counted)
+                .arg(runs.size())
+                .arg(qs(experiments::describe(o.statistic)))
+                .arg(left.isEmpty() ? QString() : tr("; left out: %1").arg(left.join(QStringLiteral(", ")))));
+    } catch (const std::exception& e) {
+        view_->factor_plot()->clear(QString::fromUtf8(e.what()));
+        view_->parallel_plot()->clear(QString());
     }
 }
 
@@ -286,36 +353,44 @@ void RunsController::show_paper_table() {
 
 void RunsController::show_confusion() {
     if (view_->tabs()->currentIndex() != RunsView::ConfusionTab) return; // computed when looked at
-    const qint64 id = view_->current_run();
-    const store::RunRecord* r = record(id);
-    if (!r) {
-        confusion_key_.clear();
-        view_->set_confusion_caption(QString());
-        view_->confusion()->clear(tr("Select a run to see its confusion matrix."));
-        return;
+    // Every selected run that has a val-selected epoch counts; the others are named.
+    std::vector<int64_t> ids;
+    QStringList skipped;
+    for (qint64 id : view_->selected_runs()) {
+        const store::RunRecord* r = record(id);
+        if (!r) continue;
+        if (r->selected_epoch > 0) ids.push_back(id);
+        else skipped << QString::number(id);
     }
-    if (r->selected_epoch == 0) {
+    if (ids.empty()) {
         confusion_key_.clear();
-        view_->set_confusion_caption(tr("Run %1").arg(id));
-        view_->confusion()->clear(std::isnan(r->final_test_track_accuracy)
-                                      ? tr("Run %1 has not evaluated yet; its matrix appears after its first epoch.").arg(id)
-                                      : tr("Run %1 was trained before validation splits: no epoch was chosen on val, "
-                                           "so it has no matrix to show.").arg(id));
+        confusion_.reset();
+        view_->set_confusion_caption(QString());
+        view_->confusion_panel()->clear_cell_tracks(QString());
+        const store::RunRecord* r = record(view_->current_run());
+        view_->confusion()->clear(
+            !r ? tr("Select a run (or several: their matrices are summed) to see its confusion matrix.")
+            : std::isnan(r->final_test_track_accuracy)
+                ? tr("Run %1 has not evaluated yet; its matrix appears after its first epoch.").arg(r->id)
+                : tr("Run %1 was trained before validation splits: no epoch was chosen on val, so it has no matrix "
+                     "to show.").arg(r->id));
         return;
     }
     // The stored predictions are those of the selected epoch; they change only when it does.
-    const QString key = QStringLiteral("%1@%2").arg(id).arg(r->selected_epoch);
+    QString key;
+    for (int64_t id : ids) key += QStringLiteral("%1@%2 ").arg(id).arg(record(id)->selected_epoch);
     if (key == confusion_key_) return;
     if (confusion_job_.isRunning()) return; // confusion_loaded() looks again
     confusion_key_ = key;
-    view_->set_confusion_caption(tr("Run %1: computing...").arg(id));
+    confusion_skipped_ = skipped;
+    view_->set_confusion_caption(tr("%1: computing...").arg(ids_text(QList<qint64>(ids.begin(), ids.end()))));
     const std::string db = ctx_.workspace->path().toStdString();
-    confusion_job_.setFuture(QtConcurrent::run([db, id, key] {
+    confusion_job_.setFuture(QtConcurrent::run([db, ids, key] {
         ConfusionJob job;
-        job.run = id;
+        job.runs = ids;
         job.key = key;
         try {
-            job.confusion = experiments::load_confusion(db, id);
+            job.confusion = experiments::load_confusion(db, ids);
         } catch (const std::exception& e) {
             job.error = QString::fromUtf8(e.what());
         }
@@ -330,25 +405,56 @@ void RunsController::confusion_loaded() {
         show_confusion();
         return;
     }
+    const QString runs = ids_text(QList<qint64>(job.runs.begin(), job.runs.end()));
     if (!job.error.isEmpty()) {
-        view_->set_confusion_caption(tr("Run %1").arg(job.run));
+        confusion_.reset();
+        view_->set_confusion_caption(runs);
         view_->confusion()->clear(job.error);
+        view_->confusion_panel()->clear_cell_tracks(QString());
         return;
     }
     const experiments::Confusion& c = job.confusion;
-    QString caption = tr("Run %1, epoch %2 (selected on val): test track accuracy %3 % on %4 tracks (rows: true "
-                         "class, columns: predicted)")
-                          .arg(job.run)
-                          .arg(c.selected_epoch)
-                          .arg(100.0 * c.track_accuracy, 0, 'f', 1)
-                          .arg(c.tracks);
+    QString caption =
+        c.runs.size() == 1
+            ? tr("Run %1, epoch %2 (selected on val): test track accuracy %3 % on %4 tracks (rows: true class, "
+                 "columns: predicted)")
+                  .arg(c.run)
+                  .arg(c.selected_epoch)
+                  .arg(100.0 * c.track_accuracy, 0, 'f', 1)
+                  .arg(c.tracks)
+            : tr("%1 summed, each at its epoch selected on val: test track accuracy %2 % over %3 (run, track) pairs "
+                 "(rows: true class, columns: predicted)")
+                  .arg(runs)
+                  .arg(100.0 * c.track_accuracy, 0, 'f', 1)
+                  .arg(c.tracks);
     if (c.unmatched)
         caption += tr("; %1 predicted clips belong to tracks the dataset no longer has").arg(c.unmatched);
+    if (!confusion_skipped_.isEmpty())
+        caption += tr("; left out, no epoch selected on val: run %1").arg(confusion_skipped_.join(QStringLiteral(", ")));
     view_->set_confusion_caption(caption);
     QStringList classes;
     for (const auto& name : c.classes) classes << qs(name);
+    const QPoint cell = view_->confusion()->selected_cell();
     view_->confusion()->set_matrix(classes, c.counts);
+    confusion_ = c;
+    if (cell.x() >= 0 && cell.x() < classes.size()) show_cell_tracks(cell.x(), cell.y()); // same cell, new counts
+    else view_->confusion_panel()->clear_cell_tracks(tr("Click a cell to list its tracks."));
     show_confusion(); // the selection may have changed while this ran
+}
+
+void RunsController::show_cell_tracks(int true_class, int predicted) {
+    if (!confusion_) return;
+    const experiments::Confusion& c = *confusion_;
+    QStringList classes;
+    for (const auto& name : c.classes) classes << qs(name);
+    if (true_class < 0 || predicted < 0 || true_class >= classes.size() || predicted >= classes.size()) return;
+    const auto rows = experiments::cell_tracks(c, true_class, predicted);
+    view_->confusion_panel()->set_cell_tracks(
+        tr("True %1, predicted %2: %3 tracks, the most confident first (test set, epoch selected on val). Double-click "
+           "one to inspect it.")
+            .arg(classes[true_class], classes[predicted])
+            .arg(rows.size()),
+        classes, rows);
 }
 
 void RunsController::resume(const QList<qint64>& ids) {

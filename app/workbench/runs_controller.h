@@ -14,6 +14,7 @@
 #include <QList>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 #include <map>
@@ -41,7 +42,7 @@ private:
         QString error;
     };
     struct ConfusionJob {
-        int64_t run = 0;
+        std::vector<int64_t> runs;
         QString key;
         experiments::Confusion confusion;
         QString error;
@@ -55,12 +56,16 @@ private:
     void show_selected_curves();
     void show_groups();
     void show_paper_table();
+    // The factor-vs-statistic and parallel-coordinates plots of the runs the table shows.
+    void show_compare();
     void show_confusion();
     // Starts loading the curves of `ids` that are missing or older than their run; the
     // views redraw when they arrive.
     void ensure_curves(const std::vector<int64_t>& ids);
     void curves_loaded();
     void confusion_loaded();
+    // Lists the tracks of one cell of the matrix shown.
+    void show_cell_tracks(int true_class, int predicted);
     const store::RunRecord* record(int64_t id) const;
     experiments::ReportOptions report_options() const;
     void resume(const QList<qint64>& ids);
@@ -82,9 +87,11 @@ private:
     std::set<std::string> known_datasets_;
     std::map<int64_t, Cached> curves_;
     QFutureWatcher<CurvesJob> curve_job_; // one at a time; when it ends the views ask again for what is missing
-    QString selected_sig_, group_sig_; // what is drawn, to redraw only on change
+    QString selected_sig_, group_sig_, compare_sig_; // what is drawn, to redraw only on change
     QFutureWatcher<ConfusionJob> confusion_job_;
-    QString confusion_key_; // run and epoch shown (or being computed)
+    QString confusion_key_; // runs and epochs shown (or being computed)
+    QStringList confusion_skipped_; // selected runs without an epoch chosen on val
+    std::optional<experiments::Confusion> confusion_; // what the matrix shows
 };
 
 } // namespace gafx::app

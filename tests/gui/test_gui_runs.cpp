@@ -1,11 +1,16 @@
 // The Runs page on the real main window: runs written by other connections appear on their
 // own, selected runs overlay their curves, groups and the paper's tables are computed from
-// them, a run's confusion matrix counts its test tracks, and exports hold the selected runs.
+// them, a run's confusion matrix counts its test tracks and a cell lists them, and exports hold the selected runs.
 #include "main_window.h"
 #include "runs_controller.h"
 
 #include "confusion_matrix_view.h"
+#include "dialog_answers.h"
+#include "confusion_panel.h"
+#include "inspector_view.h"
 #include "curve_plot.h"
+#include "factor_plot.h"
+#include "parallel_plot.h"
 #include "report_table.h"
 #include "runs_table_model.h"
 #include "runs_view.h"
@@ -71,28 +76,8 @@ QStringList column(QTableWidget* t, int c) {
     return out;
 }
 
-// Calls `answer` on the next modal dialog of type D once it is up (QFileDialog::getSaveFileName
-// and QInputDialog::getText block in their own event loop).
-template <typename D> void answer_next(std::function<void(D*)> answer) {
-    auto* timer = new QTimer;
-    timer->setInterval(20);
-    QObject::connect(timer, &QTimer::timeout, [timer, answer] {
-        auto* dialog = qobject_cast<D*>(QApplication::activeModalWidget());
-        if (!dialog) return;
-        timer->stop();
-        timer->deleteLater();
-        answer(dialog);
-    });
-    timer->start();
-}
-
-// Answers the next file dialog with `path` (the offscreen platform has no native one).
-void answer_file_dialog(const QString& path) {
-    answer_next<QFileDialog>([path](QFileDialog* d) {
-        d->selectFile(path);
-        static_cast<QDialog*>(d)->accept(); // QFileDialog hides it; the override still runs
-    });
-}
+using test::answer_file_dialog;
+using test::answer_next;
 
 // Answers the next input dialog with `text` (a tag list or a note).
 void answer_input_dialog(const QString& text) {
@@ -254,6 +239,43 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(view->confusion()->classes() > 0, 10000);
         QCOMPARE(view->confusion()->classes(), 10);
         QCOMPARE(view->confusion()->total(), test_tracks_);
+        // A click on a cell lists exactly its tracks; "Inspect track" (or a double click) opens one
+        // in the Inspector with its run checked.
+        auto* panel = view->confusion_panel();
+        QTableWidget* cell_list = panel->tracks();
+        QCOMPARE(cell_list->rowCount(), 0);
+        int busy_t = 0, busy_p = 0;
+        for (int t = 0; t < 10; ++t)
+            for (int q = 0; q < 10; ++q)
+                if (view->confusion()->count(t, q) > view->confusion()->count(busy_t, busy_p)) busy_t = t, busy_p = q;
+        QTest::mouseClick(view->confusion(), Qt::LeftButton, {}, view->confusion()->cell_rect(busy_t, busy_p).center());
+        QCOMPARE(view->confusion()->selected_cell(), QPoint(busy_t, busy_p));
+        QCOMPARE(int64_t(cell_list->rowCount()), view->confusion()->count(busy_t, busy_p));
+        const QStringList confidences = column(cell_list, widgets::ConfusionPanel::ConfidenceColumn);
+        for (int r = 1; r < confidences.size(); ++r) QVERIFY(confidences[r - 1].toDouble() >= confidences[r].toDouble());
+        QVERIFY(column(cell_list, widgets::ConfusionPanel::RunColumn).count(QString::number(b_)) == cell_list->rowCount());
+        // Two clips per track: two probability pairs each.
+        QCOMPARE(column(cell_list, widgets::ConfusionPanel::ClipsColumn).first().count(QLatin1Char('/')), 2);
+        const qint64 track = cell_list->item(0, 0)->data(widgets::ConfusionPanel::TrackRole).toLongLong();
+        auto* inspect_track = panel->findChild<QPushButton*>(QStringLiteral("inspectCellTrack"));
+        QVERIFY(!inspect_track->isEnabled()); // nothing chosen in the list yet
+        cell_list->selectRow(0);
+        QVERIFY(inspect_track->isEnabled());
+        QTest::mouseClick(inspect_track, Qt::LeftButton);
+        QTRY_COMPARE(w.tabs()->currentIndex(), int(app::InspectorPage));
+        auto* inspector = qobject_cast<widgets::InspectorView*>(w.page(app::InspectorPage));
+        QVERIFY(inspector);
+        QCOMPARE(inspector->current_track(), track);
+        QCOMPARE(inspector->checked_runs(), QList<qint64>{b_});
+        w.tabs()->setCurrentIndex(app::RunsPage);
+        // Two runs selected: their matrices summed, each test track once per run; the cell's list
+        // holds both runs' tracks.
+        click_row(table, a_);
+        click_row(table, b_, Qt::ControlModifier);
+        QTRY_COMPARE_WITH_TIMEOUT(view->confusion()->total(), 2 * test_tracks_, 10000);
+        QVERIFY2(panel->caption().contains(QStringLiteral("summed")), qPrintable(panel->caption()));
+        QTest::mouseClick(view->confusion(), Qt::LeftButton, {}, view->confusion()->cell_rect(busy_t, busy_p).center());
+        QCOMPARE(int64_t(cell_list->rowCount()), view->confusion()->count(busy_t, busy_p));
 
         // Export the two finished runs.
         click_row(table, a_);
@@ -397,6 +419,76 @@ private Q_SLOTS:
         dialog->findChild<QCheckBox*>(QStringLiteral("onlyDifferences"))->setChecked(false);
         QVERIFY(t->rowCount() > 20);
         dialog->close();
+    }
+
+    // A grid written as runs (no training): extractor x lr x 3 seeds, test and val figures per
+    // epoch, so the compare tab has levels, seeds to join and factors that vary.
+    void compareAGrid() {
+        const std::string db = (dir_.path() + "/grid.db").toStdString();
+        std::map<int64_t, double> selected; // run -> val-selected test track accuracy
+        int64_t last_seed2_mel = 0;
+        {
+            store::RunStore s(db);
+            for (const char* extractor : {"mel", "gafx-r"})
+                for (const char* lr : {"0.0005", "0.00005"})
+                    for (int seed = 0; seed < 3; ++seed) {
+                        std::string config = tiny_config(seed, extractor);
+                        config.replace(config.find("0.0005"), 6, lr);
+                        const int64_t id = s.create_run(0, config, seed);
+                        const double base = std::string(extractor) == "mel" ? 0.5 : 0.7;
+                        const double sel = base + 0.01 * seed + (std::string(lr) == "0.0005" ? 0.05 : 0.0);
+                        // Epoch 1 is chosen on val; epoch 2's test is lower (the final figure).
+                        s.append_metrics(id, {{10, 1, "val", "selection", 0.9},
+                                              {10, 1, "val", "track_accuracy", 0.9},
+                                              {10, 1, "test", "track_accuracy", sel},
+                                              {20, 2, "val", "selection", 0.8},
+                                              {20, 2, "test", "track_accuracy", sel - 0.1}});
+                        s.set_run_status(id, store::RunStatus::Finished);
+                        selected[id] = sel;
+                        if (seed == 2 && std::string(extractor) == "mel") last_seed2_mel = id;
+                    }
+            s.set_run_status(last_seed2_mel, store::RunStatus::Failed, "test"); // left out, and said so
+        }
+        app::MainWindow w(QString::fromStdString(db));
+        widgets::RunsView* view = show_runs_page(w);
+        QTRY_COMPARE_WITH_TIMEOUT(view->table()->model()->rowCount(), 12, 2500);
+        view->tabs()->setCurrentIndex(widgets::RunsView::CompareTab);
+        auto* factor = view->findChild<QComboBox*>(QStringLiteral("compareFactor"));
+        QVERIFY(factor);
+        factor->setCurrentText(QStringLiteral("extractor"));
+        widgets::FactorPlot* fp = view->factor_plot();
+        QTRY_COMPARE(fp->level_count(), 2);
+        QCOMPARE(fp->point_count(), 11);
+        QCOMPARE(fp->joined_count(), 3); // seeds 0, 1, 2 ran on both levels (seed 2 of mel once)
+        auto* caption = view->findChild<QLabel*>(QStringLiteral("compareCaption"));
+        QVERIFY2(caption->text().contains(QStringLiteral("11 of the 12")) && caption->text().contains(QStringLiteral("unfinished")),
+                 qPrintable(caption->text()));
+        widgets::ParallelPlot* pp = view->parallel_plot();
+        QCOMPARE(pp->line_count(), 11);
+        QCOMPARE(pp->axis_count(), 3); // extractor, lr, the statistic (seed is a repetition, not a factor)
+        QCOMPARE(pp->axis_name(0), QStringLiteral("extractor"));
+        QCOMPARE(pp->axis_name(1), QStringLiteral("lr"));
+        QCOMPARE(pp->axis_name(2), QStringLiteral("val-selected"));
+        // A click on a dot or a line selects its run in the table.
+        const int64_t some = selected.begin()->first;
+        QTest::mouseClick(fp->canvas(), Qt::LeftButton, {}, fp->point_position(some));
+        QCOMPARE(view->selected_runs(), QList<qint64>{some});
+        const int64_t other = std::next(selected.begin(), 4)->first;
+        // Near the statistic's axis, where the seeds' lines part.
+        const QPointF a = pp->crossing(other, 1), b = pp->crossing(other, 2);
+        QTest::mouseClick(pp->canvas(), Qt::LeftButton, {}, (a + 0.97 * (b - a)).toPoint());
+        QCOMPARE(view->selected_runs(), QList<qint64>{other});
+        // The statistic: final moves every point down by 10 points.
+        auto* statistic = view->findChild<QComboBox*>(QStringLiteral("runStatistic"));
+        statistic->setCurrentIndex(statistic->findText(QStringLiteral("final")));
+        QCOMPARE(pp->axis_name(2), QStringLiteral("final"));
+        QVERIFY2(caption->text().contains(QStringLiteral("last evaluated epoch")), qPrintable(caption->text()));
+        statistic->setCurrentIndex(statistic->findText(QStringLiteral("val-selected")));
+        // The filter narrows what is compared.
+        view->findChild<QLineEdit*>(QStringLiteral("runFilter"))->setText(QStringLiteral("extractor:mel"));
+        QCOMPARE(fp->level_count(), 1);
+        QCOMPARE(pp->line_count(), 5);
+        QCOMPARE(pp->axis_count(), 2); // only lr varies among them
     }
 };
 
