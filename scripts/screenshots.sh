@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Renders every page of the workbench under Xvfb into docs/screenshots/: a fresh workspace with
-# the demo dataset and one run of experiments/demo.json (about two minutes of CPU training).
+# the demo dataset and the grid of experiments/demo_grid.json (log-mel vs GAFX-A, 2 seeds: some
+# minutes of CPU training per run), grouped and compared by extractor, a confusion cell opened,
+# and the embedding explorer (t-SNE) coloured by class.
 set -euo pipefail
 command -v xvfb-run >/dev/null || { echo "screenshots need Xvfb: apt-get install -y xvfb xauth" >&2; exit 1; }
 cd "$(dirname "$0")/.."
@@ -14,7 +16,7 @@ export XDG_CONFIG_HOME="$WORK/config" XDG_CACHE_HOME="$WORK/cache"
 if [ ! -f "$WORK/ws.db" ]; then
   "$BUILD/app/gafx" dataset demo "$WORK/demo" >/dev/null
   "$BUILD/app/gafx" dataset import gtzan "$WORK/demo" --name demo --db "$WORK/ws.db" >/dev/null
-  "$BUILD/app/gafx" train experiments/demo.json --db "$WORK/ws.db" >/dev/null
+  "$BUILD/app/gafx" train experiments/demo_grid.json --db "$WORK/ws.db" >/dev/null
 fi
 xvfb-run -a -s "-screen 0 1600x1000x24" "$BUILD/app/gafx-workbench" --db "$WORK/ws.db" --screenshots docs/screenshots
 ls -l docs/screenshots

@@ -4,6 +4,10 @@
 #include "main_window.h"
 #include "workspace.h"
 
+#include "confusion_matrix_view.h"
+#include "embedding_view.h"
+#include "runs_view.h"
+
 #include "core/build_info.h"
 #include "core/cpu_tuning.h"
 #include "core/error.h"
@@ -11,6 +15,7 @@
 #include "workflows/demo_dataset.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QMessageBox>
@@ -18,30 +23,95 @@
 #include <QTabWidget>
 #include <QTimer>
 
+#include <functional>
+#include <memory>
+#include <vector>
+
 namespace {
 
-// For docs/screenshots: each page after its asynchronous work (feature maps) has had time.
+// For docs/screenshots: every page, and the Runs page's views, each after its asynchronous work
+// (feature maps, a confusion matrix, embeddings) has had time.
+struct Shot {
+    const char* name;
+    int wait_ms;                     // from setting up to the picture
+    std::function<void()> set_up;    // brings the view there
+};
+
 void save_screenshots(gafx::app::MainWindow& window, const QString& dir) {
+    using namespace gafx;
     QDir().mkpath(dir);
     window.resize(1400, 900);
-    qint64 run = 0, track = 0;
+    QList<qint64> finished;
+    qint64 track = 0;
     for (const auto& r : window.workspace()->store().list_runs())
-        if (r.status == gafx::store::RunStatus::Finished) run = r.id;
-    if (run) {
-        const auto preds = window.workspace()->store().predictions(run);
+        if (r.status == store::RunStatus::Finished) finished << r.id;
+    if (!finished.isEmpty()) {
+        const auto preds = window.workspace()->store().predictions(finished.last());
         if (!preds.empty()) track = preds.front().track_id;
-        if (window.context().inspect) window.context().inspect({run}, track);
+        if (window.context().inspect) window.context().inspect({finished.last()}, track);
     }
-    static const char* names[gafx::app::PageCount] = {"datasets", "experiment", "training", "runs", "inspector"};
-    for (int i = 0; i < gafx::app::PageCount; ++i) {
-        QTimer::singleShot(1000 + 4000 * i, &window, [&window, dir, i] {
-            window.tabs()->setCurrentIndex(i);
+    auto* runs = qobject_cast<widgets::RunsView*>(window.page(app::RunsPage));
+    auto* embeddings = qobject_cast<widgets::EmbeddingView*>(window.page(app::EmbeddingsPage));
+    const auto page = [&window](app::Page p) { window.tabs()->setCurrentIndex(p); };
+    const auto runs_tab = [&window, runs](widgets::RunsView::Tab t) {
+        window.tabs()->setCurrentIndex(app::RunsPage);
+        runs->tabs()->setCurrentIndex(t);
+    };
+    auto shots = std::make_shared<std::vector<Shot>>(std::vector<Shot>{
+        {"1-datasets", 2500, [=] { page(app::DatasetsPage); }},
+        {"2-experiment", 2500, [=] { page(app::ExperimentPage); }},
+        {"3-training", 2500, [=] { page(app::TrainingPage); }},
+        {"4-runs", 3000,
+         [=] {
+             runs_tab(widgets::RunsView::CurvesTab);
+             runs->select_runs(finished);
+         }},
+        {"4b-runs-groups", 3000,
+         [=] {
+             runs->findChild<QComboBox*>(QStringLiteral("groupFactor"))->setCurrentText(QStringLiteral("extractor"));
+             runs->findChild<QComboBox*>(QStringLiteral("compareFactor"))->setCurrentText(QStringLiteral("extractor"));
+             runs_tab(widgets::RunsView::GroupsTab);
+         }},
+        {"4c-runs-confusion", 4000,
+         [=] {
+             runs_tab(widgets::RunsView::ConfusionTab);
+             if (!finished.isEmpty()) runs->select_runs({finished.last()});
+             QTimer::singleShot(2500, runs, [runs] { // the matrix is computed on a worker thread
+                 auto* m = runs->confusion();
+                 int bt = 0, bp = 1;
+                 for (int t = 0; t < m->classes(); ++t)
+                     for (int q = 0; q < m->classes(); ++q)
+                         if (t != q && m->count(t, q) > m->count(bt, bp)) bt = t, bp = q;
+                 if (m->classes() > 1) {
+                     m->select_cell(bt, bp);
+                     Q_EMIT m->cellActivated(bt, bp);
+                 }
+             });
+         }},
+        {"4d-runs-compare", 3000, [=] { runs_tab(widgets::RunsView::CompareTab); }},
+        {"5-inspector", 3500, [=] { page(app::InspectorPage); }},
+        {"6-embeddings", 45000,
+         [=] {
+             page(app::EmbeddingsPage);
+             if (!finished.isEmpty()) embeddings->set_current_run(finished.last());
+             embeddings->findChild<QComboBox*>(QStringLiteral("embeddingProjection"))->setCurrentIndex(1); // t-SNE
+             Q_EMIT embeddings->computeRequested();
+         }},
+    });
+    auto next = std::make_shared<std::function<void(size_t)>>();
+    *next = [&window, dir, shots, next](size_t i) {
+        if (i == shots->size()) {
+            QApplication::quit();
+            return;
+        }
+        const Shot& s = (*shots)[i];
+        s.set_up();
+        QTimer::singleShot(s.wait_ms, &window, [&window, dir, shots, next, i] {
+            window.grab().save(dir + QStringLiteral("/%1.png").arg(QLatin1String((*shots)[i].name)));
+            (*next)(i + 1);
         });
-        QTimer::singleShot(3500 + 4000 * i, &window, [&window, dir, i] {
-            window.grab().save(dir + QStringLiteral("/%1-%2.png").arg(i + 1).arg(QLatin1String(names[i])));
-            if (i + 1 == gafx::app::PageCount) QApplication::quit();
-        });
-    }
+    };
+    QTimer::singleShot(1000, &window, [next] { (*next)(0); });
 }
 
 } // namespace

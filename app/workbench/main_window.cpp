@@ -37,7 +37,8 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent)
     pages_[TrainingPage] = create_training_page(ctx_, tabs_);
     pages_[RunsPage] = create_runs_page(ctx_, tabs_);
     pages_[InspectorPage] = create_inspector_page(ctx_, tabs_);
-    const char* names[PageCount] = {"&Datasets", "&Experiment", "&Training", "&Runs", "&Inspector"};
+    pages_[EmbeddingsPage] = create_embedding_page(ctx_, tabs_);
+    const char* names[PageCount] = {"&Datasets", "&Experiment", "&Training", "&Runs", "&Inspector", "E&mbeddings"};
     for (int i = 0; i < PageCount; ++i) tabs_->addTab(pages_[i], tr(names[i]));
 
     auto* file = menuBar()->addMenu(tr("&File"));

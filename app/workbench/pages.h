@@ -13,7 +13,7 @@ namespace gafx::app {
 class Workspace;
 class TrainingWorker;
 
-enum Page { DatasetsPage = 0, ExperimentPage, TrainingPage, RunsPage, InspectorPage, PageCount };
+enum Page { DatasetsPage = 0, ExperimentPage, TrainingPage, RunsPage, InspectorPage, EmbeddingsPage, PageCount };
 
 // What every page's controller shares. Ownership: MainWindow owns the workspace, the trainer and
 // this context, creates them before the pages and destroys them after (its destructor deletes the
@@ -34,5 +34,6 @@ QWidget* create_experiment_page(AppContext& ctx, QWidget* parent);
 QWidget* create_training_page(AppContext& ctx, QWidget* parent);
 QWidget* create_runs_page(AppContext& ctx, QWidget* parent);
 QWidget* create_inspector_page(AppContext& ctx, QWidget* parent);
+QWidget* create_embedding_page(AppContext& ctx, QWidget* parent);
 
 } // namespace gafx::app

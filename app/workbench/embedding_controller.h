@@ -1,0 +1,53 @@
+#pragma once
+// The embedding explorer's controller: lists the runs that have weights, computes a run's
+// embeddings and their 2-D projection on a worker thread (train/embeddings.h,
+// experiments/projection.h) with progress and cancel, opens a clicked track in the Inspector,
+// and exports the lassoed tracks.
+#include "pages.h"
+
+#include "train/embeddings.h"
+
+#include <QFutureWatcher>
+#include <QObject>
+#include <QString>
+
+#include <memory>
+#include <vector>
+
+namespace gafx {
+class Feedback;
+}
+
+namespace gafx::widgets {
+class EmbeddingView;
+}
+
+namespace gafx::app {
+
+class EmbeddingController : public QObject {
+    Q_OBJECT
+public:
+    // Owned by `view`.
+    EmbeddingController(AppContext& ctx, widgets::EmbeddingView* view);
+    ~EmbeddingController() override; // cancels a running job and waits for it
+
+private:
+    struct Job {
+        train::Embeddings embeddings;
+        std::vector<float> xy;
+        QString caption, error;
+        bool cancelled = false;
+    };
+    void refresh_runs();
+    void compute(); // or cancel the running one
+    void finished();
+    void export_rows(const QString& format, const QList<int>& rows);
+
+    AppContext& ctx_;
+    widgets::EmbeddingView* view_;
+    QFutureWatcher<Job> job_;
+    std::shared_ptr<Feedback> feedback_;
+    QString runs_sig_;
+};
+
+} // namespace gafx::app

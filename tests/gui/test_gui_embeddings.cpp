@@ -1,0 +1,147 @@
+// The embedding explorer on the real main window: a trained run's tracks computed on a worker
+// thread and projected (PCA, t-SNE), coloured by class or split, a lasso lists a set that
+// exports with track ids, a click inspects a track, and a running job cancels.
+#include "main_window.h"
+
+#include "dialog_answers.h"
+#include "embedding_view.h"
+#include "inspector_view.h"
+
+#include "core/npy.h"
+#include "store/run_store.h"
+#include "test_support.h"
+#include "train/trainer.h"
+
+#include <QComboBox>
+#include <QFile>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <set>
+
+using namespace gafx;
+
+namespace {
+
+// Drags the left button along `path` over `w`, as a user draws a lasso.
+void drag(QWidget* w, const QList<QPoint>& path) {
+    QTest::mousePress(w, Qt::LeftButton, {}, path.front());
+    for (const QPoint& p : path) {
+        QMouseEvent move(QEvent::MouseMove, QPointF(p), QPointF(w->mapToGlobal(p)), Qt::NoButton, Qt::LeftButton, {});
+        QApplication::sendEvent(w, &move);
+    }
+    QTest::mouseRelease(w, Qt::LeftButton, {}, path.back());
+}
+
+} // namespace
+
+class TestGuiEmbeddings : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    std::string db_;
+    int64_t run_ = 0;
+    int64_t tracks_ = 0;
+    int classes_ = 0;
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(dir_.isValid());
+        db_ = test::make_demo_workspace(dir_.path(), 4, 4.0);
+        store::RunStore s(db_);
+        train::TrainOptions o;
+        o.checkpoint_dir = (dir_.path() + "/runs").toStdString();
+        run_ = s.create_run(0, R"({"dataset": "tiny", "extractor": "mel", "classifier": "ast-tiny", "preset": "small",
+            "track_seconds": 4, "clips_per_track": 2, "clip_seconds": 1.5, "epochs": 1, "batch_size": 8,
+            "lr": 0.0005, "warmup_steps": 5, "precision": "fp32", "seed": 1})", 1);
+        train::TrainControl control;
+        QCOMPARE(QString::fromLatin1(store::to_string(train::train_run(s, run_, o, control).status)),
+                 QStringLiteral("finished"));
+        const auto ds = s.load_dataset("tiny");
+        for (const auto sub : {data::Subset::Train, data::Subset::Val, data::Subset::Test}) tracks_ += ds->split.count(sub);
+        classes_ = int(ds->catalog.classes.size());
+    }
+
+    void explore() {
+        app::MainWindow w(QString::fromStdString(db_));
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.tabs()->setCurrentIndex(app::EmbeddingsPage);
+        auto* view = qobject_cast<widgets::EmbeddingView*>(w.page(app::EmbeddingsPage));
+        QVERIFY(view);
+        QCOMPARE(view->current_run(), qint64(run_));
+        auto* compute = view->findChild<QPushButton*>(QStringLiteral("embeddingCompute"));
+
+        // PCA of the pooled tokens: one point per track on the run's train, val and test sides,
+        // coloured by true class.
+        QTest::mouseClick(compute, Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(view->point_count(), int(tracks_), 60000);
+        QVERIFY(!view->busy());
+        QCOMPARE(view->colour_groups(), classes_);
+        QCOMPARE(view->embeddings().run, run_);
+        view->set_colour_by(widgets::EmbeddingView::BySubset);
+        QCOMPARE(view->colour_groups(), 3);
+        view->set_colour_by(widgets::EmbeddingView::ByCorrect);
+        QVERIFY(view->colour_groups() >= 1 && view->colour_groups() <= 2);
+
+        // A lasso around the left half of the points lists exactly those.
+        QWidget* canvas = view->canvas();
+        std::vector<int> xs;
+        for (int i = 0; i < view->point_count(); ++i) xs.push_back(view->point_position(i).x());
+        std::vector<int> sorted = xs;
+        std::sort(sorted.begin(), sorted.end());
+        const int cut = sorted[sorted.size() / 2];
+        const QRect area = canvas->rect();
+        drag(canvas, {QPoint(0, 0), QPoint(cut, 0), QPoint(cut, area.height() - 1), QPoint(0, area.height() - 1),
+                      QPoint(0, 1)});
+        std::set<int> want;
+        for (int i = 0; i < view->point_count(); ++i)
+            if (xs[size_t(i)] < cut) want.insert(i);
+        const QList<int> got = view->selected_rows();
+        QCOMPARE(std::set<int>(got.begin(), got.end()), want);
+        QVERIFY(!want.empty());
+        QCOMPARE(view->selection_table()->rowCount(), int(want.size()));
+
+        // Export the set: .npy rows beside a CSV of their track ids.
+        const QString npy = dir_.path() + "/chosen.npy";
+        test::answer_file_dialog(npy);
+        QTest::mouseClick(view->findChild<QPushButton*>(QStringLiteral("embeddingExportNpy")), Qt::LeftButton);
+        QVERIFY2(view->status().contains(QStringLiteral("Wrote %1 tracks").arg(want.size())), qPrintable(view->status()));
+        QVERIFY2(QFile::exists(npy), qPrintable(view->status()));
+        const auto array = read_npy_f32(npy.toStdString());
+        QCOMPARE(array.shape.at(0), int64_t(want.size()));
+        QFile ids(dir_.path() + "/chosen.tracks.csv");
+        QVERIFY(ids.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(ids.readAll()).count(QLatin1Char('\n')), int(want.size()) + 1);
+
+        // A click on a point opens its track in the Inspector with the run.
+        const int row = *want.begin();
+        const qint64 track = view->embeddings().track_ids[size_t(row)];
+        QTest::mouseClick(canvas, Qt::LeftButton, {}, view->point_position(row));
+        QTRY_COMPARE(w.tabs()->currentIndex(), int(app::InspectorPage));
+        auto* inspector = qobject_cast<widgets::InspectorView*>(w.page(app::InspectorPage));
+        QCOMPARE(inspector->current_track(), track);
+        QCOMPARE(inspector->checked_runs(), QList<qint64>{run_});
+        w.tabs()->setCurrentIndex(app::EmbeddingsPage);
+
+        // t-SNE, cancelled while it runs, then to the end.
+        auto* projection = view->findChild<QComboBox*>(QStringLiteral("embeddingProjection"));
+        projection->setCurrentIndex(projection->findText(QStringLiteral("t-SNE")));
+        QTest::mouseClick(compute, Qt::LeftButton);
+        QVERIFY(view->busy());
+        QTest::mouseClick(compute, Qt::LeftButton); // now Cancel
+        QTRY_VERIFY_WITH_TIMEOUT(!view->busy(), 60000);
+        QVERIFY2(view->status().contains(QStringLiteral("Cancelled")), qPrintable(view->status()));
+        QTest::mouseClick(compute, Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!view->busy(), 120000);
+        QCOMPARE(view->point_count(), int(tracks_));
+        QVERIFY2(view->status().contains(QStringLiteral("tracks; hover")), qPrintable(view->status()));
+    }
+};
+
+QTEST_MAIN(TestGuiEmbeddings)
+#include "test_gui_embeddings.moc"
