@@ -35,6 +35,12 @@ endif()
 if(GAFX_BUILD_GUI)
   list(APPEND GAFX_QT_COMPONENTS Widgets Sql Concurrent)
   find_package(Qt6 REQUIRED COMPONENTS ${GAFX_QT_COMPONENTS})
+  # Listening to tracks (app/workbench/audio_player.h): optional, the workbench says what is
+  # missing when it is not there. scripts/setup.sh installs qt6-multimedia-dev.
+  find_package(Qt6 QUIET COMPONENTS Multimedia)
+  if(NOT Qt6Multimedia_FOUND)
+    message(STATUS "Qt Multimedia not found: the workbench builds without audio playback")
+  endif()
   find_library(QCUSTOMPLOT_LIBRARY NAMES QCustomPlotQt6 REQUIRED)
   find_path(QCUSTOMPLOT_INCLUDE_DIR qcustomplot.h REQUIRED)
 else()

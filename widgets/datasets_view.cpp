@@ -1,5 +1,7 @@
 #include "datasets_view.h"
 
+#include "playback_bar.h"
+
 #include "class_counts_view.h"
 #include "track_table_model.h"
 
@@ -16,6 +18,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QShortcut>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -124,12 +127,30 @@ DatasetsView::DatasetsView(QWidget* parent) : QWidget(parent) {
     side_layout->addWidget(counts_, 1);
     side_layout->addWidget(build_split_box());
 
+    // Listening: the selected track, from the bar, a double click or the space bar.
+    playback_ = new PlaybackBar(this);
+    playback_->setObjectName(QStringLiteral("datasetPlayback"));
+    connect(playback_, &PlaybackBar::playToggled, this, &DatasetsView::playToggled);
+    connect(table_, &QTableView::doubleClicked, this, &DatasetsView::playToggled);
+    auto* space = new QShortcut(QKeySequence(Qt::Key_Space), table_);
+    space->setContext(Qt::WidgetShortcut);
+    connect(space, &QShortcut::activated, this, &DatasetsView::playToggled);
+    auto* tracks = new QWidget(this);
+    auto* tracks_layout = new QVBoxLayout(tracks);
+    tracks_layout->setContentsMargins(0, 0, 0, 0);
+    tracks_layout->addWidget(table_, 1);
+    tracks_layout->addWidget(playback_);
     auto* splitter = new QSplitter(this);
-    splitter->addWidget(table_);
+    splitter->addWidget(tracks);
     splitter->addWidget(side);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 1);
     layout->addWidget(splitter, 1);
+}
+
+int DatasetsView::current_track_row() const {
+    const QModelIndex i = table_->currentIndex();
+    return i.isValid() ? filter_->mapToSource(i).row() : -1;
 }
 
 QWidget* DatasetsView::build_import_row() {

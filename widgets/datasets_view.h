@@ -22,6 +22,7 @@ namespace gafx::widgets {
 class ClassCountsView;
 class TrackFilterProxy;
 class TrackTableModel;
+class PlaybackBar;
 
 class DatasetsView : public QWidget {
     Q_OBJECT
@@ -53,6 +54,9 @@ public:
     void show_message(const QString& text, bool error);
 
     TrackTableModel* track_model() const { return model_; }
+    QTableView* track_table() const { return table_; }
+    int current_track_row() const; // of track_model(); -1 when none
+    PlaybackBar* playback() const { return playback_; }
     TrackFilterProxy* track_filter() const { return filter_; }
 
 Q_SIGNALS:
@@ -62,6 +66,7 @@ Q_SIGNALS:
     void resplitRequested();
     void datasetSelected(const QString& name);
     void shown(); // the page became visible: a chance to catch up on changes made meanwhile
+    void playToggled(); // play or pause the current track
 
 protected:
     void showEvent(QShowEvent* e) override;
@@ -88,6 +93,7 @@ private:
     QLabel* shown_count_ = nullptr;
     QTableView* table_ = nullptr;
     TrackTableModel* model_ = nullptr;
+    PlaybackBar* playback_ = nullptr;
     TrackFilterProxy* filter_ = nullptr;
     ClassCountsView* counts_ = nullptr;
     QSpinBox* seed_ = nullptr;

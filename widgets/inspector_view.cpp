@@ -1,5 +1,7 @@
 #include "inspector_view.h"
 
+#include "playback_bar.h"
+
 #include <QCheckBox>
 #include <QDir>
 #include <QFileDialog>
@@ -13,6 +15,7 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QScrollArea>
+#include <QShortcut>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -106,6 +109,14 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
     header_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     header_->setWordWrap(true);
     panel_layout_->addWidget(header_);
+    playback_ = new PlaybackBar(content);
+    playback_->setObjectName(QStringLiteral("playback"));
+    panel_layout_->addWidget(playback_);
+    connect(playback_, &PlaybackBar::playToggled, this, &InspectorView::playToggled);
+    connect(playback_, &PlaybackBar::loopCleared, this, [this] { Q_EMIT loopRequested(0, 0); });
+    auto* space = new QShortcut(QKeySequence(Qt::Key_Space), this);
+    space->setContext(Qt::WidgetWithChildrenShortcut);
+    connect(space, &QShortcut::activated, this, &InspectorView::playToggled);
     waveform_ = new WaveformView(content);
     waveform_->setObjectName(QStringLiteral("waveform"));
     waveform_->set_title(tr("Waveform"));
@@ -365,6 +376,20 @@ void InspectorView::link(TimePlot* plot) {
     plots_ << plot;
     connect(plot, &TimePlot::timeRangeChanged, this,
             [this, plot](double lower, double upper) { follow(plot, lower, upper); });
+    connect(plot, &TimePlot::timeClicked, this, &InspectorView::seekRequested);
+    connect(plot, &TimePlot::spanSelected, this, &InspectorView::loopRequested);
+    plot->set_playhead(playhead_);
+    plot->set_loop_span(loop_.first, loop_.second);
+}
+
+void InspectorView::set_playhead(double seconds) {
+    playhead_ = seconds;
+    for (TimePlot* p : plots_) p->set_playhead(seconds);
+}
+
+void InspectorView::set_loop_span(double from, double to) {
+    loop_ = {from, to};
+    for (TimePlot* p : plots_) p->set_loop_span(from, to);
 }
 
 void InspectorView::follow(TimePlot* source, double lower, double upper) {

@@ -26,6 +26,8 @@ class QVBoxLayout;
 
 namespace gafx::widgets {
 
+class PlaybackBar;
+
 struct TrackEntry {
     qint64 id = 0;
     QString title;  // what the list shows
@@ -80,7 +82,15 @@ public:
     QListWidget* run_probabilities(qint64 run) const;
     QList<qint64> run_panels() const { return panels_.keys(); }
 
+    // Listening: the bar over the plots, and where playback is drawn on every plot.
+    PlaybackBar* playback() const { return playback_; }
+    void set_playhead(double seconds); // NaN: none
+    void set_loop_span(double from, double to);
+
 Q_SIGNALS:
+    void playToggled();                               // the play button or the space bar
+    void seekRequested(double seconds);               // a click on a plot
+    void loopRequested(double from, double to);       // a shift + drag on a plot
     void selectionChanged();                          // the user picked a track or (un)checked a run
     void cancelRequested();
     void exportRequested(const QString& dir, bool png); // .npy files, or PNG images when png
@@ -93,6 +103,9 @@ private:
         QLabel* summary = nullptr;
     };
     void link(TimePlot* plot);
+    PlaybackBar* playback_ = nullptr;
+    double playhead_ = 0;
+    QPair<double, double> loop_{0, 0};
     void follow(TimePlot* source, double lower, double upper);
     void apply_colour_scale();
     void ask_export(bool png);

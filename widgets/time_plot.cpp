@@ -4,11 +4,15 @@
 #include "qcustomplot_include.h"
 
 #include <QLabel>
+#include <QMouseEvent>
 #include <QStackedLayout>
+
+#include <cmath>
 
 namespace gafx::widgets {
 
-TimePlot::TimePlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(this)), message_(new QLabel(this)) {
+TimePlot::TimePlot(QWidget* parent)
+    : QWidget(parent), plot_(new QCustomPlot(this)), message_(new QLabel(this)), playhead_at_(std::nan("")) {
     stack_ = new QStackedLayout(this);
     stack_->setContentsMargins(0, 0, 0, 0);
     message_->setAlignment(Qt::AlignCenter);
@@ -23,10 +27,66 @@ TimePlot::TimePlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(thi
     plot_->axisRect()->setRangeDrag(Qt::Horizontal);
     plot_->axisRect()->setRangeZoom(Qt::Horizontal);
     plot_->xAxis->setLabel(tr("time (s)"));
-    plot_->setToolTip(tr("Drag to pan, wheel to zoom in time; every plot of the track follows"));
     connect(plot_->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange& r) {
         if (!applying_) Q_EMIT timeRangeChanged(r.lower, r.upper);
     });
+    plot_->setToolTip(tr("Drag to pan, wheel to zoom in time; every plot of the track follows. Click to play from "
+                         "there, shift + drag to loop a span"));
+    connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) {
+        if (e->button() != Qt::LeftButton) return;
+        press_x_ = int(e->position().x());
+        selecting_ = e->modifiers() & Qt::ShiftModifier;
+        if (selecting_) plot_->axisRect()->setRangeDrag(Qt::Orientations()); // a span, not a pan
+    });
+    connect(plot_, &QCustomPlot::mouseRelease, this, [this](QMouseEvent* e) {
+        if (e->button() != Qt::LeftButton || press_x_ < 0) return;
+        const int x = int(e->position().x());
+        if (selecting_) {
+            plot_->axisRect()->setRangeDrag(Qt::Horizontal);
+            if (std::abs(x - press_x_) >= 4) {
+                const double a = time_at(std::min(x, press_x_)), b = time_at(std::max(x, press_x_));
+                Q_EMIT spanSelected(a, b);
+            }
+        } else if (std::abs(x - press_x_) < 4) {
+            Q_EMIT timeClicked(time_at(x));
+        }
+        press_x_ = -1;
+        selecting_ = false;
+    });
+}
+
+double TimePlot::time_at(int x) const { return plot_->xAxis->pixelToCoord(x); }
+int TimePlot::x_of(double seconds) const { return int(std::lround(plot_->xAxis->coordToPixel(seconds))); }
+
+void TimePlot::set_playhead(double seconds) {
+    playhead_at_ = seconds;
+    if (!playhead_) {
+        playhead_ = new QCPItemStraightLine(plot_);
+        playhead_->setPen(QPen(QColor(0xd6, 0x27, 0x28), 1.5));
+        playhead_->setClipToAxisRect(true);
+    }
+    playhead_->setVisible(!std::isnan(seconds));
+    if (!std::isnan(seconds)) {
+        playhead_->point1->setCoords(seconds, 0);
+        playhead_->point2->setCoords(seconds, 1);
+    }
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TimePlot::set_loop_span(double from, double to) {
+    if (!span_) {
+        span_ = new QCPItemRect(plot_);
+        span_->setPen(Qt::NoPen);
+        span_->setBrush(QColor(0xff, 0xbf, 0x00, 60));
+        span_->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        span_->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    }
+    span_->setVisible(to > from);
+    if (to > from) {
+        span_->topLeft->setCoords(from, 0);
+        span_->bottomRight->setCoords(to, 1);
+    }
+    plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void TimePlot::set_title(const QString& title) {

@@ -1,8 +1,11 @@
 // The Datasets page: DatasetsController (see datasets_controller.h) and create_datasets_page.
 #include "datasets_controller.h"
+#include "audio_player.h"
 #include "workspace.h"
 
 #include "datasets_view.h"
+#include "track_table_model.h"
+#include "playback_bar.h"
 
 #include "core/error.h"
 #include "core/feedback.h"
@@ -12,8 +15,10 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QItemSelectionModel>
 #include <QPromise>
 #include <QStatusBar>
+#include <QTableView>
 #include <QtConcurrent>
 
 namespace gafx::app {
@@ -158,6 +163,46 @@ DatasetsController::DatasetsController(AppContext& ctx, widgets::DatasetsView* v
         if (stale_) refresh(false);
     });
     refresh(false);
+    // Listening to the current track through the shared player.
+    wire_playback(ctx.player);
+}
+
+void DatasetsController::wire_playback(AudioPlayer* player) {
+    widgets::PlaybackBar* bar = view_->playback();
+    if (!player) { // a page made without the main window's services
+        bar->set_unavailable(tr("No player in this window."));
+        return;
+    }
+    bar->set_unavailable(player->unavailable());
+    const auto mine = [this, player] {
+        const int row = view_->current_track_row();
+        return row >= 0 && player->track() == view_->track_model()->track(row).id;
+    };
+    connect(view_, &widgets::DatasetsView::playToggled, this, [this, player, mine] {
+        const int row = view_->current_track_row();
+        if (row < 0) return;
+        const data::Track& t = view_->track_model()->track(row);
+        if (t.path.empty() || t.status != data::TrackStatus::Valid) {
+            view_->show_message(tr("%1 cannot be played: %2").arg(QString::fromStdString(t.key),
+                                                                 QString::fromStdString(t.error.empty() ? "its file is missing" : t.error)),
+                                true);
+            return;
+        }
+        if (mine() && player->loaded()) player->toggle();
+        else player->load(t.id, QString::fromStdString(t.path), true);
+    });
+    connect(view_->track_table()->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [bar, mine, player] {
+                bar->set_ready(true);
+                bar->set_playing(mine() && player->playing());
+            });
+    connect(player, &AudioPlayer::stateChanged, bar, [bar, mine](bool playing) { bar->set_playing(mine() && playing); });
+    connect(player, &AudioPlayer::positionChanged, bar, [bar, mine, player](double s) {
+        if (mine()) bar->set_position(s, player->duration());
+    });
+    connect(player, &AudioPlayer::loadedChanged, this, [this, player, mine] {
+        if (mine() && !player->error().isEmpty()) view_->show_message(player->error(), true);
+    });
 }
 
 DatasetsController::~DatasetsController() {

@@ -25,6 +25,8 @@ class DatasetsView;
 
 namespace gafx::app {
 
+class AudioPlayer;
+
 // What a finished job leaves for the GUI thread: the dataset to select and a message, or an error.
 struct DatasetJobResult {
     QString dataset, message, error;
@@ -47,6 +49,8 @@ private:
     void start_resplit();
     void start(Job job, const QString& what);
     void job_finished();
+    // The play bar, a double click and the space bar play the current track (nothing without a player).
+    void wire_playback(AudioPlayer* player);
 
     Workspace* workspace_;
     QStatusBar* status_;

@@ -55,6 +55,7 @@ EmbeddingController::EmbeddingController(AppContext& ctx, widgets::EmbeddingView
     connect(&job_, &QFutureWatcher<Job>::finished, this, &EmbeddingController::finished);
     connect(view_, &widgets::EmbeddingView::trackActivated, this, [this](qint64 run, qint64 track) {
         if (ctx_.inspect) ctx_.inspect({run}, track);
+        if (ctx_.play) ctx_.play(track); // opened to be heard
     });
     connect(view_, &widgets::EmbeddingView::exportRequested, this, &EmbeddingController::export_rows);
     refresh_runs();

@@ -4,6 +4,9 @@
 // averaged, as track accuracy is computed.
 #include "inspector_controller.h"
 
+#include "playback_bar.h"
+
+#include "audio_player.h"
 #include "workspace.h"
 
 #include "core/error.h"
@@ -66,6 +69,51 @@ InspectorController::InspectorController(AppContext& ctx, InspectorView* view)
         update(); // a run that finished an epoch since may have weights now
     });
     refresh();
+    wire_playback();
+}
+
+void InspectorController::wire_playback() {
+    AudioPlayer* player = ctx_.player;
+    widgets::PlaybackBar* bar = view_->playback();
+    if (!player) { // a page made without the main window's services
+        bar->set_unavailable(tr("No player in this window."));
+        return;
+    }
+    bar->set_unavailable(player->unavailable());
+    // The player is shared: the playhead shows only while it holds this page's track.
+    const auto mine = [this, player] { return track_ && player->track() == track_ && player->loaded(); };
+    connect(view_, &InspectorView::playToggled, this, [this, player, mine] {
+        if (mine()) player->toggle();
+        else play_track(track_);
+    });
+    connect(view_, &InspectorView::seekRequested, this, [player, mine](double s) {
+        if (mine()) player->seek(s);
+    });
+    connect(view_, &InspectorView::loopRequested, this, [player, mine](double a, double b) {
+        if (mine()) player->set_loop(a, b);
+    });
+    connect(player, &AudioPlayer::positionChanged, this, [this, bar, player, mine](double s) {
+        view_->set_playhead(mine() ? s : std::nan(""));
+        if (mine()) bar->set_position(s, player->duration());
+    });
+    connect(player, &AudioPlayer::stateChanged, this, [bar, mine](bool playing) { bar->set_playing(mine() && playing); });
+    connect(player, &AudioPlayer::loopChanged, this, [this, bar, mine](double a, double b) {
+        view_->set_loop_span(mine() ? a : 0, mine() ? b : 0);
+        bar->set_loop(mine() ? a : 0, mine() ? b : 0);
+    });
+    connect(player, &AudioPlayer::loadedChanged, this, [this, bar, player, mine] {
+        bar->set_ready(track_ != 0);
+        if (player->track() == track_ && !player->error().isEmpty()) view_->set_note(player->error());
+        if (mine()) bar->set_position(player->position(), player->duration());
+    });
+    ctx_.play = [this](qint64 track) { play_track(track); };
+    connect(view_, &QObject::destroyed, [&ctx = ctx_] { ctx.play = nullptr; });
+}
+
+void InspectorController::play_track(qint64 track) {
+    if (!ctx_.player || !tracks_.contains(track)) return;
+    const data::Track& t = tracks_[track].track();
+    ctx_.player->load(track, qs(t.path), true);
 }
 
 void InspectorController::inspect(const QList<qint64>& runs, qint64 track) {
@@ -152,6 +200,14 @@ void InspectorController::selection_changed() {
     const qint64 track = view_->current_track();
     if (track != track_) {
         track_ = track;
+        const bool mine = ctx_.player && track && ctx_.player->track() == track && ctx_.player->loaded();
+        view_->playback()->set_ready(track != 0);
+        view_->playback()->set_playing(mine && ctx_.player->playing());
+        view_->playback()->set_position(mine ? ctx_.player->position() : 0.0, mine ? ctx_.player->duration() : 0.0);
+        view_->set_playhead(mine ? ctx_.player->position() : std::nan(""));
+        const auto loop = mine ? ctx_.player->loop() : QPair<double, double>{0, 0};
+        view_->set_loop_span(loop.first, loop.second);
+        view_->playback()->set_loop(loop.first, loop.second);
         shown_.clear();
         shown_track_ = 0;
         if (!tracks_.contains(track)) {

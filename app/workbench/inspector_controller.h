@@ -51,6 +51,9 @@ private:
     void update();
     QString make_job(const store::RunRecord& r, const TrackRef& ref, train::FeatureMapRequest& job);
     void track_ready(const TrackMaps& m);
+    // The play bar, the space bar and clicks on the plots drive the shared player.
+    void wire_playback();
+    void play_track(qint64 track);
     void run_ready(const RunMaps& m);
     template <class Maps> QString readable(const Maps& m) const;
     void export_to(const QString& dir, bool png);

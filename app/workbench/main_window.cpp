@@ -1,5 +1,6 @@
 #include "main_window.h"
 
+#include "audio_player.h"
 #include "training_worker.h"
 #include "workspace.h"
 
@@ -22,11 +23,12 @@ namespace gafx::app {
 
 MainWindow::MainWindow(const QString& db_path, QWidget* parent)
     : QMainWindow(parent), workspace_(std::make_unique<Workspace>(db_path)),
-      trainer_(std::make_unique<TrainingWorker>(db_path)) {
+      trainer_(std::make_unique<TrainingWorker>(db_path)), player_(std::make_unique<AudioPlayer>()) {
     setWindowTitle(QStringLiteral("GAFX Workbench"));
     ctx_.workspace = workspace_.get();
     ctx_.trainer = trainer_.get();
     ctx_.status = statusBar();
+    ctx_.player = player_.get();
     tabs_ = new QTabWidget(this);
     tabs_->setDocumentMode(true);
     ctx_.show_page = [this](Page p) { tabs_->setCurrentIndex(int(p)); };

@@ -23,6 +23,7 @@ public:
     Workspace* workspace() const { return workspace_.get(); }
     TrainingWorker* trainer() const { return trainer_.get(); }
     QWidget* page(Page p) const { return pages_[p]; }
+    AudioPlayer* player() const { return player_.get(); }
     AppContext& context() { return ctx_; }
 
 protected:
@@ -33,6 +34,7 @@ private:
     // Services outlive the pages: ~MainWindow deletes tabs_ (every page) before these members go.
     std::unique_ptr<Workspace> workspace_;
     std::unique_ptr<TrainingWorker> trainer_;
+    std::unique_ptr<AudioPlayer> player_;
     AppContext ctx_;
     QTabWidget* tabs_ = nullptr;
     QWidget* pages_[PageCount] = {};

@@ -12,6 +12,7 @@ namespace gafx::app {
 
 class Workspace;
 class TrainingWorker;
+class AudioPlayer;
 
 enum Page { DatasetsPage = 0, ExperimentPage, TrainingPage, RunsPage, InspectorPage, EmbeddingsPage, PageCount };
 
@@ -24,9 +25,12 @@ struct AppContext {
     Workspace* workspace = nullptr;   // the open database, for the GUI thread
     TrainingWorker* trainer = nullptr; // the worker thread training queued runs
     QStatusBar* status = nullptr;     // the window's
+    AudioPlayer* player = nullptr;    // the one audio player every page shares
     std::function<void(Page)> show_page;
     // Opens the inspector on these runs (and optionally a track id; 0: keep the current one).
     std::function<void(const QList<qint64>& runs, qint64 track)> inspect;
+    // Plays a track of any dataset from its start (the inspector's controller sets it).
+    std::function<void(qint64 track)> play;
 };
 
 QWidget* create_datasets_page(AppContext& ctx, QWidget* parent);

@@ -117,6 +117,7 @@ RunsController::RunsController(AppContext& ctx, RunsView* view) : QObject(view),
     connect(view_->confusion_panel(), &widgets::ConfusionPanel::trackInspectRequested, this,
             [this](qint64 run, qint64 track) {
                 if (ctx_.inspect) ctx_.inspect({run}, track);
+                if (ctx_.play) ctx_.play(track); // opened to be heard
             });
     refresh();
 }
