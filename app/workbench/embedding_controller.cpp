@@ -9,6 +9,7 @@
 #include "experiments/projection.h"
 
 #include <QDir>
+#include <QEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QPointer>
@@ -50,7 +51,13 @@ train::Embeddings pick(const train::Embeddings& e, const std::vector<float>& xy,
 
 EmbeddingController::EmbeddingController(AppContext& ctx, widgets::EmbeddingView* view)
     : QObject(view), ctx_(ctx), view_(view) {
-    connect(ctx_.workspace, &Workspace::changed, this, &EmbeddingController::refresh_runs);
+    // Listing every run is slow in a big workspace: while the page is hidden, only remember that
+    // the list is stale, and read it when the page shows.
+    connect(ctx_.workspace, &Workspace::changed, this, [this] {
+        if (view_->isVisible()) refresh_runs();
+        else stale_ = true;
+    });
+    view_->installEventFilter(this);
     connect(view_, &widgets::EmbeddingView::computeRequested, this, &EmbeddingController::compute);
     connect(&job_, &QFutureWatcher<Job>::finished, this, &EmbeddingController::finished);
     connect(view_, &widgets::EmbeddingView::trackActivated, this, [this](qint64 run, qint64 track) {
@@ -61,12 +68,18 @@ EmbeddingController::EmbeddingController(AppContext& ctx, widgets::EmbeddingView
     refresh_runs();
 }
 
+bool EmbeddingController::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == view_ && event->type() == QEvent::Show && stale_) refresh_runs();
+    return QObject::eventFilter(watched, event);
+}
+
 EmbeddingController::~EmbeddingController() {
     if (feedback_) feedback_->cancel();
     job_.waitForFinished();
 }
 
 void EmbeddingController::refresh_runs() {
+    stale_ = false;
     try {
         QList<QPair<qint64, QString>> runs;
         QString sig;
@@ -94,7 +107,7 @@ void EmbeddingController::refresh_runs() {
 }
 
 void EmbeddingController::compute() {
-    if (job_.isRunning()) {
+    if (view_->busy()) { // the button reads Cancel until finished() has run
         if (feedback_) feedback_->cancel();
         view_->set_status(tr("Cancelling..."));
         return;
@@ -164,9 +177,11 @@ void EmbeddingController::compute() {
 
 void EmbeddingController::finished() {
     const Job job = job_.result();
+    // Cancel asked for counts even when the work got to its end first.
+    const bool cancelled = job.cancelled || (feedback_ && feedback_->cancelled());
     feedback_.reset();
     view_->set_busy(QString());
-    if (job.cancelled) {
+    if (cancelled) {
         view_->set_status(tr("Cancelled."));
         return;
     }

@@ -31,6 +31,9 @@ public:
     EmbeddingController(AppContext& ctx, widgets::EmbeddingView* view);
     ~EmbeddingController() override; // cancels a running job and waits for it
 
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override; // the page shown: catch up
+
 private:
     struct Job {
         train::Embeddings embeddings;
@@ -48,6 +51,7 @@ private:
     QFutureWatcher<Job> job_;
     std::shared_ptr<Feedback> feedback_;
     QString runs_sig_;
+    bool stale_ = false; // runs changed while the page was hidden
 };
 
 } // namespace gafx::app

@@ -62,11 +62,14 @@ RunsController::RunsController(AppContext& ctx, RunsView* view) : QObject(view),
     for (const auto& f : experiments::factor_names()) factors << qs(f);
     view_->set_factors(factors, QSettings().value(QStringLiteral("runs/group_by"), QStringLiteral("extractor")).toString());
 
-    connect(ctx_.workspace, &Workspace::changed, this, &RunsController::refresh);
+    // Commits from elsewhere (the trainer thread, a gafx in a terminal) are read on a worker
+    // thread: listing 10 000 runs takes most of a second, too long for the GUI thread.
+    connect(ctx_.workspace, &Workspace::changed, this, &RunsController::refresh_later);
     // The trainer's own commits reach us through Workspace::changed within a second; its
     // status changes are worth showing at once.
-    connect(ctx_.trainer, &TrainingWorker::statusChanged, this, &RunsController::refresh);
-    connect(ctx_.trainer, &TrainingWorker::runFinished, this, &RunsController::refresh);
+    connect(ctx_.trainer, &TrainingWorker::statusChanged, this, &RunsController::refresh_later);
+    connect(ctx_.trainer, &TrainingWorker::runFinished, this, &RunsController::refresh_later);
+    connect(&list_job_, &QFutureWatcher<ListJob>::finished, this, &RunsController::list_loaded);
     {
         QSettings settings;
         view_->set_curve_options(
@@ -126,16 +129,15 @@ void RunsController::error(const QString& what, const std::exception& e) {
     view_->show_message(what + QStringLiteral(": ") + QString::fromUtf8(e.what()), true);
 }
 
-void RunsController::refresh() {
+RunsController::ListJob RunsController::list_now(store::RunStore& store, int generation) {
+    ListJob job;
+    job.generation = generation;
     try {
         // A run whose process died (kill -9, power loss) must not look like it is running.
-        runs_ = ctx_.workspace->store().list_runs();
-        if (!train::mark_dead_runs_interrupted(ctx_.workspace->store(), runs_).empty())
-            runs_ = ctx_.workspace->store().list_runs();
-        bool unknown_dataset = false;
-        std::vector<widgets::RunRow> rows;
-        rows.reserve(runs_.size());
-        for (const auto& r : runs_) {
+        job.runs = store.list_runs();
+        if (!train::mark_dead_runs_interrupted(store, job.runs).empty()) job.runs = store.list_runs();
+        job.rows.reserve(job.runs.size());
+        for (const auto& r : job.runs) {
             widgets::RunRow row;
             row.run = r;
             try {
@@ -143,14 +145,61 @@ void RunsController::refresh() {
             } catch (const std::exception&) {
                 row.config_ok = false;
             }
-            unknown_dataset = unknown_dataset || !known_datasets_.count(row.config.dataset);
-            rows.push_back(std::move(row));
+            job.rows.push_back(std::move(row));
         }
-        if (unknown_dataset || !report_base_) {
+    } catch (const std::exception& e) {
+        job.error = QString::fromUtf8(e.what());
+    }
+    return job;
+}
+
+void RunsController::refresh() { apply(list_now(ctx_.workspace->store(), ++generation_)); }
+
+void RunsController::refresh_later() {
+    if (list_job_.isRunning()) {
+        list_again_ = true; // list_loaded() reads once more
+        return;
+    }
+    const std::string db = ctx_.workspace->path().toStdString();
+    const int generation = generation_;
+    list_job_.setFuture(QtConcurrent::run([db, generation] {
+        try {
+            store::RunStore store(db);
+            return list_now(store, generation);
+        } catch (const std::exception& e) {
+            ListJob job;
+            job.generation = generation;
+            job.error = QString::fromUtf8(e.what());
+            return job;
+        }
+    }));
+}
+
+void RunsController::list_loaded() {
+    ListJob job = list_job_.result();
+    // A refresh of our own (after an edit) came in meanwhile: this read may be older than it.
+    if (job.generation == generation_) apply(std::move(job));
+    else list_again_ = true;
+    if (list_again_) {
+        list_again_ = false;
+        refresh_later();
+    }
+}
+
+void RunsController::apply(ListJob job) {
+    if (!job.error.isEmpty()) {
+        view_->show_message(tr("Could not read the runs: %1").arg(job.error), true);
+        return;
+    }
+    try {
+        runs_ = std::move(job.runs);
+        bool unknown_dataset = !report_base_.has_value();
+        for (const auto& row : job.rows) unknown_dataset = unknown_dataset || !known_datasets_.count(row.config.dataset);
+        if (unknown_dataset) {
             report_base_ = experiments::report_options(ctx_.workspace->store(), false);
             for (const auto& d : ctx_.workspace->store().list_datasets()) known_datasets_.insert(d.name);
         }
-        view_->model()->set_runs(std::move(rows));
+        view_->model()->set_runs(std::move(job.rows));
     } catch (const std::exception& e) {
         error(tr("Could not read the runs"), e);
         return;

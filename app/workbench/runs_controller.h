@@ -9,6 +9,7 @@
 #include "experiments/report.h"
 #include "experiments/run_analysis.h"
 #include "store/run_store.h"
+#include "runs_table_model.h"
 
 #include <QFutureWatcher>
 #include <QList>
@@ -52,7 +53,19 @@ private:
         experiments::RunCurves curves;
     };
 
+    struct ListJob {
+        int generation = 0;
+        std::vector<store::RunRecord> runs;
+        std::vector<widgets::RunRow> rows; // configs parsed off the GUI thread
+        QString error;
+    };
+    static ListJob list_now(store::RunStore& store, int generation);
+    // At once, on the GUI thread: after the user's own edits, which must show as they are made.
     void refresh();
+    // On a worker thread: after commits from elsewhere; the views update when it is read.
+    void refresh_later();
+    void list_loaded();
+    void apply(ListJob job);
     void show_selected_curves();
     void show_groups();
     void show_paper_table();
@@ -89,6 +102,9 @@ private:
     QFutureWatcher<CurvesJob> curve_job_; // one at a time; when it ends the views ask again for what is missing
     QString selected_sig_, group_sig_, compare_sig_; // what is drawn, to redraw only on change
     QFutureWatcher<ConfusionJob> confusion_job_;
+    QFutureWatcher<ListJob> list_job_;
+    bool list_again_ = false; // a commit came while a list was being read
+    int generation_ = 0;      // of the last synchronous refresh
     QString confusion_key_; // runs and epochs shown (or being computed)
     QStringList confusion_skipped_; // selected runs without an epoch chosen on val
     std::optional<experiments::Confusion> confusion_; // what the matrix shows
