@@ -60,6 +60,7 @@ EmbeddingView::EmbeddingView(QWidget* parent) : QWidget(parent), plot_(new QCust
     plot_->setMinimumSize(300, 240);
     plot_->setInteractions(QCP::iRangeZoom);
     plot_->legend->setVisible(true);
+    plot_->legend->setBrush(QColor(255, 255, 255, 190));
     plot_->setMouseTracking(true);
     plot_->installEventFilter(this);
     plot_->setToolTip(QString());
@@ -180,6 +181,9 @@ void EmbeddingView::set_points(const train::Embeddings& e, const std::vector<flo
     plot_->rescaleAxes();
     plot_->xAxis->scaleRange(1.08);
     plot_->yAxis->scaleRange(1.08);
+    // Room on the right for the legend, so no point hides under it.
+    const QCPRange x = plot_->xAxis->range();
+    plot_->xAxis->setRange(x.lower, x.upper + 0.4 * x.size());
     plot_->replot();
 }
 
@@ -189,6 +193,7 @@ void EmbeddingView::redraw() {
     plot_->clearPlottables();
     groups_ = 0;
     if (xy_.empty()) {
+        plot_->legend->setVisible(false);
         plot_->replot();
         return;
     }
@@ -218,6 +223,7 @@ void EmbeddingView::redraw() {
         ++k;
     }
     groups_ = k;
+    plot_->legend->setVisible(k > 0);
     if (!selected_.isEmpty()) {
         auto* sel = plot_->addGraph();
         sel->setName(tr("selected (%1)").arg(selected_.size()));

@@ -33,8 +33,9 @@ namespace {
 // (feature maps, a confusion matrix, embeddings) has had time.
 struct Shot {
     const char* name;
-    int wait_ms;                     // from setting up to the picture
+    int wait_ms;                     // from setting up to the picture (at most, with `ready`)
     std::function<void()> set_up;    // brings the view there
+    std::function<bool()> ready = {}; // the asynchronous work is done (then a moment to draw)
 };
 
 void save_screenshots(gafx::app::MainWindow& window, const QString& dir) {
@@ -42,13 +43,17 @@ void save_screenshots(gafx::app::MainWindow& window, const QString& dir) {
     QDir().mkpath(dir);
     window.resize(1400, 900);
     QList<qint64> finished;
-    qint64 track = 0;
+    qint64 track = 0, best = 0;
+    double best_accuracy = -1;
     for (const auto& r : window.workspace()->store().list_runs())
-        if (r.status == store::RunStatus::Finished) finished << r.id;
-    if (!finished.isEmpty()) {
-        const auto preds = window.workspace()->store().predictions(finished.last());
+        if (r.status == store::RunStatus::Finished) {
+            finished << r.id;
+            if (r.test_track_accuracy > best_accuracy) best_accuracy = r.test_track_accuracy, best = r.id;
+        }
+    if (best) { // the best run (chosen on val, shown on test) for the inspector and the explorer
+        const auto preds = window.workspace()->store().predictions(best);
         if (!preds.empty()) track = preds.front().track_id;
-        if (window.context().inspect) window.context().inspect({finished.last()}, track);
+        if (window.context().inspect) window.context().inspect({best}, track);
     }
     auto* runs = qobject_cast<widgets::RunsView*>(window.page(app::RunsPage));
     auto* embeddings = qobject_cast<widgets::EmbeddingView*>(window.page(app::EmbeddingsPage));
@@ -75,7 +80,7 @@ void save_screenshots(gafx::app::MainWindow& window, const QString& dir) {
         {"4c-runs-confusion", 4000,
          [=] {
              runs_tab(widgets::RunsView::ConfusionTab);
-             if (!finished.isEmpty()) runs->select_runs({finished.last()});
+             if (best) runs->select_runs({best});
              QTimer::singleShot(2500, runs, [runs] { // the matrix is computed on a worker thread
                  auto* m = runs->confusion();
                  int bt = 0, bp = 1;
@@ -90,13 +95,14 @@ void save_screenshots(gafx::app::MainWindow& window, const QString& dir) {
          }},
         {"4d-runs-compare", 3000, [=] { runs_tab(widgets::RunsView::CompareTab); }},
         {"5-inspector", 3500, [=] { page(app::InspectorPage); }},
-        {"6-embeddings", 45000,
+        {"6-embeddings", 300000,
          [=] {
              page(app::EmbeddingsPage);
-             if (!finished.isEmpty()) embeddings->set_current_run(finished.last());
+             if (best) embeddings->set_current_run(best);
              embeddings->findChild<QComboBox*>(QStringLiteral("embeddingProjection"))->setCurrentIndex(1); // t-SNE
              Q_EMIT embeddings->computeRequested();
-         }},
+         },
+         [=] { return !embeddings->busy(); }},
     });
     auto next = std::make_shared<std::function<void(size_t)>>();
     *next = [&window, dir, shots, next](size_t i) {
@@ -106,10 +112,24 @@ void save_screenshots(gafx::app::MainWindow& window, const QString& dir) {
         }
         const Shot& s = (*shots)[i];
         s.set_up();
-        QTimer::singleShot(s.wait_ms, &window, [&window, dir, shots, next, i] {
+        const auto shoot = [&window, dir, shots, next, i] {
             window.grab().save(dir + QStringLiteral("/%1.png").arg(QLatin1String((*shots)[i].name)));
             (*next)(i + 1);
+        };
+        if (!s.ready) {
+            QTimer::singleShot(s.wait_ms, &window, shoot);
+            return;
+        }
+        auto* poll = new QTimer(&window);
+        auto waited = std::make_shared<int>(0);
+        QObject::connect(poll, &QTimer::timeout, &window, [poll, waited, shots, i, shoot] {
+            *waited += 250;
+            if (!(*shots)[i].ready() && *waited < (*shots)[i].wait_ms) return;
+            poll->stop();
+            poll->deleteLater();
+            QTimer::singleShot(1500, poll->parent(), shoot);
         });
+        QTimer::singleShot(1000, poll, [poll] { poll->start(250); }); // let the work start first
     };
     QTimer::singleShot(1000, &window, [next] { (*next)(0); });
 }
