@@ -56,8 +56,19 @@ void FactorPlot::set_effect(const experiments::FactorEffect& e) {
         auto* g = plot_->addGraph();
         g->setPen(QPen(faint, 1.0));
         g->setName(QString::fromStdString(pairing));
-        for (size_t l = 0; l < values.size(); ++l)
-            if (!std::isnan(values[l])) g->addData(double(l), values[l]);
+        for (size_t l = 0; l < values.size(); ++l) {
+            if (std::isnan(values[l])) continue;
+            // Through the seed's own dot; through the level's centre when it has two there.
+            const auto& level = e.levels[l];
+            double x = double(l);
+            int found = 0;
+            for (size_t i = 0; i < level.runs.size(); ++i)
+                if (level.pairing[i] == pairing) {
+                    x = double(l) + jitter(i, level.runs.size());
+                    ++found;
+                }
+            g->addData(found == 1 ? x : double(l), values[l]);
+        }
         ++joined_;
     }
     auto ticker = QSharedPointer<QCPAxisTickerText>::create();
