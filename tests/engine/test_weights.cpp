@@ -121,6 +121,22 @@ private Q_SLOTS:
         QVERIFY(test::error_of([&] { models::read_state_dict(zip.toStdString()); }).contains(zip));
     }
 
+    // fuzz_safetensors: a tensor with a zero dimension has no storage; copying its 0 bytes into a
+    // null pointer was undefined (UBSan, in the sanitizer stage).
+    void zeroElementTensorReadsAsEmpty() {
+        QTemporaryDir dir;
+        const std::string header = R"({"b": {"dtype": "F32", "shape": [0, 3], "data_offsets": [0, 0]}})";
+        const uint64_t n = header.size();
+        QByteArray bytes(reinterpret_cast<const char*>(&n), 8);
+        bytes += QByteArray::fromStdString(header);
+        const QString path = dir.path() + QStringLiteral("/empty.safetensors");
+        test::write_bytes(path, bytes);
+        const auto state = models::read_state_dict(path.toStdString());
+        QCOMPARE(state.size(), size_t(1));
+        QCOMPARE(state.front().second.numel(), int64_t(0));
+        QCOMPARE(state.front().second.size(1), int64_t(3));
+    }
+
     void hostileSafetensorsHeadersAllocateNothing() {
         QTemporaryDir dir;
         // A header and `data` bytes of tensor data, as a hostile writer would lay them out.
