@@ -102,19 +102,26 @@ std::map<int64_t, RunCurves> load_curves(const std::string& db_path, const std::
     return out;
 }
 
+namespace {
+
+// One x of a band: the values' mean, sample std and count there.
+void add_point(Band& b, double x, const std::vector<double>& values) {
+    const MeanStd m = mean_std(values);
+    b.x.push_back(x);
+    b.mean.push_back(m.mean);
+    b.std.push_back(m.std);
+    b.n.push_back(m.n);
+}
+
+} // namespace
+
 Band mean_band(const std::vector<const Series*>& series) {
     std::map<double, std::vector<double>> at;
     for (const Series* s : series)
         for (size_t i = 0; i < s->x.size() && i < s->y.size(); ++i)
             if (!std::isnan(s->y[i])) at[s->x[i]].push_back(s->y[i]);
     Band b;
-    for (const auto& [x, v] : at) {
-        const MeanStd m = mean_std(v);
-        b.x.push_back(x);
-        b.mean.push_back(m.mean);
-        b.std.push_back(m.std);
-        b.n.push_back(m.n);
-    }
+    for (const auto& [x, v] : at) add_point(b, x, v);
     return b;
 }
 
@@ -143,12 +150,7 @@ Band mean_band_along(const std::vector<const Series*>& series, CurveAxis axis, i
             }
             if (!std::isnan(y)) v.push_back(y);
         }
-        if (v.empty()) continue;
-        const MeanStd m = mean_std(v);
-        b.x.push_back(t);
-        b.mean.push_back(m.mean);
-        b.std.push_back(m.std);
-        b.n.push_back(m.n);
+        if (!v.empty()) add_point(b, t, v);
     }
     return b;
 }
