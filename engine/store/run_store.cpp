@@ -24,6 +24,7 @@ RunStore::RunStore(const std::string& path) {
     db_->exec("PRAGMA synchronous=NORMAL");
     db_->exec("PRAGMA foreign_keys=ON");
     migrate(*db_);
+    refresh_stale_summaries(*db_);
 }
 
 RunStore::~RunStore() = default;

@@ -152,6 +152,23 @@ CREATE TABLE run_tags(
 CREATE INDEX run_tags_by_tag ON run_tags(tag);
 ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';
 )sql",
+        // 6: the figures a run is listed with (its val-selected and final epochs), kept beside the
+        // metrics so that listing 10 000 runs does not search 50 M metric rows. Every run starts
+        // stale; RunStore fills stale rows when it opens (refresh_stale_summaries).
+        R"sql(
+CREATE TABLE run_summary(
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  stale INTEGER NOT NULL DEFAULT 1,
+  selected_epoch INTEGER,
+  val_score REAL,
+  val_track_accuracy REAL,
+  test_accuracy REAL,
+  test_track_accuracy REAL,
+  test_macro_f1 REAL,
+  final_test_accuracy REAL,
+  final_test_track_accuracy REAL);
+INSERT INTO run_summary(run_id) SELECT id FROM runs;
+)sql",
     };
     return s;
 }

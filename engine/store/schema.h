@@ -10,5 +10,8 @@ int schema_version(Db& db);
 // database newer than this build is refused rather than touched. Tests build old workspaces
 // with a lower target.
 void migrate(Db& db, int target = 0);
+// Recomputes the run_summary rows marked stale (by step 6, for runs listed before it); writes
+// nothing when none is. Defined beside the summary's query (run_store_runs.cpp).
+void refresh_stale_summaries(Db& db);
 
 } // namespace gafx::store

@@ -69,11 +69,11 @@ private Q_SLOTS:
         const std::string path = (dir.path() + "/sub/ws.db").toStdString();
         {
             store::RunStore s(path);
-            QCOMPARE(s.schema_version(), 5);
+            QCOMPARE(s.schema_version(), 6);
             QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
         }
         store::RunStore again(path);
-        QCOMPARE(again.schema_version(), 5);
+        QCOMPARE(again.schema_version(), 6);
     }
 
     void refusesNewerSchema() {
@@ -209,7 +209,7 @@ private Q_SLOTS:
                     "INSERT INTO runs(id, config, split_id, dataset_id) VALUES(1, '{}', 1, 1);");
         }
         store::RunStore s(path);
-        QCOMPARE(s.schema_version(), 5);
+        QCOMPARE(s.schema_version(), 6);
         QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
         const auto d = s.load_dataset("old");
         QCOMPARE(d->split_id, int64_t(1));
@@ -351,6 +351,45 @@ private Q_SLOTS:
         QCOMPARE(s.run(legacy)->selected_epoch, int64_t(0));
         QVERIFY(std::isnan(s.run(legacy)->test_track_accuracy));
         QCOMPARE(s.run(legacy)->final_test_track_accuracy, 0.9);
+        // A resume from epoch 1 drops the later epochs, and the run's figures follow.
+        s.delete_metrics_after(run, 10);
+        QCOMPARE(s.run(run)->selected_epoch, int64_t(1));
+        QCOMPARE(s.run(run)->test_track_accuracy, 0.9);
+        QCOMPARE(s.run(run)->final_test_track_accuracy, 0.9);
+        s.delete_metrics_after(run, -1);
+        QCOMPARE(s.run(run)->selected_epoch, int64_t(0));
+        QVERIFY(std::isnan(s.run(run)->final_test_track_accuracy));
+        QCOMPARE(s.list_runs().size(), size_t(3));
+    }
+
+    void schemaFiveRunsGetTheirSummaryOnOpen() {
+        // Runs trained before run_summary existed: their figures are computed once, when the
+        // workspace is opened by this gafx, and equal what the metrics say.
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/ws.db").toStdString();
+        {
+            store::Db db(path);
+            store::migrate(db, 5);
+            db.exec("INSERT INTO runs(id, config) VALUES(1, '{}'), (2, '{}');"
+                    "INSERT INTO metrics(run_id, step, epoch, split, name, value) VALUES"
+                    " (1, 10, 1, 'val', 'selection', 0.4), (1, 10, 1, 'test', 'track_accuracy', 0.5),"
+                    " (1, 20, 2, 'val', 'selection', 0.9), (1, 20, 2, 'test', 'track_accuracy', 0.6),"
+                    " (1, 30, 3, 'val', 'selection', 0.7), (1, 30, 3, 'test', 'track_accuracy', 0.8);");
+        }
+        {
+            store::RunStore s(path);
+            QCOMPARE(s.schema_version(), 6);
+            const auto runs = s.list_runs();
+            QCOMPARE(runs.size(), size_t(2));
+            QCOMPARE(runs[0].selected_epoch, int64_t(2));
+            QCOMPARE(runs[0].test_track_accuracy, 0.6);
+            QCOMPARE(runs[0].final_test_track_accuracy, 0.8);
+            QCOMPARE(runs[1].selected_epoch, int64_t(0));
+        }
+        store::Db db(path);
+        store::Stmt stale(db, "SELECT count(*) FROM run_summary WHERE stale");
+        QVERIFY(stale.step());
+        QCOMPARE(stale.int64(0), int64_t(0));
     }
 
     void killedWriterLeavesCommittedRows() {
