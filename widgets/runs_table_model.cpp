@@ -55,6 +55,11 @@ bool same_for_filter(const store::RunRecord& a, const store::RunRecord& b) {
            a.error == b.error && a.tags == b.tags && a.note == b.note;
 }
 
+// Whether the table shows the two records alike (the filter's fields and the status tooltip's).
+bool same_for_display(const store::RunRecord& a, const store::RunRecord& b) {
+    return same_for_filter(a, b) && a.pid == b.pid && a.heartbeat_at == b.heartbeat_at;
+}
+
 } // namespace
 
 void RunsTableModel::set_runs(std::vector<RunRow> rows) {
@@ -74,9 +79,20 @@ void RunsTableModel::set_runs(std::vector<RunRow> rows) {
         endResetModel();
         return;
     }
+    // Only the rows that show differently are announced: at 10 000 runs, announcing them all
+    // made the sort proxy re-sort and re-filter every row at every commit (20 ms).
     const size_t old = rows_.size();
-    for (size_t i = 0; i < old; ++i) rows_[i] = std::move(rows[i]);
-    if (old > 0) Q_EMIT dataChanged(index(0, 0), index(int(old) - 1, ColumnCount - 1));
+    for (size_t i = 0; i < old;) {
+        if (same_for_display(rows_[i].run, rows[i].run)) {
+            rows_[i] = std::move(rows[i]);
+            ++i;
+            continue;
+        }
+        size_t end = i;
+        for (; end < old && !same_for_display(rows_[end].run, rows[end].run); ++end) rows_[end] = std::move(rows[end]);
+        Q_EMIT dataChanged(index(int(i), 0), index(int(end) - 1, ColumnCount - 1));
+        i = end;
+    }
     if (rows.size() > old) {
         beginInsertRows({}, int(old), int(rows.size()) - 1);
         for (size_t i = old; i < rows.size(); ++i) rows_.push_back(std::move(rows[i]));

@@ -53,7 +53,7 @@ EmbeddingController::EmbeddingController(AppContext& ctx, widgets::EmbeddingView
     : QObject(view), ctx_(ctx), view_(view) {
     // Listing every run is slow in a big workspace: while the page is hidden, only remember that
     // the list is stale, and read it when the page shows.
-    connect(ctx_.workspace, &Workspace::changed, this, [this] {
+    connect(ctx_.workspace, &Workspace::runsListed, this, [this] {
         if (view_->isVisible()) refresh_runs();
         else stale_ = true;
     });
@@ -83,18 +83,16 @@ void EmbeddingController::refresh_runs() {
     try {
         QList<QPair<qint64, QString>> runs;
         QString sig;
-        for (const auto& r : ctx_.workspace->store().list_runs()) {
+        for (const ListedRun& l : *ctx_.workspace->runs()) {
+            const store::RunRecord& r = l.record;
             if (r.selected_epoch == 0) continue; // no weights chosen on val yet
-            QString label = QStringLiteral("Run %1").arg(r.id);
-            try {
-                const auto c = experiments::parse_run_config(r.config);
-                label += QStringLiteral(": %1 + %2, seed %3 (%4)")
-                             .arg(qs(c.extractor), qs(c.classifier))
-                             .arg(r.seed)
-                             .arg(qs(c.dataset));
-            } catch (const std::exception&) {
-                continue; // its config no longer parses: nothing to build
-            }
+            if (!l.config) continue;             // its config no longer parses: nothing to build
+            const auto& c = *l.config;
+            const QString label = QStringLiteral("Run %1: %2 + %3, seed %4 (%5)")
+                                      .arg(r.id)
+                                      .arg(qs(c.extractor), qs(c.classifier))
+                                      .arg(r.seed)
+                                      .arg(qs(c.dataset));
             runs << qMakePair(qint64(r.id), label);
             sig += label + QLatin1Char('\n');
         }

@@ -54,10 +54,11 @@ ExperimentController::ExperimentController(AppContext& ctx, widgets::ExperimentV
     connect(view_, &widgets::ExperimentView::saveRequested, this, &ExperimentController::save);
     connect(view_, &widgets::ExperimentView::trainRequested, this, &ExperimentController::train);
     // Training commits every few seconds; the run and dataset lists only matter when seen.
-    connect(workspace_, &Workspace::changed, this, [this] {
-        if (view_->isVisible()) refresh();
-        else stale_ = true;
-    });
+    for (auto signal : {&Workspace::changed, &Workspace::runsListed})
+        connect(workspace_, signal, this, [this] {
+            if (view_->isVisible()) refresh();
+            else stale_ = true;
+        });
     connect(view_, &widgets::ExperimentView::shown, this, [this] {
         if (stale_) refresh();
     });
@@ -74,16 +75,14 @@ void ExperimentController::refresh() {
             names << QString::fromStdString(d.name);
         }
         QList<QPair<qint64, QString>> runs;
-        for (const auto& r : workspace_->store().list_runs()) {
+        for (const ListedRun& l : *workspace_->runs()) {
+            const store::RunRecord& r = l.record;
             if (r.status != store::RunStatus::Finished) continue;
             QString what;
-            try {
-                const auto c = experiments::parse_run_config(r.config);
-                what = QStringLiteral(" %1 + %2 on %3").arg(QString::fromStdString(c.extractor),
-                                                            QString::fromStdString(c.classifier),
-                                                            QString::fromStdString(c.dataset));
-            } catch (const std::exception&) {
-            }
+            if (const auto& c = l.config)
+                what = QStringLiteral(" %1 + %2 on %3").arg(QString::fromStdString(c->extractor),
+                                                            QString::fromStdString(c->classifier),
+                                                            QString::fromStdString(c->dataset));
             const QString acc = std::isnan(r.test_track_accuracy)
                                     ? QString()
                                     : QStringLiteral(" (test %1 %)").arg(100 * r.test_track_accuracy, 0, 'f', 1);

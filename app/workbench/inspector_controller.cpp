@@ -14,9 +14,11 @@
 #include "experiments/experiment.h"
 
 #include <QDir>
+#include <QEvent>
 #include <QFileInfo>
 #include <QStatusBar>
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 
@@ -27,14 +29,9 @@ using widgets::InspectorView;
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
-QString run_title(const store::RunRecord& r) {
-    QString what;
-    try {
-        const auto c = experiments::parse_run_config(r.config);
-        what = qs(c.extractor + " + " + c.classifier + " · " + c.dataset);
-    } catch (const std::exception&) {
-        what = QStringLiteral("unreadable config");
-    }
+QString run_title(const store::RunRecord& r, const std::optional<experiments::RunConfig>& c) {
+    const QString what = c ? qs(c->extractor + " + " + c->classifier + " · " + c->dataset)
+                           : QStringLiteral("unreadable config");
     QString title = QStringLiteral("#%1  %2 · %3").arg(r.id).arg(what, QString::fromLatin1(store::to_string(r.status)));
     if (std::isfinite(r.test_track_accuracy))
         title += QStringLiteral(" · test %1 % (epoch %2, selected on val)").arg(100 * r.test_track_accuracy, 0, 'f', 1).arg(r.selected_epoch);
@@ -65,9 +62,18 @@ InspectorController::InspectorController(AppContext& ctx, InspectorView* view)
     connect(service_, &FeatureService::trackReady, this, [this](const TrackMaps& m) { track_ready(m); });
     connect(service_, &FeatureService::runReady, this, [this](const RunMaps& m) { run_ready(m); });
     connect(ctx_.workspace, &Workspace::changed, this, [this] {
-        refresh();
+        if (!view_->isVisible()) {
+            stale_ = true; // while hidden there is nothing to keep current
+            return;
+        }
+        refresh_tracks();
         update(); // a run that finished an epoch since may have weights now
     });
+    connect(ctx_.workspace, &Workspace::runsListed, this, [this] {
+        if (view_->isVisible()) refresh_runs();
+        else stale_ = true;
+    });
+    view_->installEventFilter(this);
     refresh();
     wire_playback();
 }
@@ -119,6 +125,12 @@ void InspectorController::play_track(qint64 track) {
 void InspectorController::inspect(const QList<qint64>& runs, qint64 track) {
     for (qint64 r : runs)
         if (!extra_runs_.contains(r)) extra_runs_ << r;
+    const auto listed = ctx_.workspace->runs();
+    for (qint64 r : runs)
+        if (std::none_of(listed->begin(), listed->end(), [r](const ListedRun& l) { return l.record.id == r; })) {
+            ctx_.workspace->list_runs_now(); // newer than the last listing
+            break;
+        }
     refresh();
     view_->set_checked_runs(runs);
     if (track) view_->select_track(track);
@@ -130,7 +142,16 @@ store::RunStore& InspectorController::store() { return ctx_.workspace->store(); 
 
 // Datasets reload only when one changed (the changed() signal fires every few seconds while
 // a run trains); runs are one quick query.
+bool InspectorController::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == view_ && event->type() == QEvent::Show && stale_) {
+        refresh();
+        update();
+    }
+    return QObject::eventFilter(watched, event);
+}
+
 void InspectorController::refresh() {
+    stale_ = false;
     try {
         refresh_tracks();
         refresh_runs();
@@ -171,16 +192,19 @@ void InspectorController::refresh_tracks() {
 // Runs with best weights (finished, or stopped after an epoch), and any run asked for by name.
 void InspectorController::refresh_runs() {
     runs_.clear();
+    titles_.clear();
     QList<widgets::RunEntry> entries;
     QStringList titles;
-    for (auto& r : store().list_runs()) {
+    for (const ListedRun& l : *ctx_.workspace->runs()) {
+        const store::RunRecord& r = l.record;
         if (r.status != store::RunStatus::Finished && r.epochs_done == 0 && !extra_runs_.contains(r.id)) continue;
         widgets::RunEntry e;
         e.id = r.id;
-        e.title = run_title(r);
+        e.title = run_title(r, l.config);
         entries << e;
         titles << e.title;
-        runs_.insert(r.id, std::move(r));
+        titles_.insert(r.id, e.title);
+        runs_.insert(r.id, r);
     }
     // Rebuilt only when something shows differently, so the list does not flicker while a run trains.
     if (titles == run_titles_) return;
@@ -191,7 +215,7 @@ void InspectorController::refresh_runs() {
 QList<widgets::RunEntry> InspectorController::checked_entries() const {
     QList<widgets::RunEntry> out;
     for (qint64 id : view_->checked_runs())
-        if (runs_.contains(id)) out << widgets::RunEntry{id, run_title(runs_[id])};
+        if (runs_.contains(id)) out << widgets::RunEntry{id, titles_.value(id)};
     return out;
 }
 

@@ -42,6 +42,7 @@ private:
         bool operator==(const Shown& o) const { return track == o.track && weights_stamp == o.weights_stamp; }
     };
 
+    bool eventFilter(QObject* watched, QEvent* event) override; // the page shown: catch up
     store::RunStore& store();
     void refresh();
     void refresh_tracks();
@@ -65,6 +66,8 @@ private:
     std::map<std::string, store::StoredDataset> datasets_; // by name; TrackRefs point into it
     QHash<qint64, TrackRef> tracks_;
     QHash<qint64, store::RunRecord> runs_;
+    QHash<qint64, QString> titles_;
+    bool stale_ = false; // the workspace changed while the page was hidden
     QStringList run_titles_;
     QList<qint64> extra_runs_; // asked for by inspect() though without weights
     qint64 track_ = 0, shown_track_ = 0;

@@ -44,11 +44,11 @@ void save_screenshots(gafx::app::MainWindow& window, const QString& dir) {
     window.resize(1400, 900);
     QList<qint64> finished;
     qint64 track = 0, best = 0;
-    double best_accuracy = -1;
+    double best_val = -1;
     for (const auto& r : window.workspace()->store().list_runs())
         if (r.status == store::RunStatus::Finished) {
             finished << r.id;
-            if (r.test_track_accuracy > best_accuracy) best_accuracy = r.test_track_accuracy, best = r.id;
+            if (r.val_score > best_val) best_val = r.val_score, best = r.id; // chosen on val, never on test
         }
     if (best) { // the best run (chosen on val, shown on test) for the inspector and the explorer
         const auto preds = window.workspace()->store().predictions(best);

@@ -23,6 +23,7 @@
 #include "train/trainer.h"
 
 #include <QDir>
+#include <QEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
@@ -53,6 +54,15 @@ QString ids_text(const QList<qint64>& ids) {
     QStringList out;
     for (qint64 id : ids) out << QString::number(id);
     return (ids.size() == 1 ? QStringLiteral("run ") : QStringLiteral("runs ")) + out.join(QStringLiteral(", "));
+}
+
+// When a run's stored curves last changed: epoch curves move when an epoch ends (epochs_done),
+// and a running run's per-step loss with each batch of rows the trainer commits, which the
+// heartbeat's time follows within a beat.
+std::string curve_stamp(const store::RunRecord& r) {
+    std::string stamp = std::to_string(r.epochs_done);
+    if (r.status == store::RunStatus::Running) stamp += "@" + r.heartbeat_at;
+    return stamp;
 }
 
 } // namespace
@@ -97,11 +107,8 @@ RunsController::RunsController(AppContext& ctx, RunsView* view) : QObject(view),
     });
     connect(view_, &RunsView::paperTableChanged, this, &RunsController::show_paper_table);
     connect(view_, &RunsView::compareChanged, this, &RunsController::show_compare);
-    connect(view_->tabs(), &QTabWidget::currentChanged, this, [this] {
-        show_groups();
-        show_confusion();
-        show_compare();
-    });
+    connect(view_->tabs(), &QTabWidget::currentChanged, this, &RunsController::show_tab);
+    view_->installEventFilter(this); // the page shown: its tab catches up
     connect(view_->paper_table(), &widgets::ReportTable::runsActivated, view_, &RunsView::select_runs);
     connect(view_->group_table(), &widgets::ReportTable::runsActivated, view_, &RunsView::select_runs);
     connect(view_, &RunsView::inspectRequested, this, [this](const QList<qint64>& ids) {
@@ -123,6 +130,18 @@ RunsController::RunsController(AppContext& ctx, RunsView* view) : QObject(view),
                 if (ctx_.play) ctx_.play(track); // opened to be heard
             });
     refresh();
+}
+
+void RunsController::show_tab() {
+    show_groups();
+    show_paper_table();
+    show_confusion();
+    show_compare();
+}
+
+bool RunsController::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == view_ && event->type() == QEvent::Show) show_tab();
+    return QObject::eventFilter(watched, event);
 }
 
 void RunsController::error(const QString& what, const std::exception& e) {
@@ -205,10 +224,7 @@ void RunsController::apply(ListJob job) {
         return;
     }
     show_selected_curves();
-    show_groups();
-    show_paper_table();
-    show_confusion();
-    show_compare();
+    show_tab();
 }
 
 const store::RunRecord* RunsController::record(int64_t id) const {
@@ -226,23 +242,23 @@ experiments::ReportOptions RunsController::report_options() const {
 
 void RunsController::ensure_curves(const std::vector<int64_t>& ids) {
     std::vector<int64_t> stale;
-    std::map<int64_t, int64_t> done;
+    std::map<int64_t, std::string> stamps;
     for (int64_t id : ids) {
         const store::RunRecord* r = record(id);
         if (!r) continue;
         const auto it = curves_.find(id);
-        // Epoch curves change only when an epoch ends, which also advances epochs_done.
-        if (it == curves_.end() || it->second.epochs_done != r->epochs_done) {
+        const std::string stamp = curve_stamp(*r);
+        if (it == curves_.end() || it->second.stamp != stamp) {
             stale.push_back(id);
-            done[id] = r->epochs_done;
+            stamps[id] = stamp;
         }
     }
     if (stale.empty()) return;
     if (curve_job_.isRunning()) return;
     const std::string db = ctx_.workspace->path().toStdString();
-    curve_job_.setFuture(QtConcurrent::run([db, stale, done] {
+    curve_job_.setFuture(QtConcurrent::run([db, stale, stamps] {
         CurvesJob job;
-        job.epochs_done = done;
+        job.stamps = stamps;
         try {
             job.curves = experiments::load_curves(db, stale);
         } catch (const std::exception& e) {
@@ -255,7 +271,7 @@ void RunsController::ensure_curves(const std::vector<int64_t>& ids) {
 void RunsController::curves_loaded() {
     const CurvesJob job = curve_job_.result();
     if (!job.error.isEmpty()) view_->show_message(tr("Could not read the curves: %1").arg(job.error), true);
-    for (const auto& [id, c] : job.curves) curves_[id] = Cached{job.epochs_done.at(id), c};
+    for (const auto& [id, c] : job.curves) curves_[id] = Cached{job.stamps.at(id), c};
     show_selected_curves(); // each asks again for what is still missing
     show_groups();
 }
@@ -269,7 +285,7 @@ void RunsController::show_selected_curves() {
     QString sig = QStringLiteral("%1 %2|").arg(int(axis)).arg(smoothing);
     for (qint64 id : ids) {
         const auto it = curves_.find(id);
-        sig += QStringLiteral("%1:%2 ").arg(id).arg(it == curves_.end() ? -1 : it->second.epochs_done);
+        sig += QStringLiteral("%1:%2 ").arg(id).arg(it == curves_.end() ? QStringLiteral("-") : qs(it->second.stamp));
     }
     if (sig == selected_sig_) return;
     selected_sig_ = sig;
@@ -302,9 +318,12 @@ void RunsController::show_selected_curves() {
     }
 }
 
+// The groups and paper tables regroup every run (tens of ms at 10 000): only for a tab in sight.
+bool RunsController::in_sight(int tab) const { return view_->isVisible() && view_->tabs()->currentIndex() == tab; }
+
 void RunsController::show_groups() {
     const QString factor = view_->group_factor();
-    if (factor.isEmpty()) return;
+    if (factor.isEmpty() || !in_sight(RunsView::GroupsTab)) return;
     experiments::Report rep;
     try {
         rep = experiments::group_by({factor.toStdString()}, runs_, report_options());
@@ -313,17 +332,18 @@ void RunsController::show_groups() {
         return;
     }
     view_->group_table()->set_report(rep);
-    if (view_->tabs()->currentIndex() != RunsView::GroupsTab) return; // curves only for a visible plot
     std::vector<int64_t> want;
     for (const auto& row : rep.rows) want.insert(want.end(), row.run_ids.begin(), row.run_ids.end());
     ensure_curves(want);
     const experiments::CurveAxis axis = view_->curve_axis();
-    QString sig = factor + QLatin1Char('|') + QString::number(int(axis)) + QLatin1Char('|');
+    const double smoothing = view_->curve_smoothing();
+    QString sig = factor + QLatin1Char('|') + QString::number(int(axis)) + QLatin1Char('|') +
+                  QString::number(smoothing) + QLatin1Char('|');
     for (const auto& row : rep.rows) {
         sig += qs(row.label) + QLatin1Char(':');
         for (int64_t id : row.run_ids) {
             const auto it = curves_.find(id);
-            sig += QStringLiteral("%1/%2,").arg(id).arg(it == curves_.end() ? -1 : it->second.epochs_done);
+            sig += QStringLiteral("%1/%2,").arg(id).arg(it == curves_.end() ? QStringLiteral("-") : qs(it->second.stamp));
         }
     }
     if (sig == group_sig_) return;
@@ -334,14 +354,17 @@ void RunsController::show_groups() {
     plot->set_axis_labels(axis == experiments::CurveAxis::Epoch  ? tr("epoch")
                           : axis == experiments::CurveAxis::Step ? tr("step")
                                                                  : tr("training seconds"),
-                          tr("test track accuracy (mean ± std)"));
+                          smoothing > 0 ? tr("test track accuracy, each run smoothed %1 (mean ± std)").arg(smoothing)
+                                        : tr("test track accuracy (mean ± std)"));
     int k = 0;
     for (const auto& row : rep.rows) {
         std::vector<experiments::Series> along; // on the chosen x-axis, one per run
         for (int64_t id : row.run_ids) {
             const auto it = curves_.find(id);
-            if (it != curves_.end())
-                along.push_back(experiments::along(it->second.curves.track_accuracy, it->second.curves, axis));
+            if (it == curves_.end()) continue;
+            // Each run smoothed on its own, then banded: the band's spread stays the runs' spread.
+            along.push_back(experiments::smooth_ema(
+                experiments::along(it->second.curves.track_accuracy, it->second.curves, axis), smoothing));
         }
         std::vector<const experiments::Series*> series;
         for (const auto& a : along) series.push_back(&a);
@@ -353,7 +376,7 @@ void RunsController::show_groups() {
 }
 
 void RunsController::show_compare() {
-    if (view_->tabs()->currentIndex() != RunsView::CompareTab) return; // computed when looked at
+    if (!in_sight(RunsView::CompareTab)) return; // computed when looked at
     const QString factor = view_->compare_factor();
     if (factor.isEmpty()) return;
     // The runs the table shows: filter to one experiment, then compare its grid.
@@ -394,6 +417,7 @@ void RunsController::show_compare() {
 }
 
 void RunsController::show_paper_table() {
+    if (!in_sight(RunsView::PaperTab)) return;
     try {
         view_->paper_table()->set_report(experiments::paper_table(view_->paper_table_number(), runs_, report_options()));
     } catch (const std::exception& e) {
@@ -402,7 +426,7 @@ void RunsController::show_paper_table() {
 }
 
 void RunsController::show_confusion() {
-    if (view_->tabs()->currentIndex() != RunsView::ConfusionTab) return; // computed when looked at
+    if (!in_sight(RunsView::ConfusionTab)) return; // computed when looked at
     // Every selected run that has a val-selected epoch counts; the others are named.
     std::vector<int64_t> ids;
     QStringList skipped;

@@ -36,10 +36,13 @@ public:
     // Owned by `view`; fills it from ctx.workspace and keeps it current.
     RunsController(AppContext& ctx, widgets::RunsView* view);
 
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
     struct CurvesJob {
         std::map<int64_t, experiments::RunCurves> curves;
-        std::map<int64_t, int64_t> epochs_done; // what each run had when it was read
+        std::map<int64_t, std::string> stamps; // curve_stamp() of each run when it was read
         QString error;
     };
     struct ConfusionJob {
@@ -49,7 +52,7 @@ private:
         QString error;
     };
     struct Cached {
-        int64_t epochs_done = -1;
+        std::string stamp;
         experiments::RunCurves curves;
     };
 
@@ -67,6 +70,8 @@ private:
     void list_loaded();
     void apply(ListJob job);
     void show_selected_curves();
+    bool in_sight(int tab) const; // the page shown, on that tab
+    void show_tab();              // whichever tab is in sight
     void show_groups();
     void show_paper_table();
     // The factor-vs-statistic and parallel-coordinates plots of the runs the table shows.

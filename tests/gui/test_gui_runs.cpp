@@ -30,6 +30,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableView>
@@ -106,6 +107,7 @@ class TestGuiRuns : public QObject {
 private Q_SLOTS:
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);
+        QSettings().clear(); // a crashed earlier run may have left its curve options
         QVERIFY(dir_.isValid());
         db_ = test::make_demo_workspace(dir_.path(), 5, 4.0);
         store::RunStore s(db_);
@@ -330,6 +332,38 @@ private Q_SLOTS:
         const QString tip = status.data(Qt::ToolTipRole).toString();
         QVERIFY2(tip.startsWith(QStringLiteral("Trained by pid %1 on trainer-host").arg(::getpid())), qPrintable(tip));
         store::RunStore(db_).set_run_status(live, store::RunStatus::Cancelled);
+    }
+
+    void aRunningRunsLossGrowsWithinAnEpoch() {
+        // The trainer commits per-step rows every couple of seconds, long before an epoch ends;
+        // the selected run's loss curve follows them (it used to wait for the epoch's end).
+        app::MainWindow w(QString::fromStdString(db_));
+        widgets::RunsView* view = show_runs_page(w);
+        int64_t live = 0;
+        const auto steps = [](int from, int to) {
+            std::vector<store::MetricRow> rows;
+            for (int step = from; step <= to; ++step) rows.push_back({step, 1, "train", "loss", 2.0 - 0.01 * step});
+            return rows;
+        };
+        {
+            store::RunStore s(db_);
+            live = s.create_run(0, tiny_config(12), 12);
+            QVERIFY(s.claim_run(live, "elsewhere:1:1:cd", ::getpid(), "trainer-host"));
+            s.append_metrics(live, steps(1, 10));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(row_of(view->table(), live).isValid(), 2500);
+        view->tabs()->setCurrentIndex(widgets::RunsView::CurvesTab);
+        view->set_curve_options(experiments::CurveAxis::Step, 0.0);
+        view->select_runs({live});
+        QTRY_VERIFY(view->loss_curves()->curve_count() == 1 && view->loss_curves()->point_count(0) == 10);
+        {
+            store::RunStore s(db_);
+            s.append_metrics(live, steps(11, 20));
+            s.heartbeat(live);
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(view->loss_curves()->curve_count() == 1 && view->loss_curves()->point_count(0) == 20, 5000);
+        store::RunStore(db_).set_run_status(live, store::RunStatus::Cancelled);
+        view->set_curve_options(experiments::CurveAxis::Epoch, 0.0); // as the other tests expect it
     }
 
     void cancelAQueuedRun() {

@@ -75,6 +75,13 @@ CliResult run_gafx(const QStringList& args, int timeout_ms, const QProcessEnviro
 namespace gafx::test {
 
 std::string make_demo_workspace(const QString& dir, int tracks_per_genre, double seconds, const std::string& name) {
+    const std::string db = (dir + "/ws.db").toStdString();
+    add_demo_dataset(db, dir, tracks_per_genre, seconds, name);
+    return db;
+}
+
+void add_demo_dataset(const std::string& db, const QString& dir, int tracks_per_genre, double seconds,
+                      const std::string& name) {
     const std::string audio = (dir + "/audio").toStdString();
     data::DemoOptions demo;
     demo.tracks_per_genre = tracks_per_genre;
@@ -83,11 +90,9 @@ std::string make_demo_workspace(const QString& dir, int tracks_per_genre, double
     data::GtzanOptions go;
     go.name = name;
     data::Catalog catalog = data::import_gtzan(audio, go);
-    const std::string db = (dir + "/ws.db").toStdString();
     store::RunStore s(db);
     const int64_t id = s.save_catalog(catalog);
     s.save_split(id, catalog, data::make_split(catalog, data::SplitOptions{}));
-    return db;
 }
 
 } // namespace gafx::test

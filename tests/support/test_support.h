@@ -42,6 +42,9 @@ namespace gafx::test {
 // Returns the database path.
 std::string make_demo_workspace(const QString& dir, int tracks_per_genre, double seconds,
                                 const std::string& name = "tiny");
+// The same dataset added to the workspace at `db` (audio under `dir`/audio).
+void add_demo_dataset(const std::string& db, const QString& dir, int tracks_per_genre, double seconds,
+                      const std::string& name = "tiny");
 
 } // namespace gafx::test
 
