@@ -5,9 +5,11 @@
 #include "qcustomplot_include.h"
 
 #include <QComboBox>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QListWidget>
 #include <QMouseEvent>
 #include <QPushButton>
 #include <QSplitter>
@@ -15,13 +17,16 @@
 #include <QToolTip>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 namespace gafx::widgets {
 namespace {
 
 constexpr double kPickPixels = 7;
+constexpr double kTileGap = 0.25; // between panels, in panel widths
 
 QString class_name(const train::Embeddings& e, int k) {
     return k >= 0 && size_t(k) < e.class_names.size() ? QString::fromStdString(e.class_names[size_t(k)]) : QStringLiteral("(none)");
@@ -30,9 +35,15 @@ QString class_name(const train::Embeddings& e, int k) {
 } // namespace
 
 EmbeddingView::EmbeddingView(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(this)) {
-    runs_ = new QComboBox(this);
-    runs_->setObjectName(QStringLiteral("embeddingRun"));
-    runs_->setMinimumContentsLength(28);
+    runs_ = new QListWidget(this);
+    runs_->setObjectName(QStringLiteral("embeddingRuns"));
+    runs_->setToolTip(tr("Check one run, or several to see them side by side (each in its own projection)"));
+    runs_->setMaximumHeight(96);
+    runs_->setMinimumWidth(320);
+    connect(runs_, &QListWidget::itemChanged, this, [this] {
+        compute_->setEnabled(busy_ || !checked_runs().isEmpty());
+        Q_EMIT checkedRunsChanged();
+    });
     kind_ = new QComboBox(this);
     kind_->setObjectName(QStringLiteral("embeddingKind"));
     kind_->addItem(tr("pooled token (classifier)"), int(train::EmbeddingKind::Pooled));
@@ -47,11 +58,12 @@ EmbeddingView::EmbeddingView(QWidget* parent) : QWidget(parent), plot_(new QCust
     colour_->addItem(tr("predicted class"), int(ByPredicted));
     colour_->addItem(tr("split"), int(BySubset));
     colour_->addItem(tr("right / wrong"), int(ByCorrect));
+    colour_->addItem(tr("run group"), int(ByRunGroup));
     connect(colour_, &QComboBox::currentIndexChanged, this, [this] { redraw(); });
     compute_ = new QPushButton(tr("Compute"), this);
     compute_->setObjectName(QStringLiteral("embeddingCompute"));
-    compute_->setToolTip(tr("Run every track of the run's dataset through its model (its epoch selected on val) on a "
-                            "worker thread, then project to 2-D"));
+    compute_->setToolTip(tr("Run every track of each checked run's dataset through its model (its epoch selected on "
+                            "val) on a worker thread, then project each run to 2-D"));
     connect(compute_, &QPushButton::clicked, this, &EmbeddingView::computeRequested);
     status_ = new QLabel(this);
     status_->setObjectName(QStringLiteral("embeddingStatus"));
@@ -65,17 +77,19 @@ EmbeddingView::EmbeddingView(QWidget* parent) : QWidget(parent), plot_(new QCust
     plot_->installEventFilter(this);
     plot_->setToolTip(QString());
 
-    table_ = new QTableWidget(0, 6, this);
+    table_ = new QTableWidget(0, 7, this);
     table_->setObjectName(QStringLiteral("embeddingSelection"));
-    table_->setHorizontalHeaderLabels({tr("Row"), tr("Track"), tr("True"), tr("Predicted"), tr("Split"), tr("Track id")});
+    table_->setHorizontalHeaderLabels(
+        {tr("Row"), tr("Run"), tr("Track"), tr("True"), tr("Predicted"), tr("Split"), tr("Track id")});
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->verticalHeader()->setVisible(false);
     table_->horizontalHeader()->setStretchLastSection(true);
     connect(table_, &QTableWidget::cellDoubleClicked, this, [this](int r) {
         if (r >= 0 && r < selected_.size()) {
-            const int row = selected_[r];
-            Q_EMIT trackActivated(emb_.run, emb_.track_ids[size_t(row)]);
+            const auto [p, i] = locate(selected_[r]);
+            const auto& e = panels_[size_t(p)].embeddings;
+            Q_EMIT trackActivated(e.run, e.track_ids[size_t(i)]);
         }
     });
     export_csv_ = new QPushButton(tr("Export CSV..."), this);
@@ -89,14 +103,15 @@ EmbeddingView::EmbeddingView(QWidget* parent) : QWidget(parent), plot_(new QCust
     }
 
     auto* controls = new QHBoxLayout;
-    controls->addWidget(new QLabel(tr("Run"), this));
+    controls->addWidget(new QLabel(tr("Runs"), this), 0, Qt::AlignTop);
     controls->addWidget(runs_, 1);
-    controls->addWidget(kind_);
-    controls->addWidget(projection_);
-    controls->addWidget(compute_);
-    controls->addSpacing(12);
-    controls->addWidget(new QLabel(tr("colour by"), this));
-    controls->addWidget(colour_);
+    auto* options = new QGridLayout;
+    options->addWidget(kind_, 0, 0);
+    options->addWidget(projection_, 0, 1);
+    options->addWidget(compute_, 0, 2);
+    options->addWidget(new QLabel(tr("colour by"), this), 1, 0, Qt::AlignRight);
+    options->addWidget(colour_, 1, 1);
+    controls->addLayout(options);
     auto* below = new QWidget(this);
     auto* below_layout = new QVBoxLayout(below);
     below_layout->setContentsMargins(0, 0, 0, 0);
@@ -118,23 +133,53 @@ EmbeddingView::EmbeddingView(QWidget* parent) : QWidget(parent), plot_(new QCust
     layout->addLayout(controls);
     layout->addWidget(status_);
     layout->addWidget(split, 1);
-    clear(tr("Choose a trained run and Compute: each track of its dataset becomes a point."));
+    clear(tr("Check a trained run (or several) and Compute: each track of its dataset becomes a point."));
 }
 
 void EmbeddingView::set_runs(const QList<QPair<qint64, QString>>& runs) {
-    const qint64 current = current_run();
-    const QSignalBlocker block(runs_);
-    runs_->clear();
-    for (const auto& [id, label] : runs) runs_->addItem(label, id);
-    set_current_run(current);
-    compute_->setEnabled(busy_ || runs_->count() > 0);
+    QList<qint64> checked = checked_runs();
+    {
+        const QSignalBlocker block(runs_);
+        runs_->clear();
+        for (const auto& [id, label] : runs) {
+            auto* item = new QListWidgetItem(label, runs_);
+            item->setData(Qt::UserRole, id);
+            item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+            item->setCheckState(Qt::Unchecked);
+        }
+    }
+    checked.removeIf([&](qint64 id) {
+        return std::none_of(runs.begin(), runs.end(), [id](const auto& r) { return r.first == id; });
+    });
+    if (checked.isEmpty() && !runs.isEmpty()) checked << runs.front().first;
+    set_checked_runs(checked);
+    compute_->setEnabled(busy_ || !checked_runs().isEmpty());
 }
 
-qint64 EmbeddingView::current_run() const { return runs_->currentData().toLongLong(); }
+QList<qint64> EmbeddingView::checked_runs() const {
+    QList<qint64> out;
+    for (int i = 0; i < runs_->count(); ++i)
+        if (runs_->item(i)->checkState() == Qt::Checked) out << runs_->item(i)->data(Qt::UserRole).toLongLong();
+    return out;
+}
 
-void EmbeddingView::set_current_run(qint64 run) {
-    const int i = runs_->findData(run);
-    if (i >= 0) runs_->setCurrentIndex(i);
+QString EmbeddingView::run_label(qint64 run) const {
+    for (int i = 0; i < runs_->count(); ++i)
+        if (runs_->item(i)->data(Qt::UserRole).toLongLong() == run) return runs_->item(i)->text();
+    return tr("Run %1").arg(run);
+}
+
+void EmbeddingView::set_checked_runs(const QList<qint64>& runs) {
+    {
+        const QSignalBlocker block(runs_);
+        for (int i = 0; i < runs_->count(); ++i) {
+            const bool on = runs.contains(runs_->item(i)->data(Qt::UserRole).toLongLong());
+            runs_->item(i)->setCheckState(on ? Qt::Checked : Qt::Unchecked);
+            if (on && runs.front() == runs_->item(i)->data(Qt::UserRole).toLongLong()) runs_->scrollToItem(runs_->item(i));
+        }
+    }
+    compute_->setEnabled(busy_ || !checked_runs().isEmpty());
+    Q_EMIT checkedRunsChanged();
 }
 
 train::EmbeddingKind EmbeddingView::kind() const { return train::EmbeddingKind(kind_->currentData().toInt()); }
@@ -145,7 +190,8 @@ void EmbeddingView::set_colour_by(ColourBy c) { colour_->setCurrentIndex(colour_
 void EmbeddingView::set_busy(const QString& text) {
     busy_ = !text.isEmpty();
     compute_->setText(busy_ ? tr("Cancel") : tr("Compute"));
-    compute_->setEnabled(busy_ || runs_->count() > 0);
+    compute_->setEnabled(busy_ || !checked_runs().isEmpty());
+    runs_->setEnabled(!busy_);
     if (busy_) set_status(text);
 }
 
@@ -157,11 +203,14 @@ void EmbeddingView::set_status(const QString& text, bool error) {
 QString EmbeddingView::status() const { return status_->text(); }
 
 void EmbeddingView::clear(const QString& message) {
-    emb_ = {};
-    xy_.clear();
+    panels_.clear();
+    first_.clear();
+    tiles_.clear();
+    total_ = 0;
     selected_.clear();
     groups_ = 0;
     plot_->clearPlottables();
+    plot_->clearItems();
     set_plot_title(plot_, message);
     export_csv_->setEnabled(false);
     export_npy_->setEnabled(false);
@@ -169,45 +218,93 @@ void EmbeddingView::clear(const QString& message) {
     plot_->replot();
 }
 
-void EmbeddingView::set_points(const train::Embeddings& e, const std::vector<float>& xy, const QString& caption) {
-    emb_ = e;
-    xy_ = xy;
+void EmbeddingView::set_panels(std::vector<EmbeddingPanel> panels, const QString& caption) {
+    panels_ = std::move(panels);
+    first_.clear();
+    tiles_.clear();
+    total_ = 0;
+    for (const auto& p : panels_) {
+        first_.push_back(total_);
+        total_ += int(p.embeddings.rows());
+        // Several panels: each fitted into a unit square (its aspect kept), side by side.
+        Tile t;
+        if (panels_.size() > 1 && !p.xy.empty()) {
+            float x0 = p.xy[0], x1 = p.xy[0], y0 = p.xy[1], y1 = p.xy[1];
+            for (size_t i = 0; i + 1 < p.xy.size(); i += 2) {
+                x0 = std::min(x0, p.xy[i]), x1 = std::max(x1, p.xy[i]);
+                y0 = std::min(y0, p.xy[i + 1]), y1 = std::max(y1, p.xy[i + 1]);
+            }
+            const double extent = std::max({double(x1 - x0), double(y1 - y0), 1e-12});
+            t.scale = 1.0 / extent;
+            t.cx = 0.5 * (double(x0) + double(x1));
+            t.cy = 0.5 * (double(y0) + double(y1));
+            t.x0 = double(tiles_.size()) * (1.0 + kTileGap) + 0.5;
+            t.y0 = 0.5;
+        }
+        tiles_.push_back(t);
+    }
     selected_.clear();
     set_plot_title(plot_, caption);
-    export_csv_->setEnabled(true);
-    export_npy_->setEnabled(true);
+    export_csv_->setEnabled(total_ > 0);
+    export_npy_->setEnabled(total_ > 0);
     fill_table();
     redraw();
     plot_->rescaleAxes();
-    plot_->xAxis->scaleRange(1.08);
-    plot_->yAxis->scaleRange(1.08);
+    if (panels_.size() > 1) {
+        plot_->xAxis->setRange(-0.05, double(panels_.size()) * (1.0 + kTileGap) - kTileGap + 0.05);
+        plot_->yAxis->setRange(-0.05, 1.18); // room above for the panels' names
+    } else {
+        plot_->xAxis->scaleRange(1.08);
+        plot_->yAxis->scaleRange(1.08);
+    }
     // Room on the right for the legend, so no point hides under it.
     const QCPRange x = plot_->xAxis->range();
-    plot_->xAxis->setRange(x.lower, x.upper + 0.4 * x.size());
+    plot_->xAxis->setRange(x.lower, x.upper + 0.4 * x.size() / double(std::max<size_t>(1, panels_.size())));
+    // Tiled panels' coordinates are each run's own, rescaled: the axes' numbers would mislead.
+    for (QCPAxis* a : {plot_->xAxis, plot_->yAxis}) a->setTickLabels(panels_.size() <= 1);
     plot_->replot();
+}
+
+QPair<int, int> EmbeddingView::locate(int row) const {
+    const auto it = std::upper_bound(first_.begin(), first_.end(), row);
+    const int p = int(it - first_.begin()) - 1;
+    return {p, row - first_[size_t(p)]};
+}
+
+QPointF EmbeddingView::drawn(int row) const {
+    const auto [p, i] = locate(row);
+    const auto& xy = panels_[size_t(p)].xy;
+    const Tile& t = tiles_[size_t(p)];
+    return {t.x0 + t.scale * (double(xy[size_t(2 * i)]) - t.cx), t.y0 + t.scale * (double(xy[size_t(2 * i + 1)]) - t.cy)};
 }
 
 int EmbeddingView::colour_groups() const { return groups_; }
 
 void EmbeddingView::redraw() {
     plot_->clearPlottables();
+    plot_->clearItems();
     groups_ = 0;
-    if (xy_.empty()) {
+    linked_ = 0;
+    if (total_ == 0) {
         plot_->legend->setVisible(false);
         plot_->replot();
         return;
     }
     std::map<QString, std::vector<int>> groups;
-    for (int i = 0; i < point_count(); ++i) {
-        const int t = emb_.true_class[size_t(i)], p = emb_.predicted_class[size_t(i)];
+    for (int g = 0; g < total_; ++g) {
+        const auto [p, i] = locate(g);
+        const EmbeddingPanel& panel = panels_[size_t(p)];
+        const train::Embeddings& e = panel.embeddings;
+        const int t = e.true_class[size_t(i)], pr = e.predicted_class[size_t(i)];
         QString key;
         switch (colour_by()) {
-        case ByTrueClass: key = class_name(emb_, t); break;
-        case ByPredicted: key = class_name(emb_, p); break;
-        case BySubset: key = QString::fromLatin1(data::to_string(emb_.subsets[size_t(i)])); break;
-        case ByCorrect: key = t < 0 ? tr("no label") : t == p ? tr("right") : tr("wrong"); break;
+        case ByTrueClass: key = class_name(e, t); break;
+        case ByPredicted: key = class_name(e, pr); break;
+        case BySubset: key = QString::fromLatin1(data::to_string(e.subsets[size_t(i)])); break;
+        case ByCorrect: key = t < 0 ? tr("no label") : t == pr ? tr("right") : tr("wrong"); break;
+        case ByRunGroup: key = panel.group.isEmpty() ? panel.label : panel.group; break;
         }
-        groups[key].push_back(i);
+        groups[key].push_back(g);
     }
     int k = 0;
     for (const auto& [key, rows] : groups) {
@@ -218,18 +315,51 @@ void EmbeddingView::redraw() {
                                              : CurvePlot::palette(k);
         c.setAlpha(200);
         g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, c, 6));
-        // QCPGraph sorts by x; points keep their own index through the data, not needed here.
-        for (int i : rows) g->addData(double(xy_[size_t(2 * i)]), double(xy_[size_t(2 * i + 1)]));
+        for (int r : rows) {
+            const QPointF at = drawn(r);
+            g->addData(at.x(), at.y());
+        }
         ++k;
     }
     groups_ = k;
     plot_->legend->setVisible(k > 0);
+    if (panels_.size() > 1)
+        for (size_t p = 0; p < panels_.size(); ++p) { // each panel's run above it
+            auto* name = new QCPItemText(plot_);
+            name->position->setCoords(tiles_[p].x0, 1.09);
+            name->setText(panels_[p].label);
+            name->setFont(QFont(font().family(), font().pointSize() - 1));
+            name->setClipToAxisRect(false);
+        }
     if (!selected_.isEmpty()) {
         auto* sel = plot_->addGraph();
         sel->setName(tr("selected (%1)").arg(selected_.size()));
         sel->setLineStyle(QCPGraph::lsNone);
         sel->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(Qt::black, 1.5), Qt::NoBrush, 10));
-        for (int i : selected_) sel->addData(double(xy_[size_t(2 * i)]), double(xy_[size_t(2 * i + 1)]));
+        std::set<std::pair<int, qint64>> chosen; // (panel, track)
+        for (int g : selected_) {
+            const QPointF at = drawn(g);
+            sel->addData(at.x(), at.y());
+            const auto [p, i] = locate(g);
+            chosen.insert({p, panels_[size_t(p)].embeddings.track_ids[size_t(i)]});
+        }
+        if (panels_.size() > 1) { // the same tracks where the other runs put them
+            std::set<qint64> tracks;
+            for (const auto& c : chosen) tracks.insert(c.second);
+            auto* linked = plot_->addGraph();
+            linked->setLineStyle(QCPGraph::lsNone);
+            linked->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, QPen(QColor(0x55, 0x55, 0x55), 1.2),
+                                                    Qt::NoBrush, 9));
+            for (int g = 0; g < total_; ++g) {
+                const auto [p, i] = locate(g);
+                const qint64 track = panels_[size_t(p)].embeddings.track_ids[size_t(i)];
+                if (!tracks.count(track) || chosen.count({p, track})) continue;
+                const QPointF at = drawn(g);
+                linked->addData(at.x(), at.y());
+                ++linked_;
+            }
+            linked->setName(tr("the same tracks in the other runs (%1)").arg(linked_));
+        }
     }
     plot_->replot();
 }
@@ -237,17 +367,21 @@ void EmbeddingView::redraw() {
 void EmbeddingView::fill_table() {
     table_->setRowCount(selected_.size());
     for (int r = 0; r < selected_.size(); ++r) {
-        const size_t i = size_t(selected_[r]);
-        const QStringList cells = {QString::number(i), QString::fromStdString(emb_.track_keys[i]),
-                                   class_name(emb_, emb_.true_class[i]), class_name(emb_, emb_.predicted_class[i]),
-                                   QString::fromLatin1(data::to_string(emb_.subsets[i])), QString::number(emb_.track_ids[i])};
+        const auto [p, i] = locate(selected_[r]);
+        const train::Embeddings& e = panels_[size_t(p)].embeddings;
+        const size_t k = size_t(i);
+        const QStringList cells = {QString::number(selected_[r]), QString::number(e.run),
+                                   QString::fromStdString(e.track_keys[k]), class_name(e, e.true_class[k]),
+                                   class_name(e, e.predicted_class[k]), QString::fromLatin1(data::to_string(e.subsets[k])),
+                                   QString::number(e.track_ids[k])};
         for (int c = 0; c < cells.size(); ++c) table_->setItem(r, c, new QTableWidgetItem(cells[c]));
     }
     table_->resizeColumnsToContents();
 }
 
 QPoint EmbeddingView::point_position(int i) const {
-    return QPoint(int(plot_->xAxis->coordToPixel(xy_[size_t(2 * i)])), int(plot_->yAxis->coordToPixel(xy_[size_t(2 * i + 1)])));
+    const QPointF at = drawn(i);
+    return QPoint(int(plot_->xAxis->coordToPixel(at.x())), int(plot_->yAxis->coordToPixel(at.y())));
 }
 
 QWidget* EmbeddingView::canvas() const { return plot_; }
@@ -256,8 +390,9 @@ int EmbeddingView::nearest(const QPointF& at, double max_pixels) const {
     int best = -1;
     double best_d = max_pixels * max_pixels;
     for (int i = 0; i < point_count(); ++i) {
-        const double dx = plot_->xAxis->coordToPixel(xy_[size_t(2 * i)]) - at.x();
-        const double dy = plot_->yAxis->coordToPixel(xy_[size_t(2 * i + 1)]) - at.y();
+        const QPointF p = drawn(i);
+        const double dx = plot_->xAxis->coordToPixel(p.x()) - at.x();
+        const double dy = plot_->yAxis->coordToPixel(p.y()) - at.y();
         if (dx * dx + dy * dy <= best_d) {
             best_d = dx * dx + dy * dy;
             best = i;
@@ -275,7 +410,7 @@ void EmbeddingView::select_in(const QPolygonF& lasso) {
 }
 
 bool EmbeddingView::eventFilter(QObject* watched, QEvent* event) {
-    if (watched != plot_ || xy_.empty()) return QWidget::eventFilter(watched, event);
+    if (watched != plot_ || total_ == 0) return QWidget::eventFilter(watched, event);
     auto* m = static_cast<QMouseEvent*>(event);
     switch (event->type()) {
     case QEvent::MouseButtonPress:
@@ -289,23 +424,30 @@ bool EmbeddingView::eventFilter(QObject* watched, QEvent* event) {
             lasso_ << m->position();
             return true;
         }
-        if (const int i = nearest(m->position(), kPickPixels); i >= 0)
+        if (const int g = nearest(m->position(), kPickPixels); g >= 0) {
+            const auto [p, i] = locate(g);
+            const train::Embeddings& e = panels_[size_t(p)].embeddings;
             QToolTip::showText(m->globalPosition().toPoint(),
-                               tr("%1\ntrue %2, predicted %3 (%4)")
-                                   .arg(QString::fromStdString(emb_.track_keys[size_t(i)]),
-                                        class_name(emb_, emb_.true_class[size_t(i)]),
-                                        class_name(emb_, emb_.predicted_class[size_t(i)]),
-                                        QString::fromLatin1(data::to_string(emb_.subsets[size_t(i)]))),
+                               tr("%1\ntrue %2, predicted %3 (%4)\nrun %5")
+                                   .arg(QString::fromStdString(e.track_keys[size_t(i)]),
+                                        class_name(e, e.true_class[size_t(i)]), class_name(e, e.predicted_class[size_t(i)]),
+                                        QString::fromLatin1(data::to_string(e.subsets[size_t(i)])))
+                                   .arg(e.run),
                                plot_);
-        else QToolTip::hideText();
+        } else {
+            QToolTip::hideText();
+        }
         break;
     case QEvent::MouseButtonRelease: {
         if (!dragging_ || m->button() != Qt::LeftButton) break;
         dragging_ = false;
         const QRectF extent = lasso_.boundingRect();
         if (lasso_.size() < 3 || (extent.width() < 4 && extent.height() < 4)) { // a click
-            if (const int i = nearest(m->position(), kPickPixels); i >= 0)
-                Q_EMIT trackActivated(emb_.run, emb_.track_ids[size_t(i)]);
+            if (const int g = nearest(m->position(), kPickPixels); g >= 0) {
+                const auto [p, i] = locate(g);
+                const train::Embeddings& e = panels_[size_t(p)].embeddings;
+                Q_EMIT trackActivated(e.run, e.track_ids[size_t(i)]);
+            }
         } else {
             select_in(lasso_);
         }

@@ -27,8 +27,8 @@ int cmd_embed(const std::vector<std::string>& argv) {
             "  features  the run's feature map (mel or learned), averaged over time: a baseline\n"
             "--subset: the side of the run's split (default all: train, val and test; excluded tracks\n"
             "are on none). Writes FILE.npy, float32 [tracks, dim], and FILE.tracks.csv (or --csv):\n"
-            "row,track_id,track,true_class,predicted_class,subset, one line per matrix row.\n"
-            "--project writes a 2-D layout to --out2d: row,track_id,track,x,y,true_class,predicted_class,\n"
+            "row,run,track_id,track,true_class,predicted_class,subset, one line per matrix row.\n"
+            "--project writes a 2-D layout to --out2d: row,run,track_id,track,x,y,true_class,predicted_class,\n"
             "subset. pca: the first two principal axes. tsne: exact t-SNE (O(tracks^2); seconds at 1000\n"
             "tracks), perplexity 30 (--perplexity), 1000 iterations (--iterations), PCA start.\n");
         return 0;

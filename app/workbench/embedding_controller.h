@@ -1,8 +1,10 @@
 #pragma once
-// The embedding explorer's controller: lists the runs that have weights, computes a run's
-// embeddings and their 2-D projection on a worker thread (train/embeddings.h,
-// experiments/projection.h) with progress and cancel, opens a clicked track in the Inspector,
-// and exports the lassoed tracks.
+// The embedding explorer's controller: lists the runs that have weights, computes the checked
+// runs' embeddings and each run's 2-D projection on a worker thread (train/embeddings.h,
+// experiments/projection.h) with progress and cancel, names what sets each run apart
+// (experiments::varying_levels), opens a clicked track in the Inspector, and exports the
+// lassoed tracks.
+#include "embedding_view.h"
 #include "pages.h"
 
 #include "train/embeddings.h"
@@ -16,10 +18,6 @@
 
 namespace gafx {
 class Feedback;
-}
-
-namespace gafx::widgets {
-class EmbeddingView;
 }
 
 namespace gafx::app {
@@ -36,8 +34,7 @@ protected:
 
 private:
     struct Job {
-        train::Embeddings embeddings;
-        std::vector<float> xy;
+        std::vector<widgets::EmbeddingPanel> panels;
         QString caption, error;
         bool cancelled = false;
     };

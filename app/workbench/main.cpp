@@ -24,6 +24,7 @@
 #include <QTimer>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -45,11 +46,19 @@ void save_screenshots(gafx::app::MainWindow& window, const QString& dir) {
     QList<qint64> finished;
     qint64 track = 0, best = 0;
     double best_val = -1;
-    for (const auto& r : window.workspace()->store().list_runs())
-        if (r.status == store::RunStatus::Finished) {
-            finished << r.id;
-            if (r.val_score > best_val) best_val = r.val_score, best = r.id; // chosen on val, never on test
-        }
+    std::map<std::string, std::pair<double, qint64>> best_of; // per extractor, for the explorer
+    for (const auto& l : *window.workspace()->runs()) {
+        const auto& r = l.record;
+        if (r.status != store::RunStatus::Finished) continue;
+        finished << r.id;
+        if (!(r.val_score >= 0)) continue; // nothing chosen on val
+        if (r.val_score > best_val) best_val = r.val_score, best = r.id; // chosen on val, never on test
+        if (!l.config) continue;
+        auto& b = best_of[l.config->extractor];
+        if (!b.second || r.val_score > b.first) b = {r.val_score, r.id};
+    }
+    QList<qint64> side_by_side;
+    for (const auto& [extractor, b] : best_of) side_by_side << b.second;
     if (best) { // the best run (chosen on val, shown on test) for the inspector and the explorer
         const auto preds = window.workspace()->store().predictions(best);
         if (!preds.empty()) track = preds.front().track_id;
@@ -98,7 +107,7 @@ void save_screenshots(gafx::app::MainWindow& window, const QString& dir) {
         {"6-embeddings", 300000,
          [=] {
              page(app::EmbeddingsPage);
-             if (best) embeddings->set_current_run(best);
+             if (!side_by_side.isEmpty()) embeddings->set_checked_runs(side_by_side);
              embeddings->findChild<QComboBox*>(QStringLiteral("embeddingProjection"))->setCurrentIndex(1); // t-SNE
              Q_EMIT embeddings->computeRequested();
          },

@@ -84,6 +84,43 @@ FactorEffect factor_effect(const std::string& factor, const std::vector<store::R
     return out;
 }
 
+std::vector<std::string> varying_keys(const std::vector<const ConfigValues*>& configs) {
+    std::vector<std::string> out;
+    if (configs.empty()) return out;
+    for (size_t k = 0; k < configs.front()->size(); ++k) {
+        const std::string& key = (*configs.front())[k].first;
+        if (key == "seed" || key == "fold") continue; // repetitions, not factors
+        const auto differs = [&](const ConfigValues* c) {
+            return k >= c->size() || (*c)[k].second != (*configs.front())[k].second;
+        };
+        if (std::any_of(configs.begin() + 1, configs.end(), differs)) out.push_back(key);
+    }
+    return out;
+}
+
+std::vector<std::string> varying_levels(const std::vector<std::string>& config_jsons) {
+    std::vector<std::shared_ptr<const ConfigValues>> parsed;
+    std::vector<const ConfigValues*> configs;
+    for (const auto& text : config_jsons) {
+        try {
+            parsed.push_back(config_values(text));
+            configs.push_back(parsed.back().get());
+        } catch (const std::exception&) {
+            parsed.push_back(nullptr);
+        }
+    }
+    const auto keys = varying_keys(configs);
+    std::vector<std::string> out;
+    for (const auto& c : parsed) {
+        std::string label;
+        for (size_t k = 0; c && k < c->size(); ++k)
+            if (std::find(keys.begin(), keys.end(), (*c)[k].first) != keys.end())
+                label += (label.empty() ? "" : " ") + (*c)[k].first + "=" + unquoted((*c)[k].second);
+        out.push_back(c ? label : std::string("(config unreadable)"));
+    }
+    return out;
+}
+
 ParallelCoordinates parallel_coordinates(const std::vector<store::RunRecord>& runs, const ReportOptions& options) {
     ParallelCoordinates out;
     out.statistic = options.statistic;
@@ -98,11 +135,11 @@ ParallelCoordinates parallel_coordinates(const std::vector<store::RunRecord>& ru
         if (ids.count(a->run->id)) used.push_back(a);
     if (used.empty()) return out;
 
-    for (const auto& [key, first] : used.front()->config()) {
-        if (key == "seed" || key == "fold") continue;
+    std::vector<const ConfigValues*> configs;
+    for (const AnalysedRun* a : used) configs.push_back(&a->config());
+    for (const auto& key : varying_keys(configs)) {
         std::set<std::string> seen;
         for (const AnalysedRun* a : used) seen.insert(a->value(key));
-        if (seen.size() < 2) continue;
         ParallelAxis axis;
         axis.name = key;
         axis.numeric = true;

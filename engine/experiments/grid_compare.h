@@ -59,4 +59,11 @@ struct ParallelCoordinates {
 };
 ParallelCoordinates parallel_coordinates(const std::vector<store::RunRecord>& runs, const ReportOptions& options);
 
+// The config keys (in to_json order) whose values differ among `configs`, seed and fold left out.
+std::vector<std::string> varying_keys(const std::vector<const ConfigValues*>& configs);
+// For runs shown together (the embedding explorer's panels): each config's values of the keys
+// that vary among them, "extractor=gafx-a lr=0.0005"; "" for all when only seeds and folds
+// differ; "(config unreadable)" for a config that does not parse (left out of the comparison).
+std::vector<std::string> varying_levels(const std::vector<std::string>& config_jsons);
+
 } // namespace gafx::experiments

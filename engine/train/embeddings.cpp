@@ -80,14 +80,20 @@ std::string class_name(const Embeddings& e, int k) {
     return k >= 0 && size_t(k) < e.class_names.size() ? e.class_names[size_t(k)] : std::string();
 }
 
-// One record per row; `middle` adds the columns between the track and its classes.
-void write_rows(const Embeddings& e, const std::string& path, const std::string& extra_header,
-                const std::function<std::string(size_t)>& middle) {
-    std::string text = "row,track_id,track," + extra_header + "true_class,predicted_class,subset\n";
-    for (size_t r = 0; r < size_t(e.rows()); ++r)
-        text += std::to_string(r) + "," + std::to_string(e.track_ids[r]) + "," + data::csv_field(e.track_keys[r]) +
-                "," + middle(r) + data::csv_field(class_name(e, e.true_class[r])) + "," +
-                data::csv_field(class_name(e, e.predicted_class[r])) + "," + data::to_string(e.subsets[r]) + "\n";
+// One record per row of every part, stacked; `middle` adds the columns between the track and
+// its classes.
+void write_rows(const std::vector<const Embeddings*>& parts, const std::string& path, const std::string& extra_header,
+                const std::function<std::string(size_t part, size_t row)>& middle) {
+    std::string text = "row,run,track_id,track," + extra_header + "true_class,predicted_class,subset\n";
+    size_t row = 0;
+    for (size_t p = 0; p < parts.size(); ++p) {
+        const Embeddings& e = *parts[p];
+        for (size_t r = 0; r < size_t(e.rows()); ++r)
+            text += std::to_string(row++) + "," + std::to_string(e.run) + "," + std::to_string(e.track_ids[r]) + "," +
+                    data::csv_field(e.track_keys[r]) + "," + middle(p, r) +
+                    data::csv_field(class_name(e, e.true_class[r])) + "," +
+                    data::csv_field(class_name(e, e.predicted_class[r])) + "," + data::to_string(e.subsets[r]) + "\n";
+    }
     write_file_atomic(path, [&](const auto& write) { write(text.data(), text.size()); });
 }
 
@@ -100,17 +106,44 @@ std::string tracks_csv_path(const std::string& npy_path) {
 }
 
 void write_embeddings(const Embeddings& e, const std::string& npy_path, const std::string& csv_path) {
-    write_npy_f32(npy_path, e.matrix.data(), {e.rows(), e.dim});
-    write_rows(e, csv_path, "", [](size_t) { return std::string(); });
+    write_embeddings(std::vector<const Embeddings*>{&e}, npy_path, csv_path);
+}
+
+void write_embeddings(const std::vector<const Embeddings*>& parts, const std::string& npy_path,
+                      const std::string& csv_path) {
+    int64_t rows = 0;
+    for (const Embeddings* e : parts) {
+        if (e->dim != parts.front()->dim)
+            throw Error(npy_path,
+                        "run " + std::to_string(parts.front()->run) + "'s embeddings have " +
+                            std::to_string(parts.front()->dim) + " values a track, run " + std::to_string(e->run) +
+                            "'s " + std::to_string(e->dim) + ": one matrix cannot hold both",
+                        "export the runs one at a time, or the CSV layout");
+        rows += e->rows();
+    }
+    const int64_t dim = parts.empty() ? 0 : parts.front()->dim;
+    std::vector<float> matrix;
+    matrix.reserve(size_t(rows * dim));
+    for (const Embeddings* e : parts) matrix.insert(matrix.end(), e->matrix.begin(), e->matrix.end());
+    write_npy_f32(npy_path, matrix.data(), {rows, dim});
+    write_rows(parts, csv_path, "", [](size_t, size_t) { return std::string(); });
 }
 
 void write_layout_csv(const Embeddings& e, const std::vector<float>& xy, const std::string& path) {
-    if (int64_t(xy.size()) != 2 * e.rows())
-        throw Error(path, "the layout has " + std::to_string(xy.size() / 2) + " points for " +
-                              std::to_string(e.rows()) + " tracks");
-    write_rows(e, path, "x,y,", [&](size_t r) {
+    write_layout_csv(std::vector<const Embeddings*>{&e}, {&xy}, path);
+}
+
+void write_layout_csv(const std::vector<const Embeddings*>& parts, const std::vector<const std::vector<float>*>& xys,
+                      const std::string& path) {
+    if (xys.size() != parts.size()) throw Error(path, "a layout for each run is needed");
+    for (size_t p = 0; p < parts.size(); ++p)
+        if (int64_t(xys[p]->size()) != 2 * parts[p]->rows())
+            throw Error(path, "run " + std::to_string(parts[p]->run) + "'s layout has " +
+                                  std::to_string(xys[p]->size() / 2) + " points for " +
+                                  std::to_string(parts[p]->rows()) + " tracks");
+    write_rows(parts, path, "x,y,", [&](size_t p, size_t r) {
         char buf[64];
-        std::snprintf(buf, sizeof buf, "%.9g,%.9g,", double(xy[2 * r]), double(xy[2 * r + 1]));
+        std::snprintf(buf, sizeof buf, "%.9g,%.9g,", double((*xys[p])[2 * r]), double((*xys[p])[2 * r + 1]));
         return std::string(buf);
     });
 }

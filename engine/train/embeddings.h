@@ -66,9 +66,16 @@ Embeddings compute_embeddings(const EmbeddingJob& job, EmbeddingKind kind, const
 // gafx::Error naming the file. FILE.npy -> FILE.tracks.csv beside it.
 std::string tracks_csv_path(const std::string& npy_path);
 // The matrix as float32 .npy [rows, dim], and one CSV row per matrix row:
-// row,track_id,track,true_class,predicted_class,subset (class names; empty without a label).
+// row,run,track_id,track,true_class,predicted_class,subset (class names; empty without a label).
 void write_embeddings(const Embeddings& e, const std::string& npy_path, const std::string& csv_path);
-// A 2-D layout of `e` (xy: [rows, 2]): row,track_id,track,x,y,true_class,predicted_class,subset.
+// Several runs' (the explorer's panels) stacked in the order given; every part must have the same
+// dim (gafx::Error naming the file and both sizes otherwise).
+void write_embeddings(const std::vector<const Embeddings*>& parts, const std::string& npy_path,
+                      const std::string& csv_path);
+// A 2-D layout of `e` (xy: [rows, 2]): row,run,track_id,track,x,y,true_class,predicted_class,subset.
 void write_layout_csv(const Embeddings& e, const std::vector<float>& xy, const std::string& path);
+// Several runs' layouts, each in its own projection's coordinates, stacked.
+void write_layout_csv(const std::vector<const Embeddings*>& parts, const std::vector<const std::vector<float>*>& xys,
+                      const std::string& path);
 
 } // namespace gafx::train

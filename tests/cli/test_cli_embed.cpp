@@ -65,18 +65,19 @@ private Q_SLOTS:
         for (float v : a.data) QVERIFY(std::isfinite(v));
         const auto rows = data::read_csv(path("emb.tracks.csv").toStdString());
         QCOMPARE(int64_t(rows.size()), tracks_ + 1);
-        QCOMPARE(header(rows), (QStringList{QStringLiteral("row"), QStringLiteral("track_id"), QStringLiteral("track"),
-                                            QStringLiteral("true_class"), QStringLiteral("predicted_class"),
-                                            QStringLiteral("subset")}));
+        QCOMPARE(header(rows), (QStringList{QStringLiteral("row"), QStringLiteral("run"), QStringLiteral("track_id"),
+                                            QStringLiteral("track"), QStringLiteral("true_class"),
+                                            QStringLiteral("predicted_class"), QStringLiteral("subset")}));
         for (size_t i = 1; i < rows.size(); ++i) {
             const auto& f = rows[i].fields;
-            QCOMPARE(f.size(), size_t(6));
+            QCOMPARE(f.size(), size_t(7));
             QCOMPARE(f[0], std::to_string(i - 1));
-            QVERIFY(std::stoll(f[1]) > 0);
+            QCOMPARE(QString::fromStdString(f[1]), run_);
+            QVERIFY(std::stoll(f[2]) > 0);
             // Demo keys are genre/file; the true class is the genre.
-            QCOMPARE(f[2].substr(0, f[2].find('/')), f[3]);
-            QVERIFY(!f[4].empty());
-            QVERIFY(f[5] == "train" || f[5] == "val" || f[5] == "test");
+            QCOMPARE(f[3].substr(0, f[3].find('/')), f[4]);
+            QVERIFY(!f[5].empty());
+            QVERIFY(f[6] == "train" || f[6] == "val" || f[6] == "test");
         }
     }
 
@@ -91,11 +92,11 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(path("test.tracks.csv")));
         const auto tracks = data::read_csv(path("tracks.csv").toStdString());
         QCOMPARE(int64_t(tracks.size()), test_tracks_ + 1);
-        for (size_t i = 1; i < tracks.size(); ++i) QCOMPARE(tracks[i].fields.at(5), std::string("test"));
+        for (size_t i = 1; i < tracks.size(); ++i) QCOMPARE(tracks[i].fields.at(6), std::string("test"));
         const auto pca = data::read_csv(path("pca.csv").toStdString());
         QCOMPARE(int64_t(pca.size()), test_tracks_ + 1);
-        QCOMPARE(header(pca).mid(3, 2), (QStringList{QStringLiteral("x"), QStringLiteral("y")}));
-        QCOMPARE(pca[1].fields.at(1), tracks[1].fields.at(1)); // the same row order
+        QCOMPARE(header(pca).mid(4, 2), (QStringList{QStringLiteral("x"), QStringLiteral("y")}));
+        QCOMPARE(pca[1].fields.at(2), tracks[1].fields.at(2)); // the same row order
         QVERIFY(r.out.contains(QStringLiteral("of the variance")));
 
         r = run_gafx({QStringLiteral("embed"), run_, QStringLiteral("--out"), path("all.npy"), QStringLiteral("--project"),
@@ -105,7 +106,7 @@ private Q_SLOTS:
         const auto tsne = data::read_csv(path("tsne.csv").toStdString());
         QCOMPARE(int64_t(tsne.size()), tracks_ + 1);
         for (size_t i = 1; i < tsne.size(); ++i)
-            QVERIFY(std::isfinite(std::stod(tsne[i].fields.at(3))) && std::isfinite(std::stod(tsne[i].fields.at(4))));
+            QVERIFY(std::isfinite(std::stod(tsne[i].fields.at(4))) && std::isfinite(std::stod(tsne[i].fields.at(5))));
         QVERIFY(r.out.contains(QStringLiteral("tsne: perplexity")));
     }
 

@@ -3,6 +3,7 @@
 // is what the head classifies and repeats itself, and the predicted class is the one the run's
 // stored test predictions give.
 #include "core/npy.h"
+#include "data/csv.h"
 #include "store/run_store.h"
 #include "test_support.h"
 #include "train/embeddings.h"
@@ -185,6 +186,42 @@ private Q_SLOTS:
         const NpyArray a = read_npy_f32(npy);
         QCOMPARE(a.shape, (std::vector<int64_t>{pooled_.rows(), 192}));
         QCOMPARE(a.data, pooled_.matrix);
+    }
+
+    void severalRunsStackInOneFile() {
+        // The explorer's panels exported together: rows stacked in order, each naming its run.
+        train::Embeddings other = pooled_;
+        other.run = pooled_.run + 100;
+        for (float& v : other.matrix) v = -v;
+        const std::string npy = dir_.path().toStdString() + "/two.npy", csv = train::tracks_csv_path(npy);
+        train::write_embeddings(std::vector<const train::Embeddings*>{&pooled_, &other}, npy, csv);
+        const NpyArray a = read_npy_f32(npy);
+        QCOMPARE(a.shape, (std::vector<int64_t>{2 * pooled_.rows(), 192}));
+        QCOMPARE(std::vector<float>(a.data.begin(), a.data.begin() + long(pooled_.matrix.size())), pooled_.matrix);
+        QCOMPARE(a.data.back(), other.matrix.back());
+        const auto rows = data::read_csv(csv);
+        QCOMPARE(int64_t(rows.size()), 2 * pooled_.rows() + 1);
+        QCOMPARE(rows[1].fields.at(1), std::to_string(pooled_.run));
+        QCOMPARE(rows.back().fields.at(0), std::to_string(2 * pooled_.rows() - 1));
+        QCOMPARE(rows.back().fields.at(1), std::to_string(other.run));
+        QCOMPARE(rows.back().fields.at(2), std::to_string(other.track_ids.back()));
+        // Each layout in its own run's coordinates.
+        std::vector<float> xy1(size_t(2 * pooled_.rows()), 1.5f), xy2(size_t(2 * other.rows()), -2.0f);
+        const std::string layout = dir_.path().toStdString() + "/two.csv";
+        train::write_layout_csv({&pooled_, &other}, {&xy1, &xy2}, layout);
+        const auto l = data::read_csv(layout);
+        QCOMPARE(l[1].fields.at(4), std::string("1.5"));
+        QCOMPARE(l.back().fields.at(5), std::string("-2"));
+        // Matrices of different widths cannot share one .npy: the error names the file and both.
+        train::Embeddings narrow = other;
+        narrow.dim = 128;
+        narrow.matrix.resize(size_t(narrow.rows() * 128));
+        const QString e = test::error_of(
+            [&] { train::write_embeddings(std::vector<const train::Embeddings*>{&pooled_, &narrow}, npy, csv); });
+        QVERIFY2(e.contains(QString::fromStdString(npy)) && e.contains(QStringLiteral("192")) &&
+                     e.contains(QStringLiteral("128")),
+                 qPrintable(e));
+        QCOMPARE(read_npy_f32(npy).shape[0], 2 * pooled_.rows()); // the file written before is whole
     }
 };
 

@@ -146,6 +146,20 @@ private Q_SLOTS:
         const auto none = experiments::parallel_coordinates({grid()[5]}, o);
         QVERIFY(none.axes.empty() && none.lines.empty());
     }
+
+    void varyingLevelsNameWhatSetsRunsApart() {
+        // The explorer's run groups: the keys that differ, seed and fold left out, in config order.
+        const std::string a = R"({"dataset": "tiny", "extractor": "mel", "lr": 0.0005, "seed": 0})";
+        const std::string b = R"({"dataset": "tiny", "extractor": "gafx-a", "lr": 0.001, "seed": 0})";
+        const std::string c = R"({"dataset": "tiny", "extractor": "mel", "lr": 0.0005, "seed": 2})";
+        QCOMPARE(experiments::varying_levels({a, b, c}),
+                 (std::vector<std::string>{"extractor=mel lr=0.0005", "extractor=gafx-a lr=0.001",
+                                           "extractor=mel lr=0.0005"}));
+        QCOMPARE(experiments::varying_levels({a, c}), (std::vector<std::string>{"", ""})); // seeds only
+        const auto broken = experiments::varying_levels({a, "{not json", b});
+        QCOMPARE(broken[1], std::string("(config unreadable)"));
+        QCOMPARE(broken[0], std::string("extractor=mel lr=0.0005"));
+    }
 };
 
 QTEST_APPLESS_MAIN(TestGridCompare)

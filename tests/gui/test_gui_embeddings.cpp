@@ -1,6 +1,7 @@
 // The embedding explorer on the real main window: a trained run's tracks computed on a worker
 // thread and projected (PCA, t-SNE), coloured by class or split, a lasso lists a set that
-// exports with track ids, a click inspects a track, and a running job cancels.
+// exports with track ids, a click inspects a track, and a running job cancels; two runs side by
+// side, coloured by what sets them apart, a lasso in one marking the same tracks in the other.
 #include "main_window.h"
 
 #include "dialog_answers.h"
@@ -8,6 +9,7 @@
 #include "inspector_view.h"
 
 #include "core/npy.h"
+#include "data/csv.h"
 #include "store/run_store.h"
 #include "test_support.h"
 #include "train/trainer.h"
@@ -43,7 +45,7 @@ class TestGuiEmbeddings : public QObject {
     Q_OBJECT
     QTemporaryDir dir_;
     std::string db_;
-    int64_t run_ = 0;
+    int64_t run_ = 0, other_ = 0;
     int64_t tracks_ = 0;
     int classes_ = 0;
 
@@ -55,12 +57,18 @@ private Q_SLOTS:
         store::RunStore s(db_);
         train::TrainOptions o;
         o.checkpoint_dir = (dir_.path() + "/runs").toStdString();
-        run_ = s.create_run(0, R"({"dataset": "tiny", "extractor": "mel", "classifier": "ast-tiny", "preset": "small",
+        const auto config = [](const char* lr) {
+            return std::string(R"({"dataset": "tiny", "extractor": "mel", "classifier": "ast-tiny", "preset": "small",
             "track_seconds": 4, "clips_per_track": 2, "clip_seconds": 1.5, "epochs": 1, "batch_size": 8,
-            "lr": 0.0005, "warmup_steps": 5, "precision": "fp32", "seed": 1})", 1);
-        train::TrainControl control;
-        QCOMPARE(QString::fromLatin1(store::to_string(train::train_run(s, run_, o, control).status)),
-                 QStringLiteral("finished"));
+            "lr": )") + lr + R"(, "warmup_steps": 5, "precision": "fp32", "seed": 1})";
+        };
+        run_ = s.create_run(0, config("0.0005"), 1);
+        other_ = s.create_run(0, config("0.001"), 1);
+        for (int64_t run : {run_, other_}) {
+            train::TrainControl control;
+            QCOMPARE(QString::fromLatin1(store::to_string(train::train_run(s, run, o, control).status)),
+                     QStringLiteral("finished"));
+        }
         const auto ds = s.load_dataset("tiny");
         for (const auto sub : {data::Subset::Train, data::Subset::Val, data::Subset::Test}) tracks_ += ds->split.count(sub);
         classes_ = int(ds->catalog.classes.size());
@@ -73,7 +81,7 @@ private Q_SLOTS:
         w.tabs()->setCurrentIndex(app::EmbeddingsPage);
         auto* view = qobject_cast<widgets::EmbeddingView*>(w.page(app::EmbeddingsPage));
         QVERIFY(view);
-        QCOMPARE(view->current_run(), qint64(run_));
+        QCOMPARE(view->checked_runs(), QList<qint64>{run_}); // the first, until the user checks others
         auto* compute = view->findChild<QPushButton*>(QStringLiteral("embeddingCompute"));
 
         // PCA of the pooled tokens: one point per track on the run's train, val and test sides,
@@ -82,7 +90,8 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(view->point_count(), int(tracks_), 60000);
         QVERIFY(!view->busy());
         QCOMPARE(view->colour_groups(), classes_);
-        QCOMPARE(view->embeddings().run, run_);
+        QCOMPARE(view->panels().size(), size_t(1));
+        QCOMPARE(view->panels().front().embeddings.run, run_);
         view->set_colour_by(widgets::EmbeddingView::BySubset);
         QCOMPARE(view->colour_groups(), 3);
         view->set_colour_by(widgets::EmbeddingView::ByCorrect);
@@ -120,7 +129,7 @@ private Q_SLOTS:
 
         // A click on a point opens its track in the Inspector with the run.
         const int row = *want.begin();
-        const qint64 track = view->embeddings().track_ids[size_t(row)];
+        const qint64 track = view->panels().front().embeddings.track_ids[size_t(row)];
         QTest::mouseClick(canvas, Qt::LeftButton, {}, view->point_position(row));
         QTRY_COMPARE(w.tabs()->currentIndex(), int(app::InspectorPage));
         auto* inspector = qobject_cast<widgets::InspectorView*>(w.page(app::InspectorPage));
@@ -140,6 +149,67 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!view->busy(), 120000);
         QCOMPARE(view->point_count(), int(tracks_));
         QVERIFY2(view->status().contains(QStringLiteral("tracks; hover")), qPrintable(view->status()));
+    }
+
+    void twoRunsSideBySide() {
+        app::MainWindow w(QString::fromStdString(db_));
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.tabs()->setCurrentIndex(app::EmbeddingsPage);
+        auto* view = qobject_cast<widgets::EmbeddingView*>(w.page(app::EmbeddingsPage));
+        view->set_checked_runs({run_, other_});
+        QCOMPARE(view->checked_runs(), (QList<qint64>{run_, other_}));
+        QTest::mouseClick(view->findChild<QPushButton*>(QStringLiteral("embeddingCompute")), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(view->point_count(), int(2 * tracks_), 120000);
+        QCOMPARE(view->panels().size(), size_t(2));
+        QCOMPARE(view->panels()[0].embeddings.run, run_);
+        QCOMPARE(view->panels()[1].embeddings.run, other_);
+        // What sets the runs apart names their group: only lr differs (seed would be left out).
+        QCOMPARE(view->panels()[0].group, QStringLiteral("lr=0.0005"));
+        QCOMPARE(view->panels()[1].group, QStringLiteral("lr=0.001"));
+        view->set_colour_by(widgets::EmbeddingView::ByRunGroup);
+        QCOMPARE(view->colour_groups(), 2);
+        view->set_colour_by(widgets::EmbeddingView::ByTrueClass);
+        QCOMPARE(view->colour_groups(), classes_); // one colour per class across both panels
+        QVERIFY2(view->status().contains(QStringLiteral("of 2 runs")), qPrintable(view->status()));
+
+        // Panels side by side: every point of the first run left of every point of the second.
+        int right_of_first = 0, left_of_second = 1 << 30;
+        for (int i = 0; i < view->point_count(); ++i) {
+            const int p = view->locate(i).first;
+            QCOMPARE(p, i < tracks_ ? 0 : 1);
+            if (p == 0) right_of_first = std::max(right_of_first, view->point_position(i).x());
+            else left_of_second = std::min(left_of_second, view->point_position(i).x());
+        }
+        QVERIFY2(right_of_first < left_of_second, qPrintable(QStringLiteral("%1 %2").arg(right_of_first).arg(left_of_second)));
+
+        // A lasso around the first panel lists its tracks and marks the same tracks in the second.
+        QWidget* canvas = view->canvas();
+        const int cut = (right_of_first + left_of_second) / 2;
+        drag(canvas, {QPoint(0, 0), QPoint(cut, 0), QPoint(cut, canvas->height() - 1), QPoint(0, canvas->height() - 1),
+                      QPoint(0, 1)});
+        QCOMPARE(view->selected_rows().size(), int(tracks_));
+        QCOMPARE(view->linked_count(), int(tracks_));
+        QCOMPARE(view->selection_table()->item(0, 1)->text(), QString::number(run_));
+
+        // Both runs exported at once: one matrix (same width), each row naming its run.
+        view->select_in(QPolygonF());
+        QVERIFY(view->selected_rows().isEmpty());
+        const QString npy = dir_.path() + "/both.npy";
+        test::answer_file_dialog(npy);
+        QTest::mouseClick(view->findChild<QPushButton*>(QStringLiteral("embeddingExportNpy")), Qt::LeftButton);
+        QVERIFY2(QFile::exists(npy), qPrintable(view->status()));
+        QCOMPARE(read_npy_f32(npy.toStdString()).shape.at(0), 2 * tracks_);
+        const auto rows = data::read_csv((dir_.path() + "/both.tracks.csv").toStdString());
+        QCOMPARE(rows.at(1).fields.at(1), std::to_string(run_));
+        QCOMPARE(rows.back().fields.at(1), std::to_string(other_));
+
+        // A click in the second panel inspects that track with the second run.
+        const int last = view->point_count() - 1;
+        QTest::mouseClick(canvas, Qt::LeftButton, {}, view->point_position(last));
+        QTRY_COMPARE(w.tabs()->currentIndex(), int(app::InspectorPage));
+        auto* inspector = qobject_cast<widgets::InspectorView*>(w.page(app::InspectorPage));
+        QCOMPARE(inspector->checked_runs(), QList<qint64>{other_});
     }
 };
 
