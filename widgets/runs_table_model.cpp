@@ -62,7 +62,7 @@ bool same_for_display(const store::RunRecord& a, const store::RunRecord& b) {
 
 } // namespace
 
-void RunsTableModel::set_runs(std::vector<RunRow> rows) {
+void RunsTableModel::set_runs(std::vector<RunRow> rows, std::vector<RunRow>* replaced) {
     for (size_t i = 0; i < rows.size(); ++i) {
         RunRow& r = rows[i];
         if (r.filterable) continue;
@@ -75,8 +75,9 @@ void RunsTableModel::set_runs(std::vector<RunRow> rows) {
     for (size_t i = 0; same_prefix && i < rows_.size(); ++i) same_prefix = rows[i].run.id == rows_[i].run.id;
     if (!same_prefix) { // runs vanished or moved: start over (rare; runs are never deleted)
         beginResetModel();
-        rows_ = std::move(rows);
+        std::swap(rows_, rows);
         endResetModel();
+        if (replaced) *replaced = std::move(rows);
         return;
     }
     // Only the rows that show differently are announced: at 10 000 runs, announcing them all
@@ -84,12 +85,12 @@ void RunsTableModel::set_runs(std::vector<RunRow> rows) {
     const size_t old = rows_.size();
     for (size_t i = 0; i < old;) {
         if (same_for_display(rows_[i].run, rows[i].run)) {
-            rows_[i] = std::move(rows[i]);
+            std::swap(rows_[i], rows[i]);
             ++i;
             continue;
         }
         size_t end = i;
-        for (; end < old && !same_for_display(rows_[end].run, rows[end].run); ++end) rows_[end] = std::move(rows[end]);
+        for (; end < old && !same_for_display(rows_[end].run, rows[end].run); ++end) std::swap(rows_[end], rows[end]);
         Q_EMIT dataChanged(index(int(i), 0), index(int(end) - 1, ColumnCount - 1));
         i = end;
     }
@@ -98,6 +99,8 @@ void RunsTableModel::set_runs(std::vector<RunRow> rows) {
         for (size_t i = old; i < rows.size(); ++i) rows_.push_back(std::move(rows[i]));
         endInsertRows();
     }
+    rows.resize(old); // what was replaced; the inserted rows were moved from
+    if (replaced) *replaced = std::move(rows);
 }
 
 const RunRow* RunsTableModel::find(qint64 id) const {

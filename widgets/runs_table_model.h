@@ -35,7 +35,9 @@ public:
 
     explicit RunsTableModel(QObject* parent = nullptr);
 
-    void set_runs(std::vector<RunRow> rows);
+    // `replaced`, when given, receives the rows it held, for the caller to free elsewhere (at
+    // 10 000 runs freeing them is a good part of a refresh).
+    void set_runs(std::vector<RunRow> rows, std::vector<RunRow>* replaced = nullptr);
     const std::vector<RunRow>& runs() const { return rows_; }
     const RunRow* find(qint64 id) const;
 

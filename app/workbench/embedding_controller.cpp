@@ -110,7 +110,7 @@ bool EmbeddingController::eventFilter(QObject* watched, QEvent* event) {
 
 EmbeddingController::~EmbeddingController() {
     if (feedback_) feedback_->cancel();
-    job_.waitForFinished();
+    if (job_.isRunning()) job_.waitForFinished(); // once finished() took the result, it would never return
 }
 
 void EmbeddingController::refresh_runs() {
@@ -229,7 +229,7 @@ void EmbeddingController::compute() {
 }
 
 void EmbeddingController::finished() {
-    Job job = job_.result();
+    Job job = job_.future().takeResult();
     // Cancel asked for counts even when the work got to its end first.
     const bool cancelled = job.cancelled || (feedback_ && feedback_->cancelled());
     feedback_.reset();

@@ -31,6 +31,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableView>
@@ -364,6 +365,38 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(view->loss_curves()->curve_count() == 1 && view->loss_curves()->point_count(0) == 20, 5000);
         store::RunStore(db_).set_run_status(live, store::RunStatus::Cancelled);
         view->set_curve_options(experiments::CurveAxis::Epoch, 0.0); // as the other tests expect it
+    }
+
+    void theTableAnnouncesOnlyRowsThatChanged() {
+        // At 10 000 runs, announcing every row made the sort proxy re-sort them all at each commit.
+        widgets::RunsTableModel model;
+        std::vector<widgets::RunRow> rows(3);
+        for (int i = 0; i < 3; ++i) {
+            rows[size_t(i)].run.id = i + 1;
+            rows[size_t(i)].run.status = store::RunStatus::Running;
+        }
+        model.set_runs(rows);
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        auto next = rows;
+        next[1].run.status = store::RunStatus::Finished;
+        std::vector<widgets::RunRow> replaced;
+        model.set_runs(next, &replaced);
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(changed[0][0].toModelIndex().row(), 1);
+        QCOMPARE(changed[0][1].toModelIndex().row(), 1);
+        QCOMPARE(model.find(2)->run.status, store::RunStatus::Finished);
+        // What it held comes back to be freed elsewhere: the same runs, as they were.
+        QCOMPARE(replaced.size(), size_t(3));
+        QCOMPARE(replaced[1].run.id, int64_t(2));
+        QCOMPARE(replaced[1].run.status, store::RunStatus::Running);
+        // A new run is inserted, not announced as changed.
+        next.push_back(next.back());
+        next.back().run.id = 4;
+        QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+        model.set_runs(next);
+        QCOMPARE(inserted.count(), 1);
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(model.rowCount(), 4);
     }
 
     void cancelAQueuedRun() {
