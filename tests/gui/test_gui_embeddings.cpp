@@ -39,6 +39,14 @@ void drag(QWidget* w, const QList<QPoint>& path) {
     QTest::mouseRelease(w, Qt::LeftButton, {}, path.back());
 }
 
+// The main window shown on its Embeddings page.
+widgets::EmbeddingView* show_embeddings_page(app::MainWindow& w) {
+    w.show();
+    if (!QTest::qWaitForWindowExposed(&w)) return nullptr;
+    w.tabs()->setCurrentIndex(app::EmbeddingsPage);
+    return qobject_cast<widgets::EmbeddingView*>(w.page(app::EmbeddingsPage));
+}
+
 } // namespace
 
 class TestGuiEmbeddings : public QObject {
@@ -76,10 +84,7 @@ private Q_SLOTS:
 
     void explore() {
         app::MainWindow w(QString::fromStdString(db_));
-        w.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&w));
-        w.tabs()->setCurrentIndex(app::EmbeddingsPage);
-        auto* view = qobject_cast<widgets::EmbeddingView*>(w.page(app::EmbeddingsPage));
+        widgets::EmbeddingView* view = show_embeddings_page(w);
         QVERIFY(view);
         QCOMPARE(view->checked_runs(), QList<qint64>{run_}); // the first, until the user checks others
         auto* compute = view->findChild<QPushButton*>(QStringLiteral("embeddingCompute"));
@@ -153,10 +158,8 @@ private Q_SLOTS:
 
     void twoRunsSideBySide() {
         app::MainWindow w(QString::fromStdString(db_));
-        w.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&w));
-        w.tabs()->setCurrentIndex(app::EmbeddingsPage);
-        auto* view = qobject_cast<widgets::EmbeddingView*>(w.page(app::EmbeddingsPage));
+        widgets::EmbeddingView* view = show_embeddings_page(w);
+        QVERIFY(view);
         view->set_checked_runs({run_, other_});
         QCOMPARE(view->checked_runs(), (QList<qint64>{run_, other_}));
         QTest::mouseClick(view->findChild<QPushButton*>(QStringLiteral("embeddingCompute")), Qt::LeftButton);
