@@ -62,7 +62,8 @@ private:
         std::vector<widgets::RunRow> rows; // configs parsed off the GUI thread
         QString error;
     };
-    static ListJob list_now(store::RunStore& store, int generation);
+    // `on_worker`: also fill experiments::config_values' memory, which grouping reads later.
+    static ListJob list_now(store::RunStore& store, int generation, bool on_worker);
     // At once, on the GUI thread: after the user's own edits, which must show as they are made.
     void refresh();
     // On a worker thread: after commits from elsewhere; the views update when it is read.
