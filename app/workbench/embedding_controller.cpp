@@ -92,6 +92,9 @@ EmbeddingController::EmbeddingController(AppContext& ctx, widgets::EmbeddingView
         if (view_->isVisible()) refresh_runs();
         else stale_ = true;
     });
+    connect(ctx_.workspace, &Workspace::listFailed, this, [this](const QString& reason) {
+        view_->set_status(tr("Could not read the runs: %1").arg(reason), true);
+    });
     view_->installEventFilter(this);
     connect(view_, &widgets::EmbeddingView::computeRequested, this, &EmbeddingController::compute);
     connect(&job_, &QFutureWatcher<Job>::finished, this, &EmbeddingController::finished);

@@ -73,6 +73,8 @@ InspectorController::InspectorController(AppContext& ctx, InspectorView* view)
         if (view_->isVisible()) refresh_runs();
         else stale_ = true;
     });
+    connect(ctx_.workspace, &Workspace::listFailed, this,
+            [this](const QString& reason) { view_->set_note(tr("Could not read the runs: %1").arg(reason)); });
     view_->installEventFilter(this);
     refresh();
     wire_playback();
@@ -140,8 +142,6 @@ void InspectorController::inspect(const QList<qint64>& runs, qint64 track) {
 
 store::RunStore& InspectorController::store() { return ctx_.workspace->store(); }
 
-// Datasets reload only when one changed (the changed() signal fires every few seconds while
-// a run trains); runs are one quick query.
 bool InspectorController::eventFilter(QObject* watched, QEvent* event) {
     if (watched == view_ && event->type() == QEvent::Show && stale_) {
         refresh();
@@ -150,6 +150,8 @@ bool InspectorController::eventFilter(QObject* watched, QEvent* event) {
     return QObject::eventFilter(watched, event);
 }
 
+// Datasets reload only when one changed (the changed() signal fires every few seconds while
+// a run trains); runs come from the workspace's listing, read on a worker thread.
 void InspectorController::refresh() {
     stale_ = false;
     try {
