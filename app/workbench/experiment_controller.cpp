@@ -17,6 +17,7 @@
 #include <QSaveFile>
 #include <QStatusBar>
 
+#include <algorithm>
 #include <cmath>
 
 namespace gafx::app {
@@ -74,22 +75,36 @@ void ExperimentController::refresh() {
             datasets_.insert(d.name);
             names << QString::fromStdString(d.name);
         }
+        // Rebuilt only when the finished runs or their figures changed: the list is a combo box of
+        // every finished run (10 000 in a big workspace) and commits come every second.
+        std::vector<std::pair<int64_t, double>> sig;
+        for (const ListedRun& l : *workspace_->runs())
+            if (l.record.status == store::RunStatus::Finished) sig.push_back({l.record.id, l.record.val_track_accuracy});
+        const bool same = sig.size() == runs_sig_.size() &&
+                          std::equal(sig.begin(), sig.end(), runs_sig_.begin(), [](const auto& a, const auto& b) {
+                              return a.first == b.first && (a.second == b.second || (std::isnan(a.second) && std::isnan(b.second)));
+                          });
         QList<QPair<qint64, QString>> runs;
         for (const ListedRun& l : *workspace_->runs()) {
             const store::RunRecord& r = l.record;
+            if (same) break;
             if (r.status != store::RunStatus::Finished) continue;
             QString what;
             if (const auto& c = l.config)
                 what = QStringLiteral(" %1 + %2 on %3").arg(QString::fromStdString(c->extractor),
                                                             QString::fromStdString(c->classifier),
                                                             QString::fromStdString(c->dataset));
-            const QString acc = std::isnan(r.test_track_accuracy)
+            // Val, not test: a run chosen to start from is chosen on what val says.
+            const QString acc = std::isnan(r.val_track_accuracy)
                                     ? QString()
-                                    : QStringLiteral(" (test %1 %)").arg(100 * r.test_track_accuracy, 0, 'f', 1);
+                                    : QStringLiteral(" (val %1 %)").arg(100 * r.val_track_accuracy, 0, 'f', 1);
             runs.append({r.id, QStringLiteral("#%1 %2:%3%4").arg(r.id).arg(QString::fromStdString(r.experiment), what, acc)});
         }
         view_->set_datasets(names);
-        view_->set_runs(runs);
+        if (!same) {
+            runs_sig_ = std::move(sig);
+            view_->set_runs(runs);
+        }
     } catch (const std::exception& e) {
         view_->set_message(QString::fromStdString(e.what()), true);
     }

@@ -13,6 +13,8 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 class QStatusBar;
 
@@ -51,6 +53,7 @@ private:
     widgets::ExperimentView* view_;
     std::set<std::string> datasets_; // imported names, for the parser's dataset check as one types
     bool stale_ = false;
+    std::vector<std::pair<int64_t, double>> runs_sig_; // the finished runs listed: id, val track accuracy
 };
 
 } // namespace gafx::app

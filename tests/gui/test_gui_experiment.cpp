@@ -322,6 +322,10 @@ private Q_SLOTS:
         w->tabs()->setCurrentIndex(app::DatasetsPage);
         w->tabs()->setCurrentIndex(app::ExperimentPage);
         QTRY_VERIFY(child<QComboBox>(page, "pretrained_run")->findData(qint64(runs[0].id)) >= 0);
+        // Named with what val says: a run to start from is never chosen by its test figure.
+        auto* offered = child<QComboBox>(page, "pretrained_run");
+        const QString label = offered->itemText(offered->findData(qint64(runs[0].id)));
+        QVERIFY2(label.contains(QStringLiteral("(val ")) && !label.contains(QStringLiteral("test")), qPrintable(label));
     }
 };
 
