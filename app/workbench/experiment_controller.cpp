@@ -84,24 +84,23 @@ void ExperimentController::refresh() {
                           std::equal(sig.begin(), sig.end(), runs_sig_.begin(), [](const auto& a, const auto& b) {
                               return a.first == b.first && (a.second == b.second || (std::isnan(a.second) && std::isnan(b.second)));
                           });
-        QList<QPair<qint64, QString>> runs;
-        for (const ListedRun& l : *workspace_->runs()) {
-            const store::RunRecord& r = l.record;
-            if (same) break;
-            if (r.status != store::RunStatus::Finished) continue;
-            QString what;
-            if (const auto& c = l.config)
-                what = QStringLiteral(" %1 + %2 on %3").arg(QString::fromStdString(c->extractor),
-                                                            QString::fromStdString(c->classifier),
-                                                            QString::fromStdString(c->dataset));
-            // Val, not test: a run chosen to start from is chosen on what val says.
-            const QString acc = std::isnan(r.val_track_accuracy)
-                                    ? QString()
-                                    : QStringLiteral(" (val %1 %)").arg(100 * r.val_track_accuracy, 0, 'f', 1);
-            runs.append({r.id, QStringLiteral("#%1 %2:%3%4").arg(r.id).arg(QString::fromStdString(r.experiment), what, acc)});
-        }
         view_->set_datasets(names);
         if (!same) {
+            QList<QPair<qint64, QString>> runs;
+            for (const ListedRun& l : *workspace_->runs()) {
+                const store::RunRecord& r = l.record;
+                if (r.status != store::RunStatus::Finished) continue;
+                QString what;
+                if (const auto& c = l.config)
+                    what = QStringLiteral(" %1 + %2 on %3").arg(QString::fromStdString(c->extractor),
+                                                                QString::fromStdString(c->classifier),
+                                                                QString::fromStdString(c->dataset));
+                // Val, not test: a run chosen to start from is chosen on what val says.
+                const QString acc = std::isnan(r.val_track_accuracy)
+                                        ? QString()
+                                        : QStringLiteral(" (val %1 %)").arg(100 * r.val_track_accuracy, 0, 'f', 1);
+                runs.append({r.id, QStringLiteral("#%1 %2:%3%4").arg(r.id).arg(QString::fromStdString(r.experiment), what, acc)});
+            }
             runs_sig_ = std::move(sig);
             view_->set_runs(runs);
         }
