@@ -16,11 +16,24 @@ struct QueuedFile {
     store::QueuedExperiment queued;
 };
 
+// One part of the grid for one machine (experiments::shard_runs): `index` 0-based of `count`.
+struct Shard {
+    int index = 0;
+    int count = 1;
+};
+
 // Reads `path` (datasets checked against the workspace), queues each required file first —
 // only when the workspace has no run of that experiment queued, running or finished, so a second
 // `gafx train table4.json` reuses the pretraining — then the file itself. The weights every
 // file's runs name are checked before anything is queued (experiments::check_weights): a missing
-// one stops the command with its `gafx weights fetch`. Returns what it queued, in training order. Throws gafx::Error naming the file at fault, also for a cycle.
-std::vector<QueuedFile> queue_file(store::RunStore& db, const std::string& path);
+// one stops the command with its `gafx weights fetch`. With a shard, only that part's runs (each
+// file's experiment holds just those; a file left with none is not queued), the partition made
+// over every file as if none had been queued yet, so it is the same on every machine. Returns
+// what it queued, in training order. Throws gafx::Error naming the file at fault, also for a cycle.
+std::vector<QueuedFile> queue_file(store::RunStore& db, const std::string& path, Shard shard = {});
+
+// `path` and every file it requires, read without a workspace, in training order (required
+// files first, each once): what --dry-run lists and a partition is made over.
+std::vector<QueuedFile> read_files(const std::string& path);
 
 } // namespace gafx::workflows

@@ -68,6 +68,16 @@ private Q_SLOTS:
         QCOMPARE(r.exit_code, 0);
         QVERIFY2(r.out.contains(QStringLiteral("6 run(s)")), qPrintable(r.out));
         QVERIFY(r.out.contains(QStringLiteral("classifier=ast-small seed=2")));
+        // Table 4's first part holds the AudioSet pretraining with the three runs that start from it.
+        const auto s = run_gafx({QStringLiteral("train"), QStringLiteral(GAFX_SOURCE_DIR "/experiments/paper/table4.json"),
+                                 QStringLiteral("--dry-run"), QStringLiteral("--shard"), QStringLiteral("1/3")});
+        QCOMPARE(s.exit_code, 0);
+        QVERIFY2(s.out.startsWith(QStringLiteral("shard 1/3: 4 run(s) of 7\npaper-audioset-pretrain run 1 of 1")),
+                 qPrintable(s.out));
+        QCOMPARE(s.out.count(QStringLiteral("pretraining=run")), 3);
+        const auto bad = run_gafx({QStringLiteral("train"), exp_, QStringLiteral("--shard"), QStringLiteral("4/3")});
+        QCOMPARE(bad.exit_code, 1);
+        QVERIFY2(bad.err.contains(QStringLiteral("parts are numbered from 1 to N")), qPrintable(bad.err));
     }
 
     void killedTrainerResumesToTheSameHistory() {

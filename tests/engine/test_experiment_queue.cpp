@@ -3,12 +3,16 @@
 #include "core/error.h"
 #include "experiments/experiment.h"
 #include "experiments/queue.h"
+#include "experiments/shard.h"
 #include "store/run_store.h"
 #include "test_support.h"
 #include "workflows/queue_file.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <map>
+#include <optional>
 
 #include <sqlite3.h>
 
@@ -211,6 +215,78 @@ private Q_SLOTS:
         test::write_bytes(d + "/a.json", R"({"name": "a", "requires": ["b.json"], "base": {"dataset": "tiny"}})");
         test::write_bytes(d + "/b.json", R"({"name": "b", "requires": ["a.json"], "base": {"dataset": "tiny"}})");
         QVERIFY(test::error_of([&] { workflows::queue_file(db, (d + "/a.json").toStdString()); }).contains("cycle"));
+    }
+
+    // A grid of 14 runs in 8 parts that must stay whole: two pretraining runs, each with the
+    // three fine-tuning runs that start from it, and six runs trained from scratch.
+    void shardsPartitionTheGridAndKeepPretrainingWithItsRuns() {
+        const QString d = dir_.path();
+        test::write_bytes(d + "/spre.json", R"({"name": "spre", "base": {"dataset": "tiny", "preset": "small"},
+            "grid": {"seed": [0, 1]}})");
+        test::write_bytes(d + "/sft.json", R"({"name": "sft", "requires": ["spre.json"], "base": {"dataset": "tiny",
+            "preset": "small"}, "grid": {"pretraining": ["none", "run"], "pretrained_run": [{"experiment": "spre",
+            "seed": 0}, {"experiment": "spre", "seed": 1}], "seed": [0, 1, 2]}})");
+        const std::string ft = (d + "/sft.json").toStdString();
+        const auto files = workflows::read_files(ft);
+        QCOMPARE(files.size(), size_t(2));
+        std::vector<experiments::Experiment> exs;
+        for (const auto& f : files) exs.push_back(f.experiment);
+        QCOMPARE(experiments::training_units(exs).size(), size_t(8));
+        // The spre run a fine-tuning run starts from, by its seed.
+        const auto base_of = [&](const experiments::RunRef& r) -> std::optional<experiments::RunRef> {
+            const auto& c = exs[r.file].runs[r.run];
+            if (r.file != 1 || c.pretraining != "run") return std::nullopt;
+            return experiments::RunRef{0, size_t(c.pretrained_seed)};
+        };
+        for (int n = 1; n <= 16; ++n) {
+            std::map<experiments::RunRef, int> part_of;
+            size_t biggest = 0, smallest = 99;
+            for (int i = 0; i < n; ++i) {
+                const auto part = experiments::shard_runs(exs, i, n);
+                biggest = std::max(biggest, part.size());
+                smallest = std::min(smallest, part.size());
+                for (const auto& r : part) QVERIFY2(part_of.emplace(r, i).second, "a run in two parts");
+            }
+            QCOMPARE(part_of.size(), size_t(14));
+            for (const auto& [r, i] : part_of)
+                if (const auto b = base_of(r)) QCOMPARE(part_of.at(*b), i);
+            if (n <= 8) QVERIFY2(biggest - smallest <= 4, qPrintable(QString::number(n))); // a unit is 4 runs at most
+        }
+
+        // Three machines, three workspaces: every run queued once, each fine-tuning run pointing
+        // at the pretraining run of its seed in its own workspace.
+        size_t queued = 0;
+        for (int i = 0; i < 3; ++i) {
+            store::RunStore db(workspace());
+            const auto q = workflows::queue_file(db, ft, {i, 3});
+            for (const auto& f : q) {
+                queued += f.queued.run_ids.size();
+                for (size_t k = 0; k < f.queued.run_ids.size(); ++k) {
+                    const auto& asked = f.experiment.runs[k];
+                    if (asked.pretraining != "run") continue;
+                    const auto stored = experiments::parse_run_config(db.run(f.queued.run_ids[k])->config);
+                    const auto base = db.run(stored.pretrained_run);
+                    QVERIFY(base.has_value());
+                    QCOMPARE(base->experiment, std::string("spre"));
+                    QCOMPARE(uint64_t(base->seed), asked.pretrained_seed);
+                }
+            }
+        }
+        QCOMPARE(queued, size_t(14));
+        QVERIFY(test::error_of([&] { experiments::shard_runs(exs, 3, 3); }).contains("does not exist"));
+    }
+
+    void shardIsWrittenFromOneToN() {
+        QCOMPARE(experiments::parse_shard("2/3"), std::make_pair(1, 3));
+        QCOMPARE(experiments::parse_shard("1/1"), std::make_pair(0, 1));
+        for (const char* bad : {"0/3", "4/3", "3", "a/b", "/3", "1/0", "1/99999999"}) {
+            try {
+                experiments::parse_shard(bad);
+                QFAIL(bad);
+            } catch (const Error& e) {
+                QCOMPARE(QString::fromStdString(e.field().key), QStringLiteral("shard"));
+            }
+        }
     }
 
     void hasDatasetAnswersWithoutLoading() {

@@ -1,0 +1,86 @@
+#include "experiments/shard.h"
+
+#include "core/error.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace gafx::experiments {
+namespace {
+
+size_t find_root(std::vector<size_t>& parent, size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+}
+
+const ErrorField kShardField{"--shard", "shard"};
+
+} // namespace
+
+std::vector<std::vector<RunRef>> training_units(const std::vector<Experiment>& files) {
+    std::vector<RunRef> all;
+    for (size_t f = 0; f < files.size(); ++f)
+        for (size_t r = 0; r < files[f].runs.size(); ++r) all.push_back({f, r});
+    std::vector<size_t> parent(all.size());
+    std::iota(parent.begin(), parent.end(), size_t(0));
+    size_t first_of_file = 0;
+    for (size_t f = 0; f < files.size(); ++f) {
+        for (size_t r = 0; r < files[f].runs.size(); ++r) {
+            const RunConfig& c = files[f].runs[r];
+            if (c.pretraining != "run" || c.pretrained_experiment.empty()) continue;
+            // The newest match queued before this file: the last one in training order.
+            for (size_t j = first_of_file; j-- > 0;) {
+                const RunConfig& p = files[all[j].file].runs[all[j].run];
+                if (files[all[j].file].name == c.pretrained_experiment && p.seed == c.pretrained_seed) {
+                    parent[find_root(parent, first_of_file + r)] = find_root(parent, j);
+                    break;
+                }
+            }
+        }
+        first_of_file += files[f].runs.size();
+    }
+    std::vector<std::vector<RunRef>> units;
+    std::vector<size_t> unit_of_root(all.size(), size_t(-1));
+    for (size_t i = 0; i < all.size(); ++i) {
+        size_t& u = unit_of_root[find_root(parent, i)];
+        if (u == size_t(-1)) {
+            u = units.size();
+            units.emplace_back();
+        }
+        units[u].push_back(all[i]);
+    }
+    return units;
+}
+
+std::vector<RunRef> shard_runs(const std::vector<Experiment>& files, int index, int count) {
+    if (count < 1 || index < 0 || index >= count)
+        throw Error({}, "shard " + std::to_string(index + 1) + " of " + std::to_string(count) + " does not exist",
+                    "give --shard I/N with 1 <= I <= N", kShardField);
+    std::vector<size_t> size(size_t(count), 0);
+    std::vector<RunRef> out;
+    for (const auto& unit : training_units(files)) {
+        const size_t to = size_t(std::min_element(size.begin(), size.end()) - size.begin());
+        size[to] += unit.size();
+        if (to == size_t(index)) out.insert(out.end(), unit.begin(), unit.end());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::pair<int, int> parse_shard(const std::string& text) {
+    const size_t slash = text.find('/');
+    const auto number = [&](const std::string& s) {
+        if (s.empty() || s.size() > 6 || !std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+            throw Error({}, "--shard '" + text + "' is not I/N", "give the part and the number of parts, e.g. --shard 2/8",
+                        kShardField);
+        return std::stoi(s);
+    };
+    if (slash == std::string::npos) number(""); // throws
+    const int i = number(text.substr(0, slash)), n = number(text.substr(slash + 1));
+    if (n < 1 || i < 1 || i > n)
+        throw Error({}, "'" + text + "': parts are numbered from 1 to N", "give --shard I/N with 1 <= I <= N",
+                    kShardField);
+    return {i - 1, n};
+}
+
+} // namespace gafx::experiments
