@@ -106,6 +106,11 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
         const QList<qint64> ids = selected_runs();
         if (ids.size() == 1) Q_EMIT noteRequested(ids.front());
     });
+    import_ = button(tr("I&mport runs..."), QStringLiteral("importRunsButton"),
+                     tr("Merge the runs of other workspaces (the parts of a grid trained with --shard, Slurm tasks, "
+                        "another machine) into this one, with their files; a run already here is left alone"),
+                     this);
+    connect(import_, &QPushButton::clicked, this, &RunsView::importRequested);
     export_csv_ = button(tr("Export &CSV..."), QStringLiteral("exportCsvButton"), tr("Write the selected runs to a CSV file"), this);
     export_json_ = button(tr("Export &JSON..."), QStringLiteral("exportJsonButton"),
                           tr("Write the selected runs to a JSON file (the fields of gafx runs --json)"), this);
@@ -281,6 +286,7 @@ RunsView::RunsView(QWidget* parent) : QWidget(parent) {
     auto* buttons = new QHBoxLayout;
     for (QPushButton* b : {inspect_, resume_, cancel_, compare_, tags_, note_}) buttons->addWidget(b);
     buttons->addStretch(1);
+    buttons->addWidget(import_);
     buttons->addWidget(export_csv_);
     buttons->addWidget(export_json_);
     auto* top = new QWidget(this);
@@ -388,8 +394,9 @@ void RunsView::set_statistic(experiments::RunStatistic s) {
 
 void RunsView::set_confusion_caption(const QString& text) { confusion_panel_->set_caption(text); }
 
-void RunsView::show_message(const QString& text, bool error) {
+void RunsView::show_message(const QString& text, bool error, const QString& details) {
     message_->setText(text);
+    message_->setToolTip(details);
     message_->setStyleSheet(error ? QStringLiteral("color: #c62828;") : QString());
 }
 

@@ -80,7 +80,8 @@ public:
     void set_confusion_caption(const QString& text);
 
     // A line under the table: what an action did, or why it could not (error: shown in red).
-    void show_message(const QString& text, bool error = false);
+    // `details`: the message's tooltip (every line of an import, say).
+    void show_message(const QString& text, bool error = false, const QString& details = {});
     // A yes/no question over the view (modal); true for yes.
     bool confirm(const QString& title, const QString& text);
     QString message() const;
@@ -98,6 +99,7 @@ Q_SIGNALS:
     void tagsRequested(const QList<qint64>& runs); // edit the tags they share
     void noteRequested(qint64 run);
     void compareRequested(qint64 a, qint64 b); // their settings side by side
+    void importRequested();                     // "Import runs...": other workspaces' runs into this one
 
 private:
     void update_buttons();
@@ -112,6 +114,7 @@ private:
     QPushButton* tags_ = nullptr;
     QPushButton* note_ = nullptr;
     QPushButton* compare_ = nullptr;
+    QPushButton* import_ = nullptr;
     QPushButton* export_csv_ = nullptr;
     QPushButton* export_json_ = nullptr;
     QLabel* message_ = nullptr;

@@ -9,6 +9,7 @@
 #include "experiments/run_filter.h"
 #include "store/run_store.h"
 #include "train/trainer.h"
+#include "workflows/import_runs.h"
 
 #include <cmath>
 #include <cstdio>
@@ -41,11 +42,41 @@ store::RunRecord existing_run(store::RunStore& db, int64_t id) {
     return *r;
 }
 
+int runs_import(const std::vector<std::string>& argv) {
+    if (wants_help(argv)) {
+        std::printf("usage: gafx runs import OTHER.db... [--db FILE] [--link]\n\n"
+                    "merges the runs of other workspaces (the shards of gafx train --shard, Slurm tasks, another\n"
+                    "machine) into this one, by each run's uuid: importing a file again changes nothing. Runs that\n"
+                    "are results (finished, failed, diverged, cancelled, interrupted) come with their metrics,\n"
+                    "predictions, tags, note, experiment, dataset (matched by name and content: classes, track keys,\n"
+                    "labels, lengths) and split; queued or running ones are skipped. A run that differs from the one\n"
+                    "here, or was trained on another dataset of the same name, is a conflict: reported, never\n"
+                    "overwritten. Each run's folder (checkpoints, best weights) is found where the trainer finds it,\n"
+                    "or in runs/ beside OTHER.db, and copied to runs/ beside this workspace.\n"
+                    "Exit 0 when nothing conflicted and every folder came, else 1.\n\n"
+                    "  --link      hard-link the run files where the filesystem allows, instead of copying\n"
+                    "  --db FILE   the workspace to import into\n");
+        return 0;
+    }
+    Args a(argv, {"--db"}, {"--link"});
+    if (a.positional().empty()) throw UsageError("name at least one OTHER.db to import");
+    store::RunStore db(workspace_db(a));
+    int problems = 0;
+    for (const auto& rep : workflows::import_runs(db, a.positional(), a.has("--link"))) {
+        const auto lines = workflows::describe(rep);
+        for (size_t i = 0; i < lines.size(); ++i) std::printf("%s%s\n", i ? "  " : "", lines[i].c_str());
+        problems += workflows::has_problems(rep);
+    }
+    return problems ? 1 : 0;
+}
+
 } // namespace
 
 int cmd_runs(const std::vector<std::string>& argv) {
+    if (!argv.empty() && argv[0] == "import") return runs_import({argv.begin() + 1, argv.end()});
     if (wants_help(argv)) {
-        std::printf("usage: gafx runs [--where FILTER] [--json] [--db FILE]\n\n"
+        std::printf("usage: gafx runs [--where FILTER] [--json] [--db FILE]\n"
+                    "       gafx runs import OTHER.db... [--db FILE] [--link]   (see gafx runs import --help)\n\n"
                     "every run of the workspace: id, experiment, status, model, augmentation, pretraining, seed,\n"
                     "device/precision, epochs done, the epoch selected on val, track accuracy (%%) on val and\n"
                     "on test at that epoch, test track accuracy at the last epoch, duration. Nothing is chosen\n"

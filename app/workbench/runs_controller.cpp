@@ -1,5 +1,6 @@
 #include "runs_controller.h"
 
+#include "runs_import.h"
 #include "training_worker.h"
 #include "workspace.h"
 
@@ -126,6 +127,9 @@ RunsController::RunsController(AppContext& ctx, RunsView* view) : QObject(view),
     connect(view_, &RunsView::tagsRequested, this, &RunsController::edit_tags);
     connect(view_, &RunsView::noteRequested, this, &RunsController::edit_note);
     connect(view_, &RunsView::compareRequested, this, &RunsController::compare);
+    auto* importer = new RunsImporter(ctx_, view_);
+    connect(view_, &RunsView::importRequested, importer, &RunsImporter::ask);
+    connect(importer, &RunsImporter::finished, this, &RunsController::refresh);
     connect(&curve_job_, &QFutureWatcher<CurvesJob>::finished, this, &RunsController::curves_loaded);
     connect(&confusion_job_, &QFutureWatcher<ConfusionJob>::finished, this, &RunsController::confusion_loaded);
     connect(view_->confusion(), &widgets::ConfusionMatrixView::cellActivated, this, &RunsController::show_cell_tracks);

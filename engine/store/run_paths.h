@@ -14,9 +14,11 @@ struct RunPaths {
     std::string best; // best.safetensors: the weights of the selected epoch
 };
 
-// The folder of the run's stored checkpoint when it has one; else <base>/<id>-<uid> (<base>/<id>
-// for a record without a uid), with base the `runs/` folder beside the database when `base` is
-// empty.
+// The folder of the run's stored checkpoint when it has one (unless that folder is gone and the
+// one beside the database exists: a workspace moved or copied with its runs/ folder); else
+// <base>/<id>-<uid> (<base>/<id> for a record without a uid), with base the `runs/` folder beside
+// the database when `base` is empty. So a run's files are found on another machine when its
+// workspace travels with its runs/ folder, or after gafx runs import copied them.
 RunPaths run_paths(const std::string& db_path, const RunRecord& run, const std::string& base = {});
 // A run never checkpointed yet (or unknown): <base>/<id>.
 RunPaths run_paths(const std::string& db_path, int64_t run_id, const std::string& base = {});

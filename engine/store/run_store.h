@@ -54,6 +54,7 @@ struct RunRecord {
     double seconds = 0; // training time so far (started -> heartbeat or finished)
     int64_t dataset_id = 0, split_id = 0; // the split it was queued on (0: none recorded yet)
     std::string uid;   // unique to this run of this workspace: names its folder, written into its checkpoints
+    std::string uuid;  // the run's identity in every workspace it is imported into (RFC 4122 v4)
     std::string owner; // the token of the trainer that last claimed it (claim_run)
     int64_t selected_epoch = 0;            // 0: not evaluated on val yet
     double val_score, val_track_accuracy;  // at the selected epoch
@@ -90,6 +91,27 @@ struct MetricRow {
     std::string split; // "train" | "val" | "test" | "time"
     std::string name;
     double value = 0;
+};
+
+// What import_runs did with one run of the other workspace.
+struct ImportedRun {
+    enum class Outcome {
+        Imported,    // new here, with its metrics, predictions, tags and note
+        AlreadyHere, // this workspace has the run (same uuid) as it is there
+        Skipped,     // not a result yet (queued, running, paused): import it once it has stopped
+        Conflict     // differs from what is here, or cannot be placed: nothing written for it
+    };
+    Outcome outcome = Outcome::Skipped;
+    int64_t from_id = 0; // in the other workspace
+    int64_t to_id = 0;   // here (Imported, AlreadyHere)
+    std::string uuid, uid;
+    std::string reason;          // Skipped, Conflict: why, in words
+    std::string from_checkpoint; // the other workspace's checkpoint_path
+};
+
+struct ImportResult {
+    std::vector<ImportedRun> runs;           // by id in the other workspace
+    std::vector<std::string> datasets_added; // datasets this workspace did not have
 };
 
 class RunStore {
@@ -170,6 +192,19 @@ public:
     void set_run_note(int64_t run_id, const std::string& note);
     // Every tag in use with its number of runs, by tag.
     std::vector<std::pair<std::string, int64_t>> tag_counts();
+
+    // --- merging workspaces (shards, machines, Slurm tasks) ---
+    // Copies the runs of the workspace at `other` that are results (finished, failed, diverged,
+    // cancelled, interrupted) into this one, in one transaction: a run by its uuid (one already
+    // here is left alone, so a second import changes nothing), with its experiment (matched by
+    // name and spec), dataset (by name, and then only when its classes and tracks are the same:
+    // keys, labels, lengths; added when missing), split (by its kind and every track's subset and
+    // fold; added when missing), metrics, predictions, tags and note. A run that starts from
+    // another (pretrained_run) gets that run's id here. Conflicts are reported per run, never
+    // overwritten. `other` is opened as a workspace first (so migrated to this schema). Run
+    // files are the caller's (workflows::import_runs). Throws gafx::Error for a file that is not
+    // a workspace, or this same one.
+    ImportResult import_runs(const std::string& other);
 
     // "ok" when PRAGMA integrity_check finds nothing wrong.
     std::string integrity_check();

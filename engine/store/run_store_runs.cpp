@@ -55,7 +55,7 @@ SELECT r.id, COALESCE(r.experiment_id, 0), COALESCE(e.name, ''), r.config, r.see
        s.final_test_accuracy, s.final_test_track_accuracy, COALESCE(r.dataset_id, 0), COALESCE(r.split_id, 0),
        s.test_macro_f1, r.uid, r.owner,
        (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM run_tags t WHERE t.run_id = r.id ORDER BY tag)),
-       r.note
+       r.note, r.uuid
 FROM runs r
 LEFT JOIN experiments e ON e.id = r.experiment_id
 LEFT JOIN run_summary s ON s.run_id = r.id
@@ -116,6 +116,7 @@ RunRecord read_run(const Stmt& s) {
         }
     }
     r.note = s.text(34);
+    r.uuid = s.text(35);
     return r;
 }
 

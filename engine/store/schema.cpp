@@ -169,6 +169,19 @@ CREATE TABLE run_summary(
   final_test_track_accuracy REAL);
 INSERT INTO run_summary(run_id) SELECT id FROM runs;
 )sql",
+        // 7: a run's identity across workspaces (an RFC 4122 version 4 UUID): gafx runs import
+        // merges the workspaces of shards, machines and Slurm tasks by it, so a second import of
+        // the same file finds its runs already there. `uid` stays the folder's name.
+        R"sql(
+ALTER TABLE runs ADD COLUMN uuid TEXT NOT NULL DEFAULT '';
+UPDATE runs SET uuid = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) ||
+  '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)));
+CREATE UNIQUE INDEX runs_by_uuid ON runs(uuid);
+CREATE TRIGGER runs_uuid AFTER INSERT ON runs WHEN NEW.uuid = ''
+BEGIN UPDATE runs SET uuid = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||
+  substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2) ||
+  '-' || hex(randomblob(6))) WHERE id = NEW.id; END;
+)sql",
     };
     return s;
 }

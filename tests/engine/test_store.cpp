@@ -4,10 +4,13 @@
 #include "store/run_notes.h"
 #include "store/run_store.h"
 #include "store/schema.h"
+#include "store/workspace_copy.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <set>
 
 #include <cmath>
 #include <csignal>
@@ -69,11 +72,11 @@ private Q_SLOTS:
         const std::string path = (dir.path() + "/sub/ws.db").toStdString();
         {
             store::RunStore s(path);
-            QCOMPARE(s.schema_version(), 6);
+            QCOMPARE(s.schema_version(), 7);
             QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
         }
         store::RunStore again(path);
-        QCOMPARE(again.schema_version(), 6);
+        QCOMPARE(again.schema_version(), 7);
     }
 
     void refusesNewerSchema() {
@@ -209,7 +212,7 @@ private Q_SLOTS:
                     "INSERT INTO runs(id, config, split_id, dataset_id) VALUES(1, '{}', 1, 1);");
         }
         store::RunStore s(path);
-        QCOMPARE(s.schema_version(), 6);
+        QCOMPARE(s.schema_version(), 7);
         QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
         const auto d = s.load_dataset("old");
         QCOMPARE(d->split_id, int64_t(1));
@@ -378,7 +381,7 @@ private Q_SLOTS:
         }
         {
             store::RunStore s(path);
-            QCOMPARE(s.schema_version(), 6);
+            QCOMPARE(s.schema_version(), 7);
             const auto runs = s.list_runs();
             QCOMPARE(runs.size(), size_t(2));
             QCOMPARE(runs[0].selected_epoch, int64_t(2));
@@ -390,6 +393,190 @@ private Q_SLOTS:
         store::Stmt stale(db, "SELECT count(*) FROM run_summary WHERE stale");
         QVERIFY(stale.step());
         QCOMPARE(stale.int64(0), int64_t(0));
+    }
+
+    void everyRunHasAVersionFourUuid() {
+        // Runs of a schema-6 workspace get theirs when it is opened; new runs at insert.
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/ws.db").toStdString();
+        {
+            store::Db db(path);
+            store::migrate(db, 6);
+            db.exec("INSERT INTO runs(id, config) VALUES(1, '{}'), (2, '{}');");
+        }
+        store::RunStore s(path);
+        const int64_t e = s.create_experiment("x", "{}");
+        s.create_run(e, "{}", 0);
+        const QRegularExpression v4(QStringLiteral("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"));
+        std::set<std::string> seen;
+        for (const auto& r : s.list_runs()) {
+            QVERIFY2(v4.match(QString::fromStdString(r.uuid)).hasMatch(), r.uuid.c_str());
+            seen.insert(r.uuid);
+        }
+        QCOMPARE(seen.size(), size_t(3));
+    }
+
+    // `gafx train --parallel 3` or three Slurm tasks on one disk: three processes write runs,
+    // metrics, heartbeats and progress into one workspace while a fourth reads. Each write waits
+    // for the others' locks (WAL, BEGIN IMMEDIATE, the busy timeout): no error, no lost row.
+    void threeWritersAndAReaderLoseNothing() {
+        QTemporaryDir dir;
+        const std::string path = (dir.path() + "/ws.db").toStdString();
+        constexpr int kWriters = 3, kCommits = 400, kRows = 4;
+        {
+            store::RunStore s(path); // created before, as gafx train queues before it starts trainers
+        }
+        std::vector<pid_t> children;
+        for (int w = 0; w < kWriters; ++w) {
+            const pid_t child = fork();
+            QVERIFY(child >= 0);
+            if (child == 0) {
+                int code = 0;
+                try {
+                    store::RunStore s(path);
+                    const int64_t run = s.create_run(0, "{\"writer\": " + std::to_string(w) + "}", w);
+                    s.claim_run(run, "writer" + std::to_string(w), getpid(), "here");
+                    for (int c = 0; c < kCommits; ++c) {
+                        std::vector<store::MetricRow> rows;
+                        for (int k = 0; k < kRows; ++k) rows.push_back({c * kRows + k, c, "train", "loss", double(c)});
+                        s.append_metrics(run, rows);
+                        s.heartbeat(run);
+                        if (c % 10 == 0) s.set_run_progress(run, c, c * kRows, "/nowhere/last.safetensors");
+                    }
+                    s.set_run_status(run, store::RunStatus::Finished);
+                } catch (const std::exception& e) {
+                    std::fprintf(stderr, "writer %d: %s\n", w, e.what());
+                    code = 1;
+                }
+                _exit(code);
+            }
+            children.push_back(child);
+        }
+        int reads = 0, running = kWriters;
+        while (running > 0) {
+            store::RunStore reader(path);
+            for (const auto& r : reader.list_runs()) QVERIFY(reader.metrics(r.id).size() % kRows == 0); // whole batches
+            ++reads;
+            for (pid_t& c : children) {
+                int status = 0;
+                if (c > 0 && waitpid(c, &status, WNOHANG) == c) {
+                    QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a writer failed (its error is above)");
+                    c = 0;
+                    --running;
+                }
+            }
+        }
+        store::RunStore after(path);
+        const auto runs = after.list_runs();
+        QCOMPARE(runs.size(), size_t(kWriters));
+        for (const auto& r : runs) {
+            QVERIFY(r.status == store::RunStatus::Finished);
+            QCOMPARE(after.metrics(r.id).size(), size_t(kCommits * kRows));
+        }
+        QVERIFY(reads > 0);
+    }
+
+    // The rows of import_runs (the CLI and GUI tests cover the files): ids remapped, the dataset
+    // and split matched by content across paths, pretrained_run rewritten, nothing twice.
+    void importRunsMergesByUuid() {
+        QTemporaryDir dir;
+        const std::string here_path = (dir.path() + "/here.db").toStdString(), there_path = (dir.path() + "/there.db").toStdString();
+        const auto workspace = [](const std::string& path, const std::string& root) {
+            store::RunStore s(path);
+            data::Catalog c = small_catalog(5);
+            c.root = root; // another machine's path: the content is what counts
+            for (auto& t : c.tracks) t.path = root + "/" + t.key;
+            const int64_t id = s.save_catalog(c);
+            data::SplitOptions o;
+            o.seed = 7;
+            s.save_split(id, c, data::make_split(c, o));
+        };
+        workspace(here_path, "/home/me/tiny");
+        workspace(there_path, "/scratch/node7/tiny");
+        int64_t pre = 0, ft = 0, queued = 0;
+        {
+            store::RunStore there(there_path);
+            store::RunStore(here_path).create_run(0, "{}", 0); // ids here start past there's
+            const auto q = there.queue_experiment("ft", "{}", {{R"({"dataset": "tiny"})", 0, "tiny"},
+                                                               {R"({"dataset": "tiny"})", 1, "tiny"},
+                                                               {R"({"dataset": "tiny"})", 2, "tiny"}});
+            pre = q.run_ids[0];
+            ft = q.run_ids[1];
+            queued = q.run_ids[2];
+            there.append_metrics(pre, {{10, 1, "val", "selection", 0.75}, {10, 1, "test", "track_accuracy", 0.5}});
+            there.set_run_status(pre, store::RunStatus::Finished);
+            const auto track = there.load_dataset("tiny")->catalog.tracks[3];
+            there.save_predictions(pre, {{track.id, 0, {0.25f, 0.75f}}});
+            there.tag_runs({pre}, {"baseline"});
+            there.set_run_note(pre, "the first");
+            store::Db db(there_path);
+            store::Stmt cfg(db, "UPDATE runs SET config = ?1, status = 'finished' WHERE id = ?2");
+            cfg.bind(1, R"({"dataset": "tiny", "pretraining": "run", "pretrained_run": )" + std::to_string(pre) + "}")
+                .bind(2, ft)
+                .run();
+        }
+        store::RunStore here(here_path);
+        const auto result = here.import_runs(there_path);
+        QVERIFY(result.datasets_added.empty()); // matched by content, not added
+        QCOMPARE(result.runs.size(), size_t(3));
+        using O = store::ImportedRun::Outcome;
+        QVERIFY(result.runs[0].outcome == O::Imported);
+        QVERIFY(result.runs[1].outcome == O::Imported);
+        QVERIFY(result.runs[2].outcome == O::Skipped);
+        QCOMPARE(result.runs[2].from_id, queued);
+        const auto pre_here = here.run(result.runs[0].to_id), ft_here = here.run(result.runs[1].to_id);
+        QVERIFY(pre_here->id != pre);
+        QCOMPARE(pre_here->experiment, std::string("ft"));
+        QCOMPARE(pre_here->val_score, 0.75);
+        QCOMPARE(pre_here->tags, std::vector<std::string>{"baseline"});
+        QCOMPARE(pre_here->note, std::string("the first"));
+        QCOMPARE(pre_here->uuid, result.runs[0].uuid);
+        QCOMPARE(pre_here->dataset_id, here.load_dataset("tiny")->id);
+        QCOMPARE(pre_here->split_id, here.load_dataset("tiny")->split_id); // the same split, found
+        QCOMPARE(here.metrics(pre_here->id).size(), size_t(2));
+        const auto p = here.predictions(pre_here->id);
+        QCOMPARE(p.size(), size_t(1));
+        QCOMPARE(p[0].track_id, here.load_dataset("tiny")->catalog.tracks[3].id);
+        QCOMPARE(p[0].probabilities, (std::vector<float>{0.25f, 0.75f}));
+        QVERIFY(ft_here->config.find("\"pretrained_run\":" + std::to_string(pre_here->id)) != std::string::npos);
+
+        const auto again = here.import_runs(there_path);
+        QVERIFY(again.runs[0].outcome == O::AlreadyHere);
+        QVERIFY(again.runs[1].outcome == O::AlreadyHere);
+        QCOMPARE(here.list_runs().size(), size_t(3));
+
+        // The same run trained further there: a conflict, this workspace's kept.
+        {
+            store::Db db(there_path);
+            db.exec("UPDATE runs SET step = 99 WHERE id = " + std::to_string(pre));
+        }
+        const auto later = here.import_runs(there_path);
+        QVERIFY(later.runs[0].outcome == O::Conflict);
+        QCOMPARE(here.run(pre_here->id)->step, pre_here->step);
+
+        // Another dataset under the same name: its runs are a conflict, not imported.
+        const std::string odd_path = (dir.path() + "/odd.db").toStdString();
+        {
+            store::RunStore odd(odd_path);
+            data::Catalog c = small_catalog(4);
+            odd.save_catalog(c);
+            const auto q = odd.queue_experiment("x", "{}", {{R"({"dataset": "tiny"})", 0, "tiny"}});
+            odd.set_run_status(q.run_ids[0], store::RunStatus::Failed, "no");
+        }
+        const auto odd = here.import_runs(odd_path);
+        QVERIFY(odd.runs[0].outcome == O::Conflict);
+        QVERIFY2(odd.runs[0].reason.find("dataset 'tiny' here is not the one it was trained on") != std::string::npos,
+                 odd.runs[0].reason.c_str());
+        QCOMPARE(here.list_runs().size(), size_t(3));
+        QVERIFY(test::error_of([&] { here.import_runs(here_path); }).contains("is this workspace itself"));
+
+        // A Slurm task's start: the datasets and splits, no run.
+        const std::string part = (dir.path() + "/part.db").toStdString();
+        store::copy_datasets(here_path, part);
+        store::RunStore copy(part);
+        QCOMPARE(copy.list_runs().size(), size_t(0));
+        QCOMPARE(copy.load_dataset("tiny")->catalog.tracks.size(), size_t(10));
+        QCOMPARE(copy.load_dataset("tiny")->split.subset, here.load_dataset("tiny")->split.subset);
     }
 
     void killedWriterLeavesCommittedRows() {

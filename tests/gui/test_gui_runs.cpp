@@ -557,6 +557,41 @@ private Q_SLOTS:
         QCOMPARE(pp->line_count(), 5);
         QCOMPARE(pp->axis_count(), 2); // only lr varies among them
     }
+
+    // Last: it adds a run to the shared workspace.
+    void importRunsFromAnotherWorkspace() {
+        // Another machine's workspace: the same demo dataset at another path, one finished run
+        // with its folder.
+        const QString other_dir = dir_.path() + "/elsewhere";
+        const std::string other = test::make_demo_workspace(other_dir, 5, 4.0);
+        std::string uid;
+        int64_t there = 0;
+        {
+            store::RunStore s(other);
+            there = s.create_run(s.create_experiment("far", "{}"), tiny_config(7), 7);
+            s.append_metrics(there, {{10, 1, "val", "selection", 0.5}, {10, 1, "test", "track_accuracy", 0.4}});
+            s.set_run_status(there, store::RunStatus::Finished);
+            uid = s.run(there)->uid;
+        }
+        const QString folder = other_dir + "/runs/" + QString::number(there) + "-" + QString::fromStdString(uid);
+        test::write_bytes(folder + "/best.safetensors", "weights");
+
+        app::MainWindow w(QString::fromStdString(db_));
+        widgets::RunsView* view = show_runs_page(w);
+        const size_t before = store::RunStore(db_).list_runs().size();
+        test::answer_file_dialog(QString::fromStdString(other));
+        QTest::mouseClick(view->findChild<QPushButton*>(QStringLiteral("importRunsButton")), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(view->message().contains(QStringLiteral("1 run(s) imported")), 10000);
+        QVERIFY2(!view->message().contains(QStringLiteral("conflict: ")), qPrintable(view->message()));
+        const auto runs = store::RunStore(db_).list_runs();
+        QCOMPARE(runs.size(), before + 1);
+        const store::RunRecord& here = runs.back();
+        QCOMPARE(here.experiment, std::string("far"));
+        QCOMPARE(here.val_score, 0.5);
+        QVERIFY(QFile::exists(dir_.path() + "/runs/" + QString::number(here.id) + "-" + QString::fromStdString(uid) +
+                              "/best.safetensors"));
+        QTRY_VERIFY_WITH_TIMEOUT(row_of(view->table(), here.id).isValid(), 5000);
+    }
 };
 
 QTEST_MAIN(TestGuiRuns)
