@@ -7,12 +7,90 @@
 #include "experiments/queue.h"
 #include "experiments/shard.h"
 #include "store/run_store.h"
+#include "workflows/parallel_train.h"
 #include "workflows/queue_file.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <thread>
 #include <tuple>
 
+namespace fs = std::filesystem;
+
 namespace gafx::cli {
+namespace {
+
+std::vector<std::string> split_commas(const std::string& text) {
+    std::vector<std::string> out;
+    for (size_t start = 0;;) {
+        const size_t end = text.find(',', start);
+        if (end > start && start < text.size()) out.push_back(text.substr(start, end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    return out;
+}
+
+// --parallel N / --devices: each queued run in its own `gafx resume` process, N at once.
+int train_parallel(store::RunStore& db, const std::vector<int64_t>& ids, const Args& a, const TrainFlags& flags,
+                   int parallel) {
+    workflows::ParallelPlan plan;
+    std::error_code ec;
+    plan.exe = fs::read_symlink("/proc/self/exe", ec).string();
+    if (plan.exe.empty()) throw Error("/proc/self/exe", "cannot tell where this gafx is", "run without --parallel");
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    if (const auto devices = a.get("--devices")) {
+        const auto list = split_commas(*devices);
+        if (list.empty()) throw UsageError("--devices cuda:0,cuda:1,...");
+        plan.slots = workflows::device_slots(list, flags.options.threads > 0 ? flags.options.threads
+                                                                             : std::max(1, cores / int(list.size())));
+    } else {
+        plan.slots = workflows::cpu_slots(parallel, cores);
+        if (flags.options.threads > 0)
+            for (auto& slot : plan.slots) slot = {"--threads", std::to_string(flags.options.threads)};
+        plan.common = {"--device", flags.options.device};
+    }
+    plan.common.insert(plan.common.end(),
+                       {"--db", fs::absolute(db.path()).string(), "--cache", flags.cache_dir.empty() ? "none" : flags.cache_dir,
+                        "--loader-threads", std::to_string(flags.options.loader_threads), "--checkpoint-minutes",
+                        std::to_string(flags.options.checkpoint_seconds / 60.0)});
+    plan.runs = ids;
+    plan.log_dir = (fs::absolute(db.path()).parent_path() / "logs").string();
+    std::fprintf(stderr, "%zu run(s), %zu at a time, output in %s\n", ids.size(), plan.slots.size(), plan.log_dir.c_str());
+    catch_stop_signals();
+    int failed = 0;
+    workflows::train_in_processes(
+        db, plan,
+        [&](const workflows::ParallelEvent& e) {
+            using K = workflows::ParallelEvent::Kind;
+            if (e.kind == K::Started) {
+                std::string flags_shown;
+                for (const auto& f : plan.slots[size_t(e.slot)]) flags_shown += " " + f;
+                std::fprintf(stderr, "run %lld started (pid %d,%s): %s\n", (long long)e.run, int(e.pid),
+                             flags_shown.c_str(), e.log.c_str());
+            } else if (e.kind == K::NotStarted) {
+                std::fprintf(stderr, "run %lld not started: %s\n", (long long)e.run, e.reason.c_str());
+                ++failed;
+            } else {
+                // A process that died mid-run (killed, out of memory) leaves it running: interrupted now.
+                train::mark_dead_runs_interrupted(db);
+                train::RunResult res;
+                const auto r = db.run(e.run);
+                res.status = r ? r->status : store::RunStatus::Failed;
+                res.message = r ? r->error : std::string("the run is gone");
+                if (e.exit_code != 0)
+                    res.message += (res.message.empty() ? "" : "; ") + std::string("its process ended with code ") +
+                                   std::to_string(e.exit_code) + ", see " + e.log;
+                if (!print_run_outcome(db, e.run, res)) ++failed;
+            }
+        },
+        [] { return console_interrupted(); });
+    if (console_interrupted()) std::fprintf(stderr, "stopped: runs not finished wait for gafx resume RUN\n");
+    return failed || console_interrupted() ? 1 : 0;
+}
+
+} // namespace
 
 int cmd_train(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
@@ -27,12 +105,16 @@ int cmd_train(const std::vector<std::string>& argv) {
                     "  --shard I/N               train only the I-th of N disjoint parts of the grid (with the files it\n"
                     "                            requires): one part per machine, each into its own workspace, merged\n"
                     "                            later with gafx runs import. A run and the pretraining it starts from\n"
-                    "                            stay in one part. The same on every machine: it depends on the files only\n%s",
+                    "                            stay in one part. The same on every machine: it depends on the files only\n"
+                    "  --parallel N              train N runs at once, one process each (gafx resume RUN), the cores\n"
+                    "                            split among them (--threads: per process); output in logs/ beside the\n"
+                    "                            workspace. A run starts after the pretraining run it starts from\n"
+                    "  --devices D1,D2,...       one process per device at once (cuda:0,cuda:1); --threads per process\n%s",
                     kTrainFlagsHelp);
         return 0;
     }
     std::set<std::string> valued = train_flag_names();
-    valued.insert("--shard");
+    valued.insert({"--shard", "--parallel", "--devices"});
     Args a(argv, valued, {"--dry-run"});
     a.expect_positional(1, "EXPERIMENT.json");
     const TrainFlags flags = train_flags(a);
@@ -93,6 +175,15 @@ int cmd_train(const std::vector<std::string>& argv) {
                                          (q.experiment.axes.empty() ? std::string("base config")
                                                                     : experiments::describe(q.experiment.runs[i],
                                                                                             q.experiment.axes))});
+    }
+
+    const long long parallel = a.get_int("--parallel", 1);
+    if (parallel < 1 || parallel > 256) throw UsageError("--parallel N with 1 <= N <= 256");
+    if (parallel > 1 || a.has("--devices"))
+    {
+        std::vector<int64_t> ids;
+        for (const auto& item : items) ids.push_back(item.id);
+        return train_parallel(db, ids, a, flags, int(parallel));
     }
 
     int failed = 0;

@@ -65,6 +65,11 @@ TrainFlags train_flags(const Args& a) {
 
 bool console_interrupted() { return g_interrupted.load(); }
 
+void catch_stop_signals() {
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+}
+
 train::RunResult run_in_console(store::RunStore& store, int64_t run_id, const std::string& label,
                                 const TrainFlags& flags) {
     train::TrainOptions options = flags.options;

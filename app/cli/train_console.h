@@ -36,5 +36,8 @@ bool print_run_outcome(store::RunStore& store, int64_t run_id, const train::RunR
 
 // True once Ctrl-C was pressed during run_in_console: callers stop starting further runs.
 bool console_interrupted();
+// Ctrl-C and SIGTERM only set console_interrupted(), for a process that trains in others
+// (--parallel); a second one ends it at once.
+void catch_stop_signals();
 
 } // namespace gafx::cli

@@ -1,0 +1,156 @@
+#include "workflows/parallel_train.h"
+
+#include "core/error.h"
+#include "experiments/experiment.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <filesystem>
+#include <map>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace gafx::workflows {
+namespace {
+
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(log, std::string("cannot write the run's log: ") + std::strerror(errno), "check the folder");
+    const pid_t pid = fork();
+    if (pid == 0) { // only async-signal-safe calls until exec
+        setpgid(0, 0);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    ::close(fd);
+    if (pid < 0) throw Error(argv[0], std::string("cannot start a trainer process: ") + std::strerror(errno));
+    return pid;
+}
+
+enum class Ready { Yes, Wait, Never };
+
+} // namespace
+
+std::vector<std::vector<std::string>> cpu_slots(int n, int cores) {
+    const int threads = std::max(1, cores / std::max(1, n));
+    return std::vector<std::vector<std::string>>(size_t(std::max(1, n)), {"--threads", std::to_string(threads)});
+}
+
+std::vector<std::vector<std::string>> device_slots(const std::vector<std::string>& devices, int threads) {
+    std::vector<std::vector<std::string>> out;
+    for (const auto& d : devices) out.push_back({"--device", d, "--threads", std::to_string(std::max(1, threads))});
+    return out;
+}
+
+void train_in_processes(store::RunStore& db, const ParallelPlan& plan,
+                        const std::function<void(const ParallelEvent&)>& on_event, const std::function<bool()>& stop) {
+    std::error_code ec;
+    fs::create_directories(plan.log_dir, ec);
+    std::deque<int64_t> pending(plan.runs.begin(), plan.runs.end());
+    std::map<pid_t, ParallelEvent> active;
+    std::vector<bool> busy(plan.slots.size(), false);
+    bool stopping = false;
+
+    const auto readiness = [&](int64_t run, std::string& why) {
+        const auto r = db.run(run);
+        if (!r) return Ready::Never;
+        experiments::RunConfig c;
+        try {
+            c = experiments::parse_run_config(r->config);
+        } catch (const std::exception&) {
+            return Ready::Yes; // the trainer says what is wrong with it
+        }
+        if (c.pretraining != "run" || c.pretrained_run == 0) return Ready::Yes;
+        const int64_t dep = c.pretrained_run;
+        if (std::find(pending.begin(), pending.end(), dep) != pending.end()) return Ready::Wait;
+        for (const auto& [pid, e] : active)
+            if (e.run == dep) return Ready::Wait;
+        const auto d = db.run(dep);
+        if (!d) {
+            why = "its pretraining run " + std::to_string(dep) + " does not exist";
+            return Ready::Never;
+        }
+        if (d->status == store::RunStatus::Finished) return Ready::Yes;
+        if (d->status == store::RunStatus::Running) return Ready::Wait; // another process trains it
+        why = "its pretraining run " + std::to_string(dep) + " is " + store::to_string(d->status) +
+              ", not finished; train it (gafx resume " + std::to_string(dep) + "), then gafx resume " + std::to_string(run);
+        return Ready::Never;
+    };
+
+    while (!pending.empty() || !active.empty()) {
+        if (!stopping && stop()) {
+            stopping = true;
+            for (const auto& [pid, e] : active) kill(pid, SIGTERM);
+        }
+        for (size_t slot = 0; !stopping && slot < plan.slots.size(); ++slot) {
+            if (busy[slot]) continue;
+            for (auto it = pending.begin(); it != pending.end();) {
+                std::string why;
+                const Ready ready = readiness(*it, why);
+                if (ready == Ready::Wait) {
+                    ++it;
+                    continue;
+                }
+                ParallelEvent e;
+                e.run = *it;
+                it = pending.erase(it);
+                if (ready == Ready::Never) {
+                    e.kind = ParallelEvent::Kind::NotStarted;
+                    e.reason = why;
+                    on_event(e);
+                    continue;
+                }
+                std::vector<std::string> argv{plan.exe, "resume", std::to_string(e.run)};
+                argv.insert(argv.end(), plan.common.begin(), plan.common.end());
+                argv.insert(argv.end(), plan.slots[slot].begin(), plan.slots[slot].end());
+                e.slot = int(slot);
+                e.log = (fs::path(plan.log_dir) / ("run-" + std::to_string(e.run) + ".log")).string();
+                e.pid = spawn(argv, e.log);
+                busy[slot] = true;
+                active[e.pid] = e;
+                on_event(e);
+                break;
+            }
+        }
+        if (stopping && active.empty()) break;
+        if (active.empty()) {
+            // Nothing runs, and what is left waits on runs no process here trains.
+            if (pending.empty()) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            continue;
+        }
+        int status = 0;
+        const pid_t done = waitpid(-1, &status, WNOHANG);
+        if (done <= 0 || !active.count(done)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            continue;
+        }
+        ParallelEvent e = active[done];
+        active.erase(done);
+        busy[size_t(e.slot)] = false;
+        e.kind = ParallelEvent::Kind::Ended;
+        e.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        on_event(e);
+    }
+    for (int64_t run : pending) { // stopped before they started: they stay queued
+        ParallelEvent e;
+        e.kind = ParallelEvent::Kind::NotStarted;
+        e.run = run;
+        e.reason = "stopped before it started; it stays queued";
+        on_event(e);
+    }
+}
+
+} // namespace gafx::workflows
