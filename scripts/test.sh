@@ -5,7 +5,7 @@
 # clang from Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh clang libclang-rt-14-dev
+scripts/setup.sh clang libclang-rt-14-dev slurm-wlm munge
 scripts/build.sh
 (cd build && ctest --output-on-failure --timeout 900 -j "$(nproc)")
 scripts/test-sanitize.sh

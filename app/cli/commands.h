@@ -21,5 +21,6 @@ int cmd_tag(const std::vector<std::string>& args);     // cmd_tag.cpp
 int cmd_note(const std::vector<std::string>& args);    // cmd_tag.cpp
 int cmd_diff(const std::vector<std::string>& args);    // cmd_diff.cpp
 int cmd_embed(const std::vector<std::string>& args);   // cmd_embed.cpp
+int cmd_slurm(const std::vector<std::string>& args);   // cmd_slurm.cpp
 
 } // namespace gafx::cli

@@ -24,10 +24,13 @@ const char* kUsage =
     "  models [--json]              extractors and classifiers: parameters and shapes\n"
     "  features AUDIO --extractor E --out FILE.npy [--weights FILE]\n"
     "                               the (frames x 128) feature map of one file\n"
-    "  train EXPERIMENT.json [--device cpu|cuda] [--threads N] [--dry-run]\n"
+    "  train EXPERIMENT.json [--device cpu|cuda] [--threads N] [--dry-run] [--shard I/N]\n"
     "                               queue and run every config of an experiment\n"
     "  runs [--where FILTER] [--json]\n"
     "                               every run (or those a filter keeps): status, factors, accuracy\n"
+    "  runs import OTHER.db...      merge other workspaces' runs (shards, Slurm tasks) by uuid\n"
+    "  slurm EXPERIMENT.json [--submit]\n"
+    "                               a Slurm job array training the grid's parts, one workspace each\n"
     "  tag TAGS RUN...|--where F    label runs (--remove, --list) | note RUN [TEXT]: a run's note\n"
     "  diff RUN_A RUN_B [--all]     the settings two runs differ in (config, split, versions)\n"
     "  embed RUN --out FILE.npy [--kind pooled|features] [--project pca|tsne --out2d F]\n"
@@ -59,7 +62,7 @@ int main(int argc, char** argv) {
         {"runs", cmd_runs},         {"resume", cmd_resume},     {"cancel", cmd_cancel},
         {"report", cmd_report},     {"bench", cmd_bench},       {"weights", cmd_weights},
         {"tag", cmd_tag},           {"note", cmd_note},         {"diff", cmd_diff},
-        {"embed", cmd_embed}};
+        {"embed", cmd_embed},       {"slurm", cmd_slurm}};
     auto it = nouns.find(args[0]);
     if (it == nouns.end()) {
         std::fprintf(stderr, "gafx: unknown command '%s'\n\n%s", args[0].c_str(), kUsage);

@@ -1,0 +1,106 @@
+// gafx slurm on a real single-node Slurm cluster that the test starts (tests/cli/slurm_cluster.sh;
+// scripts/test.sh installs slurm-wlm and munge): the job array trains each part of a grid into its
+// own workspace, and gafx runs import merges them into the workspace the job was written from.
+// Without Slurm, munge or root the test is skipped and says why; it never passes silently.
+#include "store/run_store.h"
+#include "test_support.h"
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace gafx;
+using test::run_gafx;
+
+namespace {
+
+const char* kPre = R"({"name": "pre", "base": {"dataset": "tiny", "extractor": "mel", "classifier": "ast-tiny",
+  "preset": "small", "track_seconds": 4, "clips_per_track": 2, "clip_seconds": 1.5, "epochs": 1, "batch_size": 8,
+  "lr": 0.0005, "warmup_steps": 5, "lr_halving_epochs": [2], "precision": "fp32", "seed": 0}})";
+const char* kFt = R"({"name": "ft", "requires": ["pre.json"], "base": {"dataset": "tiny", "extractor": "mel",
+  "classifier": "ast-tiny", "preset": "small", "track_seconds": 4, "clips_per_track": 2, "clip_seconds": 1.5,
+  "epochs": 1, "batch_size": 8, "lr": 0.0005, "warmup_steps": 5, "lr_halving_epochs": [2], "precision": "fp32",
+  "seed": 3, "pretrained_run": {"experiment": "pre", "seed": 0}}, "grid": {"pretraining": ["none", "run"]}})";
+
+QString cluster_script() { return QStringLiteral(GAFX_SOURCE_DIR "/tests/cli/slurm_cluster.sh"); }
+
+} // namespace
+
+class TestCliSlurm : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir_;
+    QString cluster_;
+    bool started_ = false;
+
+private Q_SLOTS:
+    void initTestCase() {
+        cluster_ = dir_.path() + "/cluster";
+        QProcess p;
+        p.start(QStringLiteral("bash"), {cluster_script(), QStringLiteral("start"), cluster_});
+        QVERIFY(p.waitForFinished(60000));
+        const QString err = QString::fromUtf8(p.readAllStandardError()).trimmed();
+        if (p.exitCode() == 77) QSKIP(qPrintable("no Slurm test cluster here: " + err));
+        QVERIFY2(p.exitCode() == 0, qPrintable(err));
+        started_ = true;
+        qputenv("SLURM_CONF", (cluster_ + "/slurm.conf").toUtf8());
+    }
+
+    void cleanupTestCase() {
+        if (!started_) return;
+        QProcess p;
+        p.start(QStringLiteral("bash"), {cluster_script(), QStringLiteral("stop"), cluster_});
+        p.waitForFinished(30000);
+    }
+
+    void aJobArrayTrainsThePartsAndTheyMergeBack() {
+        const std::string db = test::make_demo_workspace(dir_.path() + "/main", 4, 4.0);
+        test::write_bytes(dir_.path() + "/pre.json", kPre);
+        test::write_bytes(dir_.path() + "/ft.json", kFt);
+        const QString out = dir_.path() + "/job";
+        const auto r = run_gafx({QStringLiteral("slurm"), dir_.path() + "/ft.json", QStringLiteral("--db"),
+                                 QString::fromStdString(db), QStringLiteral("--out"), out, QStringLiteral("--submit")});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.out + r.err));
+        // Two parts: the pretraining with the run that starts from it, and the run from scratch.
+        QVERIFY2(r.out.contains(QStringLiteral("2 task(s) for 3 run(s)")), qPrintable(r.out));
+        const auto m = QRegularExpression(QStringLiteral("Submitted batch job (\\d+)")).match(r.out);
+        QVERIFY2(m.hasMatch(), qPrintable(r.out));
+        const QString job = m.captured(1);
+
+        // squeue lists the job until every task has ended.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                QProcess q;
+                q.start(QStringLiteral("squeue"), {QStringLiteral("-h"), QStringLiteral("-j"), job});
+                q.waitForFinished(10000);
+                return q.exitCode() == 0 && q.readAllStandardOutput().trimmed().isEmpty();
+            }(),
+            300000);
+        QStringList parts;
+        for (int i = 1; i <= 2; ++i) {
+            const QString part = out + QStringLiteral("/part-%1-of-2/ws.db").arg(i);
+            QVERIFY2(QFile::exists(part), qPrintable(part + " missing; the tasks' output is in " + out));
+            parts << part;
+        }
+        const auto merged = run_gafx(QStringList{QStringLiteral("runs"), QStringLiteral("import")} + parts +
+                                     QStringList{QStringLiteral("--db"), QString::fromStdString(db)});
+        QVERIFY2(merged.exit_code == 0, qPrintable(merged.out + merged.err));
+        const auto runs = store::RunStore(db).list_runs();
+        QCOMPARE(runs.size(), size_t(3));
+        for (const auto& run : runs) QVERIFY2(run.status == store::RunStatus::Finished, run.error.c_str());
+        // A task started again finds its part and says how to continue instead of training it twice.
+        QProcess again;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("SLURM_ARRAY_TASK_ID"), QStringLiteral("1"));
+        again.setProcessEnvironment(env);
+        again.start(QStringLiteral("bash"), {out + "/job.sh"});
+        QVERIFY(again.waitForFinished(30000));
+        QCOMPARE(again.exitCode(), 1);
+        QVERIFY(QString::fromUtf8(again.readAllStandardError()).contains(QStringLiteral("continue its runs with gafx resume")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliSlurm)
+#include "test_cli_slurm.moc"
