@@ -1,0 +1,70 @@
+#pragma once
+// Data-parallel ranks on PyTorch's c10d: who this process is (torchrun's environment, Slurm's, or
+// a world of one), the rendezvous through c10d's TCPStore, and a joined process group (Gloo;
+// NCCL where a CUDA libtorch has it) with the two collectives data parallelism needs: parameters
+// broadcast from rank 0, and gradients averaged in buckets. No transport or collective of our own.
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gafx::train {
+
+struct WorldSpec {
+    int rank = 0;
+    int world_size = 1;
+    int local_rank = 0;
+    std::string master_addr = "127.0.0.1";
+    int master_port = 29500;
+    std::string backend = "gloo"; // gloo | nccl
+    double timeout_seconds = 300; // joining, and every collective after
+    std::string source = "single"; // torchrun | slurm | single: where the numbers came from
+};
+
+// torchrun's RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT when RANK is set; else
+// Slurm's SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, the first host of SLURM_JOB_NODELIST and
+// MASTER_PORT (or 29500 + the job id's last three digits, so two jobs on one node differ) when
+// SLURM_PROCID is set and SLURM_NTASKS > 1; else a world of one. Throws gafx::Error naming the
+// variable whose value does not parse or fit (a rank outside 0..size-1).
+WorldSpec world_from_env(const std::function<const char*(const char*)>& getenv_fn = {});
+
+// The first host of a Slurm node list: "gpu[07-09,12],cpu1" -> "gpu07".
+std::string first_slurm_host(const std::string& nodelist);
+
+// Whether this build has the Gloo process group (Debian's libtorch does, with libgloo-dev).
+bool have_gloo();
+
+class World {
+public:
+    // Joins: rank 0 serves the store at master_addr:master_port, the others connect to it; all
+    // wait until world_size have come. Throws gafx::Error within timeout_seconds when the store
+    // cannot be reached or not everyone came, naming the address and what to check.
+    static std::unique_ptr<World> join(const WorldSpec& spec);
+    ~World();
+
+    int rank() const;
+    int size() const;
+    const WorldSpec& spec() const;
+
+    // Every rank's `tensors` become rank `root`'s.
+    void broadcast(std::vector<at::Tensor>& tensors, int root = 0);
+    // Every tensor becomes the mean over ranks. Summed in flat buckets of about `bucket_bytes`
+    // (one collective per bucket, in the given order), then divided by the world size: the
+    // semantics of DDP's gradient averaging. Throws gafx::Error when another rank is gone.
+    void average(std::vector<at::Tensor>& tensors, size_t bucket_bytes = 25u << 20);
+    // Sum over ranks, in place.
+    void sum(at::Tensor& tensor);
+    // Rank r's tensor of every rank, in rank order (same shape on every rank).
+    std::vector<at::Tensor> all_gather(const at::Tensor& tensor);
+    void barrier();
+
+private:
+    struct Impl;
+    explicit World(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace gafx::train
