@@ -101,7 +101,8 @@ bool have_gloo() {
 struct World::Impl {
     WorldSpec spec;
     c10::intrusive_ptr<c10d::Store> store;
-    c10::intrusive_ptr<c10d::ProcessGroup> group;
+    // The Gloo group itself: a ProcessGroup in libtorch 1.13, a Backend in 2.x, with the same calls.
+    c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
 
     // c10d reports a dead peer or a timeout as an exception with its own words; ours name the rank.
     template <typename F> void collective(const char* what, F&& f) {
