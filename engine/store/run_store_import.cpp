@@ -58,7 +58,7 @@ constexpr const char* kTrackRows =
 
 class Importer {
 public:
-    Importer(Db& db, const std::string& src_path) : db_(db), src_path_(src_path) {}
+    explicit Importer(Db& db) : db_(db) {}
 
     ImportResult run() {
         Stmt runs(db_, "SELECT id, uuid, uid, status, epochs_done, step, checkpoint_path, dataset_id, split_id, "
@@ -80,7 +80,6 @@ public:
 
 private:
     Db& db_;
-    std::string src_path_;
     ImportResult result_;
     std::map<int64_t, int64_t> id_here_;                       // src run id -> id here
     std::map<int64_t, std::pair<int64_t, std::string>> dataset_; // src dataset id -> id here, or why not
@@ -282,7 +281,7 @@ ImportResult RunStore::import_runs(const std::string& other) {
     { RunStore migrate_it(other); } // a workspace of an older gafx gets this schema (uuids) first
     Attached attached(*db_, other);
     Transaction tx(*db_);
-    ImportResult result = Importer(*db_, other).run();
+    ImportResult result = Importer(*db_).run();
     tx.commit();
     return result;
 }

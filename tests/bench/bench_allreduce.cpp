@@ -3,19 +3,17 @@
 // fp32 gradients in DDP's 25 MB buckets. Sizes are parameter counts of the models here: AST-Tiny
 // (paper size), AST-Small, and GAFX-U + AST-Tiny. Prints the median of --repeat rounds per size.
 // Usage: bench_allreduce [--ranks N] [--repeat R]
+#include "test_support.h"
 #include "train/distributed.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <netinet/in.h>
 #include <string>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -24,17 +22,6 @@ using namespace gafx;
 
 namespace {
 
-int free_port() {
-    const int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t n = sizeof a;
-    getsockname(s, reinterpret_cast<sockaddr*>(&a), &n);
-    close(s);
-    return ntohs(a.sin_port);
-}
 
 struct Size {
     const char* model;
@@ -84,7 +71,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     at::set_num_threads(1);
-    const int port = free_port();
+    const int port = test::free_loopback_port();
     std::printf("gradient averaging, %d ranks on 127.0.0.1 (Gloo, 25 MB buckets), median of %d\n", ranks, repeat);
     std::vector<pid_t> children;
     for (int r = 1; r < ranks; ++r) {

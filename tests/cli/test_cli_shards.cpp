@@ -25,15 +25,6 @@ using test::run_gafx;
 
 namespace {
 
-const char* kPre = R"({"name": "pre", "base": {"dataset": "tiny", "extractor": "mel", "classifier": "ast-tiny",
-  "preset": "small", "track_seconds": 4, "clips_per_track": 2, "clip_seconds": 1.5, "epochs": 2, "batch_size": 8,
-  "lr": 0.0005, "warmup_steps": 5, "lr_halving_epochs": [2], "precision": "fp32", "seed": 0}})";
-// Two runs: one from scratch, one fine-tuning from pre's seed 0.
-const char* kFt = R"({"name": "ft", "requires": ["pre.json"], "base": {"dataset": "tiny", "extractor": "mel",
-  "classifier": "ast-tiny", "preset": "small", "track_seconds": 4, "clips_per_track": 2, "clip_seconds": 1.5,
-  "epochs": 2, "batch_size": 8, "lr": 0.0005, "warmup_steps": 5, "lr_halving_epochs": [2], "precision": "fp32",
-  "seed": 3, "pretrained_run": {"experiment": "pre", "seed": 0}}, "grid": {"pretraining": ["none", "run"]}})";
-
 std::vector<store::MetricRow> history(store::RunStore& db, int64_t run) {
     std::vector<store::MetricRow> out;
     for (auto& r : db.metrics(run))
@@ -73,8 +64,7 @@ class TestCliShards : public QObject {
 private Q_SLOTS:
     void initTestCase() {
         cache_ = dir_.path() + "/cache";
-        test::write_bytes(dir_.path() + "/pre.json", kPre);
-        test::write_bytes(dir_.path() + "/ft.json", kFt);
+        test::write_pretrain_and_finetune(dir_.path(), 2);
         for (const char* name : {"one", "part1", "part2"}) test::make_demo_workspace(dir_.path() + "/" + name, 4, 4.0);
     }
 
@@ -153,8 +143,11 @@ private Q_SLOTS:
     void ctrlCStopsEveryProcessCleanly() {
         const QString db = ws(QStringLiteral("stop"));
         test::make_demo_workspace(dir_.path() + "/stop", 4, 4.0);
-        QByteArray long_grid = QByteArray(kPre).replace("\"epochs\": 2", "\"epochs\": 200");
+        QFile pre(dir_.path() + "/pre.json");
+        QVERIFY(pre.open(QIODevice::ReadOnly));
+        QByteArray long_grid = pre.readAll().replace("\"epochs\": 2", "\"epochs\": 200");
         long_grid.replace("\"seed\": 0}}", "\"seed\": 0}, \"grid\": {\"seed\": [0, 1, 2]}}");
+        QVERIFY(long_grid.contains("[0, 1, 2]"));
         test::write_bytes(dir_.path() + "/long.json", long_grid);
         QProcess p;
         p.start(QStringLiteral(GAFX_CLI_PATH), {QStringLiteral("train"), dir_.path() + "/long.json", QStringLiteral("--db"), db,

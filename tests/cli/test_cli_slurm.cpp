@@ -17,14 +17,6 @@ using test::run_gafx;
 
 namespace {
 
-const char* kPre = R"({"name": "pre", "base": {"dataset": "tiny", "extractor": "mel", "classifier": "ast-tiny",
-  "preset": "small", "track_seconds": 4, "clips_per_track": 2, "clip_seconds": 1.5, "epochs": 1, "batch_size": 8,
-  "lr": 0.0005, "warmup_steps": 5, "lr_halving_epochs": [2], "precision": "fp32", "seed": 0}})";
-const char* kFt = R"({"name": "ft", "requires": ["pre.json"], "base": {"dataset": "tiny", "extractor": "mel",
-  "classifier": "ast-tiny", "preset": "small", "track_seconds": 4, "clips_per_track": 2, "clip_seconds": 1.5,
-  "epochs": 1, "batch_size": 8, "lr": 0.0005, "warmup_steps": 5, "lr_halving_epochs": [2], "precision": "fp32",
-  "seed": 3, "pretrained_run": {"experiment": "pre", "seed": 0}}, "grid": {"pretraining": ["none", "run"]}})";
-
 QString cluster_script() { return QStringLiteral(GAFX_SOURCE_DIR "/tests/cli/slurm_cluster.sh"); }
 
 } // namespace
@@ -57,8 +49,7 @@ private Q_SLOTS:
 
     void aJobArrayTrainsThePartsAndTheyMergeBack() {
         const std::string db = test::make_demo_workspace(dir_.path() + "/main", 4, 4.0);
-        test::write_bytes(dir_.path() + "/pre.json", kPre);
-        test::write_bytes(dir_.path() + "/ft.json", kFt);
+        test::write_pretrain_and_finetune(dir_.path(), 1);
         const QString out = dir_.path() + "/job";
         const auto r = run_gafx({QStringLiteral("slurm"), dir_.path() + "/ft.json", QStringLiteral("--db"),
                                  QString::fromStdString(db), QStringLiteral("--out"), out, QStringLiteral("--submit")});

@@ -12,9 +12,6 @@
 
 #include <map>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,17 +19,6 @@ using namespace gafx;
 
 namespace {
 
-int free_port() {
-    const int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t n = sizeof a;
-    getsockname(s, reinterpret_cast<sockaddr*>(&a), &n);
-    close(s);
-    return ntohs(a.sin_port);
-}
 
 train::WorldSpec spec(int rank, int port, double timeout = 30) {
     train::WorldSpec w;
@@ -103,7 +89,7 @@ private Q_SLOTS:
     }
 
     void twoRanksBroadcastAndAverage() {
-        const int port = free_port();
+        const int port = test::free_loopback_port();
         const pid_t child = fork();
         QVERIFY(child >= 0);
         if (child == 0) {
@@ -126,7 +112,7 @@ private Q_SLOTS:
     void aRankThatCannotReachTheStoreSaysSo() {
         QElapsedTimer t;
         t.start();
-        const QString error = test::error_of([&] { train::World::join(spec(1, free_port(), 2)); });
+        const QString error = test::error_of([&] { train::World::join(spec(1, test::free_loopback_port(), 2)); });
         QVERIFY2(error.contains(QStringLiteral("could not join within 2 s")), qPrintable(error));
         QVERIFY2(error.contains(QStringLiteral("127.0.0.1:")), qPrintable(error));
         QVERIFY2(error.contains(QStringLiteral("is rank 0 running")), qPrintable(error));
@@ -134,7 +120,7 @@ private Q_SLOTS:
     }
 
     void aDeadPeerStopsTheOtherRank() {
-        const int port = free_port();
+        const int port = test::free_loopback_port();
         const pid_t child = fork();
         QVERIFY(child >= 0);
         if (child == 0) {

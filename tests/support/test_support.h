@@ -75,3 +75,15 @@ private:
 };
 
 } // namespace gafx::test
+
+namespace gafx::test {
+
+// A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick), for a c10d store.
+int free_loopback_port();
+
+// Two experiment files the CLI tests train in seconds on a make_demo_workspace dataset, written
+// into `dir`: pre.json ("pre", one run, seed 0) and ft.json ("ft", which requires pre.json: two
+// runs of seed 3, one from scratch and one fine-tuning from pre's seed 0), `epochs` each.
+void write_pretrain_and_finetune(const QString& dir, int epochs);
+
+} // namespace gafx::test
