@@ -119,16 +119,30 @@ private Q_SLOTS:
         QCOMPARE(all.list_runs().size(), expected.size());
     }
 
+    void parallelProcessesTrainTheSameHistories_data() {
+        QTest::addColumn<QStringList>("slots");
+        QTest::addColumn<QString>("name"); // the workspace's folder
+        QTest::newRow("--parallel 2") << QStringList{QStringLiteral("--parallel"), QStringLiteral("2")}
+                                      << QStringLiteral("par");
+        // One process per device: the CUDA path's slots, on the devices this machine has.
+        QTest::newRow("--devices cpu,cpu") << QStringList{QStringLiteral("--devices"), QStringLiteral("cpu,cpu")}
+                                           << QStringLiteral("devices");
+    }
+
+    // Against the reference mergedPartsEqualOneWorkspace trained in "one" (QtTest runs in order).
     void parallelProcessesTrainTheSameHistories() {
         // The fine-tuning run waits for its pretraining run; the run from scratch starts beside it.
-        const QString par = ws(QStringLiteral("par"));
-        test::make_demo_workspace(dir_.path() + "/par", 4, 4.0);
-        const auto r = run_gafx({QStringLiteral("train"), dir_.path() + "/ft.json", QStringLiteral("--db"), par,
-                                 QStringLiteral("--parallel"), QStringLiteral("2"), QStringLiteral("--threads"),
-                                 QStringLiteral("1"), QStringLiteral("--cache"), cache_});
+        QFETCH(QStringList, slots);
+        QFETCH(QString, name);
+        const QString par = ws(name);
+        test::make_demo_workspace(dir_.path() + "/" + name, 4, 4.0);
+        const auto r = run_gafx(QStringList{QStringLiteral("train"), dir_.path() + "/ft.json", QStringLiteral("--db"), par,
+                                            QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("--cache"),
+                                            cache_} +
+                                slots);
         QVERIFY2(r.exit_code == 0, qPrintable(r.out + r.err));
         QCOMPARE(r.out.count(QStringLiteral(" finished: ")), 3);
-        QVERIFY(QFile::exists(dir_.path() + "/par/logs/run-3.log"));
+        QVERIFY(QFile::exists(dir_.path() + "/" + name + "/logs/run-3.log"));
         store::RunStore one(ws(QStringLiteral("one")).toStdString()), p(par.toStdString());
         const auto expected = one.list_runs(), got = p.list_runs();
         QCOMPARE(got.size(), expected.size());
