@@ -18,6 +18,7 @@ json number_or_null(double v) { return std::isnan(v) ? json(nullptr) : json(v); 
 json run_object(const store::RunRecord& r) {
     const json config = json::parse(r.config, nullptr, false);
     return {{"id", r.id},
+            {"uuid", r.uuid},
             {"experiment", r.experiment},
             {"status", store::to_string(r.status)},
             {"config", config},

@@ -12,6 +12,9 @@
 #include "test_support.h"
 
 #include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QFile>
 #include <QTemporaryDir>
@@ -19,6 +22,7 @@
 
 #include <csignal>
 #include <map>
+#include <set>
 
 using namespace gafx;
 using test::run_gafx;
@@ -111,6 +115,16 @@ private Q_SLOTS:
                 QCOMPARE(base->experiment, std::string("pre"));
             }
         }
+
+        // Each run keeps its identity: gafx runs --json names the uuid it had in its part.
+        std::set<QString> part_uuids;
+        for (const char* part : {"part1", "part2"})
+            for (const auto& run : store::RunStore(ws(QString::fromLatin1(part)).toStdString()).list_runs())
+                part_uuids.insert(QString::fromStdString(run.uuid));
+        const auto listed = run_gafx({QStringLiteral("runs"), QStringLiteral("--json"), QStringLiteral("--db"), merged});
+        const QJsonArray objects = QJsonDocument::fromJson(listed.out.toUtf8()).array();
+        QCOMPARE(objects.size(), 3);
+        for (const auto& v : objects) QVERIFY(part_uuids.count(v.toObject()[QStringLiteral("uuid")].toString()));
 
         // Again: nothing changes.
         const auto again = import({ws(QStringLiteral("part1")), ws(QStringLiteral("part2"))}, merged);
