@@ -1,8 +1,10 @@
 #include "args.h"
 
+#include "core/error.h"
 #include "store/run_store.h"
 
 #include <cstdlib>
+#include <filesystem>
 
 namespace gafx::cli {
 
@@ -77,6 +79,14 @@ void Args::expect_positional(size_t n, const std::string& what) const {
 }
 
 std::string workspace_db(const Args& a) { return a.get_or("--db", store::RunStore::default_path()); }
+
+std::string this_gafx() {
+    std::error_code ec;
+    const std::string exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    if (exe.empty())
+        throw Error("/proc/self/exe", "cannot tell where this gafx is", "run without --parallel, or from a Linux /proc");
+    return exe;
+}
 
 int64_t parse_run_id(const std::string& word) {
     try {

@@ -45,4 +45,8 @@ private:
 // --db FILE, else the user's workspace (store::RunStore::default_path()).
 std::string workspace_db(const Args& a);
 
+// The absolute path of this gafx binary, for the processes and scripts that run it again
+// (--parallel, gafx slurm). Throws gafx::Error when the system does not say.
+std::string this_gafx();
+
 } // namespace gafx::cli

@@ -46,15 +46,9 @@ int cmd_slurm(const std::vector<std::string>& argv) {
                     "leave out --nodes-per-run: each task trains whole runs on its node");
     const std::string file = fs::absolute(a.positional()[0]).string();
     store::RunStore db(workspace_db(a));
-    const auto files = workflows::read_files(file);
-    std::vector<experiments::Experiment> exs;
-    for (const auto& f : files) {
-        for (const auto& r : f.experiment.runs)
-            if (!db.has_dataset(r.dataset))
-                throw Error(f.path, "dataset '" + r.dataset + "' is not in " + db.path(),
-                            "import it here first (gafx dataset import), so that the tasks get it");
-        exs.push_back(f.experiment);
-    }
+    // The tasks get this workspace's datasets: each run's must be here.
+    const auto files = workflows::read_files(file, [&db](const std::string& name) { return db.has_dataset(name); });
+    const auto exs = workflows::experiments_of(files);
     const long long units = (long long)experiments::training_units(exs).size();
     const long long shards = a.get_int("--shards", units);
     if (shards < 1 || shards > 100000) throw UsageError("--shards N with 1 <= N <= 100000");
@@ -63,8 +57,7 @@ int cmd_slurm(const std::vector<std::string>& argv) {
                      shards, units, shards - units);
 
     workflows::SlurmJob job;
-    std::error_code ec;
-    job.gafx = fs::read_symlink("/proc/self/exe", ec).string();
+    job.gafx = this_gafx();
     job.experiment = file;
     job.name = files.back().experiment.name;
     job.out_dir = fs::absolute(a.get_or("--out", "gafx-slurm-" + job.name)).lexically_normal().string();

@@ -36,9 +36,7 @@ std::vector<std::string> split_commas(const std::string& text) {
 int train_parallel(store::RunStore& db, const std::vector<int64_t>& ids, const Args& a, const TrainFlags& flags,
                    int parallel) {
     workflows::ParallelPlan plan;
-    std::error_code ec;
-    plan.exe = fs::read_symlink("/proc/self/exe", ec).string();
-    if (plan.exe.empty()) throw Error("/proc/self/exe", "cannot tell where this gafx is", "run without --parallel");
+    plan.exe = this_gafx();
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     if (const auto devices = a.get("--devices")) {
         const auto list = split_commas(*devices);
@@ -123,13 +121,9 @@ int cmd_train(const std::vector<std::string>& argv) {
     if (const auto s = a.get("--shard")) std::tie(shard.index, shard.count) = experiments::parse_shard(*s);
 
     if (a.has("--dry-run") && shard.count > 1) {
-        const auto files = workflows::read_files(file);
-        std::vector<experiments::Experiment> exs;
+        const auto exs = workflows::experiments_of(workflows::read_files(file));
         size_t total = 0;
-        for (const auto& f : files) {
-            exs.push_back(f.experiment);
-            total += f.experiment.runs.size();
-        }
+        for (const auto& e : exs) total += e.runs.size();
         const auto part = experiments::shard_runs(exs, shard.index, shard.count);
         std::printf("shard %d/%d: %zu run(s) of %zu\n", shard.index + 1, shard.count, part.size(), total);
         for (const auto& ref : part)
@@ -179,8 +173,7 @@ int cmd_train(const std::vector<std::string>& argv) {
 
     const long long parallel = a.get_int("--parallel", 1);
     if (parallel < 1 || parallel > 256) throw UsageError("--parallel N with 1 <= N <= 256");
-    if (parallel > 1 || a.has("--devices"))
-    {
+    if (parallel > 1 || a.has("--devices")) {
         std::vector<int64_t> ids;
         for (const auto& item : items) ids.push_back(item.id);
         return train_parallel(db, ids, a, flags, int(parallel));

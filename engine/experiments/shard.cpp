@@ -3,6 +3,7 @@
 #include "core/error.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 namespace gafx::experiments {
@@ -23,20 +24,18 @@ std::vector<std::vector<RunRef>> training_units(const std::vector<Experiment>& f
         for (size_t r = 0; r < files[f].runs.size(); ++r) all.push_back({f, r});
     std::vector<size_t> parent(all.size());
     std::iota(parent.begin(), parent.end(), size_t(0));
+    // (experiment, seed) -> its last run in the files before the one being read: what queueing
+    // resolves a pretrained_run named by experiment and seed to (the newest such run).
+    std::map<std::pair<std::string, uint64_t>, size_t> newest;
     size_t first_of_file = 0;
     for (size_t f = 0; f < files.size(); ++f) {
         for (size_t r = 0; r < files[f].runs.size(); ++r) {
             const RunConfig& c = files[f].runs[r];
             if (c.pretraining != "run" || c.pretrained_experiment.empty()) continue;
-            // The newest match queued before this file: the last one in training order.
-            for (size_t j = first_of_file; j-- > 0;) {
-                const RunConfig& p = files[all[j].file].runs[all[j].run];
-                if (files[all[j].file].name == c.pretrained_experiment && p.seed == c.pretrained_seed) {
-                    parent[find_root(parent, first_of_file + r)] = find_root(parent, j);
-                    break;
-                }
-            }
+            const auto it = newest.find({c.pretrained_experiment, c.pretrained_seed});
+            if (it != newest.end()) parent[find_root(parent, first_of_file + r)] = find_root(parent, it->second);
         }
+        for (size_t r = 0; r < files[f].runs.size(); ++r) newest[{files[f].name, files[f].runs[r].seed}] = first_of_file + r;
         first_of_file += files[f].runs.size();
     }
     std::vector<std::vector<RunRef>> units;

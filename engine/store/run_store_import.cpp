@@ -31,12 +31,9 @@ struct Attached {
 // Both queries yield rows in one order; the first row that differs is described, so a user
 // sees which track keeps two datasets of one name apart. Empty when every row agrees.
 std::string first_difference(Db& db, const char* sql, int64_t dest_id, int64_t src_id, const char* what) {
-    const std::string main_sql = std::string(sql), src_sql = [&] {
-        std::string t = sql;
-        for (size_t at; (at = t.find("main.")) != std::string::npos;) t.replace(at, 5, "src.");
-        return t;
-    }();
-    Stmt a(db, main_sql.c_str()), b(db, src_sql.c_str());
+    std::string src_sql = sql;
+    for (size_t at; (at = src_sql.find("main.")) != std::string::npos;) src_sql.replace(at, 5, "src.");
+    Stmt a(db, sql), b(db, src_sql.c_str());
     a.bind(1, dest_id);
     b.bind(1, src_id);
     for (;;) {
@@ -61,17 +58,16 @@ public:
     explicit Importer(Db& db) : db_(db) {}
 
     ImportResult run() {
-        Stmt runs(db_, "SELECT id, uuid, uid, status, epochs_done, step, checkpoint_path, dataset_id, split_id, "
-                       "experiment_id FROM src.runs ORDER BY id");
+        Stmt runs(db_, "SELECT id, uuid, uid, status, epochs_done, step, checkpoint_path, config, "
+                       "COALESCE(dataset_id, 0), COALESCE(split_id, 0), COALESCE(experiment_id, 0) FROM src.runs ORDER BY id");
         while (runs.step()) {
+            Source src{runs.text(3), runs.int64(4), runs.int64(5), runs.text(7), runs.int64(8), runs.int64(9), runs.int64(10)};
             ImportedRun r;
             r.from_id = runs.int64(0);
             r.uuid = runs.text(1);
             r.uid = runs.text(2);
             r.from_checkpoint = runs.text(6);
-            const std::string status = runs.text(3);
-            place(r, status, runs.int64(4), runs.int64(5), runs.is_null(7) ? 0 : runs.int64(7),
-                  runs.is_null(8) ? 0 : runs.int64(8), runs.is_null(9) ? 0 : runs.int64(9));
+            place(r, std::move(src));
             if (r.to_id) id_here_[r.from_id] = r.to_id;
             result_.runs.push_back(std::move(r));
         }
@@ -79,26 +75,34 @@ public:
     }
 
 private:
+    // What a run there holds beyond its ImportedRun: ids 0 where the column is NULL.
+    struct Source {
+        std::string status;
+        int64_t epochs = 0, step = 0;
+        std::string config;
+        int64_t dataset_id = 0, split_id = 0, experiment_id = 0;
+    };
+
     Db& db_;
     ImportResult result_;
     std::map<int64_t, int64_t> id_here_;                       // src run id -> id here
     std::map<int64_t, std::pair<int64_t, std::string>> dataset_; // src dataset id -> id here, or why not
     std::map<int64_t, int64_t> split_, experiment_;
 
-    void place(ImportedRun& r, const std::string& status, int64_t epochs, int64_t step, int64_t dataset_id,
-               int64_t split_id, int64_t experiment_id) {
+    void place(ImportedRun& r, Source src) {
+        const std::string& status = src.status;
         {
             Stmt here(db_, "SELECT id, status, epochs_done, step FROM main.runs WHERE uuid = ?1");
             here.bind(1, r.uuid);
             if (here.step()) {
                 r.to_id = here.int64(0);
-                if (here.text(1) == status && here.int64(2) == epochs && here.int64(3) == step) {
+                if (here.text(1) == status && here.int64(2) == src.epochs && here.int64(3) == src.step) {
                     r.outcome = Outcome::AlreadyHere;
                 } else {
                     r.outcome = Outcome::Conflict;
                     r.reason = "run " + std::to_string(r.to_id) + " here is the same run " + here.text(1) + " at step " +
                                std::to_string(here.int64(3)) + ", there " + status + " at step " +
-                               std::to_string(step) + "; this workspace's is kept";
+                               std::to_string(src.step) + "; this workspace's is kept";
                 }
                 return;
             }
@@ -108,26 +112,19 @@ private:
             r.reason = "it is " + status + ", not a result yet; import it once it has stopped";
             return;
         }
-        std::string config;
-        {
-            Stmt c(db_, "SELECT config FROM src.runs WHERE id = ?1");
-            c.bind(1, r.from_id);
-            c.step();
-            config = c.text(0);
-        }
-        if (!rewrite_pretrained_run(config, r)) return;
+        if (!rewrite_pretrained_run(src.config, r)) return;
         int64_t dataset_here = 0, split_here = 0;
-        if (dataset_id) {
-            const auto& [id, why] = dataset(dataset_id);
+        if (src.dataset_id) {
+            const auto& [id, why] = dataset(src.dataset_id);
             if (!id) {
                 r.outcome = Outcome::Conflict;
                 r.reason = why;
                 return;
             }
             dataset_here = id;
-            if (split_id) split_here = split(split_id, dataset_here);
+            if (src.split_id) split_here = split(src.split_id, dataset_here);
         }
-        const int64_t experiment_here = experiment_id ? experiment(experiment_id) : 0;
+        const int64_t experiment_here = src.experiment_id ? experiment(src.experiment_id) : 0;
         Stmt ins(db_, R"sql(
 INSERT INTO main.runs(experiment_id, dataset_id, split_id, config, seed, status, device, precision, versions,
   epochs_done, step, checkpoint_path, error, created_at, started_at, finished_at, heartbeat_at, pid, host, control,
@@ -135,7 +132,7 @@ INSERT INTO main.runs(experiment_id, dataset_id, split_id, config, seed, status,
 SELECT NULLIF(?2, 0), NULLIF(?3, 0), NULLIF(?4, 0), ?5, seed, status, device, precision, versions, epochs_done, step,
   '', error, created_at, started_at, finished_at, heartbeat_at, 0, host, '', uid, '', note, uuid
 FROM src.runs WHERE id = ?1)sql");
-        ins.bind(1, r.from_id).bind(2, experiment_here).bind(3, dataset_here).bind(4, split_here).bind(5, config).run();
+        ins.bind(1, r.from_id).bind(2, experiment_here).bind(3, dataset_here).bind(4, split_here).bind(5, src.config).run();
         r.to_id = sqlite3_last_insert_rowid(db_.handle());
         r.outcome = Outcome::Imported;
         copy_rows(r.from_id, r.to_id, dataset_here);

@@ -6,6 +6,12 @@
 #include <string>
 #include <vector>
 
+// A fresh RFC 4122 version 4 UUID in SQL, lower-case: random hex but for the version nibble (4)
+// and the variant's two bits (8, 9, a or b). One spelling for the migration and the trigger.
+#define GAFX_SQL_UUID_V4                                                                                        \
+    "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || " \
+    "substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+
 namespace gafx::store {
 namespace {
 
@@ -172,16 +178,11 @@ INSERT INTO run_summary(run_id) SELECT id FROM runs;
         // 7: a run's identity across workspaces (an RFC 4122 version 4 UUID): gafx runs import
         // merges the workspaces of shards, machines and Slurm tasks by it, so a second import of
         // the same file finds its runs already there. `uid` stays the folder's name.
-        R"sql(
-ALTER TABLE runs ADD COLUMN uuid TEXT NOT NULL DEFAULT '';
-UPDATE runs SET uuid = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) ||
-  '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)));
-CREATE UNIQUE INDEX runs_by_uuid ON runs(uuid);
-CREATE TRIGGER runs_uuid AFTER INSERT ON runs WHEN NEW.uuid = ''
-BEGIN UPDATE runs SET uuid = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||
-  substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2) ||
-  '-' || hex(randomblob(6))) WHERE id = NEW.id; END;
-)sql",
+        "ALTER TABLE runs ADD COLUMN uuid TEXT NOT NULL DEFAULT '';\n"
+        "UPDATE runs SET uuid = " GAFX_SQL_UUID_V4 ";\n"
+        "CREATE UNIQUE INDEX runs_by_uuid ON runs(uuid);\n"
+        "CREATE TRIGGER runs_uuid AFTER INSERT ON runs WHEN NEW.uuid = ''\n"
+        "BEGIN UPDATE runs SET uuid = " GAFX_SQL_UUID_V4 " WHERE id = NEW.id; END;\n",
     };
     return s;
 }

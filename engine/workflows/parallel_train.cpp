@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -63,17 +64,28 @@ void train_in_processes(store::RunStore& db, const ParallelPlan& plan,
     std::vector<bool> busy(plan.slots.size(), false);
     bool stopping = false;
 
-    const auto readiness = [&](int64_t run, std::string& why) {
+    // The run each one starts from (pretrained_run), read once: the loop below asks every 100 ms.
+    std::map<int64_t, int64_t> dep_of;
+    std::set<int64_t> gone; // not in the workspace (any more): never started
+    for (int64_t run : plan.runs) {
         const auto r = db.run(run);
-        if (!r) return Ready::Never;
-        experiments::RunConfig c;
-        try {
-            c = experiments::parse_run_config(r->config);
-        } catch (const std::exception&) {
-            return Ready::Yes; // the trainer says what is wrong with it
+        if (!r) {
+            gone.insert(run);
+            continue;
         }
-        if (c.pretraining != "run" || c.pretrained_run == 0) return Ready::Yes;
-        const int64_t dep = c.pretrained_run;
+        try {
+            const auto c = experiments::parse_run_config(r->config);
+            if (c.pretraining == "run" && c.pretrained_run != 0) dep_of[run] = c.pretrained_run;
+        } catch (const std::exception&) {
+            // the trainer says what is wrong with it
+        }
+    }
+
+    const auto readiness = [&](int64_t run, std::string& why) {
+        if (gone.count(run)) return Ready::Never;
+        const auto found = dep_of.find(run);
+        if (found == dep_of.end()) return Ready::Yes;
+        const int64_t dep = found->second;
         if (std::find(pending.begin(), pending.end(), dep) != pending.end()) return Ready::Wait;
         for (const auto& [pid, e] : active)
             if (e.run == dep) return Ready::Wait;

@@ -48,10 +48,8 @@ void plan_file(const DatasetCheck& dataset_exists, const std::string& path, Plan
 void keep_shard(const DatasetCheck& dataset_exists, const std::string& path, Shard shard, Plan& plan) {
     Plan whole;
     plan_file(dataset_exists, path, whole);
-    std::vector<experiments::Experiment> files;
-    for (const auto& f : whole.files) files.push_back(f.experiment);
     std::set<std::pair<std::string, size_t>> chosen;
-    for (const auto& ref : experiments::shard_runs(files, shard.index, shard.count))
+    for (const auto& ref : experiments::shard_runs(experiments_of(whole.files), shard.index, shard.count))
         chosen.insert({fs::weakly_canonical(whole.files[ref.file].path).string(), ref.run});
     std::vector<QueuedFile> kept;
     for (auto& f : plan.files) {
@@ -68,10 +66,17 @@ void keep_shard(const DatasetCheck& dataset_exists, const std::string& path, Sha
 
 } // namespace
 
-std::vector<QueuedFile> read_files(const std::string& path) {
+std::vector<QueuedFile> read_files(const std::string& path, const DatasetCheck& dataset_exists) {
     Plan plan;
-    plan_file({}, path, plan);
+    plan_file(dataset_exists, path, plan);
     return std::move(plan.files);
+}
+
+std::vector<experiments::Experiment> experiments_of(const std::vector<QueuedFile>& files) {
+    std::vector<experiments::Experiment> out;
+    out.reserve(files.size());
+    for (const auto& f : files) out.push_back(f.experiment);
+    return out;
 }
 
 std::vector<QueuedFile> queue_file(store::RunStore& db, const std::string& path, Shard shard) {

@@ -5,6 +5,7 @@
 #include "experiments/experiment.h"
 #include "store/run_store.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,11 @@ struct Shard {
 std::vector<QueuedFile> queue_file(store::RunStore& db, const std::string& path, Shard shard = {});
 
 // `path` and every file it requires, read without a workspace, in training order (required
-// files first, each once): what --dry-run lists and a partition is made over.
-std::vector<QueuedFile> read_files(const std::string& path);
+// files first, each once): what --dry-run lists and a partition is made over. With
+// `dataset_exists`, each run's dataset is checked as queueing checks it (parse_experiment).
+std::vector<QueuedFile> read_files(const std::string& path,
+                                   const std::function<bool(const std::string&)>& dataset_exists = {});
+// Their experiments, in the same order (what experiments::shard_runs takes).
+std::vector<experiments::Experiment> experiments_of(const std::vector<QueuedFile>& files);
 
 } // namespace gafx::workflows
