@@ -52,6 +52,7 @@ bool same_for_filter(const store::RunRecord& a, const store::RunRecord& b) {
            same(a.val_track_accuracy, b.val_track_accuracy) && same(a.test_track_accuracy, b.test_track_accuracy) &&
            same(a.test_macro_f1, b.test_macro_f1) && same(a.final_test_track_accuracy, b.final_test_track_accuracy) &&
            a.experiment == b.experiment && a.device == b.device && a.precision == b.precision && a.host == b.host &&
+           a.world_size == b.world_size && a.backend == b.backend &&
            a.error == b.error && a.tags == b.tags && a.note == b.note;
 }
 
@@ -157,7 +158,11 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
     case Lr: return sort ? QVariant(c.lr) : QVariant(QString::number(c.lr, 'g', 4));
     case Batch: return qint64(c.batch_size);
     case Seed: return qint64(r.seed);
-    case Device: return r.device.empty() ? QStringLiteral("—") : s(r.device) + QLatin1Char('/') + s(r.precision);
+    case Device:
+        if (r.device.empty()) return QStringLiteral("—");
+        // A data-parallel run: its ranks and their c10d backend ("cpu/fp32 ×2 gloo").
+        return s(r.device) + QLatin1Char('/') + s(r.precision) +
+               (r.world_size > 1 ? QStringLiteral(" ×%1 %2").arg(r.world_size).arg(s(r.backend)) : QString());
     case Epochs: return sort ? QVariant(qint64(r.epochs_done)) : QVariant(QStringLiteral("%1/%2").arg(r.epochs_done).arg(c.epochs));
     case Selected:
         if (r.selected_epoch == 0) return sort ? QVariant(qint64(0)) : QVariant(QStringLiteral("—"));

@@ -25,6 +25,8 @@ json run_object(const store::RunRecord& r) {
             {"seed", r.seed},
             {"device", r.device},
             {"precision", r.precision},
+            {"world_size", r.world_size},
+            {"backend", r.backend},
             {"epochs_done", r.epochs_done},
             {"epochs", config.is_object() ? config.value("epochs", 0) : 0},
             {"step", r.step},
@@ -68,7 +70,7 @@ std::string runs_json(const std::vector<store::RunRecord>& runs) {
 
 std::string runs_csv(const std::vector<store::RunRecord>& runs) {
     const std::vector<std::string> fields = {"id", "experiment", "status", "seed", "device", "precision",
-                                             "epochs_done", "epochs", "step", "split_id", "selected_epoch",
+                                             "world_size", "backend", "epochs_done", "epochs", "step", "split_id", "selected_epoch",
                                              "val_score", "val_track_accuracy", "test_accuracy", "test_track_accuracy", "test_macro_f1", "final_test_accuracy",
                                              "final_test_track_accuracy", "seconds", "error", "tags", "note"};
     const std::vector<std::string> keys = factor_names();

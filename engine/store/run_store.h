@@ -56,6 +56,8 @@ struct RunRecord {
     std::string uid;   // unique to this run of this workspace: names its folder, written into its checkpoints
     std::string uuid;  // the run's identity in every workspace it is imported into (RFC 4122 v4)
     std::string owner; // the token of the trainer that last claimed it (claim_run)
+    int64_t world_size = 1; // data-parallel ranks its last start trained with
+    std::string backend;    // their c10d backend (gloo, nccl); empty: one process
     int64_t selected_epoch = 0;            // 0: not evaluated on val yet
     double val_score, val_track_accuracy;  // at the selected epoch
     double test_accuracy, test_track_accuracy;             // at the selected epoch (clip, track)
@@ -164,7 +166,8 @@ public:
     // changed. Two trainers started on one run at once: exactly one gets it.
     bool claim_run(int64_t run_id, const std::string& owner, int64_t pid, const std::string& host);
     void start_run(int64_t run_id, const std::string& device, const std::string& precision,
-                   const std::string& versions_json, int64_t pid, const std::string& host);
+                   const std::string& versions_json, int64_t pid, const std::string& host, int world_size = 1,
+                   const std::string& backend = {});
     // After a checkpoint is in place: how far the run is and where to resume from.
     void set_run_progress(int64_t run_id, int64_t epochs_done, int64_t step, const std::string& checkpoint_path);
     // Sets heartbeat_at to now; returns the pending control request.

@@ -128,9 +128,9 @@ private:
         Stmt ins(db_, R"sql(
 INSERT INTO main.runs(experiment_id, dataset_id, split_id, config, seed, status, device, precision, versions,
   epochs_done, step, checkpoint_path, error, created_at, started_at, finished_at, heartbeat_at, pid, host, control,
-  uid, owner, note, uuid)
+  uid, owner, note, uuid, world_size, backend)
 SELECT NULLIF(?2, 0), NULLIF(?3, 0), NULLIF(?4, 0), ?5, seed, status, device, precision, versions, epochs_done, step,
-  '', error, created_at, started_at, finished_at, heartbeat_at, 0, host, '', uid, '', note, uuid
+  '', error, created_at, started_at, finished_at, heartbeat_at, 0, host, '', uid, '', note, uuid, world_size, backend
 FROM src.runs WHERE id = ?1)sql");
         ins.bind(1, r.from_id).bind(2, experiment_here).bind(3, dataset_here).bind(4, split_here).bind(5, src.config).run();
         r.to_id = sqlite3_last_insert_rowid(db_.handle());

@@ -55,7 +55,7 @@ SELECT r.id, COALESCE(r.experiment_id, 0), COALESCE(e.name, ''), r.config, r.see
        s.final_test_accuracy, s.final_test_track_accuracy, COALESCE(r.dataset_id, 0), COALESCE(r.split_id, 0),
        s.test_macro_f1, r.uid, r.owner,
        (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM run_tags t WHERE t.run_id = r.id ORDER BY tag)),
-       r.note, r.uuid
+       r.note, r.uuid, r.world_size, r.backend
 FROM runs r
 LEFT JOIN experiments e ON e.id = r.experiment_id
 LEFT JOIN run_summary s ON s.run_id = r.id
@@ -117,6 +117,8 @@ RunRecord read_run(const Stmt& s) {
     }
     r.note = s.text(34);
     r.uuid = s.text(35);
+    r.world_size = s.int64(36);
+    r.backend = s.text(37);
     return r;
 }
 
@@ -185,13 +187,15 @@ void RunStore::set_run_status(int64_t run_id, RunStatus status, const std::strin
 }
 
 void RunStore::start_run(int64_t run_id, const std::string& device, const std::string& precision,
-                         const std::string& versions_json, int64_t pid, const std::string& host) {
+                         const std::string& versions_json, int64_t pid, const std::string& host, int world_size,
+                         const std::string& backend) {
     const std::string sql = std::string("UPDATE runs SET status=?, error='', control='', device=?, precision=?, "
-                                        "versions=?, pid=?, host=?, finished_at=NULL, started_at=COALESCE(started_at, ") +
+                                        "versions=?, pid=?, host=?, world_size=?, backend=?, finished_at=NULL, "
+                                        "started_at=COALESCE(started_at, ") +
                             kNow + "), heartbeat_at=" + kNow + " WHERE id=?";
     Stmt s(*db_, sql.c_str());
     s.bind(1, std::string(to_string(RunStatus::Running))).bind(2, device).bind(3, precision).bind(4, versions_json);
-    s.bind(5, pid).bind(6, host).bind(7, run_id).run();
+    s.bind(5, pid).bind(6, host).bind(7, int64_t(world_size)).bind(8, backend).bind(9, run_id).run();
 }
 
 bool RunStore::claim_run(int64_t run_id, const std::string& owner, int64_t pid, const std::string& host) {

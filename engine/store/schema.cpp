@@ -183,6 +183,10 @@ INSERT INTO run_summary(run_id) SELECT id FROM runs;
         "CREATE UNIQUE INDEX runs_by_uuid ON runs(uuid);\n"
         "CREATE TRIGGER runs_uuid AFTER INSERT ON runs WHEN NEW.uuid = ''\n"
         "BEGIN UPDATE runs SET uuid = " GAFX_SQL_UUID_V4 " WHERE id = NEW.id; END;\n",
+        // 8: how many data-parallel ranks trained the run, and their c10d backend ('' before
+        // that existed: one process).
+        "ALTER TABLE runs ADD COLUMN world_size INTEGER NOT NULL DEFAULT 1;\n"
+        "ALTER TABLE runs ADD COLUMN backend TEXT NOT NULL DEFAULT '';\n",
     };
     return s;
 }

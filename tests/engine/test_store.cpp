@@ -72,11 +72,11 @@ private Q_SLOTS:
         const std::string path = (dir.path() + "/sub/ws.db").toStdString();
         {
             store::RunStore s(path);
-            QCOMPARE(s.schema_version(), 7);
+            QCOMPARE(s.schema_version(), 8);
             QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
         }
         store::RunStore again(path);
-        QCOMPARE(again.schema_version(), 7);
+        QCOMPARE(again.schema_version(), 8);
     }
 
     void refusesNewerSchema() {
@@ -212,7 +212,7 @@ private Q_SLOTS:
                     "INSERT INTO runs(id, config, split_id, dataset_id) VALUES(1, '{}', 1, 1);");
         }
         store::RunStore s(path);
-        QCOMPARE(s.schema_version(), 7);
+        QCOMPARE(s.schema_version(), 8);
         QCOMPARE(QString::fromStdString(s.integrity_check()), QStringLiteral("ok"));
         const auto d = s.load_dataset("old");
         QCOMPARE(d->split_id, int64_t(1));
@@ -381,7 +381,7 @@ private Q_SLOTS:
         }
         {
             store::RunStore s(path);
-            QCOMPARE(s.schema_version(), 7);
+            QCOMPARE(s.schema_version(), 8);
             const auto runs = s.list_runs();
             QCOMPARE(runs.size(), size_t(2));
             QCOMPARE(runs[0].selected_epoch, int64_t(2));

@@ -332,6 +332,11 @@ private Q_SLOTS:
         QCOMPARE(status.data().toString(), QStringLiteral("running"));
         const QString tip = status.data(Qt::ToolTipRole).toString();
         QVERIFY2(tip.startsWith(QStringLiteral("Trained by pid %1 on trainer-host").arg(::getpid())), qPrintable(tip));
+        // Rank 0 of a data-parallel run records its ranks and backend; the Device column shows them.
+        store::RunStore(db_).start_run(live, "cpu", "fp32", "{}", ::getpid(), "trainer-host", 2, "gloo");
+        QTRY_COMPARE_WITH_TIMEOUT(
+            row_of(view->table(), live).siblingAtColumn(widgets::RunsTableModel::Device).data().toString(),
+            QStringLiteral("cpu/fp32 ×2 gloo"), 2500);
         store::RunStore(db_).set_run_status(live, store::RunStatus::Cancelled);
     }
 
