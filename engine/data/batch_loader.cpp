@@ -48,6 +48,8 @@ BatchLoader::BatchLoader(std::vector<LoadItem> items, LoaderOptions options, Wav
     : items_(std::move(items)), opt_(options), cache_(cache) {
     if (opt_.batch_size < 1) throw Error({}, "batch size must be at least 1");
     if (opt_.sample_rate < 0) throw Error({}, "sample rate must not be negative");
+    if (opt_.world < 1 || opt_.rank < 0 || opt_.rank >= opt_.world)
+        throw Error({}, "rank " + std::to_string(opt_.rank) + " is outside a world of " + std::to_string(opt_.world));
     if (opt_.multi_label && opt_.num_classes < 1)
         throw Error({}, "multi-label batches need the number of classes");
     opt_.threads = std::max(1, opt_.threads);
@@ -144,8 +146,10 @@ std::optional<Batch> BatchLoader::next() {
 }
 
 Batch BatchLoader::build(int64_t index) const {
-    const size_t begin = size_t(index) * size_t(opt_.batch_size);
-    const size_t end = std::min(begin + size_t(opt_.batch_size), items_.size());
+    const size_t global_begin = size_t(index) * size_t(opt_.batch_size);
+    const size_t global_count = std::min(global_begin + size_t(opt_.batch_size), items_.size()) - global_begin;
+    const size_t begin = global_begin + global_count * size_t(opt_.rank) / size_t(opt_.world);
+    const size_t end = global_begin + global_count * size_t(opt_.rank + 1) / size_t(opt_.world);
     const int64_t count = int64_t(end - begin);
 
     // Cut each clip first: with ChannelMode::Keep or the file's own rate, C and the rate are
@@ -192,6 +196,7 @@ Batch BatchLoader::build(int64_t index) const {
 
     Batch b;
     b.index = index;
+    b.global_size = int64_t(global_count);
     const int64_t channels = count ? cuts[0].channels : 0;
     int64_t frames = 0;
     for (const auto& c : cuts) frames = std::max(frames, c.frames);
@@ -210,6 +215,7 @@ Batch BatchLoader::build(int64_t index) const {
         const LoadItem& item = items_[order_[begin + size_t(i)]];
         b.track_ids.push_back(item.track_id);
         b.clips.push_back(item.clip);
+        b.positions.push_back(int64_t(begin) + i);
         for (int label : item.labels)
             if (k > 0 && (label < 0 || label >= k))
                 throw Error(item.path, "class index " + std::to_string(label) + " is outside 0.." +

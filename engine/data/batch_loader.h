@@ -45,6 +45,9 @@ struct LoaderOptions {
     // instead of its planned place, drawn anew each epoch from (seed, epoch, item) alone, so a
     // resumed epoch crops the same. 0: the planned tiles.
     double crop_within_seconds = 0;
+    // Data parallelism: batch k is still the global batch k of the epoch's order (batch_size
+    // items), of which rank r of `world` gets the r-th of `world` contiguous, near-equal slices.
+    int rank = 0, world = 1;
 };
 
 struct Batch {
@@ -53,6 +56,8 @@ struct Batch {
     std::vector<int64_t> track_ids;
     std::vector<int> clips;
     int64_t index = 0; // batch number within the epoch
+    int64_t global_size = 0; // clips of the global batch this rank's slice is part of
+    std::vector<int64_t> positions; // each clip's place in the epoch's order
 };
 
 // One item per planned clip of each listed track (catalogue indices), labels mapped through

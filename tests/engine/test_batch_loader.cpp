@@ -127,6 +127,51 @@ private Q_SLOTS:
         for (size_t i = 0; i < items_.size(); ++i) QCOMPARE(p[i], Key(items_[i].track_id, items_[i].clip));
     }
 
+    // Data parallelism: rank r of W gets the r-th slice of each global batch, so the ranks
+    // together see exactly one process's batches; a short last batch leaves a rank empty.
+    void ranksSliceTheGlobalBatches() {
+        for (const int world : {2, 3, 4, 5}) {
+            BatchLoader whole(items_, opts(), nullptr);
+            whole.start_epoch(1);
+            std::vector<Batch> global;
+            while (auto b = whole.next()) global.push_back(std::move(*b));
+            std::vector<std::unique_ptr<BatchLoader>> ranks;
+            for (int r = 0; r < world; ++r) {
+                auto o = opts();
+                o.rank = r;
+                o.world = world;
+                ranks.push_back(std::make_unique<BatchLoader>(items_, o, nullptr));
+                QCOMPARE(ranks.back()->batches_per_epoch(), whole.batches_per_epoch());
+                ranks.back()->start_epoch(1);
+            }
+            for (const Batch& g : global) {
+                std::vector<Key> joined;
+                std::vector<int64_t> positions;
+                for (int r = 0; r < world; ++r) {
+                    const auto b = ranks[size_t(r)]->next();
+                    QVERIFY(b);
+                    QCOMPARE(b->index, g.index);
+                    QCOMPARE(b->global_size, g.audio.size(0));
+                    QCOMPARE(b->audio.size(0), int64_t(b->track_ids.size()));
+                    for (size_t i = 0; i < b->track_ids.size(); ++i) joined.emplace_back(b->track_ids[i], b->clips[i]);
+                    positions.insert(positions.end(), b->positions.begin(), b->positions.end());
+                    if (b->audio.size(0) > 0)
+                        QVERIFY(at::equal(b->audio, g.audio.narrow(0, positions.size() - b->track_ids.size(),
+                                                                       b->audio.size(0))));
+                }
+                std::vector<Key> expected;
+                for (size_t i = 0; i < g.track_ids.size(); ++i) expected.emplace_back(g.track_ids[i], g.clips[i]);
+                QCOMPARE(joined, expected);
+                QCOMPARE(positions, g.positions);
+            }
+            for (auto& r : ranks) QVERIFY(!r->next());
+        }
+        auto o = opts();
+        o.rank = 2;
+        o.world = 2;
+        QVERIFY_THROWS_EXCEPTION(Error, BatchLoader(items_, o, nullptr));
+    }
+
     void resumeContinuesTheSameEpoch() {
         BatchLoader loader(items_, opts(3), nullptr);
         loader.start_epoch(4);
