@@ -147,6 +147,13 @@ int cmd_resume(const std::vector<std::string>& argv) {
     const int64_t id = run_id_arg(a);
     const TrainFlags flags = train_flags(a);
     store::RunStore db(workspace_db(a));
+    if (flags.options.world.rank > 0) {
+        // A rank other than 0 of a data-parallel run: rank 0 decides whether the run trains and
+        // writes everything; this one follows it and writes nothing.
+        const auto res = run_in_console(db, id, "run " + std::to_string(id) + " rank " +
+                                                    std::to_string(flags.options.world.rank), flags);
+        return res.status == store::RunStatus::Finished ? 0 : 1;
+    }
     train::mark_dead_runs_interrupted(db);
     const auto r = existing_run(db, id);
     switch (store::decide_resume(r.status, a.has("--retry"))) {
@@ -163,6 +170,7 @@ int cmd_resume(const std::vector<std::string>& argv) {
     case store::ResumeDecision::Retry:
         break;
     }
+    if (flags.nproc > 1) return train_with_ranks(db, id, flags) ? 0 : 1;
     const auto res = run_in_console(db, id, "run " + std::to_string(id), flags);
     return print_run_outcome(db, id, res) ? 0 : 1;
 }

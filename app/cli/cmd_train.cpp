@@ -107,13 +107,15 @@ int cmd_train(const std::vector<std::string>& argv) {
                     "  --parallel N              train N runs at once, one process each (gafx resume RUN), the cores\n"
                     "                            split among them (--threads: per process); output in logs/ beside the\n"
                     "                            workspace. A run starts after the pretraining run it starts from\n"
-                    "  --devices D1,D2,...       one process per device at once (cuda:0,cuda:1); --threads per process\n%s",
+                    "  --devices D1,D2,...       one process per device at once (cuda:0,cuda:1); --threads per process\n"
+                    "  --queue-only              queue the runs, print their ids, train nothing (then: gafx resume RUN,\n"
+                    "                            e.g. in each rank that torchrun --no-python or srun starts)\n%s",
                     kTrainFlagsHelp);
         return 0;
     }
     std::set<std::string> valued = train_flag_names();
     valued.insert({"--shard", "--parallel", "--devices"});
-    Args a(argv, valued, {"--dry-run"});
+    Args a(argv, valued, {"--dry-run", "--queue-only"});
     a.expect_positional(1, "EXPERIMENT.json");
     const TrainFlags flags = train_flags(a);
     const std::string file = a.positional()[0];
@@ -148,6 +150,11 @@ int cmd_train(const std::vector<std::string>& argv) {
         return 0;
     }
 
+    if (flags.options.world.world_size > 1 && !a.has("--queue-only"))
+        throw UsageError("this process is rank " + std::to_string(flags.options.world.rank) + " of " +
+                         std::to_string(flags.options.world.world_size) + " (" + flags.options.world.source +
+                         "'s environment), and every rank would queue the grid again: queue it once with gafx train " +
+                         file + " --queue-only, then start the ranks with gafx resume RUN");
     store::RunStore db(workspace_db(a));
     const auto queued = workflows::queue_file(db, file, shard);
     if (queued.empty()) {
@@ -171,8 +178,15 @@ int cmd_train(const std::vector<std::string>& argv) {
                                                                                             q.experiment.axes))});
     }
 
+    if (a.has("--queue-only")) {
+        for (const auto& item : items) std::printf("%lld\t%s\n", (long long)item.id, item.factors.c_str());
+        return 0;
+    }
     const long long parallel = a.get_int("--parallel", 1);
     if (parallel < 1 || parallel > 256) throw UsageError("--parallel N with 1 <= N <= 256");
+    if (flags.nproc > 1 && (parallel > 1 || a.has("--devices")))
+        throw UsageError("--nproc trains one run at a time with N ranks; --parallel and --devices train several "
+                         "runs at once: choose one");
     if (parallel > 1 || a.has("--devices")) {
         std::vector<int64_t> ids;
         for (const auto& item : items) ids.push_back(item.id);
@@ -185,6 +199,10 @@ int cmd_train(const std::vector<std::string>& argv) {
         const std::string label = "run " + std::to_string(items[i].id) + " (" + std::to_string(i + 1) + "/" +
                                   std::to_string(items.size()) + ")";
         std::fprintf(stderr, "%s: %s\n", label.c_str(), items[i].factors.c_str());
+        if (flags.nproc > 1) {
+            if (!train_with_ranks(db, items[i].id, flags)) ++failed;
+            continue;
+        }
         const auto res = run_in_console(db, items[i].id, label, flags);
         if (!print_run_outcome(db, items[i].id, res)) ++failed;
     }

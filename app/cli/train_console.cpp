@@ -5,8 +5,13 @@
 
 #include "data/waveform_cache.h"
 #include "store/run_store.h"
+#include "train/distributed.h"
+#include "workflows/rank_launch.h"
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <thread>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -43,11 +48,16 @@ const char* kTrainFlagsHelp =
     "  --loader-threads N        audio decode workers (default 2)\n"
     "  --checkpoint-minutes M    a mid-epoch checkpoint this often (default 10; one per epoch anyway)\n"
     "  --cache DIR|none          decoded-waveform cache (default ~/.cache/gafx/waveforms)\n"
+    "  --nproc N                 train each run with N data-parallel ranks on this machine (one process\n"
+    "                            each, the cores split among them; batch_size stays the global batch).\n"
+    "                            torchrun's and Slurm's environment (RANK, WORLD_SIZE, SLURM_PROCID, ...)\n"
+    "                            make this process one rank of such a run\n"
+    "  --backend gloo|nccl       the ranks' c10d backend (default gloo)\n"
     "  --db FILE                 the workspace database\n";
 
 const std::set<std::string>& train_flag_names() {
     static const std::set<std::string> n = {"--device", "--threads", "--loader-threads", "--checkpoint-minutes",
-                                            "--cache", "--db"};
+                                            "--cache", "--db", "--nproc", "--backend"};
     return n;
 }
 
@@ -60,10 +70,48 @@ TrainFlags train_flags(const Args& a) {
     f.cache_dir = a.get_or("--cache", data::WaveformCache::default_dir());
     if (f.cache_dir == "none") f.cache_dir.clear();
     if (f.options.threads < 0 || f.options.loader_threads < 1) throw UsageError("--threads >= 0, --loader-threads >= 1");
+    f.options.world = train::world_from_env();
+    f.options.world.backend = a.get_or("--backend", "gloo");
+    f.nproc = int(a.get_int("--nproc", 1));
+    if (f.nproc < 1 || f.nproc > 256) throw UsageError("--nproc N with 1 <= N <= 256");
+    if (f.nproc > 1 && f.options.world.world_size > 1)
+        throw UsageError("--nproc starts ranks itself; this process is already rank " +
+                         std::to_string(f.options.world.rank) + " of " + std::to_string(f.options.world.world_size) +
+                         " (" + f.options.world.source + "'s environment)");
     return f;
 }
 
 bool console_interrupted() { return g_interrupted.load(); }
+
+bool train_with_ranks(store::RunStore& store, int64_t run_id, const TrainFlags& flags) {
+    namespace fs = std::filesystem;
+    workflows::RankPlan plan;
+    plan.exe = this_gafx();
+    plan.run = run_id;
+    plan.nproc = flags.nproc;
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = flags.options.threads > 0 ? flags.options.threads : std::max(1, cores / flags.nproc);
+    plan.flags = {"--db", fs::absolute(store.path()).string(), "--cache", flags.cache_dir.empty() ? "none" : flags.cache_dir,
+                  "--loader-threads", std::to_string(flags.options.loader_threads), "--checkpoint-minutes",
+                  std::to_string(flags.options.checkpoint_seconds / 60.0), "--device", flags.options.device,
+                  "--threads", std::to_string(threads), "--backend", flags.options.world.backend};
+    plan.log_dir = (fs::absolute(store.path()).parent_path() / "logs").string();
+    std::fprintf(stderr, "run %lld: %d ranks (%s, %d threads each); ranks 1.. write to %s\n", (long long)run_id,
+                 flags.nproc, flags.options.world.backend.c_str(), threads, plan.log_dir.c_str());
+    catch_stop_signals();
+    const auto exits = workflows::train_ranks(plan, [] { return console_interrupted(); });
+    // Rank 0 killed mid-run leaves the run marked running: interrupted now.
+    train::mark_dead_runs_interrupted(store);
+    train::RunResult res;
+    const auto r = store.run(run_id);
+    res.status = r ? r->status : store::RunStatus::Failed;
+    res.message = r ? r->error : std::string("the run is gone");
+    for (const auto& e : exits)
+        if (e.exit_code != 0 && !(e.rank > 0 && res.status == store::RunStatus::Interrupted && console_interrupted()))
+            res.message += (res.message.empty() ? "" : "; ") + std::string("rank ") + std::to_string(e.rank) +
+                           " ended with code " + std::to_string(e.exit_code) + (e.log.empty() ? "" : ", see " + e.log);
+    return print_run_outcome(store, run_id, res);
+}
 
 void catch_stop_signals() {
     std::signal(SIGINT, on_signal);

@@ -14,11 +14,13 @@ class RunStore;
 namespace gafx::cli {
 
 struct TrainFlags {
-    train::TrainOptions options;
-    std::string cache_dir; // empty: no waveform cache
+    train::TrainOptions options; // options.world: from torchrun's or Slurm's environment, --backend
+    std::string cache_dir;       // empty: no waveform cache
+    int nproc = 1;               // --nproc: ranks this command starts for each run
 };
 
-// Parses --device, --threads, --loader-threads, --checkpoint-minutes, --cache DIR (or "none").
+// Parses --device, --threads, --loader-threads, --checkpoint-minutes, --cache DIR (or "none"),
+// --nproc, --backend, and the data-parallel environment (train::world_from_env).
 class Args;
 TrainFlags train_flags(const Args& a);
 // The option names train_flags reads, for Args.
@@ -33,6 +35,10 @@ train::RunResult run_in_console(store::RunStore& store, int64_t run_id, const st
 // "run N finished: test track accuracy ... at epoch E selected on val ..." or why it did not
 // finish, on stdout; true when it finished.
 bool print_run_outcome(store::RunStore& store, int64_t run_id, const train::RunResult& result);
+
+// --nproc N: the run trained by N local ranks (each a gafx resume process), its outcome printed
+// as print_run_outcome does; true when it finished. Ctrl-C stops every rank at one step.
+bool train_with_ranks(store::RunStore& store, int64_t run_id, const TrainFlags& flags);
 
 // True once Ctrl-C was pressed during run_in_console: callers stop starting further runs.
 bool console_interrupted();

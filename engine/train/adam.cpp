@@ -33,6 +33,15 @@ void Adam::zero_grad() {
         if (s.p.grad().defined()) s.p.mutable_grad().reset();
 }
 
+std::vector<torch::Tensor> Adam::gradients() {
+    std::vector<torch::Tensor> out;
+    for (Param& s : params_) {
+        if (!s.p.grad().defined()) s.p.mutable_grad() = torch::zeros_like(s.p);
+        out.push_back(s.p.grad());
+    }
+    return out;
+}
+
 bool Adam::unscale_and_check(double scale) {
     torch::NoGradGuard no_grad;
     bool finite = true;

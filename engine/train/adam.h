@@ -26,6 +26,9 @@ public:
     // are skipped, as torch does).
     void step(double lr);
     void zero_grad();
+    // Every optimised parameter's gradient, in order; a zero one is made where backward gave none,
+    // so that data-parallel ranks reduce the same list (zeros leave Adam's update at zero).
+    std::vector<torch::Tensor> gradients();
     // fp16 loss scaling: divides every gradient by `scale`; false when any is not finite.
     bool unscale_and_check(double scale);
 

@@ -57,6 +57,7 @@ WorldSpec world_from_env(const std::function<const char*(const char*)>& getenv_f
         return v && *v ? v : nullptr;
     };
     WorldSpec w;
+    if (const char* t = get("GAFX_DIST_TIMEOUT")) w.timeout_seconds = double(parse_number("GAFX_DIST_TIMEOUT", t, 1, 86400));
     if (const char* port = get("MASTER_PORT")) w.master_port = int(parse_number("MASTER_PORT", port, 1, 65535));
     if (const char* addr = get("MASTER_ADDR")) w.master_addr = addr;
     if (const char* rank = get("RANK")) {
@@ -109,7 +110,7 @@ struct World::Impl {
         try {
             f()->wait(std::chrono::milliseconds(int64_t(spec.timeout_seconds * 1000)));
         } catch (const std::exception& e) {
-            throw Error("rank " + std::to_string(spec.rank) + " of " + std::to_string(spec.world_size),
+            throw RankLost("rank " + std::to_string(spec.rank) + " of " + std::to_string(spec.world_size),
                         std::string(what) + " failed: another rank stopped or cannot be reached (" + e.what() + ")",
                         "see the other ranks' output; the run is resumable from its last checkpoint");
         }
@@ -156,7 +157,10 @@ void World::broadcast(std::vector<at::Tensor>& tensors, int root) {
     }
 }
 
-void World::average(std::vector<at::Tensor>& tensors, size_t bucket_bytes) {
+void World::average(std::vector<at::Tensor>& tensors, size_t bucket_bytes) { reduce(tensors, bucket_bytes, true); }
+void World::sum(std::vector<at::Tensor>& tensors, size_t bucket_bytes) { reduce(tensors, bucket_bytes, false); }
+
+void World::reduce(std::vector<at::Tensor>& tensors, size_t bucket_bytes, bool mean) {
     size_t i = 0;
     while (i < tensors.size()) {
         // A bucket: consecutive tensors of one dtype, up to bucket_bytes (at least one tensor).
@@ -170,7 +174,7 @@ void World::average(std::vector<at::Tensor>& tensors, size_t bucket_bytes) {
         }
         std::vector<at::Tensor> bucket{at::cat(flat)};
         impl_->collective("gradient all-reduce", [&] { return impl_->group->allreduce(bucket); });
-        bucket[0].div_(double(impl_->spec.world_size));
+        if (mean) bucket[0].div_(double(impl_->spec.world_size));
         int64_t off = 0;
         for (size_t k = i; k < j; ++k) {
             const int64_t n = tensors[k].numel();
@@ -215,6 +219,8 @@ std::unique_ptr<World> World::join(const WorldSpec& spec) {
 }
 void World::broadcast(std::vector<at::Tensor>&, int) {}
 void World::average(std::vector<at::Tensor>&, size_t) {}
+void World::sum(std::vector<at::Tensor>&, size_t) {}
+void World::reduce(std::vector<at::Tensor>&, size_t, bool) {}
 void World::sum(at::Tensor&) {}
 std::vector<at::Tensor> World::all_gather(const at::Tensor& t) { return {t}; }
 void World::barrier() {}

@@ -3,6 +3,9 @@
 // a world of one), the rendezvous through c10d's TCPStore, and a joined process group (Gloo;
 // NCCL where a CUDA libtorch has it) with the two collectives data parallelism needs: parameters
 // broadcast from rank 0, and gradients averaged in buckets. No transport or collective of our own.
+#include "core/error.h"
+#include "train/world_spec.h"
+
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -13,22 +16,12 @@
 
 namespace gafx::train {
 
-struct WorldSpec {
-    int rank = 0;
-    int world_size = 1;
-    int local_rank = 0;
-    std::string master_addr = "127.0.0.1";
-    int master_port = 29500;
-    std::string backend = "gloo"; // gloo | nccl
-    double timeout_seconds = 300; // joining, and every collective after
-    std::string source = "single"; // torchrun | slurm | single: where the numbers came from
-};
-
 // torchrun's RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT when RANK is set; else
 // Slurm's SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, the first host of SLURM_JOB_NODELIST and
 // MASTER_PORT (or 29500 + the job id's last three digits, so two jobs on one node differ) when
 // SLURM_PROCID is set and SLURM_NTASKS > 1; else a world of one. Throws gafx::Error naming the
-// variable whose value does not parse or fit (a rank outside 0..size-1).
+// variable whose value does not parse or fit (a rank outside 0..size-1). GAFX_DIST_TIMEOUT
+// (seconds) bounds the join and every collective (default 300).
 WorldSpec world_from_env(const std::function<const char*(const char*)>& getenv_fn = {});
 
 // The first host of a Slurm node list: "gpu[07-09,12],cpu1" -> "gpu07".
@@ -36,6 +29,13 @@ std::string first_slurm_host(const std::string& nodelist);
 
 // Whether this build has the Gloo process group (Debian's libtorch does, with libgloo-dev).
 bool have_gloo();
+
+// A collective failed because another rank stopped or cannot be reached: the run stops where
+// its last checkpoint is, resumable at any world size. `path` names this rank.
+class RankLost : public Error {
+public:
+    using Error::Error;
+};
 
 class World {
 public:
@@ -53,8 +53,11 @@ public:
     void broadcast(std::vector<at::Tensor>& tensors, int root = 0);
     // Every tensor becomes the mean over ranks. Summed in flat buckets of about `bucket_bytes`
     // (one collective per bucket, in the given order), then divided by the world size: the
-    // semantics of DDP's gradient averaging. Throws gafx::Error when another rank is gone.
+    // semantics of DDP's gradient averaging. Throws RankLost when another rank is gone.
     void average(std::vector<at::Tensor>& tensors, size_t bucket_bytes = 25u << 20);
+    // The same buckets, summed and not divided: for gradients of a loss already divided by the
+    // global batch, each rank's share of it.
+    void sum(std::vector<at::Tensor>& tensors, size_t bucket_bytes = 25u << 20);
     // Sum over ranks, in place.
     void sum(at::Tensor& tensor);
     // Rank r's tensor of every rank, in rank order (same shape on every rank).
@@ -62,6 +65,7 @@ public:
     void barrier();
 
 private:
+    void reduce(std::vector<at::Tensor>& tensors, size_t bucket_bytes, bool mean);
     struct Impl;
     explicit World(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -204,6 +204,8 @@ data::LoaderOptions loader_options(const RunSetup& s, const TrainOptions& option
     o.multi_label = s.multi_label;
     // Evaluation always sees the planned tiles.
     if (train && s.config.crop == "random") o.crop_within_seconds = clip_plan_options(s.config).track_seconds;
+    o.rank = options.world.rank;
+    o.world = std::max(1, options.world.world_size);
     return o;
 }
 
@@ -229,6 +231,8 @@ void fit_normalisation(RunSetup& s, const TrainOptions& options, size_t max_clip
     for (size_t i : normalisation_sample(s.train_items, s.classes, max_clips, s.config.seed))
         items.push_back(s.train_items[i]);
     data::LoaderOptions o = loader_options(s, options, false);
+    o.rank = 0; // every clip of the sample, on whichever rank measures it
+    o.world = 1;
     data::BatchLoader loader(std::move(items), o, options.cache);
     loader.start_epoch(0);
     torch::NoGradGuard no_grad;

@@ -46,19 +46,24 @@ Mixed mixup(const torch::Tensor& input, const torch::Tensor& targets, bool multi
 StepOutput train_step(const Forward& forward, Adam& adam, const torch::Tensor& input, const torch::Tensor& targets,
                       const StepSettings& s) {
     StepOutput out;
-    torch::Tensor logits;
-    {
-        AutocastScope autocast(s.device, s.precision);
-        logits = forward(input);
-    }
     const int64_t n = input.size(0);
-    const torch::Tensor loss = loss_sum(logits, targets, s.multi_label) / double(n);
-    out.loss = loss.item<double>();
+    torch::Tensor loss;
+    if (n > 0) {
+        torch::Tensor logits;
+        {
+            AutocastScope autocast(s.device, s.precision);
+            logits = forward(input);
+        }
+        loss = loss_sum(logits, targets, s.multi_label) / double(s.global_batch > 0 ? s.global_batch : n);
+        out.loss = loss.item<double>();
+        if (std::isfinite(out.loss)) out.correct = correct_count(logits.detach(), targets, s.multi_label);
+    }
+    if (s.combine) s.combine(out.loss, out.correct);
     if (!std::isfinite(out.loss)) return out;
-    out.correct = correct_count(logits.detach(), targets, s.multi_label);
     adam.zero_grad();
     const bool fp16 = s.precision == Precision::Fp16 && s.loss_scale;
-    (fp16 ? loss * *s.loss_scale : loss).backward();
+    if (n > 0) (fp16 ? loss * *s.loss_scale : loss).backward();
+    if (s.after_backward) s.after_backward();
     if (fp16 && !adam.unscale_and_check(*s.loss_scale)) {
         *s.loss_scale /= 2; // overflow: skip this step at a smaller scale
         return out;

@@ -19,6 +19,14 @@ struct StepSettings {
     double lr = 0;
     int64_t step = 0;         // steps done before this one (for the loss-scale growth)
     double* loss_scale = nullptr; // fp16 only: updated in place
+    // Data parallelism: this rank's input is a slice of a global batch of `global_batch` clips
+    // (0: the input is the whole batch), by which its loss is divided. `combine` sums the loss
+    // and correct count over ranks before the finiteness test, so every rank decides alike;
+    // `after_backward` sums the gradients over ranks before the update. An empty slice skips
+    // the forward pass and contributes zeros.
+    int64_t global_batch = 0;
+    std::function<void(double& loss, int64_t& correct)> combine;
+    std::function<void()> after_backward;
 };
 
 struct StepOutput {

@@ -5,12 +5,14 @@
 #include "store/run_paths.h"
 #include "store/run_store.h"
 #include "train/checkpoint.h"
+#include "train/data_parallel.h"
 #include "train/heartbeat.h"
 #include "train/run_setup.h"
 #include "train/schedule.h"
 #include "train/step.h"
 
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <chrono>
@@ -44,24 +46,25 @@ std::string format_lr(double lr) {
 }
 
 
-// Rows are committed in batches: a kill loses at most the rows since the last flush.
+// Rows are committed in batches: a kill loses at most the rows since the last flush. Without a
+// store (a data-parallel rank other than 0) rows are dropped.
 class MetricLog {
 public:
-    MetricLog(store::RunStore& store, int64_t run) : store_(store), run_(run) {}
+    MetricLog(store::RunStore* store, int64_t run) : store_(store), run_(run) {}
     void add(int64_t step, int epoch, const char* split, const std::string& name, double value) {
-        rows_.push_back(store::MetricRow{step, epoch, split, name, value});
+        if (store_) rows_.push_back(store::MetricRow{step, epoch, split, name, value});
     }
     void flush_if_due() {
         if (since(last_) > 2.0) flush();
     }
     void flush() {
-        if (!rows_.empty()) store_.append_metrics(run_, rows_);
+        if (!rows_.empty()) store_->append_metrics(run_, rows_);
         rows_.clear();
         last_ = Clock::now();
     }
 
 private:
-    store::RunStore& store_;
+    store::RunStore* store_;
     int64_t run_;
     std::vector<store::MetricRow> rows_;
     Clock::time_point last_ = Clock::now();
@@ -70,6 +73,13 @@ private:
 struct EvalPass {
     Evaluation result;
     std::vector<store::Prediction> predictions;
+};
+
+// This process's clips of one pass (with their places in the loader's order) and their summed loss.
+struct EvalClips {
+    std::vector<ClipScores> clips;
+    std::vector<int64_t> positions;
+    double loss_sum = 0;
 };
 
 // The labels of row `i` of a batch's targets: multi-hot float [B, K] or a class index [B] (-1: none).
@@ -85,22 +95,24 @@ std::vector<int> labels_of(const torch::Tensor& targets, int64_t i, bool multi_l
     return labels;
 }
 
-EvalPass run_evaluation(RunSetup& s, data::BatchLoader& loader, TrainControl& control) {
+EvalClips run_evaluation(RunSetup& s, data::BatchLoader& loader, const std::function<bool()>& stop) {
     // The loader's items are one subset's; never empty (setup_run refuses a run without val or test).
     torch::NoGradGuard no_grad;
     s.model->eval();
     loader.start_epoch(0);
-    std::vector<ClipScores> clips;
-    EvalPass out;
-    double total_loss = 0;
+    EvalClips out;
     while (auto b = loader.next()) {
+        if (b->audio.size(0) == 0) { // a data-parallel rank's empty slice of a short last batch
+            if (stop()) break;
+            continue;
+        }
         torch::Tensor logits;
         {
             AutocastScope autocast(s.device, s.precision);
             logits = s.model->forward(b->audio.to(s.device));
         }
         logits = logits.to(torch::kFloat32);
-        total_loss += loss_sum(logits, b->targets.to(s.device), s.multi_label).item<double>();
+        out.loss_sum += loss_sum(logits, b->targets.to(s.device), s.multi_label).item<double>();
         const torch::Tensor probs = (s.multi_label ? logits.sigmoid() : logits.softmax(1)).cpu().contiguous();
         const torch::Tensor targets = b->targets.cpu().contiguous();
         const int64_t classes = probs.size(1);
@@ -111,12 +123,11 @@ EvalPass run_evaluation(RunSetup& s, data::BatchLoader& loader, TrainControl& co
             const float* p = probs.data_ptr<float>() + i * classes;
             c.probabilities.assign(p, p + classes);
             c.labels = labels_of(targets, i, s.multi_label);
-            out.predictions.push_back(store::Prediction{c.track_id, c.clip, c.probabilities});
-            clips.push_back(std::move(c));
+            out.clips.push_back(std::move(c));
+            out.positions.push_back(b->positions[size_t(i)]);
         }
-        if (control.requested() >= TrainControl::Interrupt) break;
+        if (stop()) break;
     }
-    out.result = evaluate(clips, s.classes, s.multi_label, total_loss);
     return out;
 }
 
@@ -132,8 +143,9 @@ struct Ending {
 class RunLoop {
 public:
     RunLoop(store::RunStore& store, const store::RunRecord& record, const TrainOptions& options, TrainControl& control,
-            const TrainCallbacks& cb)
-        : store_(store), run_id_(record.id), options_(options), control_(control), cb_(cb),
+            const TrainCallbacks& cb, World* world)
+        : store_(store), run_id_(record.id), options_(options), control_(control), cb_(cb), world_(world),
+          lead_(!world || world->rank() == 0),
           s_(setup_run(store, record, options)), paths_(store::run_paths(store.path(), record, options.checkpoint_dir)),
           adam_(named_parameters(*s_.model)),
           train_loader_(s_.train_items, loader_options(s_, options, true), options.cache),
@@ -169,14 +181,23 @@ public:
                 throw Error(paths_.last, "the checkpoint was trained with another config",
                             "delete it to start the run again from scratch");
             st_.run_uid = record.uid;
-            store.delete_metrics_after(run_id_, st_.position.step);
-        } else {
+            if (lead_) store.delete_metrics_after(run_id_, st_.position.step);
+        } else if (lead_) {
             store.delete_metrics_after(run_id_, -1);
             fit_normalisation(s_, options);
         }
-        mark_running();
-        heartbeat_ = std::make_unique<Heartbeat>(store.path(), run_id_, options.heartbeat_seconds, control);
-        log_ = std::make_unique<MetricLog>(store, run_id_);
+        if (world_) {
+            check_same_start(*world_, pos().epoch, pos().batch, pos().step, paths_.last);
+            broadcast_model(*world_, *s_.model);
+            const WorldSpec& w = world_->spec();
+            s_.notes += std::string(s_.notes.empty() ? "" : "; ") + "rank " + std::to_string(w.rank) + " of " +
+                        std::to_string(w.world_size) + " (" + w.backend + ", from " + w.source + ")";
+        }
+        if (lead_) {
+            mark_running();
+            heartbeat_ = std::make_unique<Heartbeat>(store.path(), run_id_, options.heartbeat_seconds, control);
+        }
+        log_ = std::make_unique<MetricLog>(lead_ ? &store : nullptr, run_id_);
         announce(RunStatus::Running, s_.notes);
     }
 
@@ -211,14 +232,20 @@ private:
     }
 
     void mark_running() {
-        store_.start_run(run_id_, s_.device.str(), to_string(s_.precision), versions_json(), ::getpid(), host_name());
+        store_.start_run(run_id_, s_.device.str(), to_string(s_.precision), versions_json(), ::getpid(), host_name(),
+                         world_ ? world_->size() : 1, world_ ? world_->spec().backend : std::string());
     }
 
+    // Every rank agrees on it (data parallelism): all pause or stop at the same step.
+    TrainControl::Request requested() { return agreed_request(world_, control_); }
+
+    // Rank 0's: the other ranks hold the same weights and state.
     void checkpoint() {
+        last_checkpoint_ = Clock::now();
+        if (!lead_) return;
         log_->flush();
         save_checkpoint(paths_.last, *s_.model, adam_, st_);
         store_.set_run_progress(run_id_, pos().epoch, pos().step, paths_.last);
-        last_checkpoint_ = Clock::now();
     }
 
     Ending stop(TrainControl::Request req) {
@@ -232,11 +259,12 @@ private:
     // Checkpointed and marked paused until resumed or a stronger request comes.
     void pause() {
         checkpoint();
-        store_.set_run_status(run_id_, RunStatus::Paused);
+        if (lead_) store_.set_run_status(run_id_, RunStatus::Paused);
         announce(RunStatus::Paused, {});
-        while (control_.requested() == TrainControl::Pause) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        if (control_.requested() == TrainControl::None) {
-            mark_running();
+        TrainControl::Request req;
+        while ((req = requested()) == TrainControl::Pause) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (req == TrainControl::None) {
+            if (lead_) mark_running();
             announce(RunStatus::Running, "resumed");
         }
     }
@@ -246,7 +274,7 @@ private:
         const int64_t batches = train_loader_.batches_per_epoch();
         train_loader_.start_epoch(pos().epoch, pos().batch);
         while (pos().batch < batches) {
-            const auto req = control_.requested();
+            const auto req = requested();
             if (req == TrainControl::Pause) {
                 pause();
                 continue;
@@ -263,8 +291,28 @@ private:
     std::optional<Ending> train_batch(const data::Batch& batch, int64_t batches) {
         Position& p = position();
         const double lr = schedule_.lr(p.step, p.epoch);
-        const int64_t n = batch.audio.size(0);
-        StepSettings ss{s_.device, s_.precision, s_.multi_label, lr, p.step, &st_.loss_scale};
+        // One process: its batch. Data parallelism: the global batch this rank has a slice of.
+        const int64_t n = world_ ? batch.global_size : batch.audio.size(0);
+        StepSettings ss;
+        ss.device = s_.device;
+        ss.precision = s_.precision;
+        ss.multi_label = s_.multi_label;
+        ss.lr = lr;
+        ss.step = p.step;
+        ss.loss_scale = &st_.loss_scale;
+        if (world_) {
+            ss.global_batch = n;
+            ss.combine = [&](double& loss, int64_t& correct) {
+                at::Tensor t = torch::tensor({loss, double(correct)}, torch::kFloat64);
+                world_->sum(t);
+                loss = t[0].item<double>();
+                correct = std::llround(t[1].item<double>());
+            };
+            ss.after_backward = [&] {
+                auto grads = adam_.gradients();
+                world_->sum(grads);
+            };
+        }
         const Mixed mixed = mixup(batch.audio.to(s_.device), batch.targets.to(s_.device), s_.multi_label, s_.classes,
                                   s_.config.mixup);
         const StepOutput out = train_step([&](const torch::Tensor& x) { return s_.model->forward(x); }, adam_,
@@ -312,11 +360,11 @@ private:
         rep.train_loss = st_.epoch_clips ? st_.epoch_loss_sum / double(st_.epoch_clips) : 0;
         rep.train_accuracy = st_.epoch_clips ? double(st_.epoch_correct) / double(st_.epoch_clips) : 0;
         rep.data_wait_seconds = train_loader_.wait_seconds();
-        const EvalPass val = run_evaluation(s_, val_loader_, control_);
+        const EvalPass val = evaluation_pass(val_loader_);
         // Cut short: the checkpoint sits at the epoch's end, so resuming evaluates it again.
-        if (control_.requested() >= TrainControl::Interrupt) return stop(control_.requested());
-        EvalPass test = run_evaluation(s_, test_loader_, control_);
-        if (control_.requested() >= TrainControl::Interrupt) return stop(control_.requested());
+        if (const auto req = requested(); req >= TrainControl::Interrupt) return stop(req);
+        EvalPass test = evaluation_pass(test_loader_);
+        if (const auto req = requested(); req >= TrainControl::Interrupt) return stop(req);
         rep.val = val.result;
         rep.test = test.result;
         rep.seconds = since(epoch_start);
@@ -331,8 +379,10 @@ private:
             st_.best_score = rep.selection_score;
             st_.best_loss = rep.val.loss;
             st_.best_epoch = rep.epoch;
-            save_weights(paths_.best, *s_.model);
-            store_.save_predictions(run_id_, test.predictions);
+            if (lead_) {
+                save_weights(paths_.best, *s_.model);
+                store_.save_predictions(run_id_, test.predictions);
+            }
         }
         st_.epoch_loss_sum = 0;
         st_.epoch_correct = st_.epoch_clips = 0;
@@ -341,6 +391,17 @@ private:
         checkpoint();
         if (cb_.on_epoch) cb_.on_epoch(rep);
         return std::nullopt;
+    }
+
+    // One pass over val or test; with data parallelism each rank evaluates its slices and every
+    // rank gets the whole pass, in the order one process evaluates it.
+    EvalPass evaluation_pass(data::BatchLoader& loader) {
+        EvalClips part = run_evaluation(s_, loader, [&] { return requested() >= TrainControl::Interrupt; });
+        if (world_) gather_clips(*world_, part.clips, part.positions, part.loss_sum, s_.classes);
+        EvalPass out;
+        for (const auto& c : part.clips) out.predictions.push_back(store::Prediction{c.track_id, c.clip, c.probabilities});
+        out.result = evaluate(part.clips, s_.classes, s_.multi_label, part.loss_sum);
+        return out;
     }
 
     void log_epoch(const EpochReport& rep) {
@@ -370,6 +431,8 @@ private:
     const TrainOptions& options_;
     TrainControl& control_;
     const TrainCallbacks& cb_;
+    World* const world_; // null: one process
+    const bool lead_;    // writes the database, checkpoints and weights: rank 0, or the one process
     RunSetup s_;
     const store::RunPaths paths_;
     Adam adam_;
@@ -382,20 +445,72 @@ private:
     Clock::time_point last_checkpoint_ = Clock::now();
 };
 
+// Data parallelism: every rank joins before rank 0 claims the run, so that a refusal reaches
+// them all. Null for one process. Throws gafx::Error when the ranks cannot meet.
+std::unique_ptr<World> join_world(const WorldSpec& spec) {
+    if (spec.world_size <= 1) return nullptr;
+    return World::join(spec);
+}
+
+// Whether rank 0 got the run, told to every rank.
+bool agree(World* world, bool claimed) {
+    if (!world) return claimed;
+    std::vector<at::Tensor> flag{at::full({1}, int64_t(claimed), at::kLong)};
+    world->broadcast(flag, 0);
+    return flag[0].item<int64_t>() != 0;
+}
+
 } // namespace
 
-RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& options, TrainControl& control,
+RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& given, TrainControl& control,
                     const TrainCallbacks& cb) {
     RunResult result;
+    TrainOptions options = given;
     const auto record = store.run(run_id);
     if (!record) {
         result.message = "run " + std::to_string(run_id) + " does not exist";
         if (cb.on_status) cb.on_status(result.status, result.message);
         return result;
     }
+    std::unique_ptr<World> world;
+    try {
+        world = join_world(options.world);
+    } catch (const Error& e) {
+        // Nothing of the run was touched: it stays as it was, to be started again.
+        result.message = e.what();
+        if (cb.on_status) cb.on_status(result.status, result.message);
+        return result;
+    }
+    const bool lead = !world || world->rank() == 0;
+    if (world) {
+        // Refused before the run is claimed: the same run trains with another number of ranks.
+        try {
+            const auto config = experiments::parse_run_config(record->config);
+            if (config.batch_size % world->size() != 0)
+                throw Error("batch_size", "batch_size " + std::to_string(config.batch_size) + " does not split into " +
+                                              std::to_string(world->size()) + " equal slices, one per rank",
+                            "train it with a number of ranks that divides it; the run is left as it was");
+        } catch (const Error& e) {
+            result.message = e.what();
+            if (cb.on_status) cb.on_status(result.status, result.message);
+            return result;
+        }
+    }
+    // One GPU per rank on a node: "cuda" means this rank's (modulo the GPUs it sees, as Slurm's
+    // --gpus-per-task leaves each rank only its own).
+    if (world && options.device == "cuda")
+        options.device = "cuda:" + std::to_string(options.world.local_rank % std::max<int64_t>(1, torch::cuda::device_count()));
     // One trainer per run: claimed before any of its files or metrics are touched. A second
     // trainer (a second `gafx resume`, the workbench and a terminal) is refused and changes nothing.
-    if (!store.claim_run(run_id, owner_token(), ::getpid(), host_name())) {
+    bool claimed = false;
+    try {
+        claimed = agree(world.get(), lead && store.claim_run(run_id, owner_token(), ::getpid(), host_name()));
+    } catch (const Error& e) {
+        result.message = e.what();
+        if (cb.on_status) cb.on_status(result.status, result.message);
+        return result;
+    }
+    if (!claimed) {
         const auto now = store.run(run_id);
         result.status = store::RunStatus::Running;
         result.refused = true;
@@ -411,8 +526,14 @@ RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& 
     try {
         // Debian's libtorch starts with one thread; training wants every core.
         at::set_num_threads(options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency())));
-        loop = std::make_unique<RunLoop>(store, *record, options, control, cb);
+        loop = std::make_unique<RunLoop>(store, *record, options, control, cb, world.get());
         end = loop->run();
+    } catch (const RankLost& e) {
+        // Mid-step, the weights of this rank may hold a half-applied step: the last checkpoint
+        // is where the run continues, at any number of ranks.
+        end = Ending{RunStatus::Interrupted, e.path() + ": " + e.reason() + "; gafx resume " + std::to_string(run_id) +
+                                                 " continues it from its last checkpoint, with any number of ranks "
+                                                 "(the other ranks' output says why they stopped)"};
     } catch (const Error& e) {
         end = Ending{RunStatus::Failed, e.what()};
     } catch (const std::exception& e) {
@@ -424,12 +545,14 @@ RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& 
         result.epochs_done = loop->pos().epoch;
         result.step = loop->pos().step;
     }
-    try {
-        store.set_run_status(run_id, end.status, end.message);
-    } catch (const std::exception& e) {
-        if (end.status != RunStatus::Failed)
-            end = Ending{RunStatus::Failed, "could not record that the run " + std::string(to_string(end.status)) +
-                                                ": " + e.what()};
+    if (lead) {
+        try {
+            store.set_run_status(run_id, end.status, end.message);
+        } catch (const std::exception& e) {
+            if (end.status != RunStatus::Failed)
+                end = Ending{RunStatus::Failed, "could not record that the run " + std::string(to_string(end.status)) +
+                                                    ": " + e.what()};
+        }
     }
     result.status = end.status;
     result.message = end.message;

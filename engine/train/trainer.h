@@ -5,6 +5,7 @@
 // knows nothing of threads or Qt: the CLI calls it directly, the workbench on a worker thread.
 #include "store/run_status.h"
 #include "train/evaluation.h"
+#include "train/world_spec.h"
 
 #include <atomic>
 #include <cstdint>
@@ -29,6 +30,10 @@ struct TrainOptions {
     double checkpoint_seconds = 600;  // a mid-epoch checkpoint this often (and one per epoch)
     double heartbeat_seconds = 5;     // how often the run tells the database it is alive
     data::WaveformCache* cache = nullptr; // optional, must outlive the call
+    // More than one rank: this process is one of world.world_size data-parallel ranks of the run
+    // (train::world_from_env, or gafx --nproc). Rank 0 alone claims the run and writes the
+    // database, checkpoints and weights; every rank reads the same workspace and checkpoint.
+    WorldSpec world;
 };
 
 struct StepProgress {

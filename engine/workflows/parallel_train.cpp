@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "experiments/experiment.h"
+#include "workflows/spawn.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -20,25 +21,6 @@ namespace fs = std::filesystem;
 
 namespace gafx::workflows {
 namespace {
-
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error(log, std::string("cannot write the run's log: ") + std::strerror(errno), "check the folder");
-    const pid_t pid = fork();
-    if (pid == 0) { // only async-signal-safe calls until exec
-        setpgid(0, 0);
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        execv(args[0], args.data());
-        _exit(127);
-    }
-    ::close(fd);
-    if (pid < 0) throw Error(argv[0], std::string("cannot start a trainer process: ") + std::strerror(errno));
-    return pid;
-}
 
 enum class Ready { Yes, Wait, Never };
 
@@ -129,7 +111,7 @@ void train_in_processes(store::RunStore& db, const ParallelPlan& plan,
                 argv.insert(argv.end(), plan.slots[slot].begin(), plan.slots[slot].end());
                 e.slot = int(slot);
                 e.log = (fs::path(plan.log_dir) / ("run-" + std::to_string(e.run) + ".log")).string();
-                e.pid = spawn(argv, e.log);
+                e.pid = spawn_process(argv, e.log);
                 busy[slot] = true;
                 active[e.pid] = e;
                 on_event(e);

@@ -1,0 +1,35 @@
+#pragma once
+// The few places where a data-parallel rank's trainer differs from one process: agreeing on a
+// stop request, starting from rank 0's weights, and gathering an evaluation pass. The gradient
+// sum itself is World::sum, called from the step (StepSettings::after_backward).
+#include "train/distributed.h"
+#include "train/evaluation.h"
+#include "train/trainer.h"
+
+#include <torch/nn/module.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gafx::train {
+
+// The strongest pending request of any rank, so every rank pauses or stops at the same step.
+// Without a world: this process's own.
+TrainControl::Request agreed_request(World* world, const TrainControl& control);
+
+// Rank 0's parameters and buffers (the normalisation statistics among them) on every rank.
+void broadcast_model(World& world, torch::nn::Module& model);
+
+// Every rank must continue from the same place: a rank that read another checkpoint (or none:
+// the workspace's folder is not shared with it) would train other weights. Throws gafx::Error
+// naming `checkpoint` and the first rank that differs from rank 0.
+void check_same_start(World& world, int64_t epoch, int64_t batch, int64_t step, const std::string& checkpoint);
+
+// Every rank's clips of one evaluation pass, with the positions the loader gave them, become the
+// whole pass on every rank, ordered by position (the order one process evaluates them in); the
+// loss sums are added.
+void gather_clips(World& world, std::vector<ClipScores>& clips, std::vector<int64_t>& positions, double& loss_sum,
+                  int classes);
+
+} // namespace gafx::train

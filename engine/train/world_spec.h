@@ -1,0 +1,19 @@
+#pragma once
+// Who this process is among a run's data-parallel ranks: the part of train/distributed.h that
+// options carry, without its tensor headers.
+#include <string>
+
+namespace gafx::train {
+
+struct WorldSpec {
+    int rank = 0;
+    int world_size = 1;
+    int local_rank = 0;
+    std::string master_addr = "127.0.0.1";
+    int master_port = 29500;
+    std::string backend = "gloo"; // gloo | nccl
+    double timeout_seconds = 300; // joining, and every collective after
+    std::string source = "single"; // torchrun | slurm | single: where the numbers came from
+};
+
+} // namespace gafx::train
