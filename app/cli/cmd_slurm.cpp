@@ -20,7 +20,8 @@ namespace gafx::cli {
 int cmd_slurm(const std::vector<std::string>& argv) {
     if (wants_help(argv)) {
         std::printf("usage: gafx slurm EXPERIMENT.json [--shards N] [--partition P] [--gpus-per-task G]\n"
-                    "                  [--cpus-per-task C] [--time T] [--out DIR] [--submit] [--db FILE]\n\n"
+                    "                  [--cpus-per-task C] [--time T] [--nodes-per-run K [--ranks-per-node R]]\n"
+                    "                  [--out DIR] [--submit] [--db FILE]\n\n"
                     "writes a Slurm batch script whose job array trains the grid in N parts (gafx train --shard I/N),\n"
                     "each task into its own workspace under DIR (SQLite over NFS is not safe for many writers),\n"
                     "starting from a copy of this workspace's datasets (DIR/datasets.db). Their audio must be at the\n"
@@ -34,16 +35,17 @@ int cmd_slurm(const std::vector<std::string>& argv) {
                     "  --out DIR           where the script, datasets.db, the tasks' output and parts go\n"
                     "                      (default: ./gafx-slurm-NAME)\n"
                     "  --submit            run sbatch on the script and print the job id (else print the command)\n"
-                    "  --nodes-per-run K   one run on K nodes: needs data-parallel training, not in this gafx yet\n");
+                    "  --nodes-per-run K   each run data-parallel on K nodes (a K-node job per task; srun gafx resume RUN,\n"
+                    "                      one rank per Slurm task, rank 0 on the job's first node). The workspace folder\n"
+                    "                      must be shared by the nodes: every rank reads its checkpoint\n"
+                    "  --ranks-per-node R  ranks on each of those nodes (default 1; with GPUs, one per GPU)\n");
         return 0;
     }
     Args a(argv,
-           {"--shards", "--partition", "--gpus-per-task", "--cpus-per-task", "--time", "--out", "--db", "--nodes-per-run"},
+           {"--shards", "--partition", "--gpus-per-task", "--cpus-per-task", "--time", "--out", "--db", "--nodes-per-run",
+            "--ranks-per-node"},
            {"--submit"});
     a.expect_positional(1, "EXPERIMENT.json");
-    if (a.has("--nodes-per-run"))
-        throw Error({}, "one run on several nodes needs data-parallel training, which this gafx does not have yet",
-                    "leave out --nodes-per-run: each task trains whole runs on its node");
     const std::string file = fs::absolute(a.positional()[0]).string();
     store::RunStore db(workspace_db(a));
     // The tasks get this workspace's datasets: each run's must be here.
@@ -68,6 +70,11 @@ int cmd_slurm(const std::vector<std::string>& argv) {
     job.gpus_per_task = int(a.get_int("--gpus-per-task", 0));
     job.cpus_per_task = int(a.get_int("--cpus-per-task", 0));
     if (job.gpus_per_task < 0 || job.cpus_per_task < 0) throw UsageError("--gpus-per-task and --cpus-per-task >= 0");
+    job.nodes_per_run = int(a.get_int("--nodes-per-run", 0));
+    job.ranks_per_node = int(a.get_int("--ranks-per-node", 1));
+    if (job.nodes_per_run < 0 || job.nodes_per_run > 4096 || job.ranks_per_node < 1 || job.ranks_per_node > 256)
+        throw UsageError("--nodes-per-run K with 1 <= K <= 4096, --ranks-per-node R with 1 <= R <= 256");
+    if (a.has("--ranks-per-node") && job.nodes_per_run == 0) job.nodes_per_run = 1;
     fs::create_directories(job.out_dir);
     job.datasets_db = job.out_dir + "/datasets.db";
     workflows::write_datasets_workspace(db, job.datasets_db);

@@ -22,12 +22,17 @@ struct SlurmJob {
     std::string partition, time; // empty: the cluster's defaults
     int gpus_per_task = 0;
     int cpus_per_task = 0;       // 0: the cluster's default
+    // Data parallelism: each run of a task on nodes_per_run nodes x ranks_per_node ranks (srun
+    // gafx resume RUN; the ranks find each other through Slurm's environment). 0: one process.
+    int nodes_per_run = 0;
+    int ranks_per_node = 1;
 };
 
 // The script's text. Each task: copies the datasets workspace to OUT/part-I-of-N/ws.db (a part
 // whose workspace exists is refused, naming gafx resume: queueing it again would train it twice),
 // then `gafx train EXP --shard I/N --db that` with --device cuda when it has GPUs, and torch
-// threads from SLURM_CPUS_PER_TASK.
+// threads from SLURM_CPUS_PER_TASK. With nodes_per_run, the task queues its part
+// (--queue-only) and trains each run with `srun gafx resume RUN`, one rank per Slurm task.
 std::string slurm_script(const SlurmJob& job);
 
 // A workspace at `path` with every dataset, class, track and split of `from`, and no run: the

@@ -91,6 +91,43 @@ private Q_SLOTS:
         QCOMPARE(again.exitCode(), 1);
         QVERIFY(QString::fromUtf8(again.readAllStandardError()).contains(QStringLiteral("continue its runs with gafx resume")));
     }
+
+    // --nodes-per-run 1 --ranks-per-node 2: each run of the part trains on the job's 2 Slurm
+    // tasks (srun gafx resume), as ranks that find each other through Slurm's environment.
+    void aRunTrainsDataParallelOnTheJobsTasks() {
+        const std::string db = test::make_demo_workspace(dir_.path() + "/dp", 4, 4.0);
+        test::write_pretrain_and_finetune(dir_.path(), 1);
+        const QString out = dir_.path() + "/dp-job";
+        const auto r = run_gafx({QStringLiteral("slurm"), dir_.path() + "/pre.json", QStringLiteral("--db"),
+                                 QString::fromStdString(db), QStringLiteral("--out"), out, QStringLiteral("--nodes-per-run"),
+                                 QStringLiteral("1"), QStringLiteral("--ranks-per-node"), QStringLiteral("2"),
+                                 QStringLiteral("--cpus-per-task"), QStringLiteral("1"), QStringLiteral("--submit")});
+        QVERIFY2(r.exit_code == 0, qPrintable(r.out + r.err));
+        const auto m = QRegularExpression(QStringLiteral("Submitted batch job (\\d+)")).match(r.out);
+        QVERIFY2(m.hasMatch(), qPrintable(r.out));
+        const QString job = m.captured(1);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                QProcess q;
+                q.start(QStringLiteral("squeue"), {QStringLiteral("-h"), QStringLiteral("-j"), job});
+                q.waitForFinished(10000);
+                return q.exitCode() == 0 && q.readAllStandardOutput().trimmed().isEmpty();
+            }(),
+            300000);
+        const QString part = out + QStringLiteral("/part-1-of-1/ws.db");
+        QVERIFY2(QFile::exists(part), qPrintable(part + " missing; the task's output is in " + out));
+        QString output;
+        for (const auto& f : QDir(out).entryList({QStringLiteral("*.out")})) {
+            QFile file(out + "/" + f);
+            if (file.open(QIODevice::ReadOnly)) output += QString::fromUtf8(file.readAll());
+        }
+        const auto runs = store::RunStore(part.toStdString()).list_runs();
+        QCOMPARE(runs.size(), size_t(1));
+        QVERIFY2(runs[0].status == store::RunStatus::Finished, qPrintable(QString::fromStdString(runs[0].error) + output));
+        QCOMPARE(runs[0].world_size, int64_t(2));
+        QCOMPARE(runs[0].backend, std::string("gloo"));
+        QVERIFY2(output.contains(QStringLiteral("rank 1 of 2 (gloo, from slurm)")), qPrintable(output));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCliSlurm)
