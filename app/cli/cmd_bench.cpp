@@ -101,7 +101,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     const int threads = int(a.get_int("--threads", 0));
     const auto preset = a.get_or("--preset", "paper") == "small" ? models::Preset::Small : models::Preset::Paper;
     if (batch < 1 || steps < 1 || warmup < 0) throw UsageError("--batch and --steps >= 1, --warmup >= 0");
-    at::set_num_threads(threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency())));
+    set_compute_threads(threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency())));
     const std::string dev_name = a.get_or("--device", "cpu");
     if (dev_name != "cpu" && !torch::cuda::is_available())
         throw Error({}, "no CUDA device is available to this libtorch", "use --device cpu");

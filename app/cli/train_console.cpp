@@ -43,8 +43,8 @@ std::string duration(double s) {
 
 const char* kTrainFlagsHelp =
     "  --device cpu|cuda[:N]     where to train (default cpu)\n"
-    "  --threads N               torch threads (default: one per core; results are reproducible for\n"
-    "                            the same config, seed and thread count)\n"
+    "  --threads N               torch and OpenBLAS threads (default: one per core; results are\n"
+    "                            reproducible for the same config, seed and thread count)\n"
     "  --loader-threads N        audio decode workers (default 2)\n"
     "  --checkpoint-minutes M    a mid-epoch checkpoint this often (default 10; one per epoch anyway)\n"
     "  --cache DIR|none          decoded-waveform cache (default ~/.cache/gafx/waveforms)\n"

@@ -4,6 +4,9 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cstdlib>
 
 namespace gafx {
@@ -61,6 +64,13 @@ void tune_cpu_runtime(char** argv) {
     ::execv("/proc/self/exe", argv);
     // exec failed: carry on with what is loaded, and do not claim settings that never took.
     for (const char* var : set) ::unsetenv(var);
+}
+
+void set_compute_threads(int n) {
+    n = std::max(1, n);
+    at::set_num_threads(n);
+    using SetFn = void (*)(int);
+    if (auto set = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(n);
 }
 
 std::vector<std::string> cpu_tuning_summary() {

@@ -21,6 +21,13 @@ namespace gafx {
 // never overridden; GAFX_NO_TUNING (any value but empty or 0) turns all of it off.
 void tune_cpu_runtime(char** argv);
 
+// Torch's intra-op threads and OpenBLAS's own pool set to the same `n`. OpenBLAS keeps one
+// thread per core whatever torch's count, so processes sharing a machine (--parallel, --nproc)
+// each ran that many: on 2 cores, 2 ranks of AST-Tiny took 1.16 s per step instead of 0.71 s
+// (tests/bench/bench_dp_step). Its results also depend on its thread count, so a run's depend on
+// this one number. Not OpenBLAS (another BLAS, or ATen's own kernels): torch's count only.
+void set_compute_threads(int n);
+
 // The settings in force, one line each, for `gafx --version` and benchmarks: the variables
 // tune_cpu_runtime sets, whoever set them (tuning or the user).
 std::vector<std::string> cpu_tuning_summary();

@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include "core/build_info.h"
+#include "core/cpu_tuning.h"
 #include "core/error.h"
 #include "store/run_paths.h"
 #include "store/run_store.h"
@@ -525,7 +526,7 @@ RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& 
     Ending end;
     try {
         // Debian's libtorch starts with one thread; training wants every core.
-        at::set_num_threads(options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency())));
+        set_compute_threads(options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency())));
         loop = std::make_unique<RunLoop>(store, *record, options, control, cb, world.get());
         end = loop->run();
     } catch (const RankLost& e) {

@@ -34,13 +34,13 @@ std::vector<RankExit> train_ranks(const RankPlan& plan, const std::function<bool
             if (r > 0)
                 e.log = (fs::path(plan.log_dir) / ("run-" + std::to_string(plan.run) + "-rank" + std::to_string(r) + ".log"))
                             .string();
-            const pid_t pid = spawn_process(argv, e.log,
-                                            {{"RANK", std::to_string(r)},
-                                             {"WORLD_SIZE", std::to_string(plan.nproc)},
-                                             {"LOCAL_RANK", std::to_string(r)},
-                                             {"LOCAL_WORLD_SIZE", std::to_string(plan.nproc)},
-                                             {"MASTER_ADDR", "127.0.0.1"},
-                                             {"MASTER_PORT", port}});
+            const std::vector<std::pair<std::string, std::string>> env{{"RANK", std::to_string(r)},
+                                   {"WORLD_SIZE", std::to_string(plan.nproc)},
+                                   {"LOCAL_RANK", std::to_string(r)},
+                                   {"LOCAL_WORLD_SIZE", std::to_string(plan.nproc)},
+                                   {"MASTER_ADDR", "127.0.0.1"},
+                                   {"MASTER_PORT", port}};
+            const pid_t pid = spawn_process(argv, e.log, env);
             running[pid] = e;
         }
     } catch (...) {
