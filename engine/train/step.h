@@ -25,8 +25,8 @@ struct StepSettings {
     // `after_backward` sums the gradients over ranks before the update. An empty slice skips
     // the forward pass and contributes zeros.
     int64_t global_batch = 0;
-    std::function<void(double& loss, int64_t& correct)> combine;
-    std::function<void()> after_backward;
+    std::function<void(double& loss, int64_t& correct)> combine = nullptr;
+    std::function<void()> after_backward = nullptr;
 };
 
 struct StepOutput {
