@@ -19,6 +19,20 @@ TrainControl::Request agreed_request(World* world, const TrainControl& control) 
     return TrainControl::Request(strongest);
 }
 
+void share_step(StepSettings& settings, World& world, Adam& adam, int64_t global_batch) {
+    settings.global_batch = global_batch;
+    settings.combine = [&world](double& loss, int64_t& correct) {
+        at::Tensor t = at::tensor({loss, double(correct)}, at::kDouble);
+        world.sum(t);
+        loss = t[0].item<double>();
+        correct = std::llround(t[1].item<double>());
+    };
+    settings.after_backward = [&world, &adam] {
+        auto grads = adam.gradients();
+        world.sum(grads);
+    };
+}
+
 void broadcast_model(World& world, torch::nn::Module& model) {
     std::vector<at::Tensor> tensors;
     for (const auto& p : model.parameters(true)) tensors.push_back(p.detach());

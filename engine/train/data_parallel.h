@@ -4,6 +4,7 @@
 // sum itself is World::sum, called from the step (StepSettings::after_backward).
 #include "train/distributed.h"
 #include "train/evaluation.h"
+#include "train/step.h"
 #include "train/trainer.h"
 
 #include <torch/nn/module.h>
@@ -17,6 +18,10 @@ namespace gafx::train {
 // The strongest pending request of any rank, so every rank pauses or stops at the same step.
 // Without a world: this process's own.
 TrainControl::Request agreed_request(World* world, const TrainControl& control);
+
+// `settings` for this rank's slice of a global batch of `global_batch` clips: the loss divided by
+// it, loss and correct count summed over ranks, gradients summed in buckets before Adam.
+void share_step(StepSettings& settings, World& world, Adam& adam, int64_t global_batch);
 
 // Rank 0's parameters and buffers (the normalisation statistics among them) on every rank.
 void broadcast_model(World& world, torch::nn::Module& model);

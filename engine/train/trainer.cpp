@@ -301,19 +301,7 @@ private:
         ss.lr = lr;
         ss.step = p.step;
         ss.loss_scale = &st_.loss_scale;
-        if (world_) {
-            ss.global_batch = n;
-            ss.combine = [&](double& loss, int64_t& correct) {
-                at::Tensor t = torch::tensor({loss, double(correct)}, torch::kFloat64);
-                world_->sum(t);
-                loss = t[0].item<double>();
-                correct = std::llround(t[1].item<double>());
-            };
-            ss.after_backward = [&] {
-                auto grads = adam_.gradients();
-                world_->sum(grads);
-            };
-        }
+        if (world_) share_step(ss, *world_, adam_, n);
         const Mixed mixed = mixup(batch.audio.to(s_.device), batch.targets.to(s_.device), s_.multi_label, s_.classes,
                                   s_.config.mixup);
         const StepOutput out = train_step([&](const torch::Tensor& x) { return s_.model->forward(x); }, adam_,

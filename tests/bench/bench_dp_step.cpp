@@ -8,7 +8,7 @@
 #include "models/registry.h"
 #include "test_support.h"
 #include "train/adam.h"
-#include "train/distributed.h"
+#include "train/data_parallel.h"
 #include "train/step.h"
 
 #include <ATen/Parallel.h>
@@ -60,16 +60,10 @@ void rank_main(int rank, int ranks, int port, int batch, int steps, const std::s
     train::StepSettings ss;
     ss.lr = 5e-5;
     if (world) {
-        ss.global_batch = batch;
-        ss.combine = [&](double& loss, int64_t& correct) {
-            at::Tensor t = torch::tensor({loss, double(correct)}, torch::kFloat64);
-            world->sum(t);
-            loss = t[0].item<double>();
-        };
-        ss.after_backward = [&] {
+        train::share_step(ss, *world, adam, batch);
+        ss.after_backward = [&, sum = ss.after_backward] {
             const auto t = Clock::now();
-            auto grads = adam.gradients();
-            world->sum(grads);
+            sum();
             reduce_ms += ms_since(t);
         };
     }

@@ -9,7 +9,9 @@
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QDeadlineTimer>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QtTest>
 
 using namespace gafx;
@@ -26,6 +28,24 @@ class TestCliSlurm : public QObject {
     QTemporaryDir dir_;
     QString cluster_;
     bool started_ = false;
+
+    // gafx slurm ARGS --submit, then waits until squeue no longer lists the job; its output.
+    test::CliResult submit_and_wait(const QStringList& args) {
+        const auto r = run_gafx(args + QStringList{QStringLiteral("--submit")});
+        if (r.exit_code != 0) return r;
+        const auto m = QRegularExpression(QStringLiteral("Submitted batch job (\\d+)")).match(r.out);
+        if (!m.hasMatch()) return test::CliResult{-1, r.out, r.err + "\nno job id in the output"};
+        const QString job = m.captured(1);
+        QDeadlineTimer deadline(300000);
+        for (;;) {
+            QProcess q;
+            q.start(QStringLiteral("squeue"), {QStringLiteral("-h"), QStringLiteral("-j"), job});
+            q.waitForFinished(10000);
+            if (q.exitCode() == 0 && q.readAllStandardOutput().trimmed().isEmpty()) return r;
+            if (deadline.hasExpired()) return test::CliResult{-1, r.out, r.err + "\njob " + job + " still listed after 5 min"};
+            QThread::msleep(500);
+        }
+    }
 
 private Q_SLOTS:
     void initTestCase() {
@@ -51,24 +71,11 @@ private Q_SLOTS:
         const std::string db = test::make_demo_workspace(dir_.path() + "/main", 4, 4.0);
         test::write_pretrain_and_finetune(dir_.path(), 1);
         const QString out = dir_.path() + "/job";
-        const auto r = run_gafx({QStringLiteral("slurm"), dir_.path() + "/ft.json", QStringLiteral("--db"),
-                                 QString::fromStdString(db), QStringLiteral("--out"), out, QStringLiteral("--submit")});
+        const auto r = submit_and_wait({QStringLiteral("slurm"), dir_.path() + "/ft.json", QStringLiteral("--db"),
+                                        QString::fromStdString(db), QStringLiteral("--out"), out});
         QVERIFY2(r.exit_code == 0, qPrintable(r.out + r.err));
         // Two parts: the pretraining with the run that starts from it, and the run from scratch.
         QVERIFY2(r.out.contains(QStringLiteral("2 task(s) for 3 run(s)")), qPrintable(r.out));
-        const auto m = QRegularExpression(QStringLiteral("Submitted batch job (\\d+)")).match(r.out);
-        QVERIFY2(m.hasMatch(), qPrintable(r.out));
-        const QString job = m.captured(1);
-
-        // squeue lists the job until every task has ended.
-        QTRY_VERIFY_WITH_TIMEOUT(
-            [&] {
-                QProcess q;
-                q.start(QStringLiteral("squeue"), {QStringLiteral("-h"), QStringLiteral("-j"), job});
-                q.waitForFinished(10000);
-                return q.exitCode() == 0 && q.readAllStandardOutput().trimmed().isEmpty();
-            }(),
-            300000);
         QStringList parts;
         for (int i = 1; i <= 2; ++i) {
             const QString part = out + QStringLiteral("/part-%1-of-2/ws.db").arg(i);
@@ -98,22 +105,12 @@ private Q_SLOTS:
         const std::string db = test::make_demo_workspace(dir_.path() + "/dp", 4, 4.0);
         test::write_pretrain_and_finetune(dir_.path(), 1);
         const QString out = dir_.path() + "/dp-job";
-        const auto r = run_gafx({QStringLiteral("slurm"), dir_.path() + "/pre.json", QStringLiteral("--db"),
-                                 QString::fromStdString(db), QStringLiteral("--out"), out, QStringLiteral("--nodes-per-run"),
-                                 QStringLiteral("1"), QStringLiteral("--ranks-per-node"), QStringLiteral("2"),
-                                 QStringLiteral("--cpus-per-task"), QStringLiteral("1"), QStringLiteral("--submit")});
+        const auto r = submit_and_wait({QStringLiteral("slurm"), dir_.path() + "/pre.json", QStringLiteral("--db"),
+                                        QString::fromStdString(db), QStringLiteral("--out"), out,
+                                        QStringLiteral("--nodes-per-run"), QStringLiteral("1"),
+                                        QStringLiteral("--ranks-per-node"), QStringLiteral("2"),
+                                        QStringLiteral("--cpus-per-task"), QStringLiteral("1")});
         QVERIFY2(r.exit_code == 0, qPrintable(r.out + r.err));
-        const auto m = QRegularExpression(QStringLiteral("Submitted batch job (\\d+)")).match(r.out);
-        QVERIFY2(m.hasMatch(), qPrintable(r.out));
-        const QString job = m.captured(1);
-        QTRY_VERIFY_WITH_TIMEOUT(
-            [&] {
-                QProcess q;
-                q.start(QStringLiteral("squeue"), {QStringLiteral("-h"), QStringLiteral("-j"), job});
-                q.waitForFinished(10000);
-                return q.exitCode() == 0 && q.readAllStandardOutput().trimmed().isEmpty();
-            }(),
-            300000);
         const QString part = out + QStringLiteral("/part-1-of-1/ws.db");
         QVERIFY2(QFile::exists(part), qPrintable(part + " missing; the task's output is in " + out));
         QString output;
