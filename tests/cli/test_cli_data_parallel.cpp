@@ -131,11 +131,11 @@ private Q_SLOTS:
     }
 
     void aKilledRankInterruptsTheRunAndOneRankResumesIt() {
-        write_with_epochs(QStringLiteral("six.json"), 6);
+        write_with_epochs(QStringLiteral("twelve.json"), 12); // long enough that the kill lands mid-run on a slow machine
         const QString db = ws(QStringLiteral("kill"));
         QProcess p;
         p.start(QStringLiteral(GAFX_CLI_PATH),
-                train_args(QStringLiteral("six.json"), db) + QStringList{QStringLiteral("--nproc"), QStringLiteral("2")});
+                train_args(QStringLiteral("twelve.json"), db) + QStringList{QStringLiteral("--nproc"), QStringLiteral("2")});
         QVERIFY(p.waitForStarted());
         // Past the first epoch's checkpoint, and both ranks up.
         QTRY_VERIFY_WITH_TIMEOUT(
@@ -166,7 +166,7 @@ private Q_SLOTS:
         store::RunStore s(db.toStdString());
         const auto done = s.run(1);
         QVERIFY(done->status == store::RunStatus::Finished);
-        QCOMPARE(done->epochs_done, int64_t(6));
+        QCOMPARE(done->epochs_done, int64_t(12));
         QCOMPARE(done->world_size, int64_t(1));
         std::vector<int64_t> steps;
         for (const auto& m : s.metrics(1))
