@@ -106,10 +106,16 @@ bool train_with_ranks(store::RunStore& store, int64_t run_id, const TrainFlags& 
     const auto r = store.run(run_id);
     res.status = r ? r->status : store::RunStatus::Failed;
     res.message = r ? r->error : std::string("the run is gone");
+    // Exit 0 or 1: the rank ended by itself, and rank 0 printed the run's outcome on this
+    // terminal. Anything else (killed, crashed) is named here with its log.
+    bool abnormal = false;
     for (const auto& e : exits)
-        if (e.exit_code != 0 && !(e.rank > 0 && res.status == store::RunStatus::Interrupted && console_interrupted()))
+        if (e.exit_code != 0 && e.exit_code != 1) {
+            abnormal = true;
             res.message += (res.message.empty() ? "" : "; ") + std::string("rank ") + std::to_string(e.rank) +
                            " ended with code " + std::to_string(e.exit_code) + (e.log.empty() ? "" : ", see " + e.log);
+        }
+    if (!abnormal) return res.status == store::RunStatus::Finished;
     return print_run_outcome(store, run_id, res);
 }
 

@@ -87,6 +87,7 @@ private Q_SLOTS:
         QVERIFY2(r.exit_code == 0, qPrintable(r.out + r.err));
         QVERIFY2(r.err.contains(QStringLiteral("2 ranks (gloo, 1 threads each)")), qPrintable(r.err));
         QVERIFY(QFile::exists(dir_.path() + "/two/logs/run-1-rank1.log"));
+        QCOMPARE(r.out.count(QStringLiteral("run 1 finished")), 1); // rank 0's line, not repeated by the launcher
 
         store::RunStore a(one.toStdString()), b(two.toStdString());
         const auto ra = a.run(1), rb = b.run(1);
