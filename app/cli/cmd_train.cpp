@@ -12,11 +12,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <thread>
 #include <tuple>
 
-namespace fs = std::filesystem;
 
 namespace gafx::cli {
 namespace {
@@ -49,12 +47,10 @@ int train_parallel(store::RunStore& db, const std::vector<int64_t>& ids, const A
             for (auto& slot : plan.slots) slot = {"--threads", std::to_string(flags.options.threads)};
         plan.common = {"--device", flags.options.device};
     }
-    plan.common.insert(plan.common.end(),
-                       {"--db", fs::absolute(db.path()).string(), "--cache", flags.cache_dir.empty() ? "none" : flags.cache_dir,
-                        "--loader-threads", std::to_string(flags.options.loader_threads), "--checkpoint-minutes",
-                        std::to_string(flags.options.checkpoint_seconds / 60.0)});
+    const auto common = child_flags(db, flags);
+    plan.common.insert(plan.common.end(), common.begin(), common.end());
     plan.runs = ids;
-    plan.log_dir = (fs::absolute(db.path()).parent_path() / "logs").string();
+    plan.log_dir = child_log_dir(db);
     std::fprintf(stderr, "%zu run(s), %zu at a time, output in %s\n", ids.size(), plan.slots.size(), plan.log_dir.c_str());
     catch_stop_signals();
     int failed = 0;

@@ -83,19 +83,28 @@ TrainFlags train_flags(const Args& a) {
 
 bool console_interrupted() { return g_interrupted.load(); }
 
+std::vector<std::string> child_flags(const store::RunStore& store, const TrainFlags& flags) {
+    return {"--db", std::filesystem::absolute(store.path()).string(), "--cache",
+            flags.cache_dir.empty() ? "none" : flags.cache_dir, "--loader-threads",
+            std::to_string(flags.options.loader_threads), "--checkpoint-minutes",
+            std::to_string(flags.options.checkpoint_seconds / 60.0)};
+}
+
+std::string child_log_dir(const store::RunStore& store) {
+    return (std::filesystem::absolute(store.path()).parent_path() / "logs").string();
+}
+
 bool train_with_ranks(store::RunStore& store, int64_t run_id, const TrainFlags& flags) {
-    namespace fs = std::filesystem;
     workflows::RankPlan plan;
     plan.exe = this_gafx();
     plan.run = run_id;
     plan.nproc = flags.nproc;
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     const int threads = flags.options.threads > 0 ? flags.options.threads : std::max(1, cores / flags.nproc);
-    plan.flags = {"--db", fs::absolute(store.path()).string(), "--cache", flags.cache_dir.empty() ? "none" : flags.cache_dir,
-                  "--loader-threads", std::to_string(flags.options.loader_threads), "--checkpoint-minutes",
-                  std::to_string(flags.options.checkpoint_seconds / 60.0), "--device", flags.options.device,
-                  "--threads", std::to_string(threads), "--backend", flags.options.world.backend};
-    plan.log_dir = (fs::absolute(store.path()).parent_path() / "logs").string();
+    plan.flags = child_flags(store, flags);
+    plan.flags.insert(plan.flags.end(), {"--device", flags.options.device, "--threads", std::to_string(threads),
+                                         "--backend", flags.options.world.backend});
+    plan.log_dir = child_log_dir(store);
     std::fprintf(stderr, "run %lld: %d ranks (%s, %d threads each); ranks 1.. write to %s\n", (long long)run_id,
                  flags.nproc, flags.options.world.backend.c_str(), threads, plan.log_dir.c_str());
     catch_stop_signals();

@@ -6,6 +6,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 namespace gafx::store {
 class RunStore;
@@ -35,6 +36,11 @@ train::RunResult run_in_console(store::RunStore& store, int64_t run_id, const st
 // "run N finished: test track accuracy ... at epoch E selected on val ..." or why it did not
 // finish, on stdout; true when it finished.
 bool print_run_outcome(store::RunStore& store, int64_t run_id, const train::RunResult& result);
+
+// The flags a `gafx resume` this process starts gets from it (--db, --cache, --loader-threads,
+// --checkpoint-minutes), for --parallel and --nproc; and the folder their output goes to.
+std::vector<std::string> child_flags(const store::RunStore& store, const TrainFlags& flags);
+std::string child_log_dir(const store::RunStore& store);
 
 // --nproc N: the run trained by N local ranks (each a gafx resume process), its outcome printed
 // as print_run_outcome does; true when it finished. Ctrl-C stops every rank at one step.

@@ -454,37 +454,29 @@ bool agree(World* world, bool claimed) {
 RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& given, TrainControl& control,
                     const TrainCallbacks& cb) {
     RunResult result;
-    TrainOptions options = given;
-    const auto record = store.run(run_id);
-    if (!record) {
-        result.message = "run " + std::to_string(run_id) + " does not exist";
+    // Before the claim nothing of the run is touched: it stays as it was, to be started again.
+    const auto not_started = [&](const std::string& why) {
+        result.message = why;
         if (cb.on_status) cb.on_status(result.status, result.message);
         return result;
-    }
+    };
+    TrainOptions options = given;
+    const auto record = store.run(run_id);
+    if (!record) return not_started("run " + std::to_string(run_id) + " does not exist");
     std::unique_ptr<World> world;
     try {
         world = join_world(options.world);
+        // The same run trains with a number of ranks that divides its global batch.
+        const int64_t batch = world ? experiments::parse_run_config(record->config).batch_size : 0;
+        if (world && batch % world->size() != 0)
+            throw Error("batch_size",
+                        "batch_size " + std::to_string(batch) + " does not split into " +
+                            std::to_string(world->size()) + " equal slices, one per rank",
+                        "train it with a number of ranks that divides it; the run is left as it was");
     } catch (const Error& e) {
-        // Nothing of the run was touched: it stays as it was, to be started again.
-        result.message = e.what();
-        if (cb.on_status) cb.on_status(result.status, result.message);
-        return result;
+        return not_started(e.what());
     }
     const bool lead = !world || world->rank() == 0;
-    if (world) {
-        // Refused before the run is claimed: the same run trains with another number of ranks.
-        try {
-            const auto config = experiments::parse_run_config(record->config);
-            if (config.batch_size % world->size() != 0)
-                throw Error("batch_size", "batch_size " + std::to_string(config.batch_size) + " does not split into " +
-                                              std::to_string(world->size()) + " equal slices, one per rank",
-                            "train it with a number of ranks that divides it; the run is left as it was");
-        } catch (const Error& e) {
-            result.message = e.what();
-            if (cb.on_status) cb.on_status(result.status, result.message);
-            return result;
-        }
-    }
     // One GPU per rank on a node: "cuda" means this rank's (modulo the GPUs it sees, as Slurm's
     // --gpus-per-task leaves each rank only its own).
     if (world && options.device == "cuda")
@@ -495,9 +487,7 @@ RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& 
     try {
         claimed = agree(world.get(), lead && store.claim_run(run_id, owner_token(), ::getpid(), host_name()));
     } catch (const Error& e) {
-        result.message = e.what();
-        if (cb.on_status) cb.on_status(result.status, result.message);
-        return result;
+        return not_started(e.what());
     }
     if (!claimed) {
         const auto now = store.run(run_id);
