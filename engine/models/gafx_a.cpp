@@ -50,7 +50,9 @@ GafxA::GafxA(GafxAConfig config) : config_(std::move(config)) {
 torch::Tensor GafxA::forward(const torch::Tensor& wave) {
     // The residual stream in fp32 (under bf16 autocast the CNN hands over bf16, which CPU
     // layer_norm in libtorch 1.13 refuses beside fp32 weights); the CNN's post-ReLU scale is arbitrary.
-    auto x = norm_in(cnn->forward(wave).to(torch::kFloat32));
+    // A float64 model (the tests' reference) stays float64.
+    auto x = cnn->forward(wave);
+    x = norm_in(x.scalar_type() == torch::kDouble ? x : x.to(torch::kFloat32));
     x = x + sinusoidal_positions(x.size(1), x.size(2), x.options());
     x = at::dropout(x, config_.dropout, is_training());
     for (auto& layer : *encoder) x = layer->as<VitBlockImpl>()->forward(x);

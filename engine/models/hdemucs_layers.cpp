@@ -1,6 +1,7 @@
 #include "models/hdemucs_layers.h"
 
 #include "core/error.h"
+#include "models/gelu.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/functional/padding.h>
@@ -17,9 +18,11 @@ torch::nn::GroupNorm group_norm(torch::nn::Module& owner, const char* name, int6
     return owner.register_module(name, torch::nn::GroupNorm(groups, channels));
 }
 // GroupNorm in fp32: CPU autocast (libtorch 1.13) leaves group_norm uncast, so a bf16
-// activation would meet fp32 weights; statistics over long sequences want fp32 anyway.
+// activation would meet fp32 weights; statistics over long sequences want fp32 anyway. A
+// float64 model (tests' reference) stays float64.
 torch::Tensor maybe(const torch::nn::GroupNorm& norm, const torch::Tensor& x) {
-    return norm ? norm.ptr()->forward(x.to(torch::kFloat32)) : x;
+    if (!norm) return x;
+    return norm.ptr()->forward(x.scalar_type() == torch::kDouble ? x : x.to(torch::kFloat32));
 }
 } // namespace
 
@@ -137,7 +140,7 @@ DConvBranchImpl::DConvBranchImpl(int64_t channels, int64_t dilation, const DConv
 }
 
 torch::Tensor DConvBranchImpl::forward(const torch::Tensor& x) {
-    auto y = at::gelu(maybe(squeeze_norm, squeeze(x)));
+    auto y = models::gelu(maybe(squeeze_norm, squeeze(x)));
     if (blstm) y = blstm(y);
     if (attention) y = attention(y);
     y = at::glu(maybe(expand_norm, expand(y)), 1);
@@ -213,7 +216,7 @@ torch::Tensor HEncLayerImpl::forward(torch::Tensor x, torch::Tensor inject) {
         if (inject.dim() == 3 && y.dim() == 4) inject = inject.unsqueeze(2);
         y = y + inject;
     }
-    y = at::gelu(maybe(norm1, y));
+    y = models::gelu(maybe(norm1, y));
     if (o_.freq) {
         // DConv runs along time, each frequency row as its own batch entry.
         const int64_t B = y.size(0), C = y.size(1), Fr = y.size(2), T = y.size(3);
@@ -256,7 +259,7 @@ std::pair<torch::Tensor, torch::Tensor> HDecLayerImpl::forward(torch::Tensor x, 
             throw Error({}, "HDemucs decoder length mismatch",
                         "expected " + std::to_string(length) + " samples, got " + std::to_string(z.size(-1)));
     }
-    if (!o_.last) z = at::gelu(z);
+    if (!o_.last) z = models::gelu(z);
     return {z, y};
 }
 

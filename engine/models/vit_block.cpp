@@ -1,6 +1,7 @@
 #include "models/vit_block.h"
 
 #include "core/error.h"
+#include "models/gelu.h"
 
 #include <torch/nn/init.h>
 #include <torch/version.h>
@@ -83,7 +84,7 @@ MlpImpl::MlpImpl(int64_t dim, int64_t hidden, double dropout) {
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
     // Exact (erf) GELU, as nn.GELU() in timm.
-    return drop(fc2(drop(at::gelu(fc1(x)))));
+    return drop(fc2(drop(models::gelu(fc1(x)))));
 }
 
 VitBlockImpl::VitBlockImpl(int64_t dim, int64_t heads, int64_t mlp_ratio, double dropout, double layer_scale) {
