@@ -134,6 +134,10 @@ const std::vector<Field>& fields() {
          }, [](const RunConfig& c) { return Json(c.lr_halving_epochs); }},
         {"precision", [](RunConfig& c, const Json& v, const At& p) { c.precision = text(v, p, {"auto", "fp32", "bf16", "fp16"}); },
          [](const RunConfig& c) { return Json(c.precision); }},
+        {"activation_checkpointing", [](RunConfig& c, const Json& v, const At& p) {
+             if (!v.is_boolean()) wrong_type(p, v, "true or false");
+             c.activation_checkpointing = v.get<bool>();
+         }, [](const RunConfig& c) { return Json(c.activation_checkpointing); }},
         {"seed", [](RunConfig& c, const Json& v, const At& p) { c.seed = uint64_t(integer(v, p, 0)); },
          [](const RunConfig& c) { return Json(c.seed); }},
         {"compression", [](RunConfig& c, const Json& v, const At& p) { c.compression = text(v, p, {"none", "log"}); },

@@ -17,6 +17,10 @@ public:
     virtual int input_channels() const = 0;       // 1 (mono) or 2 (stereo)
     virtual int64_t output_frames(int64_t samples) const = 0;
     virtual int64_t feature_bins() const { return 128; }
+    // Activation checkpointing (models/recompute): same results, less memory, one more forward
+    // of the recomputed parts in backward. False where the extractor has none (mel has nothing to
+    // train; GAFX-A's activations are a fraction of its classifier's).
+    virtual bool set_activation_checkpointing(bool /*on*/) { return false; }
 };
 
 } // namespace gafx::models

@@ -1,6 +1,7 @@
 #include "models/gafx_r.h"
 
 #include "core/error.h"
+#include "models/recompute.h"
 
 #include <torch/nn/init.h>
 
@@ -109,9 +110,21 @@ torch::Tensor GafxR::forward(const torch::Tensor& wave) {
     auto x = at::constant_pad_nd(wave, {0, frames * config_.row - samples}, 0.0);
     x = x.reshape({batch, 1, frames, config_.row});
 
-    x = torch::relu(bn1(conv1(x)));
-    x = at::max_pool2d(x, {3, 3}, {1, 2}, {1, 1});
-    for (auto& stage : layers_) x = stage->forward(x);
+    auto stem = [conv1 = conv1, bn1 = bn1](const torch::Tensor& in) mutable {
+        return at::max_pool2d(torch::relu(bn1(conv1(in))), {3, 3}, {1, 2}, {1, 1});
+    };
+    if (!recompute_) {
+        x = stem(x);
+        for (auto& stage : layers_) x = stage->forward(x);
+    } else {
+        // The stem's owner is the whole model: its blocks' parameters get no gradient from it.
+        x = recompute(*this, x, stem);
+        for (auto& stage : layers_)
+            for (const auto& block : *stage) {
+                auto b = block.ptr<BasicBlockImpl>();
+                x = recompute(*b, x, [b](const torch::Tensor& in) { return b->forward(in); });
+            }
+    }
     // [B, C, frames, w] -> mean over w -> [B, frames, C]
     return x.mean(-1).transpose(1, 2).contiguous();
 }

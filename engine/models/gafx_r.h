@@ -55,6 +55,12 @@ public:
     int input_channels() const override { return 1; }
     int64_t output_frames(int64_t samples) const override;
     int64_t feature_bins() const override { return config_.channels.back(); }
+    // Recomputes the stem (conv, BN, max-pool) and each residual block: at paper size the stem
+    // alone keeps ~1 GiB per clip of 30 s for backward.
+    bool set_activation_checkpointing(bool on) override {
+        recompute_ = on;
+        return true;
+    }
 
     // Width of the map before the final mean (4 for the paper's 200-sample rows).
     int64_t output_width() const;
@@ -65,6 +71,7 @@ private:
     torch::nn::Conv2d conv1{nullptr};
     torch::nn::BatchNorm2d bn1{nullptr};
     std::vector<torch::nn::Sequential> layers_; // registered as layer1 ... layerN
+    bool recompute_ = false;
 };
 
 } // namespace gafx::models

@@ -32,6 +32,10 @@ public:
     int input_channels() const override { return int(config_.hdemucs.audio_channels); }
     int64_t output_frames(int64_t samples) const override;
     int64_t feature_bins() const override { return config_.bins; }
+    bool set_activation_checkpointing(bool on) override {
+        hdemucs_->set_recompute(on);
+        return true;
+    }
 
     // Registered as "hdemucs", so torchaudio weights load under the prefix "hdemucs.".
     HDemucs& hdemucs() { return hdemucs_; }

@@ -1,6 +1,7 @@
 #include "models/hdemucs.h"
 
 #include "core/error.h"
+#include "models/recompute.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/functional/padding.h>
@@ -205,6 +206,26 @@ torch::Tensor HDemucsImpl::ispec(const torch::Tensor& spectrum, int64_t length) 
     return x.view(lead).slice(-1, pad, pad + length);
 }
 
+torch::Tensor HDemucsImpl::encode(HEncLayerImpl& layer, const torch::Tensor& x, const torch::Tensor& inject) {
+    if (!recompute_) return layer.forward(x, inject);
+    auto* l = &layer;
+    if (!inject.defined()) return recompute(layer, x, [l](const torch::Tensor& in) { return l->forward(in); });
+    return recompute(layer, {x, inject}, [l](const Tensors& in) { return Tensors{l->forward(in[0], in[1])}; })[0];
+}
+
+std::pair<torch::Tensor, torch::Tensor> HDemucsImpl::decode(HDecLayerImpl& layer, const torch::Tensor& x,
+                                                            const torch::Tensor& skip, int64_t length) {
+    if (!recompute_) return layer.forward(x, skip, length);
+    auto* l = &layer;
+    Tensors inputs{x};
+    if (skip.defined()) inputs.push_back(skip);
+    const auto out = recompute(layer, inputs, [l, length](const Tensors& in) {
+        auto [z, y] = l->forward(in[0], in.size() > 1 ? in[1] : torch::Tensor(), length);
+        return Tensors{z, y};
+    });
+    return {out[0], out[1]};
+}
+
 HDemucsBranches HDemucsImpl::branches(const torch::Tensor& mixture) {
     if (mixture.dim() != 3 || mixture.size(1) != config_.audio_channels)
         throw Error({}, "HDemucs input shape",
@@ -231,13 +252,13 @@ HDemucsBranches HDemucsImpl::branches(const torch::Tensor& mixture) {
         if (idx < time_encoder->size()) {
             lengths_t.push_back(xt.size(-1));
             auto& tenc = at_index<HEncLayerImpl>(time_encoder, idx);
-            xt = tenc.forward(xt);
+            xt = encode(tenc, xt, {});
             if (!tenc.empty())
                 saved_t.push_back(xt);
             else
                 inject = xt;  // just the first conv: now the same shape as the spectral branch
         }
-        x = at_index<HEncLayerImpl>(freq_encoder, idx).forward(x, inject);
+        x = encode(at_index<HEncLayerImpl>(freq_encoder, idx), x, inject);
         if (idx == 0 && freq_emb) {
             // Lets the otherwise translation-invariant convs know where they are on the F axis.
             auto frs = torch::arange(x.size(-2), x.options().dtype(torch::kLong));
@@ -257,16 +278,16 @@ HDemucsBranches HDemucsImpl::branches(const torch::Tensor& mixture) {
         return back;
     };
     for (size_t idx = 0; idx < freq_decoder->size(); ++idx) {
-        auto [out, pre] = at_index<HDecLayerImpl>(freq_decoder, idx).forward(x, pop(saved), pop(lengths));
+        auto [out, pre] = decode(at_index<HDecLayerImpl>(freq_decoder, idx), x, pop(saved), pop(lengths));
         x = out;
         if (idx < offset) continue;
         auto& tdec = at_index<HDecLayerImpl>(time_decoder, idx - offset);
         const int64_t length_t = pop(lengths_t);
         if (tdec.empty()) {
             if (pre.size(2) != 1) throw Error({}, "HDemucs branch split", "the spectral branch has not reached one bin");
-            xt = tdec.forward(pre.select(2, 0), {}, length_t).first;
+            xt = decode(tdec, pre.select(2, 0), {}, length_t).first;
         } else {
-            xt = tdec.forward(xt, pop(saved_t), length_t).first;
+            xt = decode(tdec, xt, pop(saved_t), length_t).first;
         }
     }
 

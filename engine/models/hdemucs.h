@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gafx::models {
@@ -75,9 +76,17 @@ public:
     torch::Tensor ispec(const torch::Tensor& spectrum, int64_t length) const;
 
     const HDemucsConfig& config() const { return config_; }
+    // Activation checkpointing per encoder and decoder layer (models/recompute): training keeps
+    // only each layer's inputs and outputs, the skips the decoders need anyway.
+    void set_recompute(bool on) { recompute_ = on; }
 
 private:
+    torch::Tensor encode(hdemucs::HEncLayerImpl& layer, const torch::Tensor& x, const torch::Tensor& inject);
+    std::pair<torch::Tensor, torch::Tensor> decode(hdemucs::HDecLayerImpl& layer, const torch::Tensor& x,
+                                                   const torch::Tensor& skip, int64_t length);
+
     HDemucsConfig config_;
+    bool recompute_ = false;
     torch::nn::ModuleList freq_encoder, freq_decoder, time_encoder, time_decoder;
     hdemucs::ScaledEmbedding freq_emb{nullptr};
 };

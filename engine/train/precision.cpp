@@ -2,31 +2,11 @@
 
 #include "core/error.h"
 
-#include <ATen/autocast_mode.h>
-#include <torch/version.h>
-
 #include <fstream>
 #include <sstream>
 
 namespace gafx::train {
 namespace {
-
-// PyTorch 2.4 replaced the per-device autocast setters with ones taking the device type.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-bool autocast_enabled(bool cuda) { return at::autocast::is_autocast_enabled(cuda ? at::kCUDA : at::kCPU); }
-void set_autocast(bool cuda, bool on) { at::autocast::set_autocast_enabled(cuda ? at::kCUDA : at::kCPU, on); }
-torch::Dtype autocast_dtype(bool cuda) { return at::autocast::get_autocast_dtype(cuda ? at::kCUDA : at::kCPU); }
-void set_autocast_dtype(bool cuda, torch::Dtype d) { at::autocast::set_autocast_dtype(cuda ? at::kCUDA : at::kCPU, d); }
-#else
-bool autocast_enabled(bool cuda) { return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled(); }
-void set_autocast(bool cuda, bool on) { cuda ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on); }
-torch::Dtype autocast_dtype(bool cuda) {
-    return cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
-}
-void set_autocast_dtype(bool cuda, torch::Dtype d) {
-    cuda ? at::autocast::set_autocast_gpu_dtype(d) : at::autocast::set_autocast_cpu_dtype(d);
-}
-#endif
 
 bool cuda_has_bf16(const torch::Device& device);
 
@@ -79,20 +59,16 @@ Precision resolve_precision(const std::string& requested, const torch::Device& d
 
 AutocastScope::AutocastScope(const torch::Device& device, Precision precision) {
     if (precision == Precision::Fp32) return;
-    active_ = true;
-    cuda_ = device.is_cuda();
-    was_enabled_ = autocast_enabled(cuda_);
-    was_dtype_ = autocast_dtype(cuda_);
-    set_autocast(cuda_, true);
-    set_autocast_dtype(cuda_, precision == Precision::Bf16 ? torch::kBFloat16 : torch::kFloat16);
-    at::autocast::increment_nesting();
-}
-
-AutocastScope::~AutocastScope() {
-    if (!active_) return;
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    set_autocast(cuda_, was_enabled_);
-    set_autocast_dtype(cuda_, was_dtype_);
+    auto state = autocast::State::current();
+    const auto dtype = precision == Precision::Bf16 ? torch::kBFloat16 : torch::kFloat16;
+    if (device.is_cuda()) {
+        state.cuda = true;
+        state.cuda_dtype = dtype;
+    } else {
+        state.cpu = true;
+        state.cpu_dtype = dtype;
+    }
+    restore_.emplace(state);
 }
 
 namespace {

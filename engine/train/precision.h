@@ -3,8 +3,11 @@
 // keeps weights, optimiser state and reductions in fp32 and runs matmuls and convolutions in
 // bf16: ~3x an fp32 matmul on CPUs with avx512_bf16/AMX, and the norm on recent GPUs. fp16
 // needs loss scaling (the trainer does it) and is only offered on CUDA.
+#include "core/autocast_state.h"
+
 #include <torch/types.h>
 
+#include <optional>
 #include <string>
 
 namespace gafx::train {
@@ -24,15 +27,9 @@ Precision resolve_precision(const std::string& requested, const torch::Device& d
 class AutocastScope {
 public:
     AutocastScope(const torch::Device& device, Precision precision);
-    ~AutocastScope();
-    AutocastScope(const AutocastScope&) = delete;
-    AutocastScope& operator=(const AutocastScope&) = delete;
 
 private:
-    bool active_ = false;
-    bool cuda_ = false;
-    bool was_enabled_ = false;
-    torch::Dtype was_dtype_ = torch::kFloat32;
+    std::optional<autocast::Restore> restore_;
 };
 
 } // namespace gafx::train

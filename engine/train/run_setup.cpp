@@ -118,6 +118,7 @@ TrainModel build_model(const experiments::RunConfig& c, int classes) {
     const double clip_seconds = clip_plan_options(c).clip_seconds;
     const auto preset = c.preset == "small" ? models::Preset::Small : models::Preset::Paper;
     auto extractor = models::make_extractor(c.extractor, preset);
+    extractor->set_activation_checkpointing(c.activation_checkpointing);
     const int64_t samples = std::llround(clip_seconds * extractor->sample_rate());
     const int64_t frames = c.frames > 0 ? c.frames : extractor->output_frames(samples);
     if (frames < 16)

@@ -1,6 +1,9 @@
 // Forward and forward+backward time and peak memory of each extractor and classifier at paper
 // size. Each model runs in its own forked child so ru_maxrss is that model's peak alone.
 // Usage: bench_models [--batch 4] [--seconds 30] [--threads N] [--only NAME] [--repeat 1] [--warmup 1]
+//                     [--checkpointing both|on|off]
+// --checkpointing both: each extractor that has activation checkpointing (gafx-u, gafx-r) runs
+// twice, without and with it, each in its own child, so the two peaks compare.
 #include "core/cpu_tuning.h"
 #include "models/registry.h"
 
@@ -30,6 +33,7 @@ struct Options {
     int repeat = 1;
     int warmup = 1;
     std::string only;
+    std::string checkpointing = "off"; // off | on | both
 };
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -53,8 +57,9 @@ template <typename Fn> double time_it(int repeat, Fn fn) {
     return total / repeat;
 }
 
-void bench_one(const std::string& name, const Options& o) {
+void bench_one(const std::string& name, const Options& o, bool checkpointing) {
     const bool classifier = name.rfind("ast-", 0) == 0;
+    if (classifier && checkpointing) return; // AST keeps its activations (models/recompute covers extractors)
     torch::Tensor input;
     std::shared_ptr<torch::nn::Module> module;
     std::function<torch::Tensor(const torch::Tensor&)> run;
@@ -69,6 +74,7 @@ void bench_one(const std::string& name, const Options& o) {
         shape = "[" + std::to_string(o.batch) + ", 1024, 128]";
     } else {
         auto e = models::make_extractor(name);
+        if (checkpointing && !e->set_activation_checkpointing(true)) return;
         module = e;
         params = models::parameter_count(*e);
         const int64_t samples = std::llround(o.seconds * e->sample_rate());
@@ -91,9 +97,10 @@ void bench_one(const std::string& name, const Options& o) {
         module->zero_grad();
         run(input).to(torch::kFloat).mean().backward();
     });
-    std::printf("%-10s params %10lld input %-22s forward %8.3f s  fwd+bwd %8.3f s  peak RSS %7.0f MiB (fwd %7.0f, "
+    const std::string label = name + (checkpointing ? "+ckpt" : "");
+    std::printf("%-12s params %10lld input %-22s forward %8.3f s  fwd+bwd %8.3f s  peak RSS %7.0f MiB (fwd %7.0f, "
                 "start %5.0f)\n",
-                name.c_str(), (long long)params, shape.c_str(), fwd, fwd_bwd, peak_mib(), fwd_peak, before);
+                label.c_str(), (long long)params, shape.c_str(), fwd, fwd_bwd, peak_mib(), fwd_peak, before);
     std::fflush(stdout);
 }
 
@@ -110,6 +117,7 @@ int main(int argc, char** argv) {
         else if (k == "--only") o.only = v;
         else if (k == "--repeat") o.repeat = std::atoi(v.c_str());
         else if (k == "--warmup") o.warmup = std::atoi(v.c_str());
+        else if (k == "--checkpointing" && (v == "off" || v == "on" || v == "both")) o.checkpointing = v;
         else {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
             return 2;
@@ -123,20 +131,23 @@ int main(int argc, char** argv) {
     for (const auto& c : models::classifier_names()) names.push_back(c);
     for (const auto& name : names) {
         if (!o.only.empty() && name != o.only) continue;
-        std::fflush(stdout);
-        const pid_t child = fork();
-        if (child == 0) {
-            if (o.threads > 0) at::set_num_threads(o.threads);
-            try {
-                bench_one(name, o);
-            } catch (const std::exception& e) {
-                std::printf("%-10s failed: %s\n", name.c_str(), e.what());
-            }
+        for (const bool checkpointing : {false, true}) {
+            if (checkpointing ? o.checkpointing == "off" : o.checkpointing == "on") continue;
             std::fflush(stdout);
-            _exit(0);
+            const pid_t child = fork();
+            if (child == 0) {
+                if (o.threads > 0) at::set_num_threads(o.threads);
+                try {
+                    bench_one(name, o, checkpointing);
+                } catch (const std::exception& e) {
+                    std::printf("%-12s failed: %s\n", name.c_str(), e.what());
+                }
+                std::fflush(stdout);
+                _exit(0);
+            }
+            int status = 0;
+            waitpid(child, &status, 0);
         }
-        int status = 0;
-        waitpid(child, &status, 0);
     }
     return 0;
 }
