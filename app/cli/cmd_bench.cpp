@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "models/mel_extractor.h"
 #include "models/registry.h"
+#include "models/vit_block.h"
 #include "train/adam.h"
 #include "train/step.h"
 #include "train/train_model.h"
@@ -78,7 +79,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
         std::printf("usage: gafx bench train --extractor mel|gafx-u|gafx-r|gafx-a|none --classifier ast-tiny|ast-small\n"
                     "                        [--frames N] [--seconds S] [--batch B] [--steps S] [--warmup W]\n"
                     "                        [--precision auto|fp32|bf16|fp16] [--preset paper|small]\n"
-                    "                        [--threads N] [--device cpu|cuda] [--profile FILE] [--json]\n\n"
+                    "                        [--threads N] [--device cpu|cuda] [--profile FILE] [--checkpointing]\n"
+                    "                        [--json]\n\n"
                     "times the training step the trainer runs (forward, loss, backward, Adam) on random input:\n"
                     "median seconds per step, clips/s and peak memory, so a run can be sized before it starts.\n"
                     "--extractor none feeds the classifier a random --frames x 128 map (the classifier alone);\n"
@@ -91,7 +93,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     Args a(std::vector<std::string>(argv.begin() + 1, argv.end()),
            {"--extractor", "--classifier", "--frames", "--seconds", "--batch", "--steps", "--warmup", "--precision",
             "--preset", "--threads", "--device", "--db", "--profile"},
-           {"--json"});
+           {"--json", "--checkpointing"});
     a.expect_positional(0, "");
     const std::string ex_name = a.get_or("--extractor", "mel");
     const std::string cl_name = a.get_or("--classifier", "ast-tiny");
@@ -119,6 +121,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
     } else if (ex_name != "none") {
         extractor = models::make_extractor(ex_name, preset);
     }
+    const bool checkpointing = a.has("--checkpointing");
+    if (checkpointing && !(extractor && extractor->set_activation_checkpointing(true)))
+        throw UsageError("--checkpointing needs an extractor that has it: gafx-u or gafx-r");
     if (extractor) {
         const int64_t samples = a.has("--frames") && ex_name == "mel"
                                     ? (frames + 2) * int64_t(extractor->sample_rate()) / 100
@@ -196,6 +201,13 @@ int cmd_bench(const std::vector<std::string>& argv) {
               {"classifier_gflops", flops / median / 1e9},
               {"matmul_peak_gflops", peak},
               {"peak_rss_mib", double(u.ru_maxrss) / 1024.0},
+              {"activation_checkpointing", checkpointing},
+              // The kernels this step ran where fused ones exist or are planned.
+              {"paths",
+               {{"attention", models::to_string(models::attention_path(device))},
+                {"weight_casts", precision == train::Precision::Fp32 ? "none" : "autocast, at every use"},
+                {"adam", "per tensor"},
+                {"activation_checkpointing", checkpointing ? "on" : "off"}}},
               {"tuning", cpu_tuning_summary()}};
     if (ast_only) j["pct_of_peak"] = 100.0 * flops / median / 1e9 / peak;
     if (a.has("--json")) {
@@ -205,12 +217,16 @@ int cmd_bench(const std::vector<std::string>& argv) {
     std::printf("%s + %s (%s), %lld x %lld frames, batch %lld, %s on %s, %d threads\n", ex_name.c_str(),
                 cl_name.c_str(), j["preset"].get<std::string>().c_str(), (long long)frames, 128LL, (long long)batch,
                 train::to_string(precision), device.str().c_str(), at::get_num_threads());
-    std::printf("step: median %.4f s (p10 %.4f, p90 %.4f) over %d steps, %.2f clips/s, peak RSS %.0f MiB\n", median,
-                quantile(times, 0.1), quantile(times, 0.9), steps, double(batch) / median, j["peak_rss_mib"].get<double>());
+    std::printf("step: median %.4f s (p10 %.4f, p90 %.4f) over %d steps, %.2f clips/s, peak RSS %.0f MiB%s\n", median,
+                quantile(times, 0.1), quantile(times, 0.9), steps, double(batch) / median, j["peak_rss_mib"].get<double>(),
+                checkpointing ? " (activation checkpointing)" : "");
     std::printf("classifier: %.1f GFLOP per step, %.1f GFLOP/s; %s matmul peak %.1f GFLOP/s%s\n", flops / 1e9,
                 flops / median / 1e9, train::to_string(precision), peak,
                 ast_only ? (" (" + std::to_string(int(std::lround(j["pct_of_peak"].get<double>()))) + "% of it)").c_str()
                          : "");
+    std::string paths;
+    for (const auto& [k, v] : j["paths"].items()) paths += (paths.empty() ? "" : "; ") + k + " " + v.get<std::string>();
+    std::printf("paths: %s\n", paths.c_str());
     for (const auto& t : cpu_tuning_summary()) std::printf("tuning: %s\n", t.c_str());
     return 0;
 }

@@ -44,6 +44,18 @@ torch::Tensor scaled_dot_attention(const torch::Tensor& q, const torch::Tensor& 
     return at::matmul(at::softmax(scores, -1, at::kFloat).to(v.scalar_type()), v);
 }
 
+AttentionPath attention_path(const torch::Device& device) {
+#if TORCH_VERSION_MAJOR >= 2
+    if (device.is_cuda()) return AttentionPath::Fused;
+#endif
+    (void)device;
+    return AttentionPath::Unfused;
+}
+
+const char* to_string(AttentionPath p) {
+    return p == AttentionPath::Fused ? "fused (scaled_dot_product_attention)" : "unfused (matmul, softmax, matmul)";
+}
+
 AttentionImpl::AttentionImpl(int64_t dim, int64_t heads, double dropout)
     : heads_(heads) {
     if (heads <= 0 || dim % heads != 0)
@@ -67,7 +79,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
     torch::Tensor out;
 #if TORCH_VERSION_MAJOR >= 2
     // The fused CUDA kernels keep softmax statistics in fp32 and never store the N x N scores.
-    if (x.is_cuda())
+    if (attention_path(x.device()) == AttentionPath::Fused)
         out = at::scaled_dot_product_attention(q, k, v);
 #endif
     if (!out.defined()) out = scaled_dot_attention(q, k, v, scale_);

@@ -12,6 +12,12 @@
 
 namespace gafx::models {
 
+// Which attention kernels a ViT block runs on `device`: libtorch 2.x's fused kernel on CUDA,
+// else the unfused product (scaled_dot_attention). `gafx bench train` reports it.
+enum class AttentionPath { Unfused, Fused };
+AttentionPath attention_path(const torch::Device& device);
+const char* to_string(AttentionPath p);
+
 // softmax(q k^T * scale) v with the softmax statistics in fp32 whatever the input dtype; q, k,
 // v are [..., N, head_dim], the result has v's dtype.
 torch::Tensor scaled_dot_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

@@ -161,6 +161,35 @@ private Q_SLOTS:
                            QStringLiteral("mel")}).exit_code, 2);
         QVERIFY(!QFile::exists(out));
     }
+
+    // `gafx bench train` says which kernels its step ran, activation checkpointing among them,
+    // and refuses checkpointing for an extractor that has none.
+    void benchTrainSaysWhichPathsItRan() {
+        const QStringList base{QStringLiteral("bench"), QStringLiteral("train"), QStringLiteral("--extractor"),
+                               QStringLiteral("gafx-r"), QStringLiteral("--preset"), QStringLiteral("small"),
+                               QStringLiteral("--seconds"), QStringLiteral("0.5"), QStringLiteral("--steps"),
+                               QStringLiteral("1"), QStringLiteral("--warmup"), QStringLiteral("0"),
+                               QStringLiteral("--precision"), QStringLiteral("fp32"), QStringLiteral("--threads"),
+                               QStringLiteral("1")};
+        auto r = run_gafx(base + QStringList{QStringLiteral("--checkpointing"), QStringLiteral("--json")});
+        QCOMPARE(r.exit_code, 0);
+        const auto j = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(j[QStringLiteral("activation_checkpointing")].toBool(), true);
+        const auto paths = j[QStringLiteral("paths")].toObject();
+        QCOMPARE(paths[QStringLiteral("activation_checkpointing")].toString(), QStringLiteral("on"));
+        QVERIFY(paths[QStringLiteral("attention")].toString().startsWith(QStringLiteral("unfused"))); // CPU
+        QCOMPARE(paths[QStringLiteral("weight_casts")].toString(), QStringLiteral("none"));             // fp32
+
+        r = run_gafx(base);
+        QCOMPARE(r.exit_code, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("activation_checkpointing off")), qPrintable(r.out));
+
+        QStringList mel = base;
+        mel[3] = QStringLiteral("mel");
+        r = run_gafx(mel + QStringList{QStringLiteral("--checkpointing")});
+        QCOMPARE(r.exit_code, 2);
+        QVERIFY(r.err.contains(QStringLiteral("gafx-u or gafx-r")));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCliModels)
