@@ -52,6 +52,8 @@ BatchLoader::BatchLoader(std::vector<LoadItem> items, LoaderOptions options, Wav
         throw Error({}, "rank " + std::to_string(opt_.rank) + " is outside a world of " + std::to_string(opt_.world));
     if (opt_.multi_label && opt_.num_classes < 1)
         throw Error({}, "multi-label batches need the number of classes");
+    if (opt_.front_end && opt_.sample_rate <= 0)
+        throw Error({}, "a loader that runs the front end needs a fixed sample rate");
     opt_.threads = std::max(1, opt_.threads);
     opt_.prefetch_batches = std::max(1, opt_.prefetch_batches);
 }
@@ -145,6 +147,32 @@ std::optional<Batch> BatchLoader::next() {
     return std::move(s.batch);
 }
 
+namespace {
+
+struct Cut {
+    int channels = 0, rate = 0; // known once decoded (ChannelMode::Keep, the file's own rate)
+    int64_t frames = 0;
+    std::vector<float> samples; // planar
+};
+
+// One clip of a decoded file: [start, start + seconds) at the file's rate, planar, silence past
+// its end.
+Cut cut(const audio::Waveform& w, const LoadItem& item, double start_seconds) {
+    Cut c;
+    c.channels = w.channels;
+    c.rate = w.sample_rate;
+    const int64_t start = std::llround(start_seconds * w.sample_rate);
+    c.frames = std::max<int64_t>(0, std::llround(item.seconds * w.sample_rate));
+    c.samples.assign(size_t(c.frames) * size_t(c.channels), 0.0f);
+    const int64_t lo = std::clamp<int64_t>(start, 0, w.frames);
+    const int64_t hi = std::clamp<int64_t>(start + c.frames, 0, w.frames);
+    for (int ch = 0; ch < c.channels && hi > lo; ++ch)
+        std::memcpy(c.samples.data() + ch * c.frames + (lo - start), w.channel(ch) + lo, size_t(hi - lo) * sizeof(float));
+    return c;
+}
+
+} // namespace
+
 Batch BatchLoader::build(int64_t index) const {
     const size_t global_begin = size_t(index) * size_t(opt_.batch_size);
     const size_t global_count = std::min(global_begin + size_t(opt_.batch_size), items_.size()) - global_begin;
@@ -152,62 +180,83 @@ Batch BatchLoader::build(int64_t index) const {
     const size_t end = global_begin + global_count * size_t(opt_.rank + 1) / size_t(opt_.world);
     const int64_t count = int64_t(end - begin);
 
-    // Cut each clip first: with ChannelMode::Keep or the file's own rate, C and the rate are
-    // only known once decoded.
-    struct Cut {
-        int channels = 0, rate = 0;
-        int64_t frames = 0;
-        std::vector<float> samples; // planar
-    };
     std::vector<Cut> cuts(static_cast<size_t>(count));
+    std::vector<WaveformCache::Features> maps(opt_.front_end ? size_t(count) : 0);
     for (int64_t i = 0; i < count; ++i) {
         {
             std::lock_guard<std::mutex> g(mutex_); // so stop() need not wait for a whole batch
             if (stopping_) return {};
         }
         const LoadItem& item = items_[order_[begin + size_t(i)]];
-        const audio::Waveform w = cache_ ? cache_->load(item.path, opt_.sample_rate, opt_.channels)
-                                         : audio::decode(item.path, opt_.sample_rate, opt_.channels);
-        Cut& c = cuts[size_t(i)];
-        c.channels = w.channels;
-        c.rate = w.sample_rate;
         double start_seconds = item.start_seconds;
         if (opt_.crop_within_seconds > item.seconds) {
             const uint64_t stream = mix_seed(mix_seed(opt_.seed, 0x63726f70ULL), uint64_t(int64_t(epoch_)));
             start_seconds = Rng(mix_seed(stream, order_[begin + size_t(i)])).uniform(0, opt_.crop_within_seconds - item.seconds);
         }
-        const int64_t start = std::llround(start_seconds * w.sample_rate);
-        c.frames = std::max<int64_t>(0, std::llround(item.seconds * w.sample_rate));
-        c.samples.assign(size_t(c.frames) * size_t(c.channels), 0.0f); // past the end: silence
-        const int64_t lo = std::clamp<int64_t>(start, 0, w.frames);
-        const int64_t hi = std::clamp<int64_t>(start + c.frames, 0, w.frames);
-        for (int ch = 0; ch < c.channels && hi > lo; ++ch)
-            std::memcpy(c.samples.data() + ch * c.frames + (lo - start), w.channel(ch) + lo,
-                        size_t(hi - lo) * sizeof(float));
-        if (c.channels != cuts[0].channels)
-            throw Error(item.path, "has " + std::to_string(c.channels) + " channels where the batch has " +
-                                       std::to_string(cuts[0].channels),
-                        "load mono or stereo");
-        if (c.rate != cuts[0].rate)
-            throw Error(item.path, "is at " + std::to_string(c.rate) + " Hz where the batch is at " +
-                                       std::to_string(cuts[0].rate) + " Hz",
-                        "set a sample rate to resample to");
+        auto decoded = [&] {
+            return cache_ ? cache_->load(item.path, opt_.sample_rate, opt_.channels)
+                          : audio::decode(item.path, opt_.sample_rate, opt_.channels);
+        };
+        if (!opt_.front_end) {
+            cuts[size_t(i)] = cut(decoded(), item, start_seconds);
+            const Cut& c = cuts[size_t(i)];
+            if (c.channels != cuts[0].channels)
+                throw Error(item.path, "has " + std::to_string(c.channels) + " channels where the batch has " +
+                                           std::to_string(cuts[0].channels),
+                            "load mono or stereo");
+            if (c.rate != cuts[0].rate)
+                throw Error(item.path, "is at " + std::to_string(c.rate) + " Hz where the batch is at " +
+                                           std::to_string(cuts[0].rate) + " Hz",
+                            "set a sample rate to resample to");
+            continue;
+        }
+        const WaveformCache::FrontEnd run = [&](const audio::Waveform& w) {
+            Cut c = cut(w, item, start_seconds);
+            const auto clip = at::from_blob(c.samples.data(), {c.channels, c.frames}, at::kFloat);
+            const auto out = opt_.front_end(clip).to(at::kFloat).contiguous();
+            if (out.dim() != 2) throw Error(item.path, "the front end gave " + std::to_string(out.dim()) + " dimensions, not 2");
+            WaveformCache::Features f;
+            f.rows = out.size(0);
+            f.cols = out.size(1);
+            f.values.assign(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
+            return f;
+        };
+        // Random crops land anywhere: kept, they would fill the disk with clips seen once.
+        const bool planned = start_seconds == item.start_seconds;
+        maps[size_t(i)] = cache_ && planned && !opt_.front_end_key.empty()
+                              ? cache_->load_features(item.path, opt_.sample_rate, opt_.channels,
+                                                      std::llround(start_seconds * opt_.sample_rate),
+                                                      std::llround(item.seconds * opt_.sample_rate), opt_.front_end_key, run)
+                              : run(decoded());
+        if (maps[size_t(i)].rows != maps[0].rows || maps[size_t(i)].cols != maps[0].cols)
+            throw Error(item.path, "gives a " + std::to_string(maps[size_t(i)].rows) + " x " +
+                                       std::to_string(maps[size_t(i)].cols) + " feature map where the batch has " +
+                                       std::to_string(maps[0].rows) + " x " + std::to_string(maps[0].cols),
+                        "give every clip the same length");
     }
 
     Batch b;
     b.index = index;
     b.global_size = int64_t(global_count);
-    const int64_t channels = count ? cuts[0].channels : 0;
-    int64_t frames = 0;
-    for (const auto& c : cuts) frames = std::max(frames, c.frames);
-    b.audio = at::zeros({count, channels, frames}, at::kFloat);
-    float* dst = b.audio.data_ptr<float>();
-    for (int64_t i = 0; i < count; ++i)
-        for (int64_t ch = 0; ch < channels; ++ch) {
-            const Cut& c = cuts[size_t(i)];
-            std::memcpy(dst + (i * channels + ch) * frames, c.samples.data() + ch * c.frames,
-                        size_t(c.frames) * sizeof(float));
-        }
+    if (opt_.front_end) {
+        const int64_t rows = count ? maps[0].rows : 0, cols = count ? maps[0].cols : 0;
+        b.audio = at::empty({count, rows, cols}, at::kFloat);
+        for (int64_t i = 0; i < count; ++i)
+            std::memcpy(b.audio.data_ptr<float>() + i * rows * cols, maps[size_t(i)].values.data(),
+                        size_t(rows * cols) * sizeof(float));
+    } else {
+        const int64_t channels = count ? cuts[0].channels : 0;
+        int64_t frames = 0;
+        for (const auto& c : cuts) frames = std::max(frames, c.frames);
+        b.audio = at::zeros({count, channels, frames}, at::kFloat);
+        float* dst = b.audio.data_ptr<float>();
+        for (int64_t i = 0; i < count; ++i)
+            for (int64_t ch = 0; ch < channels; ++ch) {
+                const Cut& c = cuts[size_t(i)];
+                std::memcpy(dst + (i * channels + ch) * frames, c.samples.data() + ch * c.frames,
+                            size_t(c.frames) * sizeof(float));
+            }
+    }
 
     const int k = opt_.num_classes;
     b.targets = opt_.multi_label ? at::zeros({count, k}, at::kFloat) : at::full({count}, -1, at::kLong);

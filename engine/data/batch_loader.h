@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -48,10 +49,18 @@ struct LoaderOptions {
     // Data parallelism: batch k is still the global batch k of the epoch's order (batch_size
     // items), of which rank r of `world` gets the r-th of `world` contiguous, near-equal slices.
     int rank = 0, world = 1;
+    // A fixed front end run on each clip in the loader's threads, [C, T] -> [frames, bins]: the
+    // batch then holds its outputs instead of audio. With a cache and a non-empty
+    // front_end_key (every setting that decides the output), clips at their planned place are
+    // kept on disk beside the audio; random crops are computed afresh. Needs a sample rate.
+    std::function<torch::Tensor(const torch::Tensor& clip)> front_end;
+    std::string front_end_key;
 };
 
 struct Batch {
-    torch::Tensor audio;   // float32 [B, C, T]; T fits the longest clip, shorter ones zero-padded
+    // float32 [B, C, T]; T fits the longest clip, shorter ones zero-padded. With
+    // LoaderOptions::front_end, its output per clip instead: [B, frames, bins].
+    torch::Tensor audio;
     torch::Tensor targets; // int64 [B] (first label, -1 if none) or float32 multi-hot [B, K]
     std::vector<int64_t> track_ids;
     std::vector<int> clips;

@@ -25,6 +25,9 @@ namespace {
 constexpr char kMagic[8] = {'G', 'A', 'F', 'X', 'W', 'A', 'V', 'E'};
 constexpr uint32_t kVersion = 2; // 2: payload checked with XXH3 (faster than XXH64)
 constexpr const char* kSuffix = ".wf";
+constexpr char kFeatureMagic[8] = {'G', 'A', 'F', 'X', 'F', 'B', 'N', 'K'};
+constexpr uint32_t kFeatureVersion = 1;
+constexpr const char* kFeatureSuffix = ".fb";
 constexpr const char* kTempPrefix = ".tmp-";
 
 // Native byte order: the cache is private to one machine. The payload hash catches a flipped
@@ -39,6 +42,16 @@ struct Header {
     uint64_t payload_hash;
 };
 static_assert(sizeof(Header) == 40, "entry header layout is part of the file format");
+
+struct FeatureHeader {
+    char magic[8];
+    uint32_t version;
+    uint32_t reserved;
+    int64_t rows, cols;
+    uint64_t key_hash; // the front-end settings, against a name collision of the file
+    uint64_t payload_hash;
+};
+static_assert(sizeof(FeatureHeader) == 48, "feature entry header layout is part of the file format");
 
 bool read_all(int fd, void* buf, size_t n) {
     auto* p = static_cast<char*>(buf);
@@ -107,25 +120,62 @@ namespace {
 
 // A unique temp file renamed into place: readers in any thread or process see either no entry
 // or a whole one, and a killed writer leaves only a temp file that prune() removes.
-void write_entry(const std::string& dir, const std::string& file, const audio::Waveform& w) {
+void write_file(const std::string& dir, const std::string& file, const void* header, size_t header_bytes,
+                const std::vector<float>& payload) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     std::string tmpl = dir + "/" + kTempPrefix + fs::path(file).filename().string() + "-XXXXXX";
     Fd f{::mkstemp(tmpl.data())};
     if (f.fd < 0) return;
+    const bool ok = write_all(f.fd, header, header_bytes) &&
+                    write_all(f.fd, payload.data(), payload.size() * sizeof(float)) && ::fsync(f.fd) == 0;
+    ::close(f.fd);
+    f.fd = -1;
+    if (!ok || std::rename(tmpl.c_str(), file.c_str()) != 0) ::unlink(tmpl.c_str());
+}
+
+void write_entry(const std::string& dir, const std::string& file, const audio::Waveform& w) {
     Header h{};
     std::memcpy(h.magic, kMagic, sizeof kMagic);
     h.version = kVersion;
     h.sample_rate = w.sample_rate;
     h.channels = w.channels;
     h.frames = w.frames;
-    const size_t bytes = w.samples.size() * sizeof(float);
-    h.payload_hash = XXH3_64bits(w.samples.data(), bytes);
-    const bool ok = write_all(f.fd, &h, sizeof h) && write_all(f.fd, w.samples.data(), bytes) &&
-                    ::fsync(f.fd) == 0;
-    ::close(f.fd);
-    f.fd = -1;
-    if (!ok || std::rename(tmpl.c_str(), file.c_str()) != 0) ::unlink(tmpl.c_str());
+    h.payload_hash = XXH3_64bits(w.samples.data(), w.samples.size() * sizeof(float));
+    write_file(dir, file, &h, sizeof h, w.samples);
+}
+
+void write_features(const std::string& dir, const std::string& file, uint64_t key_hash,
+                    const WaveformCache::Features& m) {
+    FeatureHeader h{};
+    std::memcpy(h.magic, kFeatureMagic, sizeof kFeatureMagic);
+    h.version = kFeatureVersion;
+    h.rows = m.rows;
+    h.cols = m.cols;
+    h.key_hash = key_hash;
+    h.payload_hash = XXH3_64bits(m.values.data(), m.values.size() * sizeof(float));
+    write_file(dir, file, &h, sizeof h, m.values);
+}
+
+// Sizes are checked against the file's before anything is allocated; anything unexpected is a
+// miss.
+bool read_features(const std::string& file, uint64_t key_hash, WaveformCache::Features& out) {
+    Fd f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (f.fd < 0) return false;
+    struct stat st {};
+    FeatureHeader h{};
+    if (::fstat(f.fd, &st) != 0 || !read_all(f.fd, &h, sizeof h)) return false;
+    if (std::memcmp(h.magic, kFeatureMagic, sizeof kFeatureMagic) != 0 || h.version != kFeatureVersion ||
+        h.key_hash != key_hash || h.rows < 0 || h.cols <= 0)
+        return false;
+    const int64_t payload = int64_t(st.st_size) - int64_t(sizeof h);
+    if (payload < 0 || h.rows > payload / 4 / h.cols || h.rows * h.cols * 4 != payload) return false;
+    out.rows = h.rows;
+    out.cols = h.cols;
+    out.values.resize(size_t(h.rows) * size_t(h.cols));
+    const size_t bytes = out.values.size() * sizeof(float);
+    if (!read_all(f.fd, out.values.data(), bytes)) return false;
+    return XXH3_64bits(out.values.data(), bytes) == h.payload_hash;
 }
 
 } // namespace
@@ -217,6 +267,40 @@ audio::Waveform WaveformCache::load(const std::string& path, int sample_rate,
     return w;
 }
 
+WaveformCache::Features WaveformCache::load_features(const std::string& path, int sample_rate,
+                                                     audio::ChannelMode mode, int64_t start, int64_t length,
+                                                     const std::string& front_end, const FrontEnd& compute) {
+    uint64_t hash = 0;
+    try {
+        hash = hash_file(path);
+    } catch (const Error&) {
+        feature_misses_++;
+        return compute(load(path, sample_rate, mode)); // load() words the error
+    }
+    const uint64_t key_hash = XXH64(front_end.data(), front_end.size(), 0);
+    const char m = mode == audio::ChannelMode::Mono ? 'm' : mode == audio::ChannelMode::Stereo ? 's' : 'k';
+    char name[128];
+    std::snprintf(name, sizeof name, "%016llx-%d-%c-%lld-%lld-%016llx%s", static_cast<unsigned long long>(hash),
+                  sample_rate, m, static_cast<long long>(start), static_cast<long long>(length),
+                  static_cast<unsigned long long>(key_hash), kFeatureSuffix);
+    const std::string file = dir_ + "/" + name;
+    Features out;
+    if (read_features(file, key_hash, out)) {
+        feature_hits_++;
+        ::utimensat(AT_FDCWD, file.c_str(), nullptr, 0); // LRU order for prune()
+        return out;
+    }
+    feature_misses_++;
+    out = compute(load(path, sample_rate, mode));
+    if (out.rows * out.cols != int64_t(out.values.size()) || out.cols <= 0) return out;
+    // An edit during the work would file the new content's features under the old key.
+    try {
+        if (hash_file(path) == hash) write_features(dir_, file, key_hash, out);
+    } catch (const Error&) {
+    }
+    return out;
+}
+
 int64_t WaveformCache::prune(int64_t max_bytes) {
     struct Entry {
         fs::path path;
@@ -237,7 +321,8 @@ int64_t WaveformCache::prune(int64_t max_bytes) {
         if (name.rfind(kTempPrefix, 0) == 0) {
             // Only old ones: a young temp file may belong to a writer still at work.
             if (mtime < stale && fs::remove(it->path(), e2)) freed += size;
-        } else if (name.size() > 3 && name.compare(name.size() - 3, 3, kSuffix) == 0) {
+        } else if (name.size() > 3 && (name.compare(name.size() - 3, 3, kSuffix) == 0 ||
+                                       name.compare(name.size() - 3, 3, kFeatureSuffix) == 0)) {
             entries.push_back({it->path(), size, mtime});
             total += size;
         }

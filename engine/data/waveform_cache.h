@@ -3,14 +3,19 @@
 // soxr pass. Entries are keyed by the file's content (xxh64), the rate and the channel mode:
 // an edited file misses by construction, identical copies share one entry, and moving a
 // dataset keeps its cache. Safe to share between threads and between processes.
+// Beside the audio it keeps a fixed front end's output per clip (the mel baseline's fbank), keyed
+// by the same content plus the clip's place and every front-end setting, so epochs after the
+// first skip the front end too; prune() bounds both kinds together.
 #include "audio/audio_file.h"
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace gafx::data {
 
@@ -26,6 +31,20 @@ public:
         int64_t hits = 0, misses = 0;
     };
     Stats stats() const { return {hits_.load(), misses_.load()}; }
+
+    // A front end's output for one clip: rows x cols float32, row-major.
+    struct Features {
+        int64_t rows = 0, cols = 0;
+        std::vector<float> values;
+    };
+    using FrontEnd = std::function<Features(const audio::Waveform& decoded)>;
+    // The clip [start, start + length) samples of `path` decoded at (sample_rate, mode), through
+    // the front end whose settings `front_end` names: read back when a whole entry for the
+    // file's content, the clip and those settings exists, else `compute` gets the decoded file
+    // (through load()) and its output is stored. Errors as load(); `compute`'s propagate.
+    Features load_features(const std::string& path, int sample_rate, audio::ChannelMode mode, int64_t start,
+                           int64_t length, const std::string& front_end, const FrontEnd& compute);
+    Stats feature_stats() const { return {feature_hits_.load(), feature_misses_.load()}; }
 
     const std::string& dir() const { return dir_; }
 
@@ -51,7 +70,7 @@ private:
     void release_key(const std::string& key, std::shared_ptr<std::mutex>& lock);
 
     std::string dir_;
-    std::atomic<int64_t> hits_{0}, misses_{0};
+    std::atomic<int64_t> hits_{0}, misses_{0}, feature_hits_{0}, feature_misses_{0};
     // Threads wanting the same entry wait for the first to decode it rather than all decoding.
     std::mutex inflight_mutex_;
     std::unordered_map<std::string, std::shared_ptr<std::mutex>> inflight_;

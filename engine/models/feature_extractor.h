@@ -21,6 +21,9 @@ public:
     // of the recomputed parts in backward. False where the extractor has none (mel has nothing to
     // train; GAFX-A's activations are a fraction of its classifier's).
     virtual bool set_activation_checkpointing(bool /*on*/) { return false; }
+    // Non-empty for a fixed front end (nothing to train) whose output for a clip may be kept on
+    // disk: every setting that decides that output, and a version for its code. Empty otherwise.
+    virtual std::string front_end_key() const { return {}; }
 };
 
 } // namespace gafx::models

@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,18 @@ void MelConfig::validate() const {
 }
 
 MelExtractor::MelExtractor(MelConfig config) : config_(config) { config_.validate(); }
+
+std::string MelExtractor::front_end_key() const {
+    // Bump the version whenever kaldi_fbank's arithmetic changes: cached features must not
+    // outlive the code that made them.
+    const audio::FbankOptions o = config_.fbank();
+    char key[256];
+    std::snprintf(key, sizeof key, "kaldi-fbank-v1 sr=%d bins=%d len=%g shift=%g pre=%g lo=%g hi=%g dc=%d pow2=%d frames=%lld mean=%d",
+                  o.sample_rate, o.num_mel_bins, o.frame_length_ms, o.frame_shift_ms, o.preemphasis, o.low_freq,
+                  o.high_freq, int(o.remove_dc_offset), int(o.round_to_power_of_two), (long long)config_.frames,
+                  int(config_.subtract_mean));
+    return key;
+}
 
 int64_t MelExtractor::output_frames(int64_t samples) const {
     return config_.frames > 0 ? config_.frames : audio::fbank_frames(samples, config_.fbank());

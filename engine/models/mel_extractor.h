@@ -39,6 +39,7 @@ public:
     int input_channels() const override { return 1; }
     int64_t output_frames(int64_t samples) const override;
     int64_t feature_bins() const override { return config_.num_mel_bins; }
+    std::string front_end_key() const override;
 
     const MelConfig& config() const { return config_; }
 

@@ -185,6 +185,10 @@ RunSetup setup_run(store::RunStore& store, const store::RunRecord& run, const Tr
     // The model's initial weights depend on the seed alone.
     torch::manual_seed(mix_seed(c.seed, 0x6d6f64656cULL));
     s.model = build_model(c, s.classes);
+    // A front end with nothing to train (mel) runs in the loader's threads, which keep its output
+    // beside the waveform cache, so later epochs skip it. Not under mixup: AST mixes waveforms
+    // before the fbank, and mixing fbanks instead would be another method.
+    s.model->front_end_in_loader = !s.model->extractor->front_end_key().empty() && c.mixup <= 0;
     // Part weights first: a pretraining run, trained from them, then replaces the whole model.
     s.notes = load_part_weights(*s.model, c);
     const std::string pretrained = load_pretrained(*s.model, c, store, options);
@@ -207,6 +211,14 @@ data::LoaderOptions loader_options(const RunSetup& s, const TrainOptions& option
     if (train && s.config.crop == "random") o.crop_within_seconds = clip_plan_options(s.config).track_seconds;
     o.rank = options.world.rank;
     o.world = std::max(1, options.world.world_size);
+    if (s.model->front_end_in_loader) {
+        auto extractor = s.model->extractor;
+        o.front_end = [extractor](const torch::Tensor& clip) {
+            torch::NoGradGuard no_grad;
+            return extractor->forward(clip.unsqueeze(0)).squeeze(0);
+        };
+        o.front_end_key = extractor->front_end_key();
+    }
     return o;
 }
 

@@ -12,7 +12,7 @@ TrainModelImpl::TrainModelImpl(std::shared_ptr<models::FeatureExtractor> e, mode
 }
 
 torch::Tensor TrainModelImpl::shaped(const torch::Tensor& wave) {
-    torch::Tensor x = extractor->forward(wave);
+    torch::Tensor x = front_end_in_loader ? wave : extractor->forward(wave);
     if (options.log_compression) x = x.sign() * x.abs().log1p();
     if (options.frames > 0) {
         const int64_t have = x.size(1);

@@ -28,6 +28,7 @@ public:
     TrainModelImpl(std::shared_ptr<models::FeatureExtractor> extractor, models::Ast classifier,
                    FeatureOptions options = {});
 
+    // Each takes a waveform batch [B, C, T], or with front_end_in_loader the front end's output.
     torch::Tensor forward(const torch::Tensor& wave);     // [B, C, T] -> logits [B, K]
     torch::Tensor features(const torch::Tensor& wave);    // [B, C, T] -> normalised [B, frames, bins]
     // Extractor output compressed and fitted to the frame count, before normalisation and masks:
@@ -39,6 +40,9 @@ public:
     models::Ast classifier{nullptr};
     torch::Tensor norm_mean, norm_std;
     const FeatureOptions options;
+    // The inputs are already the extractor's output [B, frames, bins]: the loader ran the
+    // (fixed) front end (data::LoaderOptions::front_end). The weights are the same either way.
+    bool front_end_in_loader = false;
 };
 TORCH_MODULE(TrainModel);
 

@@ -10,6 +10,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -233,6 +234,62 @@ private Q_SLOTS:
         }
         QCOMPARE(cache.stats().misses, int64_t(kTracks)); // one decode per track, ever
         QCOMPARE(cache.stats().hits, int64_t(4 * kTracks - kTracks));
+    }
+
+    // A fixed front end (here: frames of 100 samples, their mean and energy) run in the loader:
+    // the batch holds exactly what it gives for the plain loader's clips; with a cache each clip
+    // is computed once, and other settings (another key) or a random crop are computed anew.
+    void frontEndRunsInTheLoaderAndIsKeptByTheCache() {
+        std::atomic<int> calls{0};
+        auto front_end = [&calls](const torch::Tensor& clip) {
+            calls++;
+            const auto frames = clip.select(0, 0).narrow(0, 0, clip.size(1) / 100 * 100).view({-1, 100});
+            return at::stack({frames.mean(1), frames.square().mean(1)}, 1);
+        };
+        auto o = opts();
+        BatchLoader plain(items_, o, nullptr);
+        o.front_end = front_end;
+        o.front_end_key = "test front end v1";
+        WaveformCache cache(tmp_.filePath("features").toStdString());
+        BatchLoader cached(items_, o, &cache);
+        for (int epoch = 0; epoch < 2; ++epoch) {
+            plain.start_epoch(epoch);
+            cached.start_epoch(epoch);
+            while (auto a = plain.next()) {
+                auto b = cached.next();
+                QVERIFY(b);
+                QCOMPARE(b->audio.sizes().vec(), std::vector<int64_t>({a->audio.size(0), 40, 2}));
+                std::vector<torch::Tensor> want;
+                for (int64_t i = 0; i < a->audio.size(0); ++i) want.push_back(front_end(a->audio[i]));
+                QVERIFY(b->audio.equal(at::stack(want)));
+                QCOMPARE(b->track_ids, a->track_ids);
+            }
+        }
+        QCOMPARE(cache.feature_stats().misses, int64_t(items_.size())); // each clip once, ever
+        QCOMPARE(cache.feature_stats().hits, int64_t(items_.size()));
+
+        o.front_end_key = "test front end v2";
+        BatchLoader changed(items_, o, &cache);
+        changed.start_epoch(0);
+        while (changed.next()) {
+        }
+        QCOMPARE(cache.feature_stats().misses, int64_t(2 * items_.size()));
+
+        o.crop_within_seconds = 1.0;
+        BatchLoader cropped(items_, o, &cache);
+        const int before = calls.load();
+        cropped.start_epoch(0);
+        while (cropped.next()) {
+        }
+        QCOMPARE(cache.feature_stats().misses + cache.feature_stats().hits, int64_t(3 * items_.size())); // not looked up
+        QCOMPARE(calls.load() - before, int(items_.size()));
+    }
+
+    void frontEndNeedsAFixedRate() {
+        auto o = opts();
+        o.sample_rate = 0;
+        o.front_end = [](const torch::Tensor& clip) { return clip; };
+        QVERIFY(!test::error_of([&] { BatchLoader l(items_, o, nullptr); }).isEmpty());
     }
 
     void targetLayouts() {

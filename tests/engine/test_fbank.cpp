@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <set>
 #include <limits>
 
 using namespace gafx;
@@ -171,6 +172,17 @@ private Q_SLOTS:
 
         models::MelExtractor at16k(models::MelConfig{16000, 128, 0});
         QCOMPARE(at16k.forward(torch::zeros({1, 1, 16000})).size(1), int64_t(98));
+    }
+
+    // The loader keeps mel features on disk under this key: any setting that changes the
+    // features must change it.
+    void frontEndKeyNamesEverySetting() {
+        std::set<std::string> keys;
+        for (const auto& c : {models::MelConfig{}, models::MelConfig{16000, 128, 0}, models::MelConfig{22050, 64, 0},
+                              models::MelConfig{22050, 128, 1024}, models::MelConfig{22050, 128, 0, true}})
+            keys.insert(models::MelExtractor(c).front_end_key());
+        QCOMPARE(keys.size(), size_t(5));
+        QVERIFY(!keys.count(""));
     }
 
     void rejectsBadInput() {
