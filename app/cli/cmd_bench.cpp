@@ -204,7 +204,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
               {"activation_checkpointing", checkpointing},
               // The kernels this step ran where fused ones exist or are planned.
               {"paths",
-               {{"attention", models::to_string(models::attention_path(device))},
+               {{"attention", models::to_string(models::attention_path(device, classifier->config().tokens()))},
                 {"weight_casts", precision == train::Precision::Fp32 ? "none" : "autocast, at every use"},
                 {"adam", "per tensor"},
                 {"activation_checkpointing", checkpointing ? "on" : "off"}}},

@@ -1,6 +1,7 @@
 #include "models/vit_block.h"
 
 #include "core/error.h"
+#include "models/blocked_attention.h"
 #include "models/gelu.h"
 
 #include <torch/nn/init.h>
@@ -44,16 +45,29 @@ torch::Tensor scaled_dot_attention(const torch::Tensor& q, const torch::Tensor& 
     return at::matmul(at::softmax(scores, -1, at::kFloat).to(v.scalar_type()), v);
 }
 
-AttentionPath attention_path(const torch::Device& device) {
+namespace {
+
+// bench_attention (tests/bench/README.md), AST-Tiny's heads at batch 4, bf16, 2 threads on an EPYC
+// with avx512_bf16: at 1650 tokens (3308 frames) the blocked kernel takes the unfused one's time
+// within the rounds' spread and half its memory; at 938 and 514 it is 1.5-1.8x slower. So it
+// runs from table 3's long inputs on, where it saves memory for no time.
+constexpr int64_t kBlockedFromTokens = 1600;
+
+} // namespace
+
+AttentionPath attention_path(const torch::Device& device, int64_t tokens) {
 #if TORCH_VERSION_MAJOR >= 2
     if (device.is_cuda()) return AttentionPath::Fused;
 #endif
-    (void)device;
-    return AttentionPath::Unfused;
+    return device.is_cpu() && tokens >= kBlockedFromTokens ? AttentionPath::Blocked : AttentionPath::Unfused;
 }
 
 const char* to_string(AttentionPath p) {
-    return p == AttentionPath::Fused ? "fused (scaled_dot_product_attention)" : "unfused (matmul, softmax, matmul)";
+    switch (p) {
+    case AttentionPath::Fused: return "fused (scaled_dot_product_attention)";
+    case AttentionPath::Blocked: return "blocked (models/blocked_attention)";
+    default: return "unfused (matmul, softmax, matmul)";
+    }
 }
 
 AttentionImpl::AttentionImpl(int64_t dim, int64_t heads, double dropout)
@@ -77,11 +91,12 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
     const auto parts = qkv(x).reshape({b, n, 3, heads_, d / heads_}).permute({2, 0, 3, 1, 4}).unbind(0);
     const auto &q = parts[0], &k = parts[1], &v = parts[2]; // [B, H, N, hd]
     torch::Tensor out;
+    const AttentionPath path = attention_path(x.device(), n);
 #if TORCH_VERSION_MAJOR >= 2
     // The fused CUDA kernels keep softmax statistics in fp32 and never store the N x N scores.
-    if (attention_path(x.device()) == AttentionPath::Fused)
-        out = at::scaled_dot_product_attention(q, k, v);
+    if (path == AttentionPath::Fused) out = at::scaled_dot_product_attention(q, k, v);
 #endif
+    if (path == AttentionPath::Blocked) out = blocked_attention(q, k, v, scale_);
     if (!out.defined()) out = scaled_dot_attention(q, k, v, scale_);
     return proj_drop(proj(out.transpose(1, 2).reshape({b, n, d})));
 }

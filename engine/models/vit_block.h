@@ -12,10 +12,12 @@
 
 namespace gafx::models {
 
-// Which attention kernels a ViT block runs on `device`: libtorch 2.x's fused kernel on CUDA,
-// else the unfused product (scaled_dot_attention). `gafx bench train` reports it.
-enum class AttentionPath { Unfused, Fused };
-AttentionPath attention_path(const torch::Device& device);
+// Which attention kernels a ViT block runs for `tokens` on `device`: libtorch 2.x's fused kernel
+// on CUDA; on a CPU, the blocked one (models/blocked_attention) from the token count where it
+// is faster (tests/bench/bench_attention), else the unfused product (scaled_dot_attention).
+// `gafx bench train` reports it.
+enum class AttentionPath { Unfused, Blocked, Fused };
+AttentionPath attention_path(const torch::Device& device, int64_t tokens);
 const char* to_string(AttentionPath p);
 
 // softmax(q k^T * scale) v with the softmax statistics in fp32 whatever the input dtype; q, k,

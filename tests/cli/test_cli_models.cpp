@@ -184,6 +184,16 @@ private Q_SLOTS:
         QCOMPARE(r.exit_code, 0);
         QVERIFY2(r.out.contains(QStringLiteral("activation_checkpointing off")), qPrintable(r.out));
 
+        // 3308 frames are 1650 tokens: the blocked attention's range on a CPU.
+        QStringList longer = base;
+        longer[3] = QStringLiteral("none");
+        r = run_gafx(longer + QStringList{QStringLiteral("--frames"), QStringLiteral("3308"), QStringLiteral("--json")});
+        QCOMPARE(r.exit_code, 0);
+        QVERIFY2(QJsonDocument::fromJson(r.out.toUtf8())[QStringLiteral("paths")][QStringLiteral("attention")]
+                     .toString()
+                     .startsWith(QStringLiteral("blocked")),
+                 qPrintable(r.out));
+
         QStringList mel = base;
         mel[3] = QStringLiteral("mel");
         r = run_gafx(mel + QStringList{QStringLiteral("--checkpointing")});
