@@ -122,8 +122,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
         extractor = models::make_extractor(ex_name, preset);
     }
     const bool checkpointing = a.has("--checkpointing");
-    if (checkpointing && !(extractor && extractor->set_activation_checkpointing(true)))
-        throw UsageError("--checkpointing needs an extractor that has it: gafx-u or gafx-r");
+    if (checkpointing && extractor) extractor->set_activation_checkpointing(true);
     if (extractor) {
         const int64_t samples = a.has("--frames") && ex_name == "mel"
                                     ? (frames + 2) * int64_t(extractor->sample_rate()) / 100
@@ -135,6 +134,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     }
     const int64_t classes = 10;
     models::Ast classifier = models::make_classifier(cl_name, frames, classes, preset);
+    models::set_attention_recompute(*classifier, checkpointing);
     std::shared_ptr<torch::nn::Module> owner;
     train::Forward forward;
     if (extractor) {
@@ -204,7 +204,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
               {"activation_checkpointing", checkpointing},
               // The kernels this step ran where fused ones exist or are planned.
               {"paths",
-               {{"attention", models::to_string(models::attention_path(device, classifier->config().tokens()))},
+               {{"attention", models::to_string(models::attention_path(device, checkpointing))},
                 {"weight_casts", precision == train::Precision::Fp32 ? "none" : "autocast, at every use"},
                 {"adam", "per tensor"},
                 {"activation_checkpointing", checkpointing ? "on" : "off"}}},

@@ -12,20 +12,24 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// One block's scores in fp32: (q_b · scale) kᵀ in the inputs' dtype, then widened.
-torch::Tensor scores(const torch::Tensor& qb, const torch::Tensor& k, double scale) {
-    return at::matmul(qb * scale, k.transpose(-2, -1)).to(at::kFloat);
+// One block's scores in fp32: (q_b · scale) kᵀ in the inputs' dtype, then widened. `qs` is q
+// already scaled.
+torch::Tensor scores(const torch::Tensor& qs_block, const torch::Tensor& k) {
+    return at::matmul(qs_block, k.transpose(-2, -1)).to(at::kFloat);
 }
 
 struct BlockedAttention : torch::autograd::Function<BlockedAttention> {
-    static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& q, const torch::Tensor& k,
-                                 const torch::Tensor& v, double scale, int64_t block) {
+    static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& q_in, const torch::Tensor& k_in,
+                                 const torch::Tensor& v_in, double scale, int64_t block) {
+        // A ViT block's q, k and v are strided views of one qkv product: each block's GEMMs
+        // would copy them again. Scaling q once also saves a pass per block.
+        const auto q = (q_in * scale).contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
         const int64_t n = q.size(-2);
         auto out = at::empty_like(q, at::MemoryFormat::Contiguous);
         auto lse = at::empty(q.sizes().slice(0, q.dim() - 1).vec(), q.options().dtype(at::kFloat)).unsqueeze(-1);
         for (int64_t start = 0; start < n; start += block) {
             const int64_t len = std::min(block, n - start);
-            const auto s = scores(q.narrow(-2, start, len), k, scale);
+            const auto s = scores(q.narrow(-2, start, len), k);
             const auto l = at::logsumexp(s, -1, true);
             out.narrow(-2, start, len).copy_(at::matmul((s - l).exp_().to(v.scalar_type()), v));
             lse.narrow(-2, start, len).copy_(l);
@@ -38,7 +42,7 @@ struct BlockedAttention : torch::autograd::Function<BlockedAttention> {
 
     static variable_list backward(AutogradContext* ctx, variable_list grads) {
         const auto saved = ctx->get_saved_variables();
-        const auto &q = saved[0], &k = saved[1], &v = saved[2], &out = saved[3], &lse = saved[4];
+        const auto &q = saved[0], &k = saved[1], &v = saved[2], &out = saved[3], &lse = saved[4]; // q scaled
         const double scale = ctx->saved_data["scale"].toDouble();
         const int64_t block = ctx->saved_data["block"].toInt();
         const auto dout = grads[0].to(q.scalar_type()).contiguous();
@@ -52,12 +56,12 @@ struct BlockedAttention : torch::autograd::Function<BlockedAttention> {
         for (int64_t start = 0; start < n; start += block) {
             const int64_t len = std::min(block, n - start);
             const auto qb = q.narrow(-2, start, len), dob = dout.narrow(-2, start, len);
-            const auto p = (scores(qb, k, scale) - lse.narrow(-2, start, len)).exp_();
+            const auto p = (scores(qb, k) - lse.narrow(-2, start, len)).exp_();
             dv += at::matmul(p.to(dtype).transpose(-2, -1), dob);
             const auto dp = at::matmul(dob, v.transpose(-2, -1)).to(at::kFloat);
             const auto ds = (p * (dp - delta.narrow(-2, start, len))).to(dtype);
             dq.narrow(-2, start, len).copy_(at::matmul(ds, k) * scale);
-            dk += at::matmul(ds.transpose(-2, -1), qb * scale);
+            dk += at::matmul(ds.transpose(-2, -1), qb); // qb is q_b · scale
         }
         return {dq, dk.to(k.scalar_type()), dv.to(v.scalar_type()), torch::Tensor(), torch::Tensor()};
     }

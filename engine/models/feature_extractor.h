@@ -17,9 +17,9 @@ public:
     virtual int input_channels() const = 0;       // 1 (mono) or 2 (stereo)
     virtual int64_t output_frames(int64_t samples) const = 0;
     virtual int64_t feature_bins() const { return 128; }
-    // Activation checkpointing (models/recompute): same results, less memory, one more forward
-    // of the recomputed parts in backward. False where the extractor has none (mel has nothing to
-    // train; GAFX-A's activations are a fraction of its classifier's).
+    // Activation checkpointing (models/recompute, blocked attention): same results, less memory,
+    // one more forward of the recomputed parts in backward. False where the extractor has none
+    // (mel has nothing to train).
     virtual bool set_activation_checkpointing(bool /*on*/) { return false; }
     // Non-empty for a fixed front end (nothing to train) whose output for a clip may be kept on
     // disk: every setting that decides that output, and a version for its code. Empty otherwise.

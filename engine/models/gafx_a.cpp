@@ -47,6 +47,12 @@ GafxA::GafxA(GafxAConfig config) : config_(std::move(config)) {
     norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
 }
 
+bool GafxA::set_activation_checkpointing(bool on) {
+    cnn->set_activation_checkpointing(on);
+    set_attention_recompute(*this, on);
+    return true;
+}
+
 torch::Tensor GafxA::forward(const torch::Tensor& wave) {
     // The residual stream in fp32 (under bf16 autocast the CNN hands over bf16, which CPU
     // layer_norm in libtorch 1.13 refuses beside fp32 weights); the CNN's post-ReLU scale is arbitrary.

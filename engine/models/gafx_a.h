@@ -48,6 +48,8 @@ public:
     int input_channels() const override { return 1; }
     int64_t output_frames(int64_t samples) const override { return cnn->output_frames(samples); }
     int64_t feature_bins() const override { return cnn->feature_bins(); }
+    // Its CNN as GAFX-R recomputes, its attention blocked on a CPU (models/vit_block.h).
+    bool set_activation_checkpointing(bool on) override;
 
     const GafxAConfig& config() const { return config_; }
     // Named "cnn", so a trained GAFX-R loads into it with the "cnn." prefix.

@@ -45,21 +45,16 @@ torch::Tensor scaled_dot_attention(const torch::Tensor& q, const torch::Tensor& 
     return at::matmul(at::softmax(scores, -1, at::kFloat).to(v.scalar_type()), v);
 }
 
-namespace {
-
-// bench_attention (tests/bench/README.md), AST-Tiny's heads at batch 4, bf16, 2 threads on an EPYC
-// with avx512_bf16: at 1650 tokens (3308 frames) the blocked kernel takes the unfused one's time
-// within the rounds' spread and half its memory; at 938 and 514 it is 1.5-1.8x slower. So it
-// runs from table 3's long inputs on, where it saves memory for no time.
-constexpr int64_t kBlockedFromTokens = 1600;
-
-} // namespace
-
-AttentionPath attention_path(const torch::Device& device, int64_t tokens) {
+AttentionPath attention_path(const torch::Device& device, bool recompute) {
 #if TORCH_VERSION_MAJOR >= 2
     if (device.is_cuda()) return AttentionPath::Fused;
 #endif
-    return device.is_cpu() && tokens >= kBlockedFromTokens ? AttentionPath::Blocked : AttentionPath::Unfused;
+    return device.is_cpu() && recompute ? AttentionPath::Blocked : AttentionPath::Unfused;
+}
+
+void set_attention_recompute(torch::nn::Module& root, bool on) {
+    for (const auto& m : root.modules())
+        if (auto* a = m->as<AttentionImpl>()) a->recompute = on;
 }
 
 const char* to_string(AttentionPath p) {
@@ -91,7 +86,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
     const auto parts = qkv(x).reshape({b, n, 3, heads_, d / heads_}).permute({2, 0, 3, 1, 4}).unbind(0);
     const auto &q = parts[0], &k = parts[1], &v = parts[2]; // [B, H, N, hd]
     torch::Tensor out;
-    const AttentionPath path = attention_path(x.device(), n);
+    const AttentionPath path = attention_path(x.device(), recompute);
 #if TORCH_VERSION_MAJOR >= 2
     // The fused CUDA kernels keep softmax statistics in fp32 and never store the N x N scores.
     if (path == AttentionPath::Fused) out = at::scaled_dot_product_attention(q, k, v);

@@ -12,12 +12,13 @@
 
 namespace gafx::models {
 
-// Which attention kernels a ViT block runs for `tokens` on `device`: libtorch 2.x's fused kernel
-// on CUDA; on a CPU, the blocked one (models/blocked_attention) from the token count where it
-// is faster (tests/bench/bench_attention), else the unfused product (scaled_dot_attention).
-// `gafx bench train` reports it.
+// Which attention kernels a ViT block runs on `device`: libtorch 2.x's fused kernel on CUDA
+// (it keeps no N x N matrix); on a CPU the unfused product (scaled_dot_attention), or with
+// `recompute` (activation checkpointing) the blocked one (models/blocked_attention), which
+// keeps no probabilities for backward but is slower (tests/bench/README.md). `gafx bench train`
+// reports it.
 enum class AttentionPath { Unfused, Blocked, Fused };
-AttentionPath attention_path(const torch::Device& device, int64_t tokens);
+AttentionPath attention_path(const torch::Device& device, bool recompute);
 const char* to_string(AttentionPath p);
 
 // softmax(q k^T * scale) v with the softmax statistics in fp32 whatever the input dtype; q, k,
@@ -34,6 +35,7 @@ public:
 
     torch::nn::Linear qkv{nullptr}, proj{nullptr};
     torch::nn::Dropout proj_drop{nullptr};
+    bool recompute = false; // see attention_path
 
 private:
     int64_t heads_;
@@ -64,6 +66,9 @@ public:
     torch::Tensor gamma_1, gamma_2; // undefined without layer scale
 };
 TORCH_MODULE(VitBlock);
+
+// `recompute` of every attention under `root`: activation checkpointing for a ViT.
+void set_attention_recompute(torch::nn::Module& root, bool on);
 
 // LayerNorm as timm builds ViTs (eps 1e-6, not PyTorch's 1e-5), so imported weights behave alike.
 torch::nn::LayerNorm vit_layer_norm(int64_t dim);

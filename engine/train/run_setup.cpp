@@ -5,6 +5,7 @@
 #include "data/clip_plan.h"
 #include "models/ast_weights.h"
 #include "models/registry.h"
+#include "models/vit_block.h"
 #include "store/run_paths.h"
 #include "store/run_store.h"
 #include "train/trainer.h"
@@ -130,7 +131,9 @@ TrainModel build_model(const experiments::RunConfig& c, int classes) {
     fo.frames = c.frames;
     fo.freq_mask = c.freq_mask;
     fo.time_mask = c.time_mask;
-    return TrainModel(extractor, models::make_classifier(c.classifier, frames, classes, preset), fo);
+    auto classifier = models::make_classifier(c.classifier, frames, classes, preset);
+    models::set_attention_recompute(*classifier, c.activation_checkpointing);
+    return TrainModel(extractor, classifier, fo);
 }
 
 RunSetup setup_run(store::RunStore& store, const store::RunRecord& run, const TrainOptions& options) {

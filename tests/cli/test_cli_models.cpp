@@ -162,8 +162,8 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(out));
     }
 
-    // `gafx bench train` says which kernels its step ran, activation checkpointing among them,
-    // and refuses checkpointing for an extractor that has none.
+    // `gafx bench train` says which kernels its step ran, activation checkpointing among them
+    // (which also takes the blocked attention on a CPU).
     void benchTrainSaysWhichPathsItRan() {
         const QStringList base{QStringLiteral("bench"), QStringLiteral("train"), QStringLiteral("--extractor"),
                                QStringLiteral("gafx-r"), QStringLiteral("--preset"), QStringLiteral("small"),
@@ -177,28 +177,13 @@ private Q_SLOTS:
         QCOMPARE(j[QStringLiteral("activation_checkpointing")].toBool(), true);
         const auto paths = j[QStringLiteral("paths")].toObject();
         QCOMPARE(paths[QStringLiteral("activation_checkpointing")].toString(), QStringLiteral("on"));
-        QVERIFY(paths[QStringLiteral("attention")].toString().startsWith(QStringLiteral("unfused"))); // CPU
+        QVERIFY(paths[QStringLiteral("attention")].toString().startsWith(QStringLiteral("blocked"))); // CPU
         QCOMPARE(paths[QStringLiteral("weight_casts")].toString(), QStringLiteral("none"));             // fp32
 
         r = run_gafx(base);
         QCOMPARE(r.exit_code, 0);
         QVERIFY2(r.out.contains(QStringLiteral("activation_checkpointing off")), qPrintable(r.out));
-
-        // 3308 frames are 1650 tokens: the blocked attention's range on a CPU.
-        QStringList longer = base;
-        longer[3] = QStringLiteral("none");
-        r = run_gafx(longer + QStringList{QStringLiteral("--frames"), QStringLiteral("3308"), QStringLiteral("--json")});
-        QCOMPARE(r.exit_code, 0);
-        QVERIFY2(QJsonDocument::fromJson(r.out.toUtf8())[QStringLiteral("paths")][QStringLiteral("attention")]
-                     .toString()
-                     .startsWith(QStringLiteral("blocked")),
-                 qPrintable(r.out));
-
-        QStringList mel = base;
-        mel[3] = QStringLiteral("mel");
-        r = run_gafx(mel + QStringList{QStringLiteral("--checkpointing")});
-        QCOMPARE(r.exit_code, 2);
-        QVERIFY(r.err.contains(QStringLiteral("gafx-u or gafx-r")));
+        QVERIFY2(r.out.contains(QStringLiteral("attention unfused")), qPrintable(r.out));
     }
 };
 
