@@ -30,7 +30,7 @@ namespace {
 // Base keys in the parser's order, so saved files read like docs/experiments.md.
 const char* const kKeys[] = {"dataset", "extractor", "classifier", "preset", "augmentation", "clips_per_track",
                              "clip_seconds", "track_seconds", "pretraining", "pretrained_weights", "pretrained_run",
-                             "classifier_weights", "extractor_weights", "lr", "batch_size", "epochs", "warmup_steps", "lr_halving_epochs", "precision", "seed"};
+                             "classifier_weights", "extractor_weights", "lr", "batch_size", "epochs", "warmup_steps", "lr_halving_epochs", "precision", "activation_checkpointing", "seed"};
 // Factors typed as comma lists: one value is a base key, several a grid axis.
 bool is_list_key(const QString& k) { return k == "lr" || k == "batch_size" || k == "seed"; }
 
@@ -250,6 +250,8 @@ QWidget* ExperimentView::build_fields() {
     add_row(model, tr("Preset"), "preset", preset_);
     precision_ = combo("precision", {"auto", "fp32", "bf16", "fp16"});
     add_row(model, tr("Precision"), "precision", precision_);
+    add_row(model, tr("Activation checkpointing"), "activation_checkpointing",
+            choice("activation_checkpointing", {"false", "true"}, {tr("off"), tr("on (less memory, more time)")}));
 
     QFormLayout* data = box(tr("Data"));
     add_row(data, tr("Augmentation"), "augmentation", choice("augmentation", {"true", "false"}, {tr("on (clips)"), tr("off (whole track)")}));
@@ -325,6 +327,7 @@ void ExperimentView::set_defaults() {
     tick("extractor", Json(c.extractor).dump());
     tick("classifier", Json(c.classifier).dump());
     tick("augmentation", Json(c.augmentation).dump());
+    tick("activation_checkpointing", Json(c.activation_checkpointing).dump());
     tick("pretraining", Json(c.pretraining).dump());
     preset_->setCurrentText(QString::fromStdString(c.preset));
     precision_->setCurrentText(QString::fromStdString(c.precision));

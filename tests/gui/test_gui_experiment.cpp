@@ -139,6 +139,23 @@ private Q_SLOTS:
         QVERIFY(train->isEnabled());
     }
 
+    // Off for a new experiment (the parser's default); one tick turns it on for every run, both
+    // make it a grid axis.
+    void activation_checkpointing_is_a_choice() {
+        auto w = open_window();
+        QWidget* page = w->page(app::ExperimentPage);
+        auto* view = qobject_cast<widgets::ExperimentView*>(page);
+        QVERIFY(child<QCheckBox>(page, "activation_checkpointing_false")->isChecked());
+        QVERIFY(!child<QCheckBox>(page, "activation_checkpointing_true")->isChecked());
+        tick_only(page, "activation_checkpointing", {"true"});
+        auto ex = experiments::parse_experiment(view->to_json(), {});
+        QVERIFY(ex.runs.at(0).activation_checkpointing);
+        tick_only(page, "activation_checkpointing", {"false", "true"});
+        ex = experiments::parse_experiment(view->to_json(), {});
+        QCOMPARE(ex.runs.size(), size_t(2));
+        QVERIFY(!ex.runs[0].activation_checkpointing && ex.runs[1].activation_checkpointing);
+    }
+
     void the_clip_rule_marks_the_field_its_error_key_names() {
         auto w = open_window();
         QWidget* page = w->page(app::ExperimentPage);
