@@ -82,6 +82,11 @@ struct Fd {
     ~Fd() { if (fd >= 0) ::close(fd); }
 };
 
+// The channel mode in an entry's file name, for audio and feature entries alike.
+char mode_letter(audio::ChannelMode mode) {
+    return mode == audio::ChannelMode::Mono ? 'm' : mode == audio::ChannelMode::Stereo ? 's' : 'k';
+}
+
 int expected_channels(audio::ChannelMode mode) {
     switch (mode) {
     case audio::ChannelMode::Mono: return 1;
@@ -209,8 +214,7 @@ uint64_t WaveformCache::hash_file(const std::string& path) {
 }
 
 std::string WaveformCache::entry_path(uint64_t hash, int rate, audio::ChannelMode mode) const {
-    const char m = mode == audio::ChannelMode::Mono ? 'm'
-                   : mode == audio::ChannelMode::Stereo ? 's' : 'k';
+    const char m = mode_letter(mode);
     char name[64];
     std::snprintf(name, sizeof name, "%016llx-%d-%c%s", static_cast<unsigned long long>(hash),
                   rate, m, kSuffix);
@@ -278,7 +282,7 @@ WaveformCache::Features WaveformCache::load_features(const std::string& path, in
         return compute(load(path, sample_rate, mode)); // load() words the error
     }
     const uint64_t key_hash = XXH64(front_end.data(), front_end.size(), 0);
-    const char m = mode == audio::ChannelMode::Mono ? 'm' : mode == audio::ChannelMode::Stereo ? 's' : 'k';
+    const char m = mode_letter(mode);
     char name[128];
     std::snprintf(name, sizeof name, "%016llx-%d-%c-%lld-%lld-%016llx%s", static_cast<unsigned long long>(hash),
                   sample_rate, m, static_cast<long long>(start), static_cast<long long>(length),

@@ -12,8 +12,8 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// One block's scores in fp32: (q_b · scale) kᵀ in the inputs' dtype, then widened. `qs` is q
-// already scaled.
+// One block's scores in fp32: (q_b · scale) kᵀ in the inputs' dtype, then widened; the block
+// is of q already scaled.
 torch::Tensor scores(const torch::Tensor& qs_block, const torch::Tensor& k) {
     return at::matmul(qs_block, k.transpose(-2, -1)).to(at::kFloat);
 }
