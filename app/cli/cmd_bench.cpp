@@ -80,20 +80,22 @@ int cmd_bench(const std::vector<std::string>& argv) {
                     "                        [--frames N] [--seconds S] [--batch B] [--steps S] [--warmup W]\n"
                     "                        [--precision auto|fp32|bf16|fp16] [--preset paper|small]\n"
                     "                        [--threads N] [--device cpu|cuda] [--profile FILE] [--checkpointing]\n"
-                    "                        [--json]\n\n"
+                    "                        [--unfused] [--json]\n\n"
                     "times the training step the trainer runs (forward, loss, backward, Adam) on random input:\n"
                     "median seconds per step, clips/s and peak memory, so a run can be sized before it starts.\n"
                     "--extractor none feeds the classifier a random --frames x 128 map (the classifier alone);\n"
                     "mel with --frames crops the fbank to N frames (AST's target_length); other extractors\n"
                     "take --seconds of audio (default 10). With AST, also the model FLOP rate against this\n"
                     "machine's 2048^2 matmul peak at the step's precision. --profile FILE writes the timed\n"
-                    "steps' operators as a Chrome trace (chrome://tracing, or summarise its durations).\n");
+                    "steps' operators as a Chrome trace (chrome://tracing, or summarise its durations).\n"
+                    "--unfused runs Adam per tensor and lets autocast cast each weight at each use, as the\n"
+                    "trainer did before its fused update and bf16 working copies: the reference to compare.\n");
         return wants_help(argv) ? 0 : 2;
     }
     Args a(std::vector<std::string>(argv.begin() + 1, argv.end()),
            {"--extractor", "--classifier", "--frames", "--seconds", "--batch", "--steps", "--warmup", "--precision",
             "--preset", "--threads", "--device", "--db", "--profile"},
-           {"--json", "--checkpointing"});
+           {"--json", "--checkpointing", "--unfused"});
     a.expect_positional(0, "");
     const std::string ex_name = a.get_or("--extractor", "mel");
     const std::string cl_name = a.get_or("--classifier", "ast-tiny");
@@ -150,7 +152,11 @@ int cmd_bench(const std::vector<std::string>& argv) {
     owner->train();
     std::vector<std::pair<std::string, torch::Tensor>> params;
     for (const auto& p : owner->named_parameters(true)) params.emplace_back(p.key(), p.value());
-    train::Adam adam(params);
+    const bool unfused = a.has("--unfused");
+    train::AdamOptions adam_options;
+    adam_options.fused = !unfused;
+    train::Adam adam(params, adam_options);
+    if (!unfused) train::keep_working_copies(adam, *owner, precision);
     input = input.to(device);
     const torch::Tensor targets = torch::randint(0, classes, {batch}, torch::kInt64).to(device);
     double scale = 65536;
@@ -205,8 +211,10 @@ int cmd_bench(const std::vector<std::string>& argv) {
               // The kernels this step ran where fused ones exist or are planned.
               {"paths",
                {{"attention", models::to_string(models::attention_path(device, checkpointing))},
-                {"weight_casts", precision == train::Precision::Fp32 ? "none" : "autocast, at every use"},
-                {"adam", "per tensor"},
+                {"weight_casts", precision == train::Precision::Fp32 ? "none"
+                                 : adam.working_table()     ? "once per step (bf16 working copies)"
+                                                            : "autocast, at every use"},
+                {"adam", adam.last_update()},
                 {"activation_checkpointing", checkpointing ? "on" : "off"}}},
               {"tuning", cpu_tuning_summary()}};
     if (ast_only) j["pct_of_peak"] = 100.0 * flops / median / 1e9 / peak;

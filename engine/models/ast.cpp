@@ -1,6 +1,7 @@
 #include "models/ast.h"
 
 #include "core/error.h"
+#include "models/working_weights.h"
 
 #include <torch/nn/functional/upsampling.h>
 #include <torch/nn/init.h>
@@ -97,8 +98,8 @@ torch::Tensor AstImpl::patch_tokens(const torch::Tensor& features) {
                              .reshape({b, t, p, f, p})  // [B, t, kw (frames), f, kh (bins)]
                              .permute({0, 3, 1, 4, 2})  // [B, f, t, kh, kw]
                              .reshape({b, f * t, p * p});
-    return at::linear(patches, patch_proj->weight.reshape({patch_proj->weight.size(0), p * p}),
-                      patch_proj->bias);
+    const torch::Tensor& w = working(patch_proj->weight);
+    return at::linear(patches, w.reshape({w.size(0), p * p}), working(patch_proj->bias));
 }
 
 torch::Tensor AstImpl::forward_features(const torch::Tensor& features) {
@@ -121,7 +122,7 @@ torch::Tensor AstImpl::pooled(const torch::Tensor& features) { return forward_fe
 
 torch::Tensor AstImpl::forward(const torch::Tensor& features) {
     // AST (and DeiT at inference) average the class and distillation tokens.
-    return mlp_head->forward(forward_features(features).mean(1));
+    return linear(head, head_norm(forward_features(features).mean(1)));
 }
 
 void AstImpl::reset_head(int64_t classes) {

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "models/recompute.h"
+#include "models/working_weights.h"
 
 #include <torch/nn/init.h>
 
@@ -68,9 +69,11 @@ BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t width_stride) {
 }
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
-    auto y = torch::relu(bn1(conv1(x)));
-    y = bn2(conv2(y));
-    return torch::relu(y + (downsample ? downsample->forward(x) : x));
+    auto y = torch::relu(bn1(models::conv(conv1, x)));
+    y = bn2(models::conv(conv2, y));
+    if (!downsample) return torch::relu(y + x);
+    const auto shortcut = models::conv(std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(downsample->ptr(0)), x);
+    return torch::relu(y + downsample->ptr(1)->as<torch::nn::BatchNorm2dImpl>()->forward(shortcut));
 }
 
 GafxR::GafxR(GafxRConfig config) : config_(std::move(config)) {
@@ -111,7 +114,7 @@ torch::Tensor GafxR::forward(const torch::Tensor& wave) {
     x = x.reshape({batch, 1, frames, config_.row});
 
     auto stem = [conv1 = conv1, bn1 = bn1](const torch::Tensor& in) mutable {
-        return at::max_pool2d(torch::relu(bn1(conv1(in))), {3, 3}, {1, 2}, {1, 1});
+        return at::max_pool2d(torch::relu(bn1(models::conv(conv1, in))), {3, 3}, {1, 2}, {1, 1});
     };
     if (!recompute_) {
         x = stem(x);

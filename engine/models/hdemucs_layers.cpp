@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "models/gelu.h"
+#include "models/working_weights.h"
 
 #include <ATen/ATen.h>
 #include <torch/nn/functional/padding.h>
@@ -66,7 +67,7 @@ torch::Tensor BLSTMImpl::forward(const torch::Tensor& input) {
         x = frames.permute({0, 2, 1, 3}).reshape({-1, C, width});
     }
     x = std::get<0>(lstm(x.permute({2, 0, 1})));
-    x = linear(x).permute({1, 2, 0});
+    x = models::linear(linear, x).permute({1, 2, 0});
     if (framed) {
         // Keep each chunk's middle; the first keeps its start, the last its end.
         auto frames = x.reshape({B, -1, C, width});
@@ -107,21 +108,21 @@ torch::Tensor LocalStateImpl::forward(const torch::Tensor& x) {
     const int64_t B = x.size(0), T = x.size(2);
     auto indexes = torch::arange(T, x.options());
     auto delta = indexes.unsqueeze(1) - indexes.unsqueeze(0);  // keys t (rows) minus queries s
-    auto queries = query(x).view({B, heads_, -1, T});
-    auto keys = key(x).view({B, heads_, -1, T});
+    auto queries = models::conv(query, x).view({B, heads_, -1, T});
+    auto keys = models::conv(key, x).view({B, heads_, -1, T});
     auto dots = at::einsum("bhct,bhcs->bhts", {keys, queries}) / std::sqrt(double(keys.size(2)));
     if (ndecay_) {
         auto decays = torch::arange(1, ndecay_ + 1, x.options());
-        auto decay_q = torch::sigmoid(query_decay(x).view({B, heads_, -1, T})) / 2;
+        auto decay_q = torch::sigmoid(models::conv(query_decay, x).view({B, heads_, -1, T})) / 2;
         auto decay_kernel = -decays.view({-1, 1, 1}) * delta.abs() / std::sqrt(double(ndecay_));
         dots = dots + at::einsum("fts,bhfs->bhts", {decay_kernel, decay_q});
     }
     // No attending to oneself.
     dots = dots.masked_fill(torch::eye(T, x.options().dtype(torch::kBool)), -100);
     auto weights = torch::softmax(dots, 2);
-    auto values = content(x).view({B, heads_, -1, T});
+    auto values = models::conv(content, x).view({B, heads_, -1, T});
     auto result = at::einsum("bhts,bhct->bhcs", {weights, values}).reshape({B, -1, T});
-    return x + proj(result);
+    return x + models::conv(proj, result);
 }
 
 DConvBranchImpl::DConvBranchImpl(int64_t channels, int64_t dilation, const DConvOptions& o) {
@@ -140,10 +141,10 @@ DConvBranchImpl::DConvBranchImpl(int64_t channels, int64_t dilation, const DConv
 }
 
 torch::Tensor DConvBranchImpl::forward(const torch::Tensor& x) {
-    auto y = models::gelu(maybe(squeeze_norm, squeeze(x)));
+    auto y = models::gelu(maybe(squeeze_norm, models::conv(squeeze, x)));
     if (blstm) y = blstm(y);
     if (attention) y = attention(y);
-    y = at::glu(maybe(expand_norm, expand(y)), 1);
+    y = at::glu(maybe(expand_norm, models::conv(expand, y)), 1);
     return layer_scale(y);
 }
 
@@ -184,10 +185,10 @@ AnyConv::AnyConv(torch::nn::Module& owner, const char* name, bool two_d, bool tr
 }
 
 torch::Tensor AnyConv::operator()(const torch::Tensor& x) const {
-    if (c1_) return c1_.ptr()->forward(x);
-    if (c2_) return c2_.ptr()->forward(x);
-    if (t1_) return t1_.ptr()->forward(x);
-    return t2_.ptr()->forward(x);
+    if (c1_) return models::conv(c1_, x);
+    if (c2_) return models::conv(c2_, x);
+    if (t1_) return models::conv(t1_, x);
+    return models::conv(t2_, x);
 }
 
 HEncLayerImpl::HEncLayerImpl(int64_t chin, int64_t chout, const LayerOptions& o)

@@ -2,6 +2,7 @@
 
 #include "core/autocast_state.h"
 #include "core/error.h"
+#include "models/working_weights.h"
 
 #include <torch/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
@@ -73,6 +74,9 @@ struct RecomputeFunction : torch::autograd::Function<RecomputeFunction> {
         {
             torch::AutoGradMode grad_on(true);
             autocast::Restore as_in_forward(state->autocast);
+            // The gradients are taken with respect to the weights themselves, so the second run
+            // reads them (autocast casts them to the same values the working copies hold).
+            UseWorking weights_themselves(nullptr);
             const auto again = state->body(inputs);
             for (size_t i = 0; i < again.size(); ++i) {
                 if (!again[i].requires_grad()) continue;

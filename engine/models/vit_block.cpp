@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "models/blocked_attention.h"
 #include "models/gelu.h"
+#include "models/working_weights.h"
 
 #include <torch/nn/init.h>
 #include <torch/version.h>
@@ -83,7 +84,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
     const int64_t b = x.size(0), n = x.size(1), d = x.size(2);
     // unbind, not parts[i]: the backward of each select builds a zeroed [3, ...] gradient and
     // sums the three, where unbind's backward stacks the three gradients once.
-    const auto parts = qkv(x).reshape({b, n, 3, heads_, d / heads_}).permute({2, 0, 3, 1, 4}).unbind(0);
+    const auto parts = linear(qkv, x).reshape({b, n, 3, heads_, d / heads_}).permute({2, 0, 3, 1, 4}).unbind(0);
     const auto &q = parts[0], &k = parts[1], &v = parts[2]; // [B, H, N, hd]
     torch::Tensor out;
     const AttentionPath path = attention_path(x.device(), recompute);
@@ -93,7 +94,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
 #endif
     if (path == AttentionPath::Blocked) out = blocked_attention(q, k, v, scale_);
     if (!out.defined()) out = scaled_dot_attention(q, k, v, scale_);
-    return proj_drop(proj(out.transpose(1, 2).reshape({b, n, d})));
+    return proj_drop(linear(proj, out.transpose(1, 2).reshape({b, n, d})));
 }
 
 MlpImpl::MlpImpl(int64_t dim, int64_t hidden, double dropout) {
@@ -106,7 +107,7 @@ MlpImpl::MlpImpl(int64_t dim, int64_t hidden, double dropout) {
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
     // Exact (erf) GELU, as nn.GELU() in timm.
-    return drop(fc2(drop(models::gelu(fc1(x)))));
+    return drop(linear(fc2, drop(models::gelu(linear(fc1, x)))));
 }
 
 VitBlockImpl::VitBlockImpl(int64_t dim, int64_t heads, int64_t mlp_ratio, double dropout, double layer_scale) {

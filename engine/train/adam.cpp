@@ -1,39 +1,129 @@
 #include "train/adam.h"
 
 #include "core/error.h"
+#include "train/fused_adam.h"
 
 #include <torch/autograd.h>
+#include <torch/csrc/autograd/variable.h>
 
 #include <cmath>
+#include <unordered_set>
 
 namespace gafx::train {
 
 Adam::Adam(std::vector<std::pair<std::string, torch::Tensor>> named_params, AdamOptions options) : opt_(options) {
     for (auto& [name, p] : named_params)
-        if (p.requires_grad()) params_.push_back(Param{name, p, torch::zeros_like(p), torch::zeros_like(p), 0});
+        if (p.requires_grad()) params_.push_back(Param{name, p, torch::zeros_like(p), torch::zeros_like(p)});
+}
+
+void Adam::keep_working_copies(const std::vector<torch::Tensor>& weights, torch::ScalarType dtype) {
+    torch::NoGradGuard no_grad;
+    std::unordered_set<const c10::TensorImpl*> wanted;
+    for (const auto& w : weights) wanted.insert(w.unsafeGetTensorImpl());
+    for (Param& s : params_) {
+        if (!wanted.count(s.p.unsafeGetTensorImpl()) || s.p.scalar_type() != torch::kFloat32) continue;
+        s.work = s.p.detach().to(dtype).requires_grad_(true);
+        s.work_version = s.p._version();
+        table_[s.p.unsafeGetTensorImpl()] = s.work;
+    }
+}
+
+const models::WorkingTable* Adam::working_table() {
+    if (table_.empty()) return nullptr;
+    torch::NoGradGuard no_grad;
+    for (Param& s : params_)
+        if (s.work.defined() && s.work_version != s.p._version()) {
+            s.work.copy_(s.p);
+            s.work_version = s.p._version();
+        }
+    return &table_;
+}
+
+bool Adam::fusable(const Param& s) const {
+    const auto plain = [](const torch::Tensor& t, torch::ScalarType type) {
+        return t.device().is_cpu() && t.scalar_type() == type && t.is_contiguous();
+    };
+    return opt_.fused && plain(s.p, torch::kFloat32) && plain(s.exp_avg, torch::kFloat32) &&
+           plain(s.exp_avg_sq, torch::kFloat32) && (!s.work.defined() || plain(s.work, torch::kBFloat16));
 }
 
 void Adam::step(double lr) {
     torch::NoGradGuard no_grad;
+    std::vector<AdamSlice> slices;
+    std::vector<Param*> sliced;
+    std::vector<torch::Tensor> sums; // gradients made here, alive until the pass reads them
+    bool per_tensor = false;
     for (Param& s : params_) {
-        const torch::Tensor& g = s.p.grad();
-        if (!g.defined()) continue;
+        torch::Tensor g = s.p.grad();
+        const torch::Tensor wg = s.work.defined() ? s.work.grad() : torch::Tensor();
+        if (g.defined() && wg.defined()) sums.push_back(g = g + wg); // used inside and outside UseWorking
+        if (!g.defined() && !wg.defined()) continue;
         ++s.step;
         const double bc1 = 1.0 - std::pow(opt_.beta1, double(s.step));
         const double bc2 = 1.0 - std::pow(opt_.beta2, double(s.step));
-        s.exp_avg.mul_(opt_.beta1).add_(g, 1.0 - opt_.beta1);
-        s.exp_avg_sq.mul_(opt_.beta2).addcmul_(g, g, 1.0 - opt_.beta2);
+        const bool g32 = g.defined() && g.device().is_cpu() && g.scalar_type() == torch::kFloat32 && g.is_contiguous();
+        const bool g16 = !g.defined() && wg.device().is_cpu() && wg.scalar_type() == torch::kBFloat16 &&
+                         wg.is_contiguous();
+        if (fusable(s) && (g32 || g16)) {
+            AdamSlice a;
+            a.param = s.p.data_ptr<float>();
+            a.exp_avg = s.exp_avg.data_ptr<float>();
+            a.exp_avg_sq = s.exp_avg_sq.data_ptr<float>();
+            if (g32) a.grad = g.data_ptr<float>();
+            else a.grad_bf16 = wg.data_ptr<c10::BFloat16>();
+            if (s.work.defined()) a.working = s.work.data_ptr<c10::BFloat16>();
+            a.size = s.p.numel();
+            a.beta1 = float(opt_.beta1);
+            a.beta2 = float(opt_.beta2);
+            a.one_minus_beta1 = float(1.0 - opt_.beta1);
+            a.one_minus_beta2 = float(1.0 - opt_.beta2);
+            a.eps = float(opt_.eps);
+            a.step_size = float(lr / bc1);
+            a.bias_correction2_sqrt = float(std::sqrt(bc2));
+            slices.push_back(a);
+            sliced.push_back(&s);
+            continue;
+        }
+        per_tensor = true;
+        const torch::Tensor grad = g.defined() ? g : wg.to(s.p.scalar_type());
+        s.exp_avg.mul_(opt_.beta1).add_(grad, 1.0 - opt_.beta1);
+        s.exp_avg_sq.mul_(opt_.beta2).addcmul_(grad, grad, 1.0 - opt_.beta2);
         const torch::Tensor denom = (s.exp_avg_sq.sqrt() / std::sqrt(bc2)).add_(opt_.eps);
         s.p.addcdiv_(s.exp_avg, denom, -lr / bc1);
+        if (s.work.defined()) {
+            s.work.copy_(s.p);
+            s.work_version = s.p._version();
+        }
+    }
+    fused_adam(slices);
+    for (Param* s : sliced) {
+        // Written through pointers: the version counters say so, as an in-place op's would.
+        for (auto* t : {&s->p, &s->exp_avg, &s->exp_avg_sq, &s->work})
+            if (t->defined()) torch::autograd::impl::bump_version(*t);
+        s->work_version = s->p._version();
+    }
+    if (!slices.empty() || per_tensor) last_update_ = per_tensor ? "per tensor" : "fused";
+}
+
+void Adam::fold_working_grads() {
+    torch::NoGradGuard no_grad;
+    for (Param& s : params_) {
+        if (!s.work.defined() || !s.work.grad().defined()) continue;
+        const torch::Tensor wg = s.work.grad().to(s.p.scalar_type());
+        s.p.mutable_grad() = s.p.grad().defined() ? s.p.grad() + wg : wg;
+        s.work.mutable_grad().reset();
     }
 }
 
 void Adam::zero_grad() {
-    for (Param& s : params_)
+    for (Param& s : params_) {
         if (s.p.grad().defined()) s.p.mutable_grad().reset();
+        if (s.work.defined() && s.work.grad().defined()) s.work.mutable_grad().reset();
+    }
 }
 
 std::vector<torch::Tensor> Adam::gradients() {
+    fold_working_grads();
     std::vector<torch::Tensor> out;
     for (Param& s : params_) {
         if (!s.p.grad().defined()) s.p.mutable_grad() = torch::zeros_like(s.p);
@@ -43,6 +133,7 @@ std::vector<torch::Tensor> Adam::gradients() {
 }
 
 bool Adam::unscale_and_check(double scale) {
+    fold_working_grads();
     torch::NoGradGuard no_grad;
     bool finite = true;
     for (Param& s : params_)

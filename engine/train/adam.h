@@ -1,8 +1,14 @@
 #pragma once
-// Adam (Kingma & Ba), the same update as torch.optim.Adam (non-fused, no weight decay, no
-// amsgrad), with its state addressable by parameter name: a checkpoint stores it under the
-// module's names, which survives libtorch versions whose optimiser state keys differ.
+// Adam (Kingma & Ba), the same update as torch.optim.Adam (no weight decay, no amsgrad), with
+// its state addressable by parameter name: a checkpoint stores it under the module's names,
+// which survives libtorch versions whose optimiser state keys differ.
+//
+// On a CPU, fp32 tensors update in one fused pass (train/fused_adam); elsewhere per tensor, in
+// torch's order of operations. With working copies (keep_working_copies), the weights that
+// matmuls read in bf16 get a bf16 copy that the update writes once per step; a forward inside
+// models::UseWorking(working_table()) reads them instead of casting each weight at each use.
 #include "models/weights.h"
+#include "models/working_weights.h"
 
 #include <torch/types.h>
 
@@ -15,6 +21,7 @@ namespace gafx::train {
 
 struct AdamOptions {
     double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+    bool fused = true; // false: the per-tensor kernels everywhere (a reference for tests and benchmarks)
 };
 
 class Adam {
@@ -22,15 +29,24 @@ public:
     // Only parameters that require grad are optimised.
     Adam(std::vector<std::pair<std::string, torch::Tensor>> named_params, AdamOptions options = {});
 
-    // One update at `lr` from the current .grad of each parameter (parameters without a grad
-    // are skipped, as torch does).
+    // One update at `lr` from the current gradient of each parameter (its .grad plus its working
+    // copy's; parameters with neither are skipped, as torch does).
     void step(double lr);
     void zero_grad();
-    // Every optimised parameter's gradient, in order; a zero one is made where backward gave none,
-    // so that data-parallel ranks reduce the same list (zeros leave Adam's update at zero).
+    // Every optimised parameter's gradient in fp32, in order (working copies' gradients folded in);
+    // a zero one is made where backward gave none, so that data-parallel ranks reduce the same list
+    // (zeros leave Adam's update at zero).
     std::vector<torch::Tensor> gradients();
     // fp16 loss scaling: divides every gradient by `scale`; false when any is not finite.
     bool unscale_and_check(double scale);
+
+    // Working copies in `dtype` of those of `weights` that are optimised fp32 parameters.
+    void keep_working_copies(const std::vector<torch::Tensor>& weights, torch::ScalarType dtype);
+    // For models::UseWorking: the copies, first refreshed where their weight changed outside step()
+    // (a checkpoint loaded, a broadcast); null without copies.
+    const models::WorkingTable* working_table();
+    // How the last step() updated: "fused" (one pass), "per tensor", or "none" before any.
+    const char* last_update() const { return last_update_; }
 
     // "<name>.exp_avg", "<name>.exp_avg_sq" and "<name>.step" (int64 scalar) per parameter.
     models::StateDict state() const;
@@ -42,9 +58,16 @@ private:
         std::string name;
         torch::Tensor p, exp_avg, exp_avg_sq;
         int64_t step = 0;
+        torch::Tensor work;      // working copy (a leaf that requires grad), or undefined
+        int64_t work_version = -1; // p's version counter when `work` was last written
     };
+    void fold_working_grads();
+    bool fusable(const Param& s) const;
+
     std::vector<Param> params_;
     AdamOptions opt_;
+    models::WorkingTable table_;
+    const char* last_update_ = "none";
 };
 
 } // namespace gafx::train

@@ -43,6 +43,10 @@ Mixed mixup(const torch::Tensor& input, const torch::Tensor& targets, bool multi
     return m;
 }
 
+void keep_working_copies(Adam& adam, torch::nn::Module& model, Precision precision) {
+    if (precision == Precision::Bf16) adam.keep_working_copies(models::low_precision_weights(model, torch::kBFloat16), torch::kBFloat16);
+}
+
 StepOutput train_step(const Forward& forward, Adam& adam, const torch::Tensor& input, const torch::Tensor& targets,
                       const StepSettings& s) {
     StepOutput out;
@@ -52,6 +56,7 @@ StepOutput train_step(const Forward& forward, Adam& adam, const torch::Tensor& i
         torch::Tensor logits;
         {
             AutocastScope autocast(s.device, s.precision);
+            models::UseWorking working(adam.working_table());
             logits = forward(input);
         }
         loss = loss_sum(logits, targets, s.multi_label) / double(s.global_batch > 0 ? s.global_batch : n);

@@ -5,6 +5,7 @@
 #include "train/adam.h"
 #include "train/precision.h"
 
+#include <torch/nn/module.h>
 #include <torch/types.h>
 
 #include <cstdint>
@@ -36,6 +37,12 @@ struct StepOutput {
 };
 
 using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// A bf16 step reads bf16 working copies of the model's matmul and convolution weights, written
+// by Adam's update once per step, instead of autocast casting every weight at every use and its
+// gradient back; the values are the same (both round to nearest even). Other precisions keep
+// autocast's casts (fp16's loss scaling unscales fp32 gradients).
+void keep_working_copies(Adam& adam, torch::nn::Module& model, Precision precision);
 
 StepOutput train_step(const Forward& forward, Adam& adam, const torch::Tensor& input, const torch::Tensor& targets,
                       const StepSettings& s);

@@ -155,6 +155,7 @@ public:
           schedule_{s_.config.lr, s_.config.warmup_steps, s_.config.lr_halving_epochs} {
         st_.config = record.config;
         st_.run_uid = record.uid;
+        keep_working_copies(adam_, *s_.model, s_.precision);
         const std::string previous = previous_checkpoint(paths_.last);
         if (fs::exists(paths_.last) || fs::exists(previous)) {
             std::string used = paths_.last, why;

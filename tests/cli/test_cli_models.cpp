@@ -179,11 +179,16 @@ private Q_SLOTS:
         QCOMPARE(paths[QStringLiteral("activation_checkpointing")].toString(), QStringLiteral("on"));
         QVERIFY(paths[QStringLiteral("attention")].toString().startsWith(QStringLiteral("blocked"))); // CPU
         QCOMPARE(paths[QStringLiteral("weight_casts")].toString(), QStringLiteral("none"));             // fp32
+        QCOMPARE(paths[QStringLiteral("adam")].toString(), QStringLiteral("fused"));
 
         r = run_gafx(base);
         QCOMPARE(r.exit_code, 0);
         QVERIFY2(r.out.contains(QStringLiteral("activation_checkpointing off")), qPrintable(r.out));
         QVERIFY2(r.out.contains(QStringLiteral("attention unfused")), qPrintable(r.out));
+
+        r = run_gafx(base + QStringList{QStringLiteral("--unfused")});
+        QCOMPARE(r.exit_code, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("adam per tensor")), qPrintable(r.out));
     }
 };
 

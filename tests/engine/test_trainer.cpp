@@ -98,7 +98,9 @@ private Q_SLOTS:
         const torch::Tensor init = torch::randn({5, 3});
         const torch::Tensor target = torch::randn({5, 3});
         torch::Tensor a = init.clone().requires_grad_(true), b = init.clone().requires_grad_(true);
-        train::Adam ours({{"w", a}});
+        train::AdamOptions per_tensor; // bit for bit; the fused pass is checked in test_fused_adam
+        per_tensor.fused = false;
+        train::Adam ours({{"w", a}}, per_tensor);
         torch::optim::Adam theirs({b}, torch::optim::AdamOptions(1e-2));
         for (int i = 0; i < 7; ++i) {
             ours.zero_grad();

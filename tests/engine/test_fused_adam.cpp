@@ -1,0 +1,243 @@
+// One cast per step: Adam's fused update (train/fused_adam) against the per-tensor update that
+// matches torch.optim.Adam, its bf16 working copies (the weight rounded as autocast rounds it,
+// refreshed when the weight changes elsewhere), and the training step with working copies
+// against autocast's casts for every model: the same first forward bit for bit, the same losses
+// within bf16 rounding, and no matmul or convolution weight left reading its fp32 master.
+#include "models/registry.h"
+#include "models/working_weights.h"
+#include "train/adam.h"
+#include "train/precision.h"
+#include "train/step.h"
+#include "train/train_model.h"
+
+#include <torch/optim/adam.h>
+#include <torch/types.h>
+
+#include <QtTest>
+
+#include <cmath>
+#include <string>
+
+using namespace gafx;
+
+namespace {
+
+using Named = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// Sizes around the fused pass's chunk (32768) and a tiny one.
+Named fresh_params() {
+    torch::manual_seed(2);
+    Named out;
+    for (int64_t n : {int64_t(3), int64_t(32768), int64_t(100003)})
+        out.emplace_back("p" + std::to_string(n), torch::randn({n}).requires_grad_(true));
+    out.emplace_back("m", torch::randn({17, 33}).requires_grad_(true));
+    return out;
+}
+
+double rel_diff(const torch::Tensor& a, const torch::Tensor& b) {
+    const double scale = std::max(a.abs().max().item<double>(), 1e-12);
+    return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>() / scale;
+}
+
+std::map<std::string, torch::Tensor> as_map(const models::StateDict& d) { return {d.begin(), d.end()}; }
+
+struct Run {
+    std::vector<double> losses;
+    torch::Tensor first_logits;
+    std::vector<std::string> masters_with_grads; // low-precision weights whose fp32 master got a gradient
+};
+
+// Three trainer steps of `extractor` (or AST alone) + AST-Tiny at the small preset under bf16
+// autocast, Adam fused with working copies or per tensor without.
+Run train_three(const std::string& extractor_name, bool working) {
+    torch::manual_seed(3);
+    std::shared_ptr<models::FeatureExtractor> extractor;
+    int64_t frames = 64, samples = 0;
+    if (extractor_name != "none") {
+        extractor = models::make_extractor(extractor_name, models::Preset::Small);
+        samples = extractor->sample_rate() / 4;
+        frames = extractor->output_frames(samples);
+    }
+    auto classifier = models::make_classifier("ast-tiny", frames, 4, models::Preset::Small);
+    std::shared_ptr<torch::nn::Module> owner;
+    train::Forward forward;
+    if (extractor) {
+        train::TrainModel model(extractor, classifier);
+        owner = model.ptr();
+        forward = [model](const torch::Tensor& x) mutable { return model->forward(x); };
+    } else {
+        owner = classifier.ptr();
+        forward = [classifier](const torch::Tensor& x) mutable { return classifier->forward(x); };
+    }
+    owner->train();
+    Named params;
+    for (const auto& p : owner->named_parameters(true)) params.emplace_back(p.key(), p.value());
+    train::AdamOptions o;
+    o.fused = working;
+    train::Adam adam(params, o);
+    if (working) train::keep_working_copies(adam, *owner, train::Precision::Bf16);
+    torch::manual_seed(5);
+    const auto input = extractor ? torch::randn({2, extractor->input_channels(), samples}) * 0.1
+                                 : torch::randn({2, frames, 128});
+    const auto targets = torch::tensor({1, 3}, torch::kInt64);
+    Run r;
+    const auto lows = models::low_precision_weights(*owner, torch::kBFloat16);
+    for (int step = 0; step < 3; ++step) {
+        train::StepSettings s;
+        s.precision = train::Precision::Bf16;
+        s.lr = 1e-3;
+        s.step = step;
+        const train::Forward watched = [&](const torch::Tensor& x) {
+            auto y = forward(x);
+            if (step == 0) r.first_logits = y.detach().clone();
+            return y;
+        };
+        // Which masters got gradients is seen between backward and Adam: after_backward.
+        s.after_backward = [&] {
+            if (step != 0) return;
+            for (const auto& kv : owner->named_parameters(true))
+                for (const auto& w : lows)
+                    if (w.is_same(kv.value()) && kv.value().grad().defined()) r.masters_with_grads.push_back(kv.key());
+        };
+        r.losses.push_back(train::train_step(watched, adam, input, targets, s).loss);
+    }
+    return r;
+}
+
+} // namespace
+
+class TestFusedAdam : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void fusedMatchesThePerTensorUpdate() {
+        auto a = fresh_params(), b = fresh_params();
+        train::AdamOptions plain;
+        plain.fused = false;
+        train::Adam fused(a), reference(b, plain);
+        torch::manual_seed(9);
+        for (int step = 0; step < 5; ++step) {
+            for (size_t i = 0; i < a.size(); ++i) {
+                // The small tensor gets no gradient on odd steps: skipped, its step count held.
+                if (i == 0 && step % 2 == 1) continue;
+                const auto g = torch::randn(a[i].second.sizes());
+                a[i].second.mutable_grad() = g.clone();
+                b[i].second.mutable_grad() = g.clone();
+            }
+            fused.step(1e-3);
+            reference.step(1e-3);
+            fused.zero_grad();
+            reference.zero_grad();
+        }
+        QCOMPARE(QString(fused.last_update()), QString("fused"));
+        QCOMPARE(QString(reference.last_update()), QString("per tensor"));
+        for (size_t i = 0; i < a.size(); ++i)
+            QVERIFY2(rel_diff(a[i].second.detach(), b[i].second.detach()) < 1e-6, (a[i].first + " " + std::to_string(rel_diff(a[i].second.detach(), b[i].second.detach()))).c_str());
+        const auto sf = as_map(fused.state()), sr = as_map(reference.state());
+        for (const auto& [name, t] : sr) {
+            if (t.dim() == 0) QCOMPARE(sf.at(name).item<int64_t>(), t.item<int64_t>());
+            else QVERIFY2(rel_diff(sf.at(name), t) < 1e-6, (name + " " + std::to_string(rel_diff(sf.at(name), t))).c_str());
+        }
+        QCOMPARE(sf.at("p3.step").item<int64_t>(), int64_t(3));
+        QCOMPARE(sf.at("p100003.step").item<int64_t>(), int64_t(5));
+    }
+
+    // torch's own Adam is the reference of the per-tensor update (test_trainer checks it bit
+    // for bit); the fused pass agrees with torch within fp32 rounding.
+    void fusedAgreesWithTorch() {
+        auto a = fresh_params(), b = fresh_params();
+        train::Adam ours(a);
+        std::vector<torch::Tensor> theirs_params;
+        for (auto& [n, t] : b) theirs_params.push_back(t);
+        torch::optim::Adam theirs(theirs_params, torch::optim::AdamOptions(1e-2));
+        for (int step = 0; step < 7; ++step) {
+            ours.zero_grad();
+            theirs.zero_grad();
+            for (size_t i = 0; i < a.size(); ++i) {
+                a[i].second.pow(3).sum().backward();
+                b[i].second.pow(3).sum().backward();
+            }
+            ours.step(1e-2);
+            theirs.step();
+        }
+        for (size_t i = 0; i < a.size(); ++i)
+            QVERIFY2(rel_diff(a[i].second.detach(), b[i].second.detach()) < 1e-6, (a[i].first + " " + std::to_string(rel_diff(a[i].second.detach(), b[i].second.detach()))).c_str());
+    }
+
+    void workingCopiesHoldTheWeightRoundedToBf16() {
+        auto a = fresh_params();
+        train::Adam adam(a);
+        QVERIFY(adam.working_table() == nullptr);
+        std::vector<torch::Tensor> weights{a[1].second, a[3].second};
+        adam.keep_working_copies(weights, torch::kBFloat16);
+        const models::WorkingTable* table = adam.working_table();
+        QVERIFY(table != nullptr);
+        QCOMPARE(table->size(), size_t(2));
+        const auto copy_of = [&](const torch::Tensor& w) {
+            models::UseWorking use(adam.working_table());
+            return models::working(w);
+        };
+        QVERIFY(copy_of(a[0].second).is_same(a[0].second)); // no copy: the weight itself
+        for (int step = 0; step < 3; ++step) {
+            for (auto& [n, t] : a) t.mutable_grad() = torch::randn(t.sizes());
+            adam.step(1e-2);
+            for (const auto& w : weights) {
+                const auto c = copy_of(w);
+                QCOMPARE(c.scalar_type(), torch::kBFloat16);
+                QVERIFY(c.requires_grad() && c.is_leaf());
+                QVERIFY(torch::equal(c.detach(), w.detach().to(torch::kBFloat16))); // autocast's rounding
+            }
+        }
+        // Changed outside step() (a checkpoint loaded, a broadcast): refreshed before the next use.
+        {
+            torch::NoGradGuard no_grad;
+            a[3].second.add_(1.0);
+        }
+        QVERIFY(torch::equal(copy_of(a[3].second).detach(), a[3].second.detach().to(torch::kBFloat16)));
+        // Outside a UseWorking scope a layer reads the weight.
+        QVERIFY(models::working(a[3].second).is_same(a[3].second));
+    }
+
+    // A working copy's bf16 gradient updates its weight as the same gradient in fp32 would, and
+    // data parallelism's gradients() hands it over in fp32.
+    void aWorkingCopysGradientIsTheWeightsGradient() {
+        auto a = fresh_params(), b = fresh_params();
+        train::Adam with(a), without(b);
+        with.keep_working_copies({a[2].second}, torch::kBFloat16);
+        const models::WorkingTable* table = with.working_table();
+        const torch::Tensor copy = table->at(a[2].second.unsafeGetTensorImpl());
+        torch::manual_seed(4);
+        const auto g = torch::randn({100003}).to(torch::kBFloat16);
+        copy.mutable_grad() = g.clone();
+        b[2].second.mutable_grad() = g.to(torch::kFloat32);
+        with.step(1e-2);
+        without.step(1e-2);
+        QVERIFY(torch::equal(a[2].second.detach(), b[2].second.detach()));
+        copy.mutable_grad() = g.clone();
+        const auto grads = with.gradients();
+        QCOMPARE(grads[2].scalar_type(), torch::kFloat32);
+        QVERIFY(torch::equal(grads[2], g.to(torch::kFloat32)));
+        QVERIFY(!copy.grad().defined()); // folded, not counted twice
+    }
+
+    void theTrainingStepWithWorkingCopiesMatchesAutocast() {
+        for (const std::string name : {"none", "gafx-r", "gafx-u", "gafx-a"}) {
+            const Run cast = train_three(name, false), work = train_three(name, true);
+            // The same bf16 values reach every matmul: the first forward is identical.
+            QVERIFY2(torch::equal(cast.first_logits, work.first_logits), name.c_str());
+            std::string missed;
+            for (const auto& m : work.masters_with_grads) missed += m + " ";
+            QVERIFY2(missed.empty(), (name + ": " + missed + " is read as the fp32 weight").c_str());
+            QVERIFY(!cast.masters_with_grads.empty());
+            for (size_t i = 0; i < cast.losses.size(); ++i)
+                QVERIFY2(std::abs(cast.losses[i] - work.losses[i]) <= 1e-4 * std::abs(cast.losses[i]),
+                         (name + " step " + std::to_string(i) + ": " + std::to_string(cast.losses[i]) + " vs " +
+                          std::to_string(work.losses[i]))
+                             .c_str());
+            QVERIFY(work.losses.front() != work.losses.back()); // the steps did train
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestFusedAdam)
+#include "test_fused_adam.moc"
