@@ -10,6 +10,14 @@
 #include <unordered_set>
 
 namespace gafx::train {
+namespace {
+
+// What the fused pass can read through a raw pointer.
+bool plain(const torch::Tensor& t, torch::ScalarType type) {
+    return t.device().is_cpu() && t.scalar_type() == type && t.is_contiguous();
+}
+
+} // namespace
 
 Adam::Adam(std::vector<std::pair<std::string, torch::Tensor>> named_params, AdamOptions options) : opt_(options) {
     for (auto& [name, p] : named_params)
@@ -40,9 +48,6 @@ const models::WorkingTable* Adam::working_table() {
 }
 
 bool Adam::fusable(const Param& s) const {
-    const auto plain = [](const torch::Tensor& t, torch::ScalarType type) {
-        return t.device().is_cpu() && t.scalar_type() == type && t.is_contiguous();
-    };
     return opt_.fused && plain(s.p, torch::kFloat32) && plain(s.exp_avg, torch::kFloat32) &&
            plain(s.exp_avg_sq, torch::kFloat32) && (!s.work.defined() || plain(s.work, torch::kBFloat16));
 }
@@ -61,9 +66,8 @@ void Adam::step(double lr) {
         ++s.step;
         const double bc1 = 1.0 - std::pow(opt_.beta1, double(s.step));
         const double bc2 = 1.0 - std::pow(opt_.beta2, double(s.step));
-        const bool g32 = g.defined() && g.device().is_cpu() && g.scalar_type() == torch::kFloat32 && g.is_contiguous();
-        const bool g16 = !g.defined() && wg.device().is_cpu() && wg.scalar_type() == torch::kBFloat16 &&
-                         wg.is_contiguous();
+        const bool g32 = g.defined() && plain(g, torch::kFloat32);
+        const bool g16 = !g.defined() && plain(wg, torch::kBFloat16);
         if (fusable(s) && (g32 || g16)) {
             AdamSlice a;
             a.param = s.p.data_ptr<float>();
