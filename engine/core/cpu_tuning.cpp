@@ -1,5 +1,7 @@
 #include "core/cpu_tuning.h"
 
+#include "core/cpu_block_cache.h"
+
 #include <dlfcn.h>
 #include <malloc.h>
 #include <unistd.h>
@@ -47,6 +49,12 @@ void tune_cpu_runtime(char** argv) {
     // 32 MiB is the largest mmap threshold glibc accepts.
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    // Above that threshold glibc maps and unmaps every block; tensors that big are kept here.
+    // Not under AddressSanitizer, whose use-after-free checks a reused block would hide.
+#if !defined(__SANITIZE_ADDRESS__)
+    const char* keep = std::getenv("GAFX_NO_BLOCK_CACHE");
+    if (!keep || !*keep || std::string(keep) == "0") install_cpu_block_cache();
+#endif
     // ATen reads this on its first kernel dispatch, not at load, so setting it here suffices.
     if (!std::getenv("ATEN_CPU_CAPABILITY") && has_avx512_kernels()) ::setenv("ATEN_CPU_CAPABILITY", "avx512", 1);
 
@@ -76,6 +84,8 @@ void set_compute_threads(int n) {
 std::vector<std::string> cpu_tuning_summary() {
     std::vector<std::string> out;
     if (tuning_off()) out.emplace_back("GAFX_NO_TUNING set: allocator, OpenMP and BLAS left at their defaults");
+    if (cpu_block_cache_installed())
+        out.emplace_back("CPU tensors of " + std::to_string(kCachedBlockMin >> 20) + " MiB and more kept for reuse");
     for (const char* var : {"ATEN_CPU_CAPABILITY", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY", "OPENBLAS_CORETYPE"})
         if (const char* v = std::getenv(var)) out.push_back(std::string(var) + "=" + v);
     return out;

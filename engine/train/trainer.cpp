@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include "core/build_info.h"
+#include "core/cpu_block_cache.h"
 #include "core/cpu_tuning.h"
 #include "core/error.h"
 #include "store/run_paths.h"
@@ -524,7 +525,9 @@ RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& 
         loop->close();
         result.epochs_done = loop->pos().epoch;
         result.step = loop->pos().step;
+        loop.reset(); // the model, optimiser and batches: their kept blocks are free now
     }
+    release_cpu_block_cache(); // an idle workbench holds no step's peak
     if (lead) {
         try {
             store.set_run_status(run_id, end.status, end.message);

@@ -4,7 +4,8 @@ PyTorch eager peer, fp32 and bf16, interleaved over several rounds so that a noi
 shared machine slows both sides alike. Prints each round and the median of the rounds.
 
 Usage: tests/bench/compare_peer.py [--gafx build/app/gafx] [--rounds 3] [--steps 10] [--warmup 2]
-                                   [--peer-env same|default]
+                                   [--peer-env same|default] [--frames 1024] [--precisions fp32,bf16]
+--frames 1876 gives AST the 938 tokens GAFX-U feeds it, 3308 gives 1650 tokens.
 --peer-env same (the default) runs the peer under the process settings gafx gives itself
 (engine/core/cpu_tuning.h: allocator, GOMP_SPINCOUNT, ATEN_CPU_CAPABILITY, OPENBLAS_CORETYPE),
 so the ratio measures the engine's code; "default" runs it as a user would start it (with
@@ -39,6 +40,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--peer-env", choices=["same", "default"], default="same")
+    ap.add_argument("--frames", type=int, default=1024)
+    ap.add_argument("--precisions", default="fp32,bf16")
     a = ap.parse_args()
 
     tuned = gafx_env(a.gafx)
@@ -51,11 +54,12 @@ def main():
         peer_env["OPENBLAS_CORETYPE"] = tuned["OPENBLAS_CORETYPE"]
     print(f"gafx tuning: {tuned}; peer env: {a.peer_env}", flush=True)
 
-    common = ["--frames", "1024", "--batch", "4", "--steps", str(a.steps), "--warmup", str(a.warmup),
+    precisions = [p for p in a.precisions.split(",") if p]
+    common = ["--frames", str(a.frames), "--batch", "4", "--steps", str(a.steps), "--warmup", str(a.warmup),
               "--threads", str(a.threads)]
-    rows = {(side, p): [] for side in ("cpp", "peer") for p in ("fp32", "bf16")}
+    rows = {(side, p): [] for side in ("cpp", "peer") for p in precisions}
     for r in range(a.rounds):
-        for p in ("fp32", "bf16"):
+        for p in precisions:
             cpp = json.loads(subprocess.run(
                 [a.gafx, "bench", "train", "--extractor", "none", "--classifier", "ast-tiny", "--precision", p,
                  "--json"] + common, capture_output=True, text=True, check=True).stdout)
@@ -68,9 +72,9 @@ def main():
                   f"peak {cpp['matmul_peak_gflops']:.0f}), peer {peer['median_s']:.3f} s "
                   f"({peer['gflops']:.0f} GFLOP/s) -> {peer['median_s'] / cpp['median_s']:.2f}x", flush=True)
 
-    print(f"\nmedian of {a.rounds} rounds (each the median of {a.steps} steps):")
+    print(f"\nmedian of {a.rounds} rounds (each the median of {a.steps} steps), {a.frames} frames:")
     print(f"{'precision':9} {'C++ s':>7} {'peer s':>7} {'speed-up':>8} {'C++ GFLOP/s':>11} {'matmul peak':>11} {'% of peak':>9}")
-    for p in ("fp32", "bf16"):
+    for p in precisions:
         c = statistics.median(t for t, _, _ in rows[("cpp", p)])
         q = statistics.median(t for t, _, _ in rows[("peer", p)])
         g = statistics.median(x for _, x, _ in rows[("cpp", p)])
