@@ -162,9 +162,11 @@ void write_features(const std::string& dir, const std::string& file, uint64_t ke
     write_file(dir, file, &h, sizeof h, m.values);
 }
 
+} // namespace
+
 // Sizes are checked against the file's before anything is allocated; anything unexpected is a
 // miss.
-bool read_features(const std::string& file, uint64_t key_hash, WaveformCache::Features& out) {
+bool WaveformCache::read_feature_entry(const std::string& file, uint64_t key_hash, Features& out) {
     Fd f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
     if (f.fd < 0) return false;
     struct stat st {};
@@ -182,8 +184,6 @@ bool read_features(const std::string& file, uint64_t key_hash, WaveformCache::Fe
     if (!read_all(f.fd, out.values.data(), bytes)) return false;
     return XXH3_64bits(out.values.data(), bytes) == h.payload_hash;
 }
-
-} // namespace
 
 WaveformCache::WaveformCache(std::string dir) : dir_(std::move(dir)) {}
 
@@ -289,7 +289,7 @@ WaveformCache::Features WaveformCache::load_features(const std::string& path, in
                   static_cast<unsigned long long>(key_hash), kFeatureSuffix);
     const std::string file = dir_ + "/" + name;
     Features out;
-    if (read_features(file, key_hash, out)) {
+    if (read_feature_entry(file, key_hash, out)) {
         feature_hits_++;
         ::utimensat(AT_FDCWD, file.c_str(), nullptr, 0); // LRU order for prune()
         return out;

@@ -63,6 +63,9 @@ public:
     // One entry file into `out`, when it is whole and matches `rate` and `channels` (0: any).
     // Anything unexpected (short, foreign, corrupt, wrong shape) is false, never an error.
     static bool read_entry(const std::string& file, int rate, int channels, audio::Waveform& out);
+    // One feature entry (.fb) into `out`, when it is whole and was written for the front-end
+    // settings whose hash is `key_hash`; anything else is false, never an error.
+    static bool read_feature_entry(const std::string& file, uint64_t key_hash, Features& out);
 
 private:
     std::string entry_path(uint64_t hash, int rate, audio::ChannelMode mode) const;

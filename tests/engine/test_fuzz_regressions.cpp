@@ -4,6 +4,8 @@
 // allocation fails here as it did there.
 #include "fuzz_inputs.h"
 
+#include "data/waveform_cache.h"
+
 #include <QtTest>
 
 #include <filesystem>
@@ -41,6 +43,24 @@ private Q_SLOTS:
             ++fed;
         }
         QVERIFY2(fed > 0, dir.c_str());
+    }
+
+    // A feature entry is read only when whole: the valid seed is, every hostile one is a miss.
+    void featureEntriesReadOnlyWhenWhole() {
+        const fs::path dir = fs::path(GAFX_TEST_DATA_DIR) / "fuzz" / "feature_cache";
+        int valid = 0;
+        for (const auto& entry : fs::directory_iterator(dir)) {
+            gafx::data::WaveformCache::Features m;
+            const bool read =
+                gafx::data::WaveformCache::read_feature_entry(entry.path().string(), gafx::fuzz::kFeatureFuzzKey, m);
+            const bool want = entry.path().filename().string().rfind("valid", 0) == 0;
+            QVERIFY2(read == want, entry.path().c_str());
+            if (read) {
+                QCOMPARE(m.cols, int64_t(128));
+                ++valid;
+            }
+        }
+        QCOMPARE(valid, 1);
     }
 
     void unknownTargetsAreNotFound() { QVERIFY(!gafx::fuzz::find_target("nothing")); }

@@ -113,13 +113,19 @@ void waveform_cache_entry(const uint8_t* data, size_t size) {
     data::WaveformCache::read_entry(f.path(), 16000, 1, w);
 }
 
+void feature_cache_entry(const uint8_t* data, size_t size) {
+    MemFile f(data, size);
+    data::WaveformCache::Features m;
+    data::WaveformCache::read_feature_entry(f.path(), kFeatureFuzzKey, m);
+}
+
 } // namespace
 
 const std::vector<Target>& targets() {
     static const std::vector<Target> all = {
         {"torch_zip", torch_zip},   {"safetensors", safetensors}, {"npy", npy},
         {"experiment", experiment}, {"csv", csv},                 {"audio", audio},
-        {"waveform_cache", waveform_cache_entry},
+        {"waveform_cache", waveform_cache_entry}, {"feature_cache", feature_cache_entry},
     };
     return all;
 }

@@ -108,6 +108,21 @@ put("waveform_cache", "payload-short", entry(16000, 1, 1000, b"\0" * 400))
 put("waveform_cache", "hash-wrong", entry(16000, 1, 4, b"\0" * 16, 12345))
 put("waveform_cache", "negative-channels", entry(16000, -2, 4, b"\0" * 16))
 
+# feature cache entries (.fb), under the key the fuzz feed asks for: rows x cols that overflow,
+# a payload shorter than claimed, a wrong payload hash, negative rows, no columns, another key.
+def features(rows, cols, payload, h=0, key=0x6166786662):
+    return b"GAFXFBNK" + struct.pack("<IIqqQQ", 1, 0, rows, cols, key, h) + payload
+
+
+put("feature_cache", "rows-overflow", features(1 << 61, 8, b"\0" * 32))
+put("feature_cache", "payload-short", features(100, 128, b"\0" * 400))
+put("feature_cache", "hash-wrong", features(2, 2, b"\0" * 16, 12345))
+put("feature_cache", "negative-rows", features(-2, 2, b"\0" * 16))
+put("feature_cache", "zero-cols", features(2, 0, b""))
+put("feature_cache", "other-key", features(1, 1, b"\0" * 4, 0, 1))
+# Whole and valid: no rows, so the payload hash is XXH3-64 of nothing.
+put("feature_cache", "valid-empty", features(0, 128, b"", 0x2D06800538D394C2))
+
 # Valid inputs beside the hostile ones, so the fuzzers start from files that parse.
 put("npy", "valid-2x3", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", struct.pack("<6f", *range(6))))
 put("csv", "valid-segments", "# Segments csv created Sun Mar  5 10:54:31 2017\n# YTID, start_seconds, end_seconds, positive_labels\n"
