@@ -39,7 +39,10 @@ struct RunConfig {
     int64_t warmup_steps = 800;
     std::vector<int> lr_halving_epochs = {12, 24, 50, 65};
     std::string precision = "auto";      // auto | fp32 | bf16 | fp16
-    bool activation_checkpointing = false; // gafx-u, gafx-r: recompute activations in backward (less memory, same results)
+    // Recompute in backward instead of keeping: GAFX-U's and GAFX-R's segments, GAFX-A's CNN, and
+    // every attention layer's probabilities (the blocked kernel on a CPU). Less memory, the same
+    // results within bf16 rounding, a slower step.
+    bool activation_checkpointing = false;
     std::string compression = "none";    // none | log: the feature map before normalisation (GAFX-U's is not log-like)
     int64_t frames = 0;                  // the classifier's input frames: 0 = what the clip gives; else pad/crop (AST)
     int64_t freq_mask = 0, time_mask = 0; // SpecAugment widths while training (AST: 48, 192); 0 = off
