@@ -12,6 +12,8 @@
 #include <map>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace gafx {
 namespace {
@@ -92,6 +94,7 @@ private:
         void* p = nullptr;
         size_t bytes = want;
         bool hit = false;
+        std::vector<std::pair<size_t, void*>> evicted;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             // The smallest kept block that fits, if it wastes under an eighth of itself.
@@ -103,8 +106,21 @@ private:
                 cached_bytes_ -= bytes;
                 ++hits_;
                 hit = true;
+            } else {
+                // Mapped memory stays within an eighth over the most that was ever in use at
+                // once: kept blocks that do not fit this request go (largest first) rather than
+                // add to the peak. The eighth lets a step whose sizes come in a different order
+                // than the last one's settle instead of unmapping and mapping at every miss.
+                peak_live_ = std::max(peak_live_, live_bytes_ + want);
+                while (!free_.empty() && live_bytes_ + cached_bytes_ + want > peak_live_ + peak_live_ / 8) {
+                    const auto largest = std::prev(free_.end());
+                    evicted.emplace_back(largest->first, largest->second);
+                    cached_bytes_ -= largest->first;
+                    free_.erase(largest);
+                }
             }
         }
+        for (const auto& [size, block] : evicted) munmap(block, size);
         if (!p) {
             p = map_block(want);
             if (!p) {
@@ -126,7 +142,7 @@ private:
     std::mutex mutex_;
     std::multimap<size_t, void*> free_; // kept blocks by size
     std::unordered_map<void*, size_t> live_;
-    size_t cached_bytes_ = 0, live_bytes_ = 0;
+    size_t cached_bytes_ = 0, live_bytes_ = 0, peak_live_ = 0;
     const size_t limit_ = default_limit();
     int64_t hits_ = 0, misses_ = 0;
 };

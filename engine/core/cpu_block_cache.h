@@ -6,8 +6,10 @@
 // tokens in fp32 or ~1300 in bf16 (GAFX-U feeds AST 938 tokens, 3308 frames give 1650), paper-
 // size GAFX-U activations. Unfused bf16 attention at 1650 tokens ran 0.49 s forward and
 // backward with glibc's blocks and 0.06 s with kept ones (tests/bench/README.md). Blocks are
-// mapped with transparent huge pages where the kernel offers them. Smaller tensors stay with
-// libtorch's own allocator (glibc's heap, which keeps them).
+// mapped with transparent huge pages where the kernel offers them. Kept and live blocks together
+// stay within an eighth over the most that was ever live at once (kept blocks that do not fit a
+// request are unmapped first). Smaller tensors stay with libtorch's own allocator (glibc's heap,
+// which keeps them).
 #include <cstddef>
 #include <cstdint>
 
