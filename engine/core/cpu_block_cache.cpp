@@ -93,7 +93,6 @@ private:
         const size_t want = round_up(n);
         void* p = nullptr;
         size_t bytes = want;
-        bool hit = false;
         std::vector<std::pair<size_t, void*>> evicted;
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -105,7 +104,6 @@ private:
                 free_.erase(it);
                 cached_bytes_ -= bytes;
                 ++hits_;
-                hit = true;
             } else {
                 // Mapped memory stays within an eighth over the most that was ever in use at
                 // once: kept blocks that do not fit this request go (largest first) rather than
@@ -121,7 +119,8 @@ private:
             }
         }
         for (const auto& [size, block] : evicted) munmap(block, size);
-        if (!p) {
+        const bool hit = p != nullptr;
+        if (!hit) {
             p = map_block(want);
             if (!p) {
                 release(); // kept blocks that did not fit may be what the kernel is missing

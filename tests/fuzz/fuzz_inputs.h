@@ -16,10 +16,10 @@ struct Target {
 };
 
 const std::vector<Target>& targets();
+const Target* find_target(const std::string& name);
 
 // The front-end key hash the feature_cache feed asks an entry for ("afxfb"): fixed, so that the
 // fuzzer learns it from the comparison.
 constexpr uint64_t kFeatureFuzzKey = 0x6166786662ULL;
-const Target* find_target(const std::string& name);
 
 } // namespace gafx::fuzz
