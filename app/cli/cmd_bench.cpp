@@ -7,6 +7,7 @@
 #include "models/registry.h"
 #include "models/vit_block.h"
 #include "train/adam.h"
+#include "train/device_input.h"
 #include "train/step.h"
 #include "train/train_model.h"
 
@@ -110,6 +111,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     if (dev_name != "cpu" && !torch::cuda::is_available())
         throw Error({}, "no CUDA device is available to this libtorch", "use --device cpu");
     const torch::Device device(dev_name);
+    const train::DevicePath device_path = train::prepare_device(device);
     const train::Precision precision = train::resolve_precision(a.get_or("--precision", "auto"), device);
 
     torch::manual_seed(0);
@@ -157,8 +159,12 @@ int cmd_bench(const std::vector<std::string>& argv) {
     adam_options.fused = !unfused;
     train::Adam adam(params, adam_options);
     if (!unfused) train::keep_working_copies(adam, *owner, precision);
-    input = input.to(device);
-    const torch::Tensor targets = torch::randint(0, classes, {batch}, torch::kInt64).to(device);
+    // The batch starts on the host each step, as a loader's does (pinned where training pins it).
+    torch::Tensor host_targets = torch::randint(0, classes, {batch}, torch::kInt64);
+    if (device_path.pinned_input) {
+        input = input.pin_memory();
+        host_targets = host_targets.pin_memory();
+    }
     double scale = 65536;
     std::vector<double> times;
 #ifdef GAFX_HAVE_LEGACY_PROFILER
@@ -173,7 +179,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
             profile = std::make_unique<torch::autograd::profiler::RecordProfile>(*a.get("--profile"));
 #endif
         const auto t = Clock::now();
-        const auto out = train::train_step(forward, adam, input, targets,
+        const auto out = train::train_step(forward, adam, train::to_device(input, device),
+                                           train::to_device(host_targets, device),
                                            {device, precision, false, 5e-5, int64_t(i), &scale});
         if (!std::isfinite(out.loss))
             throw Error({}, "the loss became " + std::to_string(out.loss) + " at step " + std::to_string(i + 1),
@@ -217,6 +224,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
                 {"adam", adam.last_update()},
                 {"activation_checkpointing", checkpointing ? "on" : "off"}}},
               {"tuning", cpu_tuning_summary()}};
+    for (const auto& [what, how] : train::describe(device_path, device)) j["paths"][what] = how;
     if (ast_only) j["pct_of_peak"] = 100.0 * flops / median / 1e9 / peak;
     if (a.has("--json")) {
         std::printf("%s\n", j.dump(2).c_str());

@@ -238,9 +238,11 @@ Batch BatchLoader::build(int64_t index) const {
     Batch b;
     b.index = index;
     b.global_size = int64_t(global_count);
+    // Built in place rather than pinned afterwards: one copy less per batch.
+    const auto host = at::TensorOptions().pinned_memory(opt_.pin_memory && at::globalContext().hasCUDA());
     if (opt_.front_end) {
         const int64_t rows = count ? maps[0].rows : 0, cols = count ? maps[0].cols : 0;
-        b.audio = at::empty({count, rows, cols}, at::kFloat);
+        b.audio = at::empty({count, rows, cols}, host.dtype(at::kFloat));
         for (int64_t i = 0; i < count; ++i)
             std::memcpy(b.audio.data_ptr<float>() + i * rows * cols, maps[size_t(i)].values.data(),
                         size_t(rows * cols) * sizeof(float));
@@ -248,7 +250,7 @@ Batch BatchLoader::build(int64_t index) const {
         const int64_t channels = count ? cuts[0].channels : 0;
         int64_t frames = 0;
         for (const auto& c : cuts) frames = std::max(frames, c.frames);
-        b.audio = at::zeros({count, channels, frames}, at::kFloat);
+        b.audio = at::zeros({count, channels, frames}, host.dtype(at::kFloat));
         float* dst = b.audio.data_ptr<float>();
         for (int64_t i = 0; i < count; ++i)
             for (int64_t ch = 0; ch < channels; ++ch) {
@@ -259,7 +261,7 @@ Batch BatchLoader::build(int64_t index) const {
     }
 
     const int k = opt_.num_classes;
-    b.targets = opt_.multi_label ? at::zeros({count, k}, at::kFloat) : at::full({count}, -1, at::kLong);
+    b.targets = opt_.multi_label ? at::zeros({count, k}, host.dtype(at::kFloat)) : at::full({count}, -1, host.dtype(at::kLong));
     for (int64_t i = 0; i < count; ++i) {
         const LoadItem& item = items_[order_[begin + size_t(i)]];
         b.track_ids.push_back(item.track_id);

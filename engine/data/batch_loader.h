@@ -55,6 +55,9 @@ struct LoaderOptions {
     // kept on disk beside the audio; random crops are computed afresh. Needs a sample rate.
     std::function<torch::Tensor(const torch::Tensor& clip)> front_end;
     std::string front_end_key;
+    // Build each batch in page-locked (pinned) host memory, so its copy to a GPU can run while
+    // the host goes on (non_blocking). Ignored where this libtorch has no CUDA.
+    bool pin_memory = false;
 };
 
 struct Batch {

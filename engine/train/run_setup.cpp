@@ -183,6 +183,7 @@ RunSetup setup_run(store::RunStore& store, const store::RunRecord& run, const Tr
                     "check gafx dataset show " + c.dataset);
 
     s.device = pick_device(options.device);
+    s.device_path = prepare_device(s.device);
     s.precision = resolve_precision(c.precision, s.device);
 
     // The model's initial weights depend on the seed alone.
@@ -214,6 +215,7 @@ data::LoaderOptions loader_options(const RunSetup& s, const TrainOptions& option
     if (train && s.config.crop == "random") o.crop_within_seconds = clip_plan_options(s.config).track_seconds;
     o.rank = options.world.rank;
     o.world = std::max(1, options.world.world_size);
+    o.pin_memory = s.device_path.pinned_input;
     if (s.model->front_end_in_loader) {
         auto extractor = s.model->extractor;
         o.front_end = [extractor](const torch::Tensor& clip) {
@@ -256,7 +258,7 @@ void fit_normalisation(RunSetup& s, const TrainOptions& options, size_t max_clip
     s.model->eval();
     double sum = 0, sq = 0, n = 0;
     while (auto b = loader.next()) {
-        const torch::Tensor f = s.model->shaped(b->audio.to(s.device)).to(torch::kFloat64);
+        const torch::Tensor f = s.model->shaped(to_device(b->audio, s.device)).to(torch::kFloat64);
         sum += f.sum().item<double>();
         sq += f.square().sum().item<double>();
         n += double(f.numel());

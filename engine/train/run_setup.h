@@ -5,6 +5,7 @@
 #include "data/batch_loader.h"
 #include "experiments/experiment.h"
 #include "store/run_store.h"
+#include "train/device_input.h"
 #include "train/precision.h"
 #include "train/train_model.h"
 
@@ -23,6 +24,7 @@ struct RunSetup {
     int classes = 0;
     bool multi_label = false;
     torch::Device device{torch::kCPU};
+    DevicePath device_path; // how batches reach the device
     Precision precision = Precision::Fp32;
     TrainModel model{nullptr};
     std::string notes; // what was loaded from where, for the log

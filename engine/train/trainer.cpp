@@ -111,10 +111,10 @@ EvalClips run_evaluation(RunSetup& s, data::BatchLoader& loader, const std::func
         torch::Tensor logits;
         {
             AutocastScope autocast(s.device, s.precision);
-            logits = s.model->forward(b->audio.to(s.device));
+            logits = s.model->forward(to_device(b->audio, s.device));
         }
         logits = logits.to(torch::kFloat32);
-        out.loss_sum += loss_sum(logits, b->targets.to(s.device), s.multi_label).item<double>();
+        out.loss_sum += loss_sum(logits, to_device(b->targets, s.device), s.multi_label).item<double>();
         const torch::Tensor probs = (s.multi_label ? logits.sigmoid() : logits.softmax(1)).cpu().contiguous();
         const torch::Tensor targets = b->targets.cpu().contiguous();
         const int64_t classes = probs.size(1);
@@ -304,7 +304,7 @@ private:
         ss.step = p.step;
         ss.loss_scale = &st_.loss_scale;
         if (world_) share_step(ss, *world_, adam_, n);
-        const Mixed mixed = mixup(batch.audio.to(s_.device), batch.targets.to(s_.device), s_.multi_label, s_.classes,
+        const Mixed mixed = mixup(to_device(batch.audio, s_.device), to_device(batch.targets, s_.device), s_.multi_label, s_.classes,
                                   s_.config.mixup);
         const StepOutput out = train_step([&](const torch::Tensor& x) { return s_.model->forward(x); }, adam_,
                                           mixed.input, mixed.targets, ss);

@@ -180,6 +180,8 @@ private Q_SLOTS:
         QVERIFY(paths[QStringLiteral("attention")].toString().startsWith(QStringLiteral("blocked"))); // CPU
         QCOMPARE(paths[QStringLiteral("weight_casts")].toString(), QStringLiteral("none"));             // fp32
         QCOMPARE(paths[QStringLiteral("adam")].toString(), QStringLiteral("fused"));
+        QCOMPARE(paths[QStringLiteral("input")].toString(), QStringLiteral("host memory, no copy"));
+        QCOMPARE(paths[QStringLiteral("cudnn_autotune")].toString(), QStringLiteral("off (CPU)"));
 
         r = run_gafx(base);
         QCOMPARE(r.exit_code, 0);

@@ -19,6 +19,7 @@
 #include "store/run_paths.h"
 #include "store/run_store.h"
 #include "train/adam.h"
+#include "train/device_input.h"
 #include "train/precision.h"
 #include "train/step.h"
 #include "train/train_model.h"
@@ -148,6 +149,21 @@ int main(int argc, char** argv) {
     auto extractor = models::make_extractor("mel");
     const int64_t frames = extractor->output_frames(samples);
     auto model = train::TrainModel(extractor, models::make_classifier("ast-tiny", frames, 10, models::Preset::Small));
+
+    // The input path training takes: batches pinned, copied without waiting; cuDNN autotuned.
+    report.run("input path on " + device_name, [&] {
+        const train::DevicePath path = train::prepare_device(device);
+        if (device.is_cuda() && !path.pinned_input) fail("batches would not be pinned on " + device_name);
+        const torch::Tensor expected = torch::arange(1 << 22, torch::kFloat32);
+        const torch::Tensor host = path.pinned_input ? expected.pin_memory() : expected;
+        if (path.pinned_input && !host.is_pinned()) fail("pin_memory() gave pageable memory");
+        const torch::Tensor back = train::to_device(host, device).cpu(); // ordered after the copy on its stream
+        if (!torch::equal(back, expected)) fail("the copy to " + device_name + " changed the batch");
+        std::string said;
+        for (const auto& [what, how] : train::describe(path, device)) said += (said.empty() ? "" : "; ") + what + " " + how;
+        return said;
+    });
+
     report.run("forward cpu vs " + device_name, [&] {
         auto& ctx = at::globalContext();
         const bool tf32_cudnn = ctx.allowTF32CuDNN(), tf32_cublas = ctx.allowTF32CuBLAS();

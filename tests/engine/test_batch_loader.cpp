@@ -6,6 +6,8 @@
 #include "data/waveform_cache.h"
 #include "test_support.h"
 
+#include <ATen/Context.h>
+
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -96,6 +98,28 @@ private Q_SLOTS:
         QCOMPARE(dropping.batches_per_epoch(), int64_t(3));
         dropping.start_epoch(0);
         QCOMPARE(int(keys(dropping).size()), 12);
+    }
+
+    // pin_memory builds batches in pinned memory where this libtorch has CUDA, and is ignored
+    // where it has none (pinning would throw there); the batches hold the same either way.
+    void pinnedBatchesHoldTheSame() {
+        auto o = opts();
+        o.pin_memory = true;
+        BatchLoader pinned(items_, o, nullptr), plain(items_, opts(), nullptr);
+        pinned.start_epoch(1);
+        plain.start_epoch(1);
+        int batches = 0;
+        while (auto a = pinned.next()) {
+            const auto b = plain.next();
+            QVERIFY(b);
+            QVERIFY(torch::equal(a->audio, b->audio));
+            QVERIFY(torch::equal(a->targets, b->targets));
+            QCOMPARE(a->audio.is_pinned(), at::globalContext().hasCUDA());
+            QCOMPARE(a->targets.is_pinned(), at::globalContext().hasCUDA());
+            ++batches;
+        }
+        QVERIFY(!plain.next());
+        QCOMPARE(batches, 4);
     }
 
     void orderDependsOnlyOnSeedAndEpoch() {
