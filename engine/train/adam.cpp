@@ -3,10 +3,17 @@
 #include "core/error.h"
 #include "train/fused_adam.h"
 
+#include <ATen/ops/_foreach_add.h>
+#include <ATen/ops/_foreach_addcdiv.h>
+#include <ATen/ops/_foreach_addcmul.h>
+#include <ATen/ops/_foreach_div.h>
+#include <ATen/ops/_foreach_mul.h>
+#include <ATen/ops/_foreach_sqrt.h>
 #include <torch/autograd.h>
 #include <torch/csrc/autograd/variable.h>
 
 #include <cmath>
+#include <map>
 #include <unordered_set>
 
 namespace gafx::train {
@@ -15,6 +22,26 @@ namespace {
 // What the fused pass can read through a raw pointer.
 bool plain(const torch::Tensor& t, torch::ScalarType type) {
     return t.device().is_cpu() && t.scalar_type() == type && t.is_contiguous();
+}
+
+// The tensors of one device and dtype that take the multi-tensor kernels, with each one's
+// bias corrections (their step counts may differ).
+struct ForeachGroup {
+    std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs;
+    std::vector<c10::Scalar> bc2_sqrt, neg_step_size;
+};
+
+// torch.optim.Adam's _multi_tensor_adam (1.13), without weight decay or amsgrad: the same
+// operations as the per-tensor update below, in the same order, so the same results.
+void foreach_adam(ForeachGroup& g, const AdamOptions& o) {
+    at::_foreach_mul_(g.exp_avgs, o.beta1);
+    at::_foreach_add_(g.exp_avgs, g.grads, 1.0 - o.beta1);
+    at::_foreach_mul_(g.exp_avg_sqs, o.beta2);
+    at::_foreach_addcmul_(g.exp_avg_sqs, g.grads, g.grads, 1.0 - o.beta2);
+    std::vector<torch::Tensor> denom = at::_foreach_sqrt(g.exp_avg_sqs);
+    at::_foreach_div_(denom, g.bc2_sqrt);
+    at::_foreach_add_(denom, o.eps);
+    at::_foreach_addcdiv_(g.params, g.exp_avgs, denom, g.neg_step_size);
 }
 
 } // namespace
@@ -57,6 +84,8 @@ void Adam::step(double lr) {
     std::vector<AdamSlice> slices;
     std::vector<Param*> sliced;
     std::vector<torch::Tensor> sums; // gradients made here, alive until the pass reads them
+    std::map<std::pair<std::string, torch::ScalarType>, ForeachGroup> groups;
+    std::vector<Param*> in_groups;
     bool per_tensor = false;
     for (Param& s : params_) {
         torch::Tensor g = s.p.grad();
@@ -88,8 +117,19 @@ void Adam::step(double lr) {
             sliced.push_back(&s);
             continue;
         }
-        per_tensor = true;
         const torch::Tensor grad = g.defined() ? g : wg.to(s.p.scalar_type());
+        if (opt_.fused) {
+            ForeachGroup& fg = groups[{s.p.device().str(), s.p.scalar_type()}];
+            fg.params.push_back(s.p);
+            fg.grads.push_back(grad);
+            fg.exp_avgs.push_back(s.exp_avg);
+            fg.exp_avg_sqs.push_back(s.exp_avg_sq);
+            fg.bc2_sqrt.emplace_back(std::sqrt(bc2));
+            fg.neg_step_size.emplace_back(-lr / bc1);
+            in_groups.push_back(&s);
+            continue;
+        }
+        per_tensor = true;
         s.exp_avg.mul_(opt_.beta1).add_(grad, 1.0 - opt_.beta1);
         s.exp_avg_sq.mul_(opt_.beta2).addcmul_(grad, grad, 1.0 - opt_.beta2);
         const torch::Tensor denom = (s.exp_avg_sq.sqrt() / std::sqrt(bc2)).add_(opt_.eps);
@@ -106,7 +146,16 @@ void Adam::step(double lr) {
             if (t->defined()) torch::autograd::impl::bump_version(*t);
         s->work_version = s->p._version();
     }
-    if (!slices.empty() || per_tensor) last_update_ = per_tensor ? "per tensor" : "fused";
+    for (auto& [key, group] : groups) foreach_adam(group, opt_);
+    for (Param* s : in_groups)
+        if (s->work.defined()) {
+            s->work.copy_(s->p);
+            s->work_version = s->p._version();
+        }
+    if (per_tensor) last_update_ = "per tensor";
+    else if (!slices.empty() && !groups.empty()) last_update_ = "fused + multi-tensor";
+    else if (!slices.empty()) last_update_ = "fused";
+    else if (!groups.empty()) last_update_ = "multi-tensor";
 }
 
 void Adam::fold_working_grads() {

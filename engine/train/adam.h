@@ -3,8 +3,10 @@
 // its state addressable by parameter name: a checkpoint stores it under the module's names,
 // which survives libtorch versions whose optimiser state keys differ.
 //
-// On a CPU, fp32 tensors update in one fused pass (train/fused_adam); elsewhere per tensor, in
-// torch's order of operations. With working copies (keep_working_copies), the weights that
+// On a CPU, fp32 tensors update in one fused pass (train/fused_adam); the others (a GPU's, other
+// dtypes, non-contiguous ones) through torch's multi-tensor kernels (_foreach_*, as
+// torch.optim.Adam(foreach=True)): a handful of launches per step for all of them, where a GPU
+// would otherwise launch several kernels per tensor. Both follow torch's order of operations. With working copies (keep_working_copies), the weights that
 // matmuls read in bf16 get a bf16 copy that the update writes once per step; a forward inside
 // models::UseWorking(working_table()) reads them instead of casting each weight at each use.
 #include "models/weights.h"
@@ -45,7 +47,8 @@ public:
     // For models::UseWorking: the copies, first refreshed where their weight changed outside step()
     // (a checkpoint loaded, a broadcast); null without copies.
     const models::WorkingTable* working_table();
-    // How the last step() updated: "fused" (one pass), "per tensor", or "none" before any.
+    // How the last step() updated: "fused" (one pass), "multi-tensor", "fused + multi-tensor",
+    // "per tensor", or "none" before any.
     const char* last_update() const { return last_update_; }
 
     // "<name>.exp_avg", "<name>.exp_avg_sq" and "<name>.step" (int64 scalar) per parameter.

@@ -110,6 +110,62 @@ class TestFusedAdam : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    // Tensors the one-pass kernel cannot read (a GPU's; here a transposed fp32 weight and bf16
+    // ones) take the multi-tensor kernels: bit for bit the per-tensor update, step counts held
+    // for a tensor without a gradient, and working copies written from the result.
+    void multiTensorMatchesThePerTensorUpdate() {
+        auto make = [] {
+            torch::manual_seed(4);
+            Named out;
+            out.emplace_back("transposed", torch::randn({33, 17}).t().detach().requires_grad_(true));
+            out.emplace_back("bf16", torch::randn({1000}).to(torch::kBFloat16).requires_grad_(true));
+            out.emplace_back("bf16_small", torch::randn({5}).to(torch::kBFloat16).requires_grad_(true));
+            out.emplace_back("plain", torch::randn({4097}).requires_grad_(true));
+            return out;
+        };
+        auto a = make(), b = make();
+        QVERIFY(!a[0].second.is_contiguous());
+        train::AdamOptions plain;
+        plain.fused = false;
+        train::Adam multi(a), reference(b, plain);
+        multi.keep_working_copies({a[0].second}, torch::kBFloat16);
+        torch::manual_seed(10);
+        for (int step = 0; step < 4; ++step) {
+            for (size_t i = 0; i < a.size(); ++i) {
+                if (i == 2 && step % 2 == 1) continue; // no gradient: skipped, its step count held
+                const auto g = torch::randn(a[i].second.sizes()).to(a[i].second.scalar_type());
+                a[i].second.mutable_grad() = g.clone();
+                b[i].second.mutable_grad() = g.clone();
+            }
+            multi.step(1e-3);
+            reference.step(1e-3);
+            multi.zero_grad();
+            reference.zero_grad();
+        }
+        QCOMPARE(QString(multi.last_update()), QString("fused + multi-tensor"));
+        for (size_t i = 0; i < 3; ++i) // the multi-tensor ones: the same operations
+            QVERIFY2(torch::equal(a[i].second.detach(), b[i].second.detach()), a[i].first.c_str());
+        QVERIFY(rel_diff(a[3].second.detach(), b[3].second.detach()) < 1e-6); // the fused one
+        const auto sm = as_map(multi.state()), sr = as_map(reference.state());
+        for (const auto& name : {"transposed", "bf16", "bf16_small"}) {
+            const std::string n = name;
+            QVERIFY2(torch::equal(sm.at(n + ".exp_avg"), sr.at(n + ".exp_avg")), name);
+            QVERIFY2(torch::equal(sm.at(n + ".exp_avg_sq"), sr.at(n + ".exp_avg_sq")), name);
+            QCOMPARE(sm.at(n + ".step").item<int64_t>(), sr.at(n + ".step").item<int64_t>());
+        }
+        QCOMPARE(sm.at("bf16_small.step").item<int64_t>(), int64_t(2));
+        const auto* table = multi.working_table();
+        QVERIFY(table);
+        QVERIFY(torch::equal(table->at(a[0].second.unsafeGetTensorImpl()), a[0].second.detach().to(torch::kBFloat16)));
+
+        // Only tensors the one-pass kernel cannot read: multi-tensor alone.
+        Named only{{"bf16", torch::randn({8}).to(torch::kBFloat16).requires_grad_(true)}};
+        train::Adam lone(only);
+        only[0].second.mutable_grad() = torch::ones({8}).to(torch::kBFloat16);
+        lone.step(1e-3);
+        QCOMPARE(QString(lone.last_update()), QString("multi-tensor"));
+    }
+
     void fusedMatchesThePerTensorUpdate() {
         auto a = fresh_params(), b = fresh_params();
         train::AdamOptions plain;
