@@ -8,6 +8,7 @@
 #include "models/vit_block.h"
 #include "train/adam.h"
 #include "train/device_input.h"
+#include "train/graph_step.h"
 #include "train/step.h"
 #include "train/train_model.h"
 
@@ -81,7 +82,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
                     "                        [--frames N] [--seconds S] [--batch B] [--steps S] [--warmup W]\n"
                     "                        [--precision auto|fp32|bf16|fp16] [--preset paper|small]\n"
                     "                        [--threads N] [--device cpu|cuda] [--profile FILE] [--checkpointing]\n"
-                    "                        [--unfused] [--json]\n\n"
+                    "                        [--unfused] [--cuda-graph] [--json]\n\n"
                     "times the training step the trainer runs (forward, loss, backward, Adam) on random input:\n"
                     "median seconds per step, clips/s and peak memory, so a run can be sized before it starts.\n"
                     "--extractor none feeds the classifier a random --frames x 128 map (the classifier alone);\n"
@@ -90,13 +91,15 @@ int cmd_bench(const std::vector<std::string>& argv) {
                     "machine's 2048^2 matmul peak at the step's precision. --profile FILE writes the timed\n"
                     "steps' operators as a Chrome trace (chrome://tracing, or summarise its durations).\n"
                     "--unfused runs Adam per tensor and lets autocast cast each weight at each use, as the\n"
-                    "trainer did before its fused update and bf16 working copies: the reference to compare.\n");
+                    "trainer did before its fused update and bf16 working copies: the reference to compare.\n"
+                    "--cuda-graph (GPU, bf16 or fp32) replays forward and backward as one CUDA graph, captured\n"
+                    "in the last warm-up step after eager ones (so --warmup 2 at least), with Adam after it.\n");
         return wants_help(argv) ? 0 : 2;
     }
     Args a(std::vector<std::string>(argv.begin() + 1, argv.end()),
            {"--extractor", "--classifier", "--frames", "--seconds", "--batch", "--steps", "--warmup", "--precision",
             "--preset", "--threads", "--device", "--db", "--profile"},
-           {"--json", "--checkpointing", "--unfused"});
+           {"--json", "--checkpointing", "--unfused", "--cuda-graph"});
     a.expect_positional(0, "");
     const std::string ex_name = a.get_or("--extractor", "mel");
     const std::string cl_name = a.get_or("--classifier", "ast-tiny");
@@ -166,6 +169,14 @@ int cmd_bench(const std::vector<std::string>& argv) {
         host_targets = host_targets.pin_memory();
     }
     double scale = 65536;
+    std::unique_ptr<train::GraphedStep> graphed;
+    if (a.has("--cuda-graph")) {
+        const train::StepSettings gs{device, precision, false, 5e-5, 0, &scale};
+        if (const std::string why = train::GraphedStep::refusal(gs); !why.empty())
+            throw Error({}, "--cuda-graph: " + why, "leave --cuda-graph out, or use --device cuda with a CUDA libtorch");
+        if (warmup < 2) throw UsageError("--cuda-graph needs --warmup 2 or more: eager steps, then the capture");
+        graphed = std::make_unique<train::GraphedStep>(forward, adam, gs, warmup - 1);
+    }
     std::vector<double> times;
 #ifdef GAFX_HAVE_LEGACY_PROFILER
     std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
@@ -179,9 +190,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
             profile = std::make_unique<torch::autograd::profiler::RecordProfile>(*a.get("--profile"));
 #endif
         const auto t = Clock::now();
-        const auto out = train::train_step(forward, adam, train::to_device(input, device),
-                                           train::to_device(host_targets, device),
-                                           {device, precision, false, 5e-5, int64_t(i), &scale});
+        const torch::Tensor x = train::to_device(input, device), y = train::to_device(host_targets, device);
+        const auto out = graphed ? graphed->run(x, y, 5e-5, int64_t(i))
+                                 : train::train_step(forward, adam, x, y, {device, precision, false, 5e-5, int64_t(i), &scale});
         if (!std::isfinite(out.loss))
             throw Error({}, "the loss became " + std::to_string(out.loss) + " at step " + std::to_string(i + 1),
                         "try --precision fp32");
@@ -225,6 +236,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
                 {"activation_checkpointing", checkpointing ? "on" : "off"}}},
               {"tuning", cpu_tuning_summary()}};
     for (const auto& [what, how] : train::describe(device_path, device)) j["paths"][what] = how;
+    j["paths"]["cuda_graph"] = graphed ? graphed->describe() : "off";
     if (ast_only) j["pct_of_peak"] = 100.0 * flops / median / 1e9 / peak;
     if (a.has("--json")) {
         std::printf("%s\n", j.dump(2).c_str());

@@ -185,6 +185,15 @@ std::vector<torch::Tensor> Adam::gradients() {
     return out;
 }
 
+std::vector<torch::Tensor> Adam::grad_holders() const {
+    std::vector<torch::Tensor> out;
+    for (const Param& s : params_) {
+        out.push_back(s.p);
+        if (s.work.defined()) out.push_back(s.work);
+    }
+    return out;
+}
+
 bool Adam::unscale_and_check(double scale) {
     fold_working_grads();
     torch::NoGradGuard no_grad;

@@ -39,6 +39,9 @@ public:
     // a zero one is made where backward gave none, so that data-parallel ranks reduce the same list
     // (zeros leave Adam's update at zero).
     std::vector<torch::Tensor> gradients();
+    // Every tensor whose .grad backward fills: each optimised parameter, then its working copy
+    // where it has one.
+    std::vector<torch::Tensor> grad_holders() const;
     // fp16 loss scaling: divides every gradient by `scale`; false when any is not finite.
     bool unscale_and_check(double scale);
 

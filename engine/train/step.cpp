@@ -20,11 +20,15 @@ torch::Tensor loss_sum(const torch::Tensor& logits, const torch::Tensor& targets
     return F::cross_entropy(l, targets, F::CrossEntropyFuncOptions().reduction(torch::kSum));
 }
 
-int64_t correct_count(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label) {
+torch::Tensor correct_tensor(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label) {
     const torch::Tensor pred = logits.argmax(1);
-    if (multi_label) return targets.gather(1, pred.unsqueeze(1)).gt(0.5).sum().item<int64_t>();
-    if (targets.dim() == 2) return pred.eq(targets.argmax(1)).sum().item<int64_t>(); // mixup: the larger share
-    return pred.eq(targets).sum().item<int64_t>();
+    if (multi_label) return targets.gather(1, pred.unsqueeze(1)).gt(0.5).sum();
+    if (targets.dim() == 2) return pred.eq(targets.argmax(1)).sum(); // mixup: the larger share
+    return pred.eq(targets).sum();
+}
+
+int64_t correct_count(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label) {
+    return correct_tensor(logits, targets, multi_label).item<int64_t>();
 }
 
 Mixed mixup(const torch::Tensor& input, const torch::Tensor& targets, bool multi_label, int64_t classes, double alpha) {

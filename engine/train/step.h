@@ -62,5 +62,8 @@ struct Mixed {
 };
 Mixed mixup(const torch::Tensor& input, const torch::Tensor& targets, bool multi_label, int64_t classes, double alpha);
 int64_t correct_count(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label);
+// The same count as an int64 scalar tensor on the logits' device, read by nobody yet (a CUDA
+// graph computes it without stopping the host).
+torch::Tensor correct_tensor(const torch::Tensor& logits, const torch::Tensor& targets, bool multi_label);
 
 } // namespace gafx::train

@@ -182,6 +182,7 @@ private Q_SLOTS:
         QCOMPARE(paths[QStringLiteral("adam")].toString(), QStringLiteral("fused"));
         QCOMPARE(paths[QStringLiteral("input")].toString(), QStringLiteral("host memory, no copy"));
         QCOMPARE(paths[QStringLiteral("cudnn_autotune")].toString(), QStringLiteral("off (CPU)"));
+        QCOMPARE(paths[QStringLiteral("cuda_graph")].toString(), QStringLiteral("off"));
 
         r = run_gafx(base);
         QCOMPARE(r.exit_code, 0);
@@ -191,6 +192,11 @@ private Q_SLOTS:
         r = run_gafx(base + QStringList{QStringLiteral("--unfused")});
         QCOMPARE(r.exit_code, 0);
         QVERIFY2(r.out.contains(QStringLiteral("adam per tensor")), qPrintable(r.out));
+
+        // A CUDA graph on a CPU (or a libtorch without CUDA) is refused, saying why.
+        r = run_gafx(base + QStringList{QStringLiteral("--cuda-graph")});
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("--cuda-graph: ")), qPrintable(r.err));
     }
 };
 

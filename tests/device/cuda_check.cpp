@@ -20,6 +20,7 @@
 #include "store/run_store.h"
 #include "train/adam.h"
 #include "train/device_input.h"
+#include "train/graph_step.h"
 #include "train/precision.h"
 #include "train/step.h"
 #include "train/train_model.h"
@@ -216,6 +217,58 @@ int main(int argc, char** argv) {
                                         " (every 4th: " + curve + ")");
         return fmt("loss %.4f -> %.4f (mean of last 5), %.1f ms/step", first, last, 1000 * seconds / 20) +
                ", every 4th: " + curve;
+    });
+
+    // 3b. Steps replayed as one CUDA graph (train/graph_step) against the same steps run eagerly:
+    // two copies of one model, 8 steps each on one batch, the graph captured at the third.
+    report.run("CUDA graph steps on " + device_name, [&] {
+        const train::StepSettings settings{device, train_precision, false, 5e-4, 0, nullptr};
+        if (const std::string why = train::GraphedStep::refusal(settings); !why.empty()) return "not run: " + why;
+        torch::manual_seed(12);
+        const torch::Tensor x = torch::randn({4, 128, 128}).to(device);
+        const torch::Tensor y = torch::tensor({1, 4, 7, 9}, torch::kInt64).to(device);
+        struct Result {
+            std::vector<double> losses;
+            double ms = 0; // per step, over the last four
+            std::string path;
+        };
+        auto steps = [&](bool graph) {
+            torch::manual_seed(13);
+            auto net = models::make_classifier("ast-tiny", 128, 10, models::Preset::Small);
+            net->to(device);
+            net->train();
+            std::vector<std::pair<std::string, torch::Tensor>> params;
+            for (const auto& p : net->named_parameters(true)) params.emplace_back(p.key(), p.value());
+            train::Adam adam(params);
+            train::keep_working_copies(adam, *net, train_precision);
+            const train::Forward forward = [&](const torch::Tensor& in) { return net->forward(in); };
+            train::GraphedStep graphed(forward, adam, settings, 2);
+            Result r;
+            Clock::time_point t{};
+            for (int i = 0; i < 8; ++i) {
+                if (i == 4) {
+                    sync();
+                    t = Clock::now();
+                }
+                train::StepSettings s = settings;
+                s.step = i;
+                const auto out = graph ? graphed.run(x, y, s.lr, i) : train::train_step(forward, adam, x, y, s);
+                if (!out.applied) fail(std::string(graph ? "graphed" : "eager") + " step " + std::to_string(i + 1) + " was not applied");
+                r.losses.push_back(out.loss);
+            }
+            sync();
+            r.ms = 1000 * since(t) / 4;
+            r.path = graph ? graphed.describe() : "eager";
+            return r;
+        };
+        const Result eager = steps(false), graph = steps(true);
+        if (graph.path != "replayed") fail("the graph was not captured: " + graph.path);
+        for (size_t i = 0; i < eager.losses.size(); ++i)
+            if (std::abs(graph.losses[i] - eager.losses[i]) > 2e-2 * std::max(1.0, std::abs(eager.losses[i])))
+                fail(fmt("step %.0f: loss %.5f replayed against %.5f eager", double(i + 1), graph.losses[i], eager.losses[i]));
+        return fmt("losses within 2e-2 over 8 steps (last %.4f vs %.4f); %.2f ms/step replayed, ", graph.losses.back(),
+                   eager.losses.back(), graph.ms) +
+               fmt("%.2f eager", eager.ms);
     });
 
     // 4. A whole run through the trainer on generated audio.

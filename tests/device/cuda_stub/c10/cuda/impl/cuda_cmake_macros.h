@@ -1,0 +1,3 @@
+#pragma once
+// NOT CUDA: what a CUDA build of libtorch generates here, for the cuda_graph_syntax test.
+#define C10_CUDA_BUILD_SHARED_LIBS
