@@ -39,6 +39,23 @@ double rel_diff(const torch::Tensor& a, const torch::Tensor& b) {
     return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>() / scale;
 }
 
+// `steps` updates of `x` over `a` and `y` over `b` from the same random gradients; tensor `skip`
+// gets none on odd steps (skipped, its step count held).
+void step_both(Named& a, train::Adam& x, Named& b, train::Adam& y, int steps, size_t skip) {
+    for (int step = 0; step < steps; ++step) {
+        for (size_t i = 0; i < a.size(); ++i) {
+            if (i == skip && step % 2 == 1) continue;
+            const auto g = torch::randn(a[i].second.sizes()).to(a[i].second.scalar_type());
+            a[i].second.mutable_grad() = g.clone();
+            b[i].second.mutable_grad() = g.clone();
+        }
+        x.step(1e-3);
+        y.step(1e-3);
+        x.zero_grad();
+        y.zero_grad();
+    }
+}
+
 std::map<std::string, torch::Tensor> as_map(const models::StateDict& d) { return {d.begin(), d.end()}; }
 
 struct Run {
@@ -130,18 +147,7 @@ private Q_SLOTS:
         train::Adam multi(a), reference(b, plain);
         multi.keep_working_copies({a[0].second}, torch::kBFloat16);
         torch::manual_seed(10);
-        for (int step = 0; step < 4; ++step) {
-            for (size_t i = 0; i < a.size(); ++i) {
-                if (i == 2 && step % 2 == 1) continue; // no gradient: skipped, its step count held
-                const auto g = torch::randn(a[i].second.sizes()).to(a[i].second.scalar_type());
-                a[i].second.mutable_grad() = g.clone();
-                b[i].second.mutable_grad() = g.clone();
-            }
-            multi.step(1e-3);
-            reference.step(1e-3);
-            multi.zero_grad();
-            reference.zero_grad();
-        }
+        step_both(a, multi, b, reference, 4, 2);
         QCOMPARE(QString(multi.last_update()), QString("fused + multi-tensor"));
         for (size_t i = 0; i < 3; ++i) // the multi-tensor ones: the same operations
             QVERIFY2(torch::equal(a[i].second.detach(), b[i].second.detach()), a[i].first.c_str());
@@ -172,19 +178,7 @@ private Q_SLOTS:
         plain.fused = false;
         train::Adam fused(a), reference(b, plain);
         torch::manual_seed(9);
-        for (int step = 0; step < 5; ++step) {
-            for (size_t i = 0; i < a.size(); ++i) {
-                // The small tensor gets no gradient on odd steps: skipped, its step count held.
-                if (i == 0 && step % 2 == 1) continue;
-                const auto g = torch::randn(a[i].second.sizes());
-                a[i].second.mutable_grad() = g.clone();
-                b[i].second.mutable_grad() = g.clone();
-            }
-            fused.step(1e-3);
-            reference.step(1e-3);
-            fused.zero_grad();
-            reference.zero_grad();
-        }
+        step_both(a, fused, b, reference, 5, 0);
         QCOMPARE(QString(fused.last_update()), QString("fused"));
         QCOMPARE(QString(reference.last_update()), QString("per tensor"));
         for (size_t i = 0; i < a.size(); ++i)
