@@ -67,11 +67,14 @@ const models::WorkingTable* Adam::working_table() {
     if (table_.empty()) return nullptr;
     torch::NoGradGuard no_grad;
     for (Param& s : params_)
-        if (s.work.defined() && s.work_version != s.p._version()) {
-            s.work.copy_(s.p);
-            s.work_version = s.p._version();
-        }
+        if (s.work_version != s.p._version()) refresh_working_copy(s);
     return &table_;
+}
+
+void Adam::refresh_working_copy(Param& s) {
+    if (!s.work.defined()) return;
+    s.work.copy_(s.p);
+    s.work_version = s.p._version();
 }
 
 bool Adam::fusable(const Param& s) const {
@@ -134,10 +137,7 @@ void Adam::step(double lr) {
         s.exp_avg_sq.mul_(opt_.beta2).addcmul_(grad, grad, 1.0 - opt_.beta2);
         const torch::Tensor denom = (s.exp_avg_sq.sqrt() / std::sqrt(bc2)).add_(opt_.eps);
         s.p.addcdiv_(s.exp_avg, denom, -lr / bc1);
-        if (s.work.defined()) {
-            s.work.copy_(s.p);
-            s.work_version = s.p._version();
-        }
+        refresh_working_copy(s);
     }
     fused_adam(slices);
     for (Param* s : sliced) {
@@ -147,11 +147,7 @@ void Adam::step(double lr) {
         s->work_version = s->p._version();
     }
     for (auto& [key, group] : groups) foreach_adam(group, opt_);
-    for (Param* s : in_groups)
-        if (s->work.defined()) {
-            s->work.copy_(s->p);
-            s->work_version = s->p._version();
-        }
+    for (Param* s : in_groups) refresh_working_copy(*s);
     if (per_tensor) last_update_ = "per tensor";
     else if (!slices.empty() && !groups.empty()) last_update_ = "fused + multi-tensor";
     else if (!slices.empty()) last_update_ = "fused";

@@ -6,8 +6,9 @@
 // On a CPU, fp32 tensors update in one fused pass (train/fused_adam); the others (a GPU's, other
 // dtypes, non-contiguous ones) through torch's multi-tensor kernels (_foreach_*, as
 // torch.optim.Adam(foreach=True)): a handful of launches per step for all of them, where a GPU
-// would otherwise launch several kernels per tensor. Both follow torch's order of operations. With working copies (keep_working_copies), the weights that
-// matmuls read in bf16 get a bf16 copy that the update writes once per step; a forward inside
+// would otherwise launch several kernels per tensor. Both follow torch's order of operations.
+// With working copies (keep_working_copies), the weights that matmuls read in bf16 get a bf16
+// copy that the update writes once per step; a forward inside
 // models::UseWorking(working_table()) reads them instead of casting each weight at each use.
 #include "models/weights.h"
 #include "models/working_weights.h"
@@ -69,6 +70,8 @@ private:
     };
     void fold_working_grads();
     bool fusable(const Param& s) const;
+    // Writes the working copy (where there is one) from the weight, and notes the weight's version.
+    static void refresh_working_copy(Param& s);
 
     std::vector<Param> params_;
     AdamOptions opt_;

@@ -1,7 +1,5 @@
 #include "train/graph_step.h"
 
-#include "core/error.h"
-
 #ifdef GAFX_HAVE_CUDA_GRAPHS
 #include <ATen/autocast_mode.h>
 #include <ATen/cuda/CUDAGraph.h>
@@ -10,6 +8,7 @@
 #include <torch/cuda.h>
 #endif
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -78,16 +77,10 @@ StepOutput GraphedStep::run(const torch::Tensor& input, const torch::Tensor& tar
             c10::cuda::CUDAStreamGuard on_side(c10::cuda::getStreamFromPool(false, input.device().index()));
             g->graph.capture_begin();
             begun = true;
-            torch::Tensor logits;
-            {
-                AutocastScope autocast(s.device, s.precision);
-                models::UseWorking working(adam_.working_table());
-                logits = forward_(g->input);
-            }
-            const torch::Tensor loss = loss_sum(logits, g->targets, s.multi_label) / double(g->input.size(0));
-            g->correct = correct_tensor(logits.detach(), g->targets, s.multi_label);
-            loss.backward();
-            g->loss = loss.detach();
+            const Forwarded f = forward_loss(forward_, adam_, g->input, g->targets, s);
+            g->correct = correct_tensor(f.logits.detach(), g->targets, s.multi_label);
+            f.loss.backward();
+            g->loss = f.loss.detach();
             begun = false;
             g->graph.capture_end();
         } catch (const std::exception& e) {

@@ -51,21 +51,28 @@ void keep_working_copies(Adam& adam, torch::nn::Module& model, Precision precisi
     if (precision == Precision::Bf16) adam.keep_working_copies(models::low_precision_weights(model, torch::kBFloat16), torch::kBFloat16);
 }
 
+Forwarded forward_loss(const Forward& forward, Adam& adam, const torch::Tensor& input, const torch::Tensor& targets,
+                       const StepSettings& s) {
+    Forwarded f;
+    {
+        AutocastScope autocast(s.device, s.precision);
+        models::UseWorking working(adam.working_table());
+        f.logits = forward(input);
+    }
+    f.loss = loss_sum(f.logits, targets, s.multi_label) / double(s.global_batch > 0 ? s.global_batch : input.size(0));
+    return f;
+}
+
 StepOutput train_step(const Forward& forward, Adam& adam, const torch::Tensor& input, const torch::Tensor& targets,
                       const StepSettings& s) {
     StepOutput out;
     const int64_t n = input.size(0);
     torch::Tensor loss;
     if (n > 0) {
-        torch::Tensor logits;
-        {
-            AutocastScope autocast(s.device, s.precision);
-            models::UseWorking working(adam.working_table());
-            logits = forward(input);
-        }
-        loss = loss_sum(logits, targets, s.multi_label) / double(s.global_batch > 0 ? s.global_batch : n);
+        const Forwarded f = forward_loss(forward, adam, input, targets, s);
+        loss = f.loss;
         out.loss = loss.item<double>();
-        if (std::isfinite(out.loss)) out.correct = correct_count(logits.detach(), targets, s.multi_label);
+        if (std::isfinite(out.loss)) out.correct = correct_count(f.logits.detach(), targets, s.multi_label);
     }
     if (s.combine) s.combine(out.loss, out.correct);
     if (!std::isfinite(out.loss)) return out;

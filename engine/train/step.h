@@ -47,6 +47,14 @@ void keep_working_copies(Adam& adam, torch::nn::Module& model, Precision precisi
 StepOutput train_step(const Forward& forward, Adam& adam, const torch::Tensor& input, const torch::Tensor& targets,
                       const StepSettings& s);
 
+// train_step's forward half, read back by nobody (a CUDA graph captures it): the forward under
+// autocast with Adam's working copies, and the loss per clip of the global batch (or of `input`).
+struct Forwarded {
+    torch::Tensor logits, loss;
+};
+Forwarded forward_loss(const Forward& forward, Adam& adam, const torch::Tensor& input, const torch::Tensor& targets,
+                       const StepSettings& s);
+
 // The per-clip loss summed over the batch, in fp32: cross-entropy (int64 targets) or
 // BCE-with-logits averaged over the classes (multi-hot targets).
 // Single-label targets are class indices [B], or a distribution [B, K] (mixup).

@@ -304,8 +304,8 @@ private:
         ss.step = p.step;
         ss.loss_scale = &st_.loss_scale;
         if (world_) share_step(ss, *world_, adam_, n);
-        const Mixed mixed = mixup(to_device(batch.audio, s_.device), to_device(batch.targets, s_.device), s_.multi_label, s_.classes,
-                                  s_.config.mixup);
+        const Mixed mixed = mixup(to_device(batch.audio, s_.device), to_device(batch.targets, s_.device),
+                                  s_.multi_label, s_.classes, s_.config.mixup);
         const StepOutput out = train_step([&](const torch::Tensor& x) { return s_.model->forward(x); }, adam_,
                                           mixed.input, mixed.targets, ss);
         if (!std::isfinite(out.loss))
