@@ -119,12 +119,22 @@ torch::Tensor fbank_one(const torch::Tensor& wave, const FbankOptions& o, const 
     // rfft's own zero padding to n gives the same transform as padding first, without the copy.
     const auto power = at::fft_rfft(frames, padded).abs().pow(2.0);
     const auto mel = torch::mm(power, banks_t);
-    return torch::max(mel, torch::tensor(double(std::numeric_limits<float>::epsilon()), wave.options())).log();
+    return torch::clamp_min(mel, double(std::numeric_limits<float>::epsilon())).log();
 }
 
 } // namespace
 
+FbankTables fbank_tables(const FbankOptions& o, const torch::TensorOptions& options) {
+    check(o);
+    return {torch::hann_window(fbank_window_size(o), /*periodic=*/false, options), kaldi_mel_banks(o).to(options).t()};
+}
+
 torch::Tensor kaldi_fbank(const torch::Tensor& wave, const FbankOptions& o) {
+    // Tables only for a floating-point input: any other is refused below, as the waveform's fault.
+    return kaldi_fbank(wave, o, wave.is_floating_point() ? fbank_tables(o, wave.options()) : FbankTables{});
+}
+
+torch::Tensor kaldi_fbank(const torch::Tensor& wave, const FbankOptions& o, const FbankTables& tables) {
     check(o);
     if (wave.dim() != 1 && wave.dim() != 2)
         fail("expected a waveform [T] or [B, T], got " + std::to_string(wave.dim()) + " dimensions");
@@ -135,8 +145,10 @@ torch::Tensor kaldi_fbank(const torch::Tensor& wave, const FbankOptions& o) {
     if (samples < w)
         fail(std::to_string(samples) + " samples is shorter than one " + std::to_string(w) + "-sample window");
 
-    const auto window = torch::hann_window(w, /*periodic=*/false, wave.options());
-    const auto banks_t = kaldi_mel_banks(o).to(wave.options()).t();
+    if (!tables.fits(wave) || tables.window.size(0) != w)
+        fail("the fbank tables were made for another window, device or dtype");
+    const auto& window = tables.window;
+    const auto& banks_t = tables.banks_t;
     if (wave.dim() == 1)
         return fbank_one(wave, o, window, banks_t);
     // Item by item, not one big product: BLAS and pocketfft round differently for other row

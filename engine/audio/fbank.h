@@ -37,4 +37,18 @@ torch::Tensor kaldi_mel_banks(const FbankOptions& o);
 // than one window (torchaudio asserts there too).
 torch::Tensor kaldi_fbank(const torch::Tensor& wave, const FbankOptions& o = {});
 
+// What kaldi_fbank builds on every call, for one dtype and device: the window and the mel banks
+// (made on the host, so on a GPU each call would copy them over and wait; a step that did could
+// not be captured as a CUDA graph either).
+struct FbankTables {
+    torch::Tensor window;  // [window size]
+    torch::Tensor banks_t; // [fft_size / 2 + 1, num_mel_bins]
+    bool fits(const torch::Tensor& wave) const {
+        return window.defined() && window.device() == wave.device() && window.scalar_type() == wave.scalar_type();
+    }
+};
+FbankTables fbank_tables(const FbankOptions& o, const torch::TensorOptions& options);
+// kaldi_fbank with tables from fbank_tables(o, wave.options()): the same numbers.
+torch::Tensor kaldi_fbank(const torch::Tensor& wave, const FbankOptions& o, const FbankTables& tables);
+
 } // namespace gafx::audio

@@ -59,7 +59,13 @@ torch::Tensor MelExtractor::forward(const torch::Tensor& wave) {
         if (!centered.empty())
             mono = torch::stack(centered);
     }
-    auto mel = audio::kaldi_fbank(mono, config_.fbank());
+    audio::FbankTables tables;
+    {
+        std::lock_guard<std::mutex> lock(tables_mutex_);
+        if (!tables_.fits(mono)) tables_ = audio::fbank_tables(config_.fbank(), mono.options());
+        tables = tables_;
+    }
+    auto mel = audio::kaldi_fbank(mono, config_.fbank(), tables);
     const int64_t have = mel.size(1), want = config_.frames;
     if (want > 0 && have > want)
         mel = mel.narrow(1, 0, want).contiguous();

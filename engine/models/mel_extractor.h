@@ -6,6 +6,7 @@
 #include "models/feature_extractor.h"
 
 #include <cstdint>
+#include <mutex>
 
 namespace gafx::models {
 
@@ -45,6 +46,9 @@ public:
 
 private:
     MelConfig config_;
+    // For the last batch's device and dtype; the loader's threads share one extractor.
+    std::mutex tables_mutex_;
+    audio::FbankTables tables_;
 };
 
 } // namespace gafx::models

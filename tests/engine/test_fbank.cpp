@@ -176,6 +176,31 @@ private Q_SLOTS:
 
     // The loader keeps mel features on disk under this key: any setting that changes the
     // features must change it.
+    // Tables made once (a GPU's, or a CUDA graph's) give what each call's own tables give, and
+    // tables of another dtype are refused rather than silently cast.
+    void tablesMadeOnceGiveTheSame() {
+        const auto o = at_rate(22050);
+        torch::manual_seed(5);
+        const auto wave = torch::randn({3, 9000}) * 0.2;
+        const audio::FbankTables tables = audio::fbank_tables(o, wave.options());
+        QVERIFY(tables.fits(wave));
+        QVERIFY(torch::equal(audio::kaldi_fbank(wave, o, tables), audio::kaldi_fbank(wave, o)));
+        QVERIFY(!tables.fits(wave.to(torch::kDouble)));
+        try {
+            audio::kaldi_fbank(wave.to(torch::kDouble), o, tables);
+            QFAIL("tables of another dtype were used");
+        } catch (const Error& e) {
+            QVERIFY2(e.reason().find("another window, device or dtype") != std::string::npos, e.reason().c_str());
+        }
+        // The extractor keeps its tables across batches and dtypes.
+        models::MelExtractor mel;
+        const auto batch = (torch::randn({2, 1, 16000}) * 0.1);
+        const auto first = mel.forward(batch);
+        QVERIFY(torch::equal(mel.forward(batch), first));
+        QCOMPARE(mel.forward(batch.to(torch::kDouble)).scalar_type(), torch::kDouble);
+        QVERIFY(torch::equal(mel.forward(batch), first));
+    }
+
     void frontEndKeyNamesEverySetting() {
         std::set<std::string> keys;
         for (const auto& c : {models::MelConfig{}, models::MelConfig{16000, 128, 0}, models::MelConfig{22050, 64, 0},
