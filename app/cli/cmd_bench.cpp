@@ -8,6 +8,7 @@
 #include "models/vit_block.h"
 #include "train/adam.h"
 #include "train/device_input.h"
+#include "train/device_memory.h"
 #include "train/graph_step.h"
 #include "train/step.h"
 #include "train/train_model.h"
@@ -25,6 +26,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <sys/resource.h>
 #include <thread>
 
@@ -184,7 +186,15 @@ int cmd_bench(const std::vector<std::string>& argv) {
     std::unique_ptr<int> profile;
     if (a.has("--profile")) throw Error({}, "this libtorch has no legacy profiler", "use a libtorch that has one");
 #endif
+    // The GPU's peaks, the warm-up's apart: cuDNN autotuning tries algorithms with workspaces
+    // of many GiB there (seen: 112 GiB for GAFX-U in fp32 on an H200), which the steps never use.
+    train::reset_device_peak(device);
+    std::optional<train::DevicePeak> warmup_peak;
     for (int i = 0; i < warmup + steps; ++i) {
+        if (i == warmup) {
+            warmup_peak = train::device_peak(device);
+            train::reset_device_peak(device);
+        }
 #ifdef GAFX_HAVE_LEGACY_PROFILER
         if (i == warmup && a.has("--profile"))
             profile = std::make_unique<torch::autograd::profiler::RecordProfile>(*a.get("--profile"));
@@ -196,9 +206,11 @@ int cmd_bench(const std::vector<std::string>& argv) {
         if (!std::isfinite(out.loss))
             throw Error({}, "the loss became " + std::to_string(out.loss) + " at step " + std::to_string(i + 1),
                         "try --precision fp32");
+        if (device.is_cuda()) torch::cuda::synchronize(); // Adam's kernels are still queued
         if (i >= warmup) times.push_back(since(t));
     }
     profile.reset(); // writes the trace
+    const std::optional<train::DevicePeak> device_peak = train::device_peak(device);
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     const double median = quantile(times, 0.5);
@@ -225,6 +237,10 @@ int cmd_bench(const std::vector<std::string>& argv) {
               {"classifier_gflops", flops / median / 1e9},
               {"matmul_peak_gflops", peak},
               {"peak_rss_mib", double(u.ru_maxrss) / 1024.0},
+              // The GPU's own peaks over the timed steps, and over the warm-up; null on a CPU.
+              {"device_peak_allocated_mib", device_peak ? json(device_peak->allocated_mib) : json()},
+              {"device_peak_reserved_mib", device_peak ? json(device_peak->reserved_mib) : json()},
+              {"device_warmup_peak_allocated_mib", warmup_peak ? json(warmup_peak->allocated_mib) : json()},
               {"activation_checkpointing", checkpointing},
               // The kernels this step ran where fused ones exist or are planned.
               {"paths",
@@ -248,6 +264,11 @@ int cmd_bench(const std::vector<std::string>& argv) {
     std::printf("step: median %.4f s (p10 %.4f, p90 %.4f) over %d steps, %.2f clips/s, peak RSS %.0f MiB%s\n", median,
                 quantile(times, 0.1), quantile(times, 0.9), steps, double(batch) / median, j["peak_rss_mib"].get<double>(),
                 checkpointing ? " (activation checkpointing)" : "");
+    if (device_peak)
+        std::printf("%s memory: peak %.0f MiB allocated over the steps (%.0f MiB in the warm-up), %.0f MiB reserved "
+                    "by the caching allocator\n",
+                    device.str().c_str(), device_peak->allocated_mib, warmup_peak ? warmup_peak->allocated_mib : 0.0,
+                    device_peak->reserved_mib);
     std::printf("classifier: %.1f GFLOP per step, %.1f GFLOP/s; %s matmul peak %.1f GFLOP/s%s\n", flops / 1e9,
                 flops / median / 1e9, train::to_string(precision), peak,
                 ast_only ? (" (" + std::to_string(int(std::lround(j["pct_of_peak"].get<double>()))) + "% of it)").c_str()

@@ -215,13 +215,17 @@ build() {
   need build "$lim"
   log "build gafx + cuda_check with $(nproc) jobs (limit ${lim}s)"
   if ! timeout -k 10 "$lim" "$CMAKE_BIN" --build "$BUILD" --target gafx cuda_check -j "$(nproc)" >"$OUT/build.log" 2>&1; then
-    # The CUDA graph capture has never been compiled where it was written (no CUDA there): when
-    # it alone fails, build without it rather than lose the run.
-    if grep -q 'graph_step\.cpp' "$OUT/build.log" && [ "$(limit_for 300)" -ge 60 ]; then
-      log "train/graph_step.cpp did not compile: building again with -DGAFX_CUDA_GRAPHS=OFF"
-      cp "$OUT/build.log" "$OUT/build-graphs.log"
-      record build-graphs failed "$((SECONDS - t0))" "see build-graphs.log"
-      "$CMAKE_BIN" -DGAFX_CUDA_GRAPHS=OFF "$BUILD" >>"$OUT/configure.log" 2>&1
+    # The calls into libtorch_cuda were written where there is no CUDA (type-checked against
+    # Debian's headers only): when one of those files fails, build without it rather than lose
+    # the run. The allocator statistics' option also leaves out the graphs.
+    local off=""
+    grep -q 'graph_step\.cpp' "$OUT/build.log" && off="-DGAFX_CUDA_GRAPHS=OFF"
+    grep -q 'device_memory\.cpp' "$OUT/build.log" && off="-DGAFX_TORCH_CUDA=OFF"
+    if [ -n "$off" ] && [ "$(limit_for 300)" -ge 60 ]; then
+      log "the engine's CUDA-only code did not compile (see build-cuda.log): building again with $off"
+      cp "$OUT/build.log" "$OUT/build-cuda.log"
+      record build-cuda failed "$((SECONDS - t0))" "see build-cuda.log"
+      "$CMAKE_BIN" "$off" "$BUILD" >>"$OUT/configure.log" 2>&1
       lim=$(limit_for 300)
       timeout -k 10 "$lim" "$CMAKE_BIN" --build "$BUILD" --target gafx cuda_check -j "$(nproc)" >"$OUT/build.log" 2>&1 ||
         { record build failed "$((SECONDS - t0))" "see build.log"; die "the build failed (or passed ${lim}s)" "$OUT/build.log"; }
@@ -280,7 +284,7 @@ bench() { # name limit args...
     STATUS=1
     return
   fi
-  local run=(--device cuda --batch 4 --json "$@")
+  local run=(--device cuda --batch 4 --steps 30 --warmup 5 --json "$@")
   [ "$DRY" = 1 ] && run=(--device cpu --batch 4 --json --steps 1 --warmup 0 "$@")
   log "bench $name (limit ${lim}s): gafx bench train ${run[*]}"
   echo "===== $name: ${run[*]}" >>"$OUT/bench.log"
@@ -300,6 +304,41 @@ bench() { # name limit args...
     log "bench $name: FAILED ($why)"
   fi
 }
+# PyTorch eager on the same machine: tests/bench/peer_train_step.py, the AST step op for op.
+peer() { # name limit args...
+  local name=$1 want=$2 t0=$SECONDS lim rc
+  shift 2
+  [[ "$name" =~ ${GAFX_DEVICE_BENCH_ONLY:-.} ]] || return 0
+  lim=$(limit_for "$want")
+  if [ "$lim" -lt 30 ]; then
+    log "peer $name: skipped, ${lim}s left of the budget"
+    record "bench:$name" skipped 0 "out of time"
+    STATUS=1
+    return
+  fi
+  local run=(--device cuda --batch 4 --steps 30 --warmup 5 --json "$@")
+  local py=python3
+  [ "$DRY" = 1 ] && run=(--device cpu --batch 4 --steps 1 --warmup 0 --json "$@") && py=/usr/bin/python3
+  log "peer $name (limit ${lim}s): $py tests/bench/peer_train_step.py ${run[*]}"
+  echo "===== $name: ${run[*]}" >>"$OUT/bench.log"
+  # Without env.sh's LD_LIBRARY_PATH: PyTorch brings its own libraries.
+  env -u LD_LIBRARY_PATH -u PYTHONPATH PYTHONUNBUFFERED=1 timeout -k 10 "$lim" \
+    "$py" tests/bench/peer_train_step.py "${run[@]}" >"$RES/$name.json" 2>"$RES/$name.err"
+  rc=$?
+  cat "$RES/$name.err" >>"$OUT/bench.log"
+  if [ $rc -eq 0 ]; then
+    record "bench:$name" ok "$((SECONDS - t0))" ""
+    tr -d '\n ' <"$RES/$name.json" | cut -c1-400
+    echo
+  else
+    STATUS=1
+    local why="exit $rc"
+    [ $rc -ge 124 ] && why="time limit ${lim}s"
+    why="$why: $(tail -1 "$RES/$name.err" | cut -c1-300)"
+    record "bench:$name" failed "$((SECONDS - t0))" "$why"
+    log "peer $name: FAILED ($why)"
+  fi
+}
 benches() {
   [ -x "$GAFX" ] || die "no gafx in $BUILD: run the build phase first"
   local p
@@ -310,8 +349,11 @@ benches() {
   [ "$DRY" = 1 ] || bench "mel-ast-small-1024-bf16-graph" 90 --extractor mel --frames 1024 --classifier ast-small --precision bf16 --cuda-graph
   for p in bf16 fp32; do bench "none-ast-small-1024-$p" 90 --extractor none --frames 1024 --classifier ast-small --precision $p; done
   [ "$DRY" = 1 ] || bench "none-ast-small-1024-bf16-graph" 90 --extractor none --frames 1024 --classifier ast-small --precision bf16 --cuda-graph
+  peer "peer-ast-small-1024" 120 --model ast-small --frames 1024 --precision both
   for p in bf16 fp32; do bench "gafx-u-ast-tiny-10s-$p" 120 --extractor gafx-u --seconds 10 --classifier ast-tiny --precision $p; done
   for p in bf16 fp32; do bench "gafx-r-ast-small-10s-$p" 120 --extractor gafx-r --seconds 10 --classifier ast-small --precision $p; done
+  [ "$DRY" = 1 ] || bench "gafx-u-ast-tiny-10s-bf16-graph" 120 --extractor gafx-u --seconds 10 --classifier ast-tiny --precision bf16 --cuda-graph
+  [ "$DRY" = 1 ] || bench "gafx-r-ast-small-10s-bf16-graph" 120 --extractor gafx-r --seconds 10 --classifier ast-small --precision bf16 --cuda-graph
   for p in bf16 fp32; do bench "gafx-u-ast-tiny-30s-$p" 150 --extractor gafx-u --seconds 30 --classifier ast-tiny --precision $p; done
 }
 

@@ -14,6 +14,11 @@ fp32 anyway); the attention softmax stays fp32 because the model asks for it.
 
 Run with Debian's python, which has torch (1.13, the same libtorch the C++ engine links):
     /usr/bin/python3 tests/bench/peer_train_step.py --precision both --steps 10 --warmup 2
+On a GPU (--device cuda; scripts/device/run.sh runs it beside `gafx bench train --device cuda`)
+it mirrors the engine's GPU path instead: attention through scaled_dot_product_attention,
+autocast on CUDA, the batch copied from pinned host memory each step, torch.optim.Adam's default
+(multi-tensor) update, a synchronisation at the end of every timed step, and the caching
+allocator's peak memory.
 """
 import argparse
 import json
@@ -31,6 +36,7 @@ def parse_args():
     p.add_argument("--steps", type=int, default=20, help="timed steps per precision")
     p.add_argument("--warmup", type=int, default=3, help="untimed steps per precision")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--precision", choices=["fp32", "bf16", "both"], default="both")
     p.add_argument("--classes", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
@@ -85,6 +91,9 @@ class Attention(nn.Module):
         b, n, d = x.shape
         parts = self.qkv(x).reshape(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
         q, k, v = parts[0], parts[1], parts[2]  # [B, H, N, hd]
+        if ARGS.device == "cuda":  # the engine's fused path on a GPU (vit_block.cpp, libtorch 2.x)
+            out = F.scaled_dot_product_attention(q, k, v)
+            return self.proj(out.transpose(1, 2).reshape(b, n, d))
         # scaled_dot_attention: q scaled first, softmax in fp32, cast back to v's dtype.
         scores = torch.matmul(q * self.scale, k.transpose(-2, -1))
         out = torch.matmul(torch.softmax(scores, -1, dtype=torch.float32).to(v.dtype), v)
@@ -201,15 +210,25 @@ def percentile(xs, q):
 def peak_gflops(dtype, n=2048, reps=11):
     # As gafx bench's matmul_gflops: the median of single products, since on a shared VM one
     # product in five runs at half or double speed.
-    a = torch.randn(n, n).to(dtype)
-    b = torch.randn(n, n).to(dtype)
+    # A GPU sample is 20 products and one synchronisation, as there.
+    a = torch.randn(n, n, device=ARGS.device).to(dtype)
+    b = torch.randn(n, n, device=ARGS.device).to(dtype)
+    per_sample = 20 if ARGS.device == "cuda" else 1
     torch.mm(a, b)  # warm-up (thread pool, packing buffers)
+    sync()
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
-        torch.mm(a, b)
+        for _ in range(per_sample):
+            torch.mm(a, b)
+        sync()
         times.append(time.perf_counter() - t0)
-    return 2 * n ** 3 / sorted(times)[reps // 2] / 1e9
+    return 2 * n ** 3 * per_sample / sorted(times)[reps // 2] / 1e9
+
+
+def sync():
+    if ARGS.device == "cuda":
+        torch.cuda.synchronize()
 
 
 def make_step(model, opt, x, y, precision):
@@ -220,11 +239,13 @@ def make_step(model, opt, x, y, precision):
     # (Under torch 1.13 CPU autocast, cross_entropy runs in fp32 anyway, so taking the loss inside
     # the autocast region would give the same ops.)
     def step():
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=(precision == "bf16")):
-            logits = model(x)
-        loss = F.cross_entropy(logits.float(), y, reduction="sum") / x.shape[0]
+        # The batch starts on the host each step (pinned on a GPU), as the engine's loader's does.
+        xd, yd = x.to(ARGS.device, non_blocking=True), y.to(ARGS.device, non_blocking=True)
+        with torch.autocast(ARGS.device, dtype=torch.bfloat16, enabled=(precision == "bf16")):
+            logits = model(xd)
+        loss = F.cross_entropy(logits.float(), yd, reduction="sum") / xd.shape[0]
         value = loss.item()
-        logits.detach().argmax(1).eq(y).sum().item()
+        logits.detach().argmax(1).eq(yd).sum().item()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -235,11 +256,13 @@ def make_step(model, opt, x, y, precision):
 def build(seed):
     d, depth, heads, ratio = CONFIGS[ARGS.model]
     torch.manual_seed(seed)
-    model = Ast(d, depth, heads, ratio, ARGS.frames, ARGS.classes)
+    model = Ast(d, depth, heads, ratio, ARGS.frames, ARGS.classes).to(ARGS.device)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=5e-5)
     x = torch.randn(ARGS.batch, ARGS.frames, BINS)
     y = torch.randint(0, ARGS.classes, (ARGS.batch,))
+    if ARGS.device == "cuda":
+        x, y = x.pin_memory(), y.pin_memory()
     return model, opt, x, y
 
 
@@ -316,12 +339,19 @@ def main():
         peak = peak_gflops(dtype)
         model, opt, x, y = build(ARGS.seed)
         step = make_step(model, opt, x, y, prec)
+        if ARGS.device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
         for _ in range(ARGS.warmup):
             step()
+        warmup_peak = None
+        if ARGS.device == "cuda":
+            warmup_peak = torch.cuda.max_memory_allocated() / 2**20
+            torch.cuda.reset_peak_memory_stats()
         times, cpu = [], []
         for i in range(ARGS.steps):
             c0, t0 = time.process_time(), time.perf_counter()
             loss = step()
+            sync()
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
             if not ARGS.json:
@@ -343,6 +373,12 @@ def main():
             # process CPU seconds / (wall seconds x threads): well under 100% means other
             # processes took the cores (spinning BLAS threads count as busy, so it is an upper bound)
             "cpu_share": sum(cpu) / sum(times) / ARGS.threads,
+            # the caching allocator's peaks over the timed steps, and over the warm-up (as gafx bench)
+            "device_peak_allocated_mib": (torch.cuda.max_memory_allocated() / 2**20
+                                          if ARGS.device == "cuda" else None),
+            "device_peak_reserved_mib": (torch.cuda.max_memory_reserved() / 2**20
+                                         if ARGS.device == "cuda" else None),
+            "device_warmup_peak_allocated_mib": warmup_peak,
         }
         results.append(res)
         if ARGS.profile:
@@ -356,9 +392,11 @@ def main():
                               for e in avgs[:ARGS.profile_top]]
             profiles[prec + "_total_ms"] = total / 1e3
         del model, opt
+        if ARGS.device == "cuda":
+            torch.cuda.empty_cache()
 
     if ARGS.json:
-        out = {"model": ARGS.model, "frames": ARGS.frames, "batch": ARGS.batch,
+        out = {"model": ARGS.model, "frames": ARGS.frames, "batch": ARGS.batch, "device": ARGS.device,
                "threads": torch.get_num_threads(), "torch_version": torch.__version__,
                "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "openblas_core": core,
                "loadavg_start": load_start, "loadavg_end": loadavg(), "results": results}

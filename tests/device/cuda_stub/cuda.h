@@ -1,2 +1,2 @@
 #pragma once
-// NOT CUDA: an empty stand-in for the cuda_graph_syntax test.
+// NOT CUDA: an empty stand-in for the cuda_code_syntax test.

@@ -1,3 +1,3 @@
 #pragma once
-// NOT CUDA: for the cuda_graph_syntax test.
+// NOT CUDA: for the cuda_code_syntax test.
 #include "cuda_runtime_api.h"

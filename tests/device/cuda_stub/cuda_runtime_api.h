@@ -1,7 +1,7 @@
 #pragma once
 // NOT CUDA. Only the declarations that libtorch's c10/cuda and ATen/cuda headers name, so that
 // code behind the CUDA build (engine/train/graph_step.cpp) can be parsed and type-checked on a
-// machine without the CUDA toolkit (the cuda_graph_syntax test). Nothing links against it.
+// machine without the CUDA toolkit (the cuda_code_syntax test). Nothing links against it.
 #define CUDA_VERSION 12000
 #define CUDART_VERSION 12000
 typedef enum cudaError { cudaSuccess = 0, cudaErrorNotReady = 600, cudaErrorMemoryAllocation = 2 } cudaError_t;

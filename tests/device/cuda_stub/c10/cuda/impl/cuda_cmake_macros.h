@@ -1,3 +1,3 @@
 #pragma once
-// NOT CUDA: what a CUDA build of libtorch generates here, for the cuda_graph_syntax test.
+// NOT CUDA: what a CUDA build of libtorch generates here, for the cuda_code_syntax test.
 #define C10_CUDA_BUILD_SHARED_LIBS
