@@ -43,6 +43,8 @@ std::string duration(double s) {
 
 const char* kTrainFlagsHelp =
     "  --device cpu|cuda[:N]     where to train (default cpu)\n"
+    "  --cuda-graph on|off       on a GPU, replay each full batch's step as one CUDA graph after 3 eager\n"
+    "                            steps (default on; the run's notes say whether it was)\n"
     "  --threads N               torch and OpenBLAS threads (default: one per core; results are\n"
     "                            reproducible for the same config, seed and thread count)\n"
     "  --loader-threads N        audio decode workers (default 2)\n"
@@ -57,7 +59,7 @@ const char* kTrainFlagsHelp =
 
 const std::set<std::string>& train_flag_names() {
     static const std::set<std::string> n = {"--device", "--threads", "--loader-threads", "--checkpoint-minutes",
-                                            "--cache", "--db", "--nproc", "--backend"};
+                                            "--cache", "--db", "--nproc", "--backend", "--cuda-graph"};
     return n;
 }
 
@@ -67,6 +69,9 @@ TrainFlags train_flags(const Args& a) {
     f.options.threads = int(a.get_int("--threads", 0));
     f.options.loader_threads = int(a.get_int("--loader-threads", 2));
     f.options.checkpoint_seconds = a.get_double("--checkpoint-minutes", 10.0) * 60.0;
+    const std::string graphs = a.get_or("--cuda-graph", "on");
+    if (graphs != "on" && graphs != "off") throw UsageError("--cuda-graph on|off, not '" + graphs + "'");
+    f.options.cuda_graphs = graphs == "on";
     f.cache_dir = a.get_or("--cache", data::WaveformCache::default_dir());
     if (f.cache_dir == "none") f.cache_dir.clear();
     if (f.options.threads < 0 || f.options.loader_threads < 1) throw UsageError("--threads >= 0, --loader-threads >= 1");
@@ -87,7 +92,8 @@ std::vector<std::string> child_flags(const store::RunStore& store, const TrainFl
     return {"--db", std::filesystem::absolute(store.path()).string(), "--cache",
             flags.cache_dir.empty() ? "none" : flags.cache_dir, "--loader-threads",
             std::to_string(flags.options.loader_threads), "--checkpoint-minutes",
-            std::to_string(flags.options.checkpoint_seconds / 60.0)};
+            std::to_string(flags.options.checkpoint_seconds / 60.0), "--cuda-graph",
+            flags.options.cuda_graphs ? "on" : "off"};
 }
 
 std::string child_log_dir(const store::RunStore& store) {

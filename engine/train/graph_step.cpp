@@ -73,8 +73,11 @@ StepOutput GraphedStep::run(const torch::Tensor& input, const torch::Tensor& tar
         at::autocast::set_autocast_cache_enabled(false);
         torch::cuda::synchronize();
         bool begun = false;
+        // The capture must end on the stream it began on, the failed one too: ended elsewhere it
+        // throws and leaves the side stream capturing, and every later copy then fails.
+        const c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool(false, input.device().index());
         try {
-            c10::cuda::CUDAStreamGuard on_side(c10::cuda::getStreamFromPool(false, input.device().index()));
+            c10::cuda::CUDAStreamGuard on_side(side);
             g->graph.capture_begin();
             begun = true;
             const Forwarded f = forward_loss(forward_, adam_, g->input, g->targets, s);
@@ -87,7 +90,8 @@ StepOutput GraphedStep::run(const torch::Tensor& input, const torch::Tensor& tar
             // Something in the step cannot be captured (a host read, a kernel the graph refuses):
             // this run stays eager, and says why.
             if (begun) try {
-                    g->graph.capture_end();
+                    c10::cuda::CUDAStreamGuard on_side(side);
+                    g->graph.capture_end(); // throws: the capture was invalidated
                 } catch (const std::exception&) {
                 }
             at::autocast::set_autocast_cache_enabled(cache);

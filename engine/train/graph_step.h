@@ -9,8 +9,9 @@
 // A batch of another shape (an epoch's short last batch), fp16 (its loss scale decides on the
 // host), data parallelism (collectives between ranks) and a CPU all take train_step instead.
 // The capture itself is compiled only against a libtorch with CUDA (GAFX_HAVE_CUDA_GRAPHS); in
-// any other build available() is false and every step is train_step's. The trainer does not use
-// it yet: `gafx bench train --cuda-graph` and cuda_check do, until it has run on a GPU.
+// any other build available() is false and every step is train_step's. The trainer uses it for
+// GPU runs (TrainOptions::cuda_graphs); `gafx bench train --cuda-graph` and cuda_check time and
+// check it.
 #include "train/adam.h"
 #include "train/step.h"
 
@@ -28,8 +29,10 @@ public:
     // Why a step with these settings is not captured; empty when it is.
     static std::string refusal(const StepSettings& settings);
 
+    static constexpr int kDefaultWarmup = 3;
+
     // `warmup` eager steps (at least 1) precede the capture; `forward` and `adam` must outlive this.
-    GraphedStep(Forward forward, Adam& adam, StepSettings settings, int warmup = 3);
+    GraphedStep(Forward forward, Adam& adam, StepSettings settings, int warmup = kDefaultWarmup);
     ~GraphedStep();
     GraphedStep(const GraphedStep&) = delete;
     GraphedStep& operator=(const GraphedStep&) = delete;
@@ -39,6 +42,8 @@ public:
 
     // "replayed" once captured, "eager (<why>)" otherwise.
     std::string describe() const;
+    // Captured, or never to be (refused, or the capture failed): no longer warming up.
+    bool settled() const { return graph_ != nullptr || !why_not_.empty(); }
 
 private:
     struct Graph;

@@ -8,6 +8,7 @@
 #include "store/run_store.h"
 #include "train/checkpoint.h"
 #include "train/data_parallel.h"
+#include "train/graph_step.h"
 #include "train/heartbeat.h"
 #include "train/run_setup.h"
 #include "train/schedule.h"
@@ -201,6 +202,7 @@ public:
             heartbeat_ = std::make_unique<Heartbeat>(store.path(), run_id_, options.heartbeat_seconds, control);
         }
         log_ = std::make_unique<MetricLog>(lead_ ? &store : nullptr, run_id_);
+        start_graphed_steps();
         announce(RunStatus::Running, s_.notes);
     }
 
@@ -291,23 +293,47 @@ private:
         return std::nullopt;
     }
 
-    std::optional<Ending> train_batch(const data::Batch& batch, int64_t batches) {
-        Position& p = position();
-        const double lr = schedule_.lr(p.step, p.epoch);
-        // One process: its batch. Data parallelism: the global batch this rank has a slice of.
-        const int64_t n = world_ ? batch.global_size : batch.audio.size(0);
+    StepSettings step_settings(double lr) {
         StepSettings ss;
         ss.device = s_.device;
         ss.precision = s_.precision;
         ss.multi_label = s_.multi_label;
         ss.lr = lr;
-        ss.step = p.step;
+        ss.step = pos().step;
         ss.loss_scale = &st_.loss_scale;
+        return ss;
+    }
+
+    // A GPU run's steps as CUDA graphs where they can be; the notes say which and, when not, why.
+    void start_graphed_steps() {
+        if (!s_.device.is_cuda()) return;
+        std::string why = world_ ? "data-parallel steps talk to other ranks"
+                          : !options_.cuda_graphs ? "turned off"
+                                                  : GraphedStep::refusal(step_settings(0));
+        if (why.empty())
+            graphed_ = std::make_unique<GraphedStep>([this](const torch::Tensor& x) { return s_.model->forward(x); },
+                                                     adam_, step_settings(0));
+        s_.notes += std::string(s_.notes.empty() ? "" : "; ") + "training steps: " +
+                    (why.empty() ? "CUDA graph after " + std::to_string(GraphedStep::kDefaultWarmup) + " eager steps"
+                                 : "eager (" + why + ")");
+    }
+
+    std::optional<Ending> train_batch(const data::Batch& batch, int64_t batches) {
+        Position& p = position();
+        const double lr = schedule_.lr(p.step, p.epoch);
+        // One process: its batch. Data parallelism: the global batch this rank has a slice of.
+        const int64_t n = world_ ? batch.global_size : batch.audio.size(0);
+        StepSettings ss = step_settings(lr);
         if (world_) share_step(ss, *world_, adam_, n);
         const Mixed mixed = mixup(to_device(batch.audio, s_.device), to_device(batch.targets, s_.device),
                                   s_.multi_label, s_.classes, s_.config.mixup);
-        const StepOutput out = train_step([&](const torch::Tensor& x) { return s_.model->forward(x); }, adam_,
-                                          mixed.input, mixed.targets, ss);
+        const bool settled = !graphed_ || graphed_->settled();
+        const StepOutput out =
+            graphed_ ? graphed_->run(mixed.input, mixed.targets, lr, p.step)
+                     : train_step([&](const torch::Tensor& x) { return s_.model->forward(x); }, adam_, mixed.input,
+                                  mixed.targets, ss);
+        // Said once, when the capture has been made or has failed (then the run goes on eagerly).
+        if (!settled && graphed_->settled()) announce(RunStatus::Running, "training steps: " + graphed_->describe());
         if (!std::isfinite(out.loss))
             return Ending{RunStatus::Diverged,
                           "the loss became " + std::string(std::isnan(out.loss) ? "NaN" : "infinite") + " at step " +
@@ -432,6 +458,7 @@ private:
     const Schedule schedule_;
     std::unique_ptr<Heartbeat> heartbeat_;
     std::unique_ptr<MetricLog> log_;
+    std::unique_ptr<GraphedStep> graphed_; // GPU runs: steps replayed as a CUDA graph
     std::deque<std::pair<Clock::time_point, int64_t>> recent_; // (time, clips) of recent steps
     Clock::time_point last_checkpoint_ = Clock::now();
 };

@@ -30,6 +30,9 @@ struct TrainOptions {
     double checkpoint_seconds = 600;  // a mid-epoch checkpoint this often (and one per epoch)
     double heartbeat_seconds = 5;     // how often the run tells the database it is alive
     data::WaveformCache* cache = nullptr; // optional, must outlive the call
+    // On a GPU, each full batch's forward and backward replayed as one CUDA graph after a few
+    // eager steps (train/graph_step.h), where the build and the run allow it; off: every step eager.
+    bool cuda_graphs = true;
     // More than one rank: this process is one of world.world_size data-parallel ranks of the run
     // (train::world_from_env, or gafx --nproc). Rank 0 alone claims the run and writes the
     // database, checkpoints and weights; every rank reads the same workspace and checkpoint.

@@ -78,6 +78,14 @@ private Q_SLOTS:
         const auto bad = run_gafx({QStringLiteral("train"), exp_, QStringLiteral("--shard"), QStringLiteral("4/3")});
         QCOMPARE(bad.exit_code, 1);
         QVERIFY2(bad.err.contains(QStringLiteral("parts are numbered from 1 to N")), qPrintable(bad.err));
+        // --cuda-graph takes on or off, in every command that trains.
+        const auto graphs = run_gafx({QStringLiteral("train"), exp_, QStringLiteral("--dry-run"),
+                                      QStringLiteral("--cuda-graph"), QStringLiteral("off")});
+        QCOMPARE(graphs.exit_code, 0);
+        const auto typo = run_gafx({QStringLiteral("train"), exp_, QStringLiteral("--dry-run"),
+                                    QStringLiteral("--cuda-graph"), QStringLiteral("no")});
+        QCOMPARE(typo.exit_code, 2);
+        QVERIFY2(typo.err.contains(QStringLiteral("--cuda-graph on|off, not 'no'")), qPrintable(typo.err));
     }
 
     void killedTrainerResumesToTheSameHistory() {

@@ -2,7 +2,8 @@
 //   1. resolve_precision("auto", cuda) picks bf16 (any GPU from Ampere on, the H200 included);
 //   2. mel + AST-tiny (small preset): the CUDA forward matches the CPU forward in fp32;
 //   3. 20 bf16 training steps (train_step, Adam) on one fixed batch on CUDA: the loss falls;
-//   4. a whole train_run on a tiny generated GTZAN-style dataset on "cuda" finishes.
+//   4. a whole train_run on a tiny generated GTZAN-style dataset on "cuda" finishes, once with
+//      its steps replayed as CUDA graphs (which the trainer must say it did) and once eager.
 // Without a CUDA device it prints "no CUDA device: skipped" and exits 0 (CPU-only libtorch,
 // CI). --cpu-dry-run runs the same checks on the CPU, to try the check itself without a GPU.
 //
@@ -232,7 +233,8 @@ int main(int argc, char** argv) {
             double ms = 0; // per step, over the last four
             std::string path;
         };
-        auto steps = [&](bool graph) {
+        // host_read: the forward reads a value back to the host, which a capture cannot hold.
+        auto steps = [&](bool graph, bool host_read) {
             torch::manual_seed(13);
             auto net = models::make_classifier("ast-tiny", 128, 10, models::Preset::Small);
             net->to(device);
@@ -241,7 +243,11 @@ int main(int argc, char** argv) {
             for (const auto& p : net->named_parameters(true)) params.emplace_back(p.key(), p.value());
             train::Adam adam(params);
             train::keep_working_copies(adam, *net, train_precision);
-            const train::Forward forward = [&](const torch::Tensor& in) { return net->forward(in); };
+            const train::Forward forward = [&](const torch::Tensor& in) {
+                torch::Tensor out = net->forward(in);
+                if (host_read && !std::isfinite(out.sum().item<double>())) fail("the logits are not finite");
+                return out;
+            };
             train::GraphedStep graphed(forward, adam, settings, 2);
             Result r;
             Clock::time_point t{};
@@ -261,20 +267,33 @@ int main(int argc, char** argv) {
             r.path = graph ? graphed.describe() : "eager";
             return r;
         };
-        const Result eager = steps(false), graph = steps(true);
+        const auto compare = [&](const Result& graph, const Result& eager) {
+            for (size_t i = 0; i < eager.losses.size(); ++i)
+                if (std::abs(graph.losses[i] - eager.losses[i]) > 2e-2 * std::max(1.0, std::abs(eager.losses[i])))
+                    fail(fmt("step %.0f: loss %.5f ", double(i + 1), graph.losses[i]) + graph.path +
+                         fmt(" against %.5f eager", eager.losses[i]));
+        };
+        const Result eager = steps(false, false), graph = steps(true, false);
         if (graph.path != "replayed") fail("the graph was not captured: " + graph.path);
-        for (size_t i = 0; i < eager.losses.size(); ++i)
-            if (std::abs(graph.losses[i] - eager.losses[i]) > 2e-2 * std::max(1.0, std::abs(eager.losses[i])))
-                fail(fmt("step %.0f: loss %.5f replayed against %.5f eager", double(i + 1), graph.losses[i], eager.losses[i]));
+        compare(graph, eager);
+        // A capture that fails (here: a read back to the host inside the forward) must leave the
+        // steps eager and whole. Ended on the wrong stream, it once left the side stream capturing
+        // and the next copy threw "operation not permitted when stream is capturing".
+        const Result refused = steps(true, true);
+        if (refused.path.rfind("eager (the capture failed", 0) != 0)
+            fail("a forward that reads back to the host: " + refused.path);
+        compare(refused, eager);
         return fmt("losses within 2e-2 over 8 steps (last %.4f vs %.4f); %.2f ms/step replayed, ", graph.losses.back(),
                    eager.losses.back(), graph.ms) +
-               fmt("%.2f eager", eager.ms);
+               fmt("%.2f eager; a failed capture goes on eagerly: ", eager.ms) + refused.path.substr(0, 120);
     });
 
-    // 4. A whole run through the trainer on generated audio.
-    report.run("train_run on " + device_name, [&] {
-        const fs::path dir = workdir.empty() ? fs::temp_directory_path() / ("gafx-cuda-check-" + std::to_string(::getpid()))
-                                             : fs::path(workdir);
+    // 4. A whole run through the trainer on generated audio, its steps replayed as CUDA graphs
+    // (the default on a GPU) and eager.
+    const auto train_run_check = [&](bool graphs) {
+        const fs::path dir = (workdir.empty() ? fs::temp_directory_path() / ("gafx-cuda-check-" + std::to_string(::getpid()))
+                                              : fs::path(workdir)) /
+                             (graphs ? "graphs" : "eager");
         fs::remove_all(dir);
         fs::create_directories(dir);
         data::DemoOptions demo;
@@ -296,10 +315,16 @@ int main(int argc, char** argv) {
         options.device = device_name;
         options.loader_threads = 2;
         options.checkpoint_dir = (dir / "runs").string();
+        options.cuda_graphs = graphs;
         train::TrainControl control;
         int64_t steps = 0;
+        std::string step_kind; // what the trainer said of its steps
         train::TrainCallbacks cb;
         cb.on_step = [&](const train::StepProgress&) { ++steps; };
+        cb.on_status = [&](gafx::store::RunStatus, const std::string& message) {
+            const auto at = message.find("training steps: ");
+            if (at != std::string::npos) step_kind = message.substr(at + 16, message.find(';', at) - at - 16);
+        };
         const train::RunResult r = train::train_run(store, run, options, control, cb);
         if (r.status != gafx::store::RunStatus::Finished) fail(std::string("status ") + gafx::store::to_string(r.status) + ": " + r.message);
         const auto rec = store.run(run);
@@ -310,10 +335,15 @@ int main(int argc, char** argv) {
         if (steps == 0 || rec->epochs_done != 2) fail("the run did " + std::to_string(rec->epochs_done) + " of 2 epochs");
         if (!fs::exists(gafx::store::run_paths(store.path(), *rec, options.checkpoint_dir).best))
             fail("no best.safetensors was written");
+        // The last thing said of the steps: "replayed" once the capture is made.
+        if (device.is_cuda() && graphs && step_kind != "replayed")
+            fail("the steps were not replayed as a CUDA graph: " + step_kind);
         if (workdir.empty()) fs::remove_all(dir);
-        return "finished: " + std::to_string(steps) + " steps, " + rec->precision + " on " + rec->device +
-               fmt(", final track accuracy %.2f", rec->final_test_track_accuracy);
-    });
+        return "finished: " + std::to_string(steps) + " steps (" + (step_kind.empty() ? "eager" : step_kind) + "), " +
+               rec->precision + " on " + rec->device + fmt(", final track accuracy %.2f", rec->final_test_track_accuracy);
+    };
+    report.run("train_run on " + device_name + ", CUDA graph steps", [&] { return train_run_check(true); });
+    report.run("train_run on " + device_name + ", eager steps", [&] { return train_run_check(false); });
 
     if (!json_path.empty()) {
         const json out = {{"libtorch", info.libtorch}, {"device", device_name}, {"dry_run", dry_run},
