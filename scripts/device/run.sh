@@ -273,10 +273,11 @@ check() {
 }
 
 # ---------------------------------------------------------------- benchmarks
-bench() { # name limit args...
+# One benchmark, the command after its name and time limit, within the budget: its stdout (JSON)
+# is kept as the result, its stderr goes to bench.log.
+run_bench() { # name limit command...
   local name=$1 want=$2 t0=$SECONDS lim rc
   shift 2
-  [[ "$name" =~ ${GAFX_DEVICE_BENCH_ONLY:-.} ]] || return 0
   lim=$(limit_for "$want")
   if [ "$lim" -lt 30 ]; then
     log "bench $name: skipped, ${lim}s left of the budget"
@@ -284,11 +285,9 @@ bench() { # name limit args...
     STATUS=1
     return
   fi
-  local run=(--device cuda --batch 4 --steps 30 --warmup 5 --json "$@")
-  [ "$DRY" = 1 ] && run=(--device cpu --batch 4 --json --steps 1 --warmup 0 "$@")
-  log "bench $name (limit ${lim}s): gafx bench train ${run[*]}"
-  echo "===== $name: ${run[*]}" >>"$OUT/bench.log"
-  timeout -k 10 "$lim" "$GAFX" bench train "${run[@]}" >"$RES/$name.json" 2>"$RES/$name.err"
+  log "bench $name (limit ${lim}s): $*"
+  echo "===== $name: $*" >>"$OUT/bench.log"
+  timeout -k 10 "$lim" "$@" >"$RES/$name.json" 2>"$RES/$name.err"
   rc=$?
   cat "$RES/$name.err" >>"$OUT/bench.log"
   if [ $rc -eq 0 ]; then
@@ -304,40 +303,24 @@ bench() { # name limit args...
     log "bench $name: FAILED ($why)"
   fi
 }
-# PyTorch eager on the same machine: tests/bench/peer_train_step.py, the AST step op for op.
-peer() { # name limit args...
-  local name=$1 want=$2 t0=$SECONDS lim rc
+bench() { # name limit args...: gafx bench train
+  local name=$1 want=$2
   shift 2
   [[ "$name" =~ ${GAFX_DEVICE_BENCH_ONLY:-.} ]] || return 0
-  lim=$(limit_for "$want")
-  if [ "$lim" -lt 30 ]; then
-    log "peer $name: skipped, ${lim}s left of the budget"
-    record "bench:$name" skipped 0 "out of time"
-    STATUS=1
-    return
-  fi
   local run=(--device cuda --batch 4 --steps 30 --warmup 5 --json "$@")
-  local py=python3
+  [ "$DRY" = 1 ] && run=(--device cpu --batch 4 --json --steps 1 --warmup 0 "$@")
+  run_bench "$name" "$want" "$GAFX" bench train "${run[@]}"
+}
+# PyTorch eager on the same machine: tests/bench/peer_train_step.py, the AST step op for op.
+peer() { # name limit args...
+  local name=$1 want=$2
+  shift 2
+  [[ "$name" =~ ${GAFX_DEVICE_BENCH_ONLY:-.} ]] || return 0
+  local run=(--device cuda --batch 4 --steps 30 --warmup 5 --json "$@") py=python3
   [ "$DRY" = 1 ] && run=(--device cpu --batch 4 --steps 1 --warmup 0 --json "$@") && py=/usr/bin/python3
-  log "peer $name (limit ${lim}s): $py tests/bench/peer_train_step.py ${run[*]}"
-  echo "===== $name: ${run[*]}" >>"$OUT/bench.log"
   # Without env.sh's LD_LIBRARY_PATH: PyTorch brings its own libraries.
-  env -u LD_LIBRARY_PATH -u PYTHONPATH PYTHONUNBUFFERED=1 timeout -k 10 "$lim" \
-    "$py" tests/bench/peer_train_step.py "${run[@]}" >"$RES/$name.json" 2>"$RES/$name.err"
-  rc=$?
-  cat "$RES/$name.err" >>"$OUT/bench.log"
-  if [ $rc -eq 0 ]; then
-    record "bench:$name" ok "$((SECONDS - t0))" ""
-    tr -d '\n ' <"$RES/$name.json" | cut -c1-400
-    echo
-  else
-    STATUS=1
-    local why="exit $rc"
-    [ $rc -ge 124 ] && why="time limit ${lim}s"
-    why="$why: $(tail -1 "$RES/$name.err" | cut -c1-300)"
-    record "bench:$name" failed "$((SECONDS - t0))" "$why"
-    log "peer $name: FAILED ($why)"
-  fi
+  run_bench "$name" "$want" env -u LD_LIBRARY_PATH -u PYTHONPATH PYTHONUNBUFFERED=1 \
+    "$py" tests/bench/peer_train_step.py "${run[@]}"
 }
 benches() {
   [ -x "$GAFX" ] || die "no gafx in $BUILD: run the build phase first"
