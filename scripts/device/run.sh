@@ -338,6 +338,9 @@ benches() {
   [ "$DRY" = 1 ] || bench "gafx-u-ast-tiny-10s-bf16-graph" 120 --extractor gafx-u --seconds 10 --classifier ast-tiny --precision bf16 --cuda-graph
   [ "$DRY" = 1 ] || bench "gafx-r-ast-small-10s-bf16-graph" 120 --extractor gafx-r --seconds 10 --classifier ast-small --precision bf16 --cuda-graph
   for p in bf16 fp32; do bench "gafx-u-ast-tiny-30s-$p" 150 --extractor gafx-u --seconds 30 --classifier ast-tiny --precision $p; done
+  # Memory for time: the same step with activation checkpointing, eager and replayed.
+  bench "gafx-u-ast-tiny-30s-bf16-checkpointing" 150 --extractor gafx-u --seconds 30 --classifier ast-tiny --precision bf16 --checkpointing
+  [ "$DRY" = 1 ] || bench "gafx-u-ast-tiny-30s-bf16-checkpointing-graph" 150 --extractor gafx-u --seconds 30 --classifier ast-tiny --precision bf16 --checkpointing --cuda-graph
 }
 
 case "$PHASE" in
