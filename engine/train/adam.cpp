@@ -15,6 +15,7 @@
 #include <cmath>
 #include <map>
 #include <unordered_set>
+#include <utility>
 
 namespace gafx::train {
 namespace {
@@ -48,7 +49,14 @@ void foreach_adam(ForeachGroup& g, const AdamOptions& o) {
 
 Adam::Adam(std::vector<std::pair<std::string, torch::Tensor>> named_params, AdamOptions options) : opt_(options) {
     for (auto& [name, p] : named_params)
-        if (p.requires_grad()) params_.push_back(Param{name, p, torch::zeros_like(p), torch::zeros_like(p)});
+        if (p.requires_grad()) {
+            Param s;
+            s.name = name;
+            s.p = p;
+            s.exp_avg = torch::zeros_like(p);
+            s.exp_avg_sq = torch::zeros_like(p);
+            params_.push_back(std::move(s));
+        }
 }
 
 void Adam::keep_working_copies(const std::vector<torch::Tensor>& weights, torch::ScalarType dtype) {
