@@ -307,12 +307,11 @@ private:
     // A GPU run's steps as CUDA graphs where they can be; the notes say which and, when not, why.
     void start_graphed_steps() {
         if (!s_.device.is_cuda()) return;
-        std::string why = world_ ? "data-parallel steps talk to other ranks"
-                          : !options_.cuda_graphs ? "turned off"
-                                                  : GraphedStep::refusal(step_settings(0));
-        if (why.empty())
-            graphed_ = std::make_unique<GraphedStep>([this](const torch::Tensor& x) { return s_.model->forward(x); },
-                                                     adam_, step_settings(0));
+        const StepSettings settings = step_settings(0); // lr and step are given at each step
+        const std::string why = world_ ? "data-parallel steps talk to other ranks"
+                                : !options_.cuda_graphs ? "turned off"
+                                                        : GraphedStep::refusal(settings);
+        if (why.empty()) graphed_ = std::make_unique<GraphedStep>(forward_, adam_, settings);
         s_.notes += std::string(s_.notes.empty() ? "" : "; ") + "training steps: " +
                     (why.empty() ? "CUDA graph after " + std::to_string(GraphedStep::kDefaultWarmup) + " eager steps"
                                  : "eager (" + why + ")");
@@ -330,8 +329,7 @@ private:
         const bool settled = !graphed_ || graphed_->settled();
         const StepOutput out =
             graphed_ ? graphed_->run(mixed.input, mixed.targets, lr, p.step)
-                     : train_step([&](const torch::Tensor& x) { return s_.model->forward(x); }, adam_, mixed.input,
-                                  mixed.targets, ss);
+                     : train_step(forward_, adam_, mixed.input, mixed.targets, ss);
         // Said once, when the capture has been made or has failed (then the run goes on eagerly).
         if (!settled && graphed_->settled()) announce(RunStatus::Running, "training steps: " + graphed_->describe());
         if (!std::isfinite(out.loss))
@@ -456,6 +454,7 @@ private:
     CheckpointState st_;
     data::BatchLoader train_loader_, val_loader_, test_loader_;
     const Schedule schedule_;
+    const Forward forward_ = [this](const torch::Tensor& x) { return s_.model->forward(x); };
     std::unique_ptr<Heartbeat> heartbeat_;
     std::unique_ptr<MetricLog> log_;
     std::unique_ptr<GraphedStep> graphed_; // GPU runs: steps replayed as a CUDA graph
