@@ -291,9 +291,9 @@ int main(int argc, char** argv) {
     // 4. A whole run through the trainer on generated audio, its steps replayed as CUDA graphs
     // (the default on a GPU) and eager.
     const auto train_run_check = [&](bool graphs) {
-        const fs::path dir = (workdir.empty() ? fs::temp_directory_path() / ("gafx-cuda-check-" + std::to_string(::getpid()))
-                                              : fs::path(workdir)) /
-                             (graphs ? "graphs" : "eager");
+        const fs::path root = workdir.empty() ? fs::temp_directory_path() / ("gafx-cuda-check-" + std::to_string(::getpid()))
+                                              : fs::path(workdir);
+        const fs::path dir = root / (graphs ? "graphs" : "eager");
         fs::remove_all(dir);
         fs::create_directories(dir);
         data::DemoOptions demo;
@@ -338,7 +338,7 @@ int main(int argc, char** argv) {
         // The last thing said of the steps: "replayed" once the capture is made.
         if (device.is_cuda() && graphs && step_kind != "replayed")
             fail("the steps were not replayed as a CUDA graph: " + step_kind);
-        if (workdir.empty()) fs::remove_all(dir);
+        if (workdir.empty()) fs::remove_all(root);
         return "finished: " + std::to_string(steps) + " steps (" + (step_kind.empty() ? "eager" : step_kind) + "), " +
                rec->precision + " on " + rec->device + fmt(", final track accuracy %.2f", rec->final_test_track_accuracy);
     };
