@@ -54,7 +54,8 @@ const char* kTrainFlagsHelp =
     "                            each, the cores split among them; batch_size stays the global batch).\n"
     "                            torchrun's and Slurm's environment (RANK, WORLD_SIZE, SLURM_PROCID, ...)\n"
     "                            make this process one rank of such a run\n"
-    "  --backend gloo|nccl       the ranks' c10d backend (default gloo)\n"
+    "  --backend auto|gloo|nccl  the ranks' c10d backend (default auto: NCCL for ranks on CUDA, one GPU\n"
+    "                            each, where this gafx has it; else Gloo)\n"
     "  --db FILE                 the workspace database\n";
 
 const std::set<std::string>& train_flag_names() {
@@ -76,9 +77,12 @@ TrainFlags train_flags(const Args& a) {
     if (f.cache_dir == "none") f.cache_dir.clear();
     if (f.options.threads < 0 || f.options.loader_threads < 1) throw UsageError("--threads >= 0, --loader-threads >= 1");
     f.options.world = train::world_from_env();
-    f.options.world.backend = a.get_or("--backend", "gloo");
     f.nproc = int(a.get_int("--nproc", 1));
     if (f.nproc < 1 || f.nproc > 256) throw UsageError("--nproc N with 1 <= N <= 256");
+    f.options.world.backend = a.get_or("--backend", "auto");
+    if (f.nproc > 1 || f.options.world.world_size > 1)
+        f.options.world.backend = train::resolve_backend(f.options.world.backend, f.options.device,
+                                                         f.nproc > 1 ? f.nproc : f.options.world.local_world_size);
     if (f.nproc > 1 && f.options.world.world_size > 1)
         throw UsageError("--nproc starts ranks itself; this process is already rank " +
                          std::to_string(f.options.world.rank) + " of " + std::to_string(f.options.world.world_size) +

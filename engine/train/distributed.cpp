@@ -1,11 +1,14 @@
 #include "train/distributed.h"
 
 #include "core/error.h"
+#include "train/nccl_group.h"
 
 #include <ATen/ATen.h>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <stdexcept>
 
 #if __has_include(<gloo/algorithm.h>) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>)
@@ -67,6 +70,7 @@ WorldSpec world_from_env(const std::function<const char*(const char*)>& getenv_f
         w.world_size = int(parse_number("WORLD_SIZE", size, 1, 65536));
         w.rank = int(parse_number("RANK", rank, 0, w.world_size - 1));
         if (const char* local = get("LOCAL_RANK")) w.local_rank = int(parse_number("LOCAL_RANK", local, 0, 65535));
+        if (const char* n = get("LOCAL_WORLD_SIZE")) w.local_world_size = int(parse_number("LOCAL_WORLD_SIZE", n, 1, 65536));
         return w;
     }
     const char* procid = get("SLURM_PROCID");
@@ -97,13 +101,36 @@ bool have_gloo() {
 #endif
 }
 
+std::string resolve_backend(const std::string& requested, const std::string& device, int local_ranks) {
+    const bool cuda = device.rfind("cuda", 0) == 0;
+    if (requested.empty() || requested == "auto")
+        return cuda && have_nccl() && local_ranks <= int(torch::cuda::device_count()) ? "nccl" : "gloo";
+    if (requested == "gloo") return requested;
+    if (requested != "nccl")
+        throw Error("--backend " + requested, "not a c10d backend gafx knows", "use auto, gloo or nccl");
+    require_nccl();
+    if (!cuda)
+        throw Error("--backend nccl", "NCCL moves CUDA tensors only, and this run trains on " + device,
+                    "train with --device cuda, or use --backend gloo");
+    return requested;
+}
+
+int rank_cuda_device(const std::string& device, int local_rank, int devices) {
+    if (device.rfind("cuda:", 0) == 0) return int(parse_number("--device", device.c_str() + 5, 0, 65535));
+    return local_rank % std::max(1, devices);
+}
+
 #ifdef GAFX_HAVE_GLOO
 
 struct World::Impl {
     WorldSpec spec;
     c10::intrusive_ptr<c10d::Store> store;
-    // The Gloo group itself: a ProcessGroup in libtorch 1.13, a Backend in 2.x, with the same calls.
-    c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+    // Gloo's or NCCL's group, through the base class both share in this libtorch.
+    c10::intrusive_ptr<C10dGroup> group;
+    // NCCL's: this rank's GPU, where host tensors go for a collective. Unset for Gloo.
+    std::optional<at::Device> wire;
+
+    at::Tensor on_wire(const at::Tensor& t) const { return wire && t.device() != *wire ? t.to(*wire) : t; }
 
     // c10d reports a dead peer or a timeout as an exception with its own words; ours name the rank.
     template <typename F> void collective(const char* what, F&& f) {
@@ -117,9 +144,9 @@ struct World::Impl {
     }
 };
 
-std::unique_ptr<World> World::join(const WorldSpec& spec) {
-    if (spec.backend != "gloo")
-        throw Error("--backend " + spec.backend, "this gafx has only the Gloo process group", "use --backend gloo");
+std::unique_ptr<World> World::join(const WorldSpec& given) {
+    WorldSpec spec = given;
+    spec.backend = resolve_backend(spec.backend, spec.device, spec.local_world_size);
     auto impl = std::make_unique<Impl>();
     impl->spec = spec;
     const std::string where = spec.master_addr + ":" + std::to_string(spec.master_port);
@@ -131,6 +158,12 @@ std::unique_ptr<World> World::join(const WorldSpec& spec) {
         o.waitWorkers = true;
         o.timeout = std::chrono::milliseconds(int64_t(spec.timeout_seconds * 1000));
         impl->store = c10::make_intrusive<c10d::TCPStore>(spec.master_addr, o);
+        if (spec.backend == "nccl") {
+            const int gpu = rank_cuda_device(spec.device, spec.local_rank, int(torch::cuda::device_count()));
+            impl->group = nccl_group(impl->store, spec.rank, spec.world_size, o.timeout, gpu);
+            impl->wire = at::Device(at::kCUDA, c10::DeviceIndex(gpu));
+            return std::unique_ptr<World>(new World(std::move(impl)));
+        }
         auto opts = c10d::ProcessGroupGloo::Options::create();
         opts->timeout = o.timeout;
         // Reach the others the way they reach rank 0: over loopback when it is this machine.
@@ -138,6 +171,8 @@ std::unique_ptr<World> World::join(const WorldSpec& spec) {
                                     ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
                                     : c10d::ProcessGroupGloo::createDefaultDevice());
         impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, spec.rank, spec.world_size, opts);
+    } catch (const Error&) {
+        throw; // ours already names the file or flag and the fix
     } catch (const std::exception& e) {
         throw Error(where,
                     "rank " + std::to_string(spec.rank) + " of " + std::to_string(spec.world_size) +
@@ -152,8 +187,9 @@ void World::broadcast(std::vector<at::Tensor>& tensors, int root) {
     c10d::BroadcastOptions o;
     o.rootRank = root;
     for (auto& t : tensors) {
-        std::vector<at::Tensor> one{t};
+        std::vector<at::Tensor> one{impl_->on_wire(t)};
         impl_->collective("broadcast", [&] { return impl_->group->broadcast(one, o); });
+        if (!one[0].is_same(t)) t.copy_(one[0]);
     }
 }
 
@@ -172,7 +208,7 @@ void World::reduce(std::vector<at::Tensor>& tensors, size_t bucket_bytes, bool m
             flat.push_back(tensors[j].reshape({-1}));
             ++j;
         }
-        std::vector<at::Tensor> bucket{at::cat(flat)};
+        std::vector<at::Tensor> bucket{impl_->on_wire(at::cat(flat))};
         impl_->collective("gradient all-reduce", [&] { return impl_->group->allreduce(bucket); });
         if (mean) bucket[0].div_(double(impl_->spec.world_size));
         int64_t off = 0;
@@ -186,15 +222,17 @@ void World::reduce(std::vector<at::Tensor>& tensors, size_t bucket_bytes, bool m
 }
 
 void World::sum(at::Tensor& tensor) {
-    std::vector<at::Tensor> one{tensor};
+    std::vector<at::Tensor> one{impl_->on_wire(tensor)};
     impl_->collective("all-reduce", [&] { return impl_->group->allreduce(one); });
+    if (!one[0].is_same(tensor)) tensor.copy_(one[0]);
 }
 
 std::vector<at::Tensor> World::all_gather(const at::Tensor& tensor) {
+    std::vector<at::Tensor> in{impl_->on_wire(tensor.contiguous())};
     std::vector<std::vector<at::Tensor>> out(1);
-    for (int r = 0; r < impl_->spec.world_size; ++r) out[0].push_back(at::empty_like(tensor));
-    std::vector<at::Tensor> in{tensor.contiguous()};
+    for (int r = 0; r < impl_->spec.world_size; ++r) out[0].push_back(at::empty_like(in[0]));
     impl_->collective("all-gather", [&] { return impl_->group->allgather(out, in); });
+    for (auto& t : out[0]) t = t.to(tensor.device());
     return out[0];
 }
 
@@ -208,7 +246,9 @@ struct World::Impl {
     WorldSpec spec;
 };
 
-std::unique_ptr<World> World::join(const WorldSpec& spec) {
+std::unique_ptr<World> World::join(const WorldSpec& given) {
+    WorldSpec spec = given;
+    spec.backend = resolve_backend(spec.backend, spec.device, spec.local_world_size);
     if (spec.world_size == 1) {
         auto impl = std::make_unique<Impl>();
         impl->spec = spec;

@@ -16,7 +16,7 @@
 
 namespace gafx::train {
 
-// torchrun's RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT when RANK is set; else
+// torchrun's RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT when RANK is set; else
 // Slurm's SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, the first host of SLURM_JOB_NODELIST and
 // MASTER_PORT (or 29500 + the job id's last three digits, so two jobs on one node differ) when
 // SLURM_PROCID is set and SLURM_NTASKS > 1; else a world of one. Throws gafx::Error naming the
@@ -30,6 +30,17 @@ std::string first_slurm_host(const std::string& nodelist);
 // Whether this build has the Gloo process group (Debian's libtorch does, with libgloo-dev).
 bool have_gloo();
 
+// The backend a run's ranks use: "auto" (or empty) is NCCL for ranks on CUDA where this build
+// has it (train/nccl_group.h) and each of the `local_ranks` on this node (0: not known) can have
+// a GPU of its own, else Gloo. Throws gafx::Error naming --backend for an unknown name, for NCCL
+// on a CPU run, or for NCCL in a build without it.
+std::string resolve_backend(const std::string& requested, const std::string& device, int local_ranks = 0);
+
+// The CUDA device a rank trains on: N for "cuda:N"; for plain "cuda", one GPU per rank on a node,
+// its local rank modulo the `devices` it sees (as Slurm's --gpus-per-task leaves each rank only
+// its own).
+int rank_cuda_device(const std::string& device, int local_rank, int devices);
+
 // A collective failed because another rank stopped or cannot be reached: the run stops where
 // its last checkpoint is, resumable at any world size. `path` names this rank.
 class RankLost : public Error {
@@ -40,7 +51,9 @@ public:
 class World {
 public:
     // Joins: rank 0 serves the store at master_addr:master_port, the others connect to it; all
-    // wait until world_size have come. Throws gafx::Error within timeout_seconds when the store
+    // wait until world_size have come. The backend is resolve_backend(spec.backend, spec.device,
+    // spec.local_world_size);
+    // spec() holds the one chosen. Over NCCL, host tensors travel through this rank's GPU. Throws gafx::Error within timeout_seconds when the store
     // cannot be reached or not everyone came, naming the address and what to check.
     static std::unique_ptr<World> join(const WorldSpec& spec);
     ~World();

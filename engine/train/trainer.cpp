@@ -491,6 +491,11 @@ RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& 
     TrainOptions options = given;
     const auto record = store.run(run_id);
     if (!record) return not_started("run " + std::to_string(run_id) + " does not exist");
+    // One GPU per rank on a node: "cuda" means this rank's. NCCL's ranks talk on it.
+    if (options.world.world_size > 1 && options.device == "cuda")
+        options.device = "cuda:" + std::to_string(rank_cuda_device(options.device, options.world.local_rank,
+                                                                   int(torch::cuda::device_count())));
+    options.world.device = options.device;
     std::unique_ptr<World> world;
     try {
         world = join_world(options.world);
@@ -505,10 +510,6 @@ RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& 
         return not_started(e.what());
     }
     const bool lead = !world || world->rank() == 0;
-    // One GPU per rank on a node: "cuda" means this rank's (modulo the GPUs it sees, as Slurm's
-    // --gpus-per-task leaves each rank only its own).
-    if (world && options.device == "cuda")
-        options.device = "cuda:" + std::to_string(options.world.local_rank % std::max<int64_t>(1, torch::cuda::device_count()));
     // One trainer per run: claimed before any of its files or metrics are touched. A second
     // trainer (a second `gafx resume`, the workbench and a terminal) is refused and changes nothing.
     bool claimed = false;

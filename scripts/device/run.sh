@@ -163,6 +163,22 @@ PY
     log "warning: no nvcc found; Torch's CMake package may not find the CUDA toolkit"
   fi
   nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1 || log "warning: nvidia-smi failed (see nvidia-smi.txt)"
+  # NCCL's header, which c10d's NCCL group includes: a pip PyTorch keeps it in its nvidia-nccl
+  # package; a CUDA toolkit or a system NCCL under include/.
+  NCCL_INC=$(python3 - <<'PY' 2>/dev/null
+import glob, os, site
+for root in site.getsitepackages() + [site.getusersitepackages()]:
+    found = sorted(glob.glob(os.path.join(root, "nvidia", "**", "nccl.h"), recursive=True))
+    if found:
+        print(os.path.dirname(found[0]))
+        break
+PY
+  ) || true
+  for d in "$NCCL_INC" "${CUDA_HOME:-/usr/local/cuda}/include" /usr/include; do
+    if [ -n "$d" ] && [ -f "$d/nccl.h" ]; then NCCL_INC=$d; break; fi
+    NCCL_INC=""
+  done
+  log "nccl.h: ${NCCL_INC:-not found (data-parallel ranks will have Gloo only)}"
 
   # shellcheck source=/dev/null
   source .deps/device/env.sh
@@ -199,6 +215,7 @@ build() {
     -Wno-dev)
   [ "$DRY" = 1 ] || args+=(-DCMAKE_CUDA_ARCHITECTURES=90 -DUSE_SYSTEM_NVTX=ON)
   [ -n "${NVCC:-}" ] && args+=(-DCMAKE_CUDA_COMPILER="$NVCC" -DCUDAToolkit_ROOT="$CUDA_HOME")
+  [ -n "${NCCL_INC:-}" ] && args+=(-DGAFX_NCCL_INCLUDE_DIR="$NCCL_INC")
   # shellcheck disable=SC2206 # split on purpose: several -D arguments
   [ -n "${GAFX_DEVICE_CMAKE_ARGS:-}" ] && args+=($GAFX_DEVICE_CMAKE_ARGS)
   lim=$(limit_for 180)
@@ -216,16 +233,17 @@ build() {
   log "build gafx + cuda_check with $(nproc) jobs (limit ${lim}s)"
   if ! timeout -k 10 "$lim" "$CMAKE_BIN" --build "$BUILD" --target gafx cuda_check -j "$(nproc)" >"$OUT/build.log" 2>&1; then
     # The calls into libtorch_cuda were written where there is no CUDA (type-checked against
-    # Debian's headers only): when one of those files fails, build without it rather than lose
-    # the run. The allocator statistics' option also leaves out the graphs.
-    local off=""
-    grep -q 'graph_step\.cpp' "$OUT/build.log" && off="-DGAFX_CUDA_GRAPHS=OFF"
-    grep -q 'device_memory\.cpp' "$OUT/build.log" && off="-DGAFX_TORCH_CUDA=OFF"
-    if [ -n "$off" ] && [ "$(limit_for 300)" -ge 60 ]; then
-      log "the engine's CUDA-only code did not compile (see build-cuda.log): building again with $off"
+    # Debian's headers and stubs only): when one of those files fails, build without it rather
+    # than lose the run. The allocator statistics' option also leaves out the graphs and NCCL.
+    local off=()
+    grep -q 'graph_step\.cpp' "$OUT/build.log" && off+=(-DGAFX_CUDA_GRAPHS=OFF)
+    grep -q 'device_memory\.cpp' "$OUT/build.log" && off+=(-DGAFX_TORCH_CUDA=OFF)
+    grep -q 'nccl_group\.cpp' "$OUT/build.log" && off+=(-DGAFX_NCCL=OFF)
+    if [ ${#off[@]} -gt 0 ] && [ "$(limit_for 300)" -ge 60 ]; then
+      log "the engine's CUDA-only code did not compile (see build-cuda.log): building again with ${off[*]}"
       cp "$OUT/build.log" "$OUT/build-cuda.log"
       record build-cuda failed "$((SECONDS - t0))" "see build-cuda.log"
-      "$CMAKE_BIN" "$off" "$BUILD" >>"$OUT/configure.log" 2>&1
+      "$CMAKE_BIN" "${off[@]}" "$BUILD" >>"$OUT/configure.log" 2>&1
       lim=$(limit_for 300)
       timeout -k 10 "$lim" "$CMAKE_BIN" --build "$BUILD" --target gafx cuda_check -j "$(nproc)" >"$OUT/build.log" 2>&1 ||
         { record build failed "$((SECONDS - t0))" "see build.log"; die "the build failed (or passed ${lim}s)" "$OUT/build.log"; }

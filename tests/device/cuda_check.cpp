@@ -3,7 +3,10 @@
 //   2. mel + AST-tiny (small preset): the CUDA forward matches the CPU forward in fp32;
 //   3. 20 bf16 training steps (train_step, Adam) on one fixed batch on CUDA: the loss falls;
 //   4. a whole train_run on a tiny generated GTZAN-style dataset on "cuda" finishes, once with
-//      its steps replayed as CUDA graphs (which the trainer must say it did) and once eager.
+//      its steps replayed as CUDA graphs (which the trainer must say it did) and once eager;
+//   5. data-parallel collectives: the backend "auto" picks for CUDA ranks (NCCL) joins a world of
+//      one and broadcasts, averages, sums and gathers host and device tensors; two ranks on one
+//      GPU are refused by name (NCCL would fail at their first collective).
 // Without a CUDA device it prints "no CUDA device: skipped" and exits 0 (CPU-only libtorch,
 // CI). --cpu-dry-run runs the same checks on the CPU, to try the check itself without a GPU.
 //
@@ -21,11 +24,13 @@
 #include "store/run_store.h"
 #include "train/adam.h"
 #include "train/device_input.h"
+#include "train/distributed.h"
 #include "train/graph_step.h"
 #include "train/precision.h"
 #include "train/step.h"
 #include "train/train_model.h"
 #include "train/trainer.h"
+#include "workflows/spawn.h"
 
 #include <ATen/Context.h>
 #include <torch/cuda.h>
@@ -43,6 +48,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -344,6 +350,57 @@ int main(int argc, char** argv) {
     };
     report.run("train_run on " + device_name + ", CUDA graph steps", [&] { return train_run_check(true); });
     report.run("train_run on " + device_name + ", eager steps", [&] { return train_run_check(false); });
+
+    // 5. Data-parallel collectives on this device's backend.
+    const auto world_spec = [&](int rank, int size) {
+        train::WorldSpec w;
+        w.rank = rank;
+        w.world_size = size;
+        w.master_port = workflows::free_loopback_port();
+        w.timeout_seconds = 60;
+        w.device = device.is_cuda() ? "cuda:0" : "cpu";
+        return w;
+    };
+    report.run("collectives, a world of one on " + device_name, [&] {
+        auto world = train::World::join(world_spec(0, 1));
+        const std::string backend = world->spec().backend;
+        if (device.is_cuda() && backend != "nccl") fail("CUDA ranks got " + backend + ": this build has no NCCL");
+        std::vector<at::Tensor> params{torch::arange(5, torch::kFloat), torch::ones({3}, torch::kFloat).to(device)};
+        world->broadcast(params);
+        if (!params[0].is_cpu() || params[0][4].item<float>() != 4.0f) fail("broadcast changed a host tensor");
+        std::vector<at::Tensor> grads{torch::full({300}, 2.0f).to(device), torch::full({2, 2}, 3.0, torch::kDouble).to(device)};
+        world->average(grads, 512); // two buckets: one per dtype
+        if (grads[0].sum().item<double>() != 600.0 || grads[1].sum().item<double>() != 12.0) fail("average");
+        at::Tensor counts = torch::tensor({1.5, 7.0}, torch::kDouble);
+        world->sum(counts);
+        if (!counts.is_cpu() || counts[1].item<double>() != 7.0) fail("sum of host doubles");
+        const auto all = world->all_gather(torch::tensor({int64_t(3), int64_t(1) << 40}, torch::kLong));
+        if (all.size() != 1 || !all[0].is_cpu() || all[0][1].item<int64_t>() != int64_t(1) << 40) fail("all_gather");
+        world->barrier();
+        return backend + ": broadcast, bucketed average, sum and all_gather of host and " + device_name + " tensors";
+    });
+    if (device.is_cuda())
+        report.run("two ranks on one GPU refused", [&] {
+            train::WorldSpec w0 = world_spec(0, 2);
+            w0.backend = "nccl"; // "auto" would choose Gloo for two ranks on a one-GPU node when told
+            train::WorldSpec w1 = w0;
+            w1.rank = 1;
+            std::string said[2];
+            auto rank = [&](const train::WorldSpec& w) {
+                try {
+                    train::World::join(w);
+                    said[w.rank] = "joined";
+                } catch (const std::exception& e) {
+                    said[w.rank] = e.what();
+                }
+            };
+            std::thread other(rank, w1);
+            rank(w0);
+            other.join();
+            for (const auto& s : said)
+                if (s.find("are on one GPU") == std::string::npos) fail("a rank said: " + s);
+            return said[0];
+        });
 
     if (!json_path.empty()) {
         const json out = {{"libtorch", info.libtorch}, {"device", device_name}, {"dry_run", dry_run},

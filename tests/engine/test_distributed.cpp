@@ -5,9 +5,11 @@
 #include "core/error.h"
 #include "test_support.h"
 #include "train/distributed.h"
+#include "train/nccl_group.h"
 
 #include <ATen/ATen.h>
 #include <QElapsedTimer>
+#include <torch/cuda.h>
 #include <QtTest>
 
 #include <map>
@@ -32,6 +34,7 @@ train::WorldSpec spec(int rank, int port, double timeout = 30) {
 // What both ranks do; returns an empty string when every check held.
 std::string collectives(int rank, int port) {
     auto world = train::World::join(spec(rank, port));
+    if (world->spec().backend != "gloo") return "backend " + world->spec().backend + " for CPU ranks";
     std::vector<at::Tensor> params{rank == 0 ? at::arange(3, at::kFloat) : at::zeros({3})};
     world->broadcast(params);
     if (!params[0].equal(at::arange(3, at::kFloat))) return "broadcast";
@@ -70,6 +73,8 @@ private Q_SLOTS:
         QCOMPARE(tr.rank, 3);
         QCOMPARE(tr.world_size, 4);
         QCOMPARE(tr.local_rank, 1);
+        QCOMPARE(tr.local_world_size, 0);
+        QCOMPARE(from({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"LOCAL_WORLD_SIZE", "2"}}).local_world_size, 2);
         QCOMPARE(tr.master_addr, std::string("n1"));
         QCOMPARE(tr.master_port, 1234);
         const auto sl = from({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"},
@@ -86,6 +91,36 @@ private Q_SLOTS:
         QVERIFY(test::error_of([&] { from({{"RANK", "4"}, {"WORLD_SIZE", "4"}}); }).contains("RANK"));
         QVERIFY(test::error_of([&] { from({{"RANK", "0"}}); }).contains("WORLD_SIZE"));
         QVERIFY(test::error_of([&] { from({{"MASTER_PORT", "http"}}); }).contains("MASTER_PORT"));
+    }
+
+    // Gloo on CPU, NCCL on CUDA where built, and a choice that cannot work refused before any rank
+    // waits for the others.
+    void theBackendFollowsTheDevice() {
+        QCOMPARE(train::resolve_backend("auto", "cpu"), std::string("gloo"));
+        QCOMPARE(train::resolve_backend("", "cpu"), std::string("gloo"));
+        QCOMPARE(train::resolve_backend("gloo", "cuda:1"), std::string("gloo"));
+        const bool nccl = train::have_nccl() && torch::cuda::device_count() >= 1;
+        QCOMPARE(train::resolve_backend("auto", "cuda"), std::string(nccl ? "nccl" : "gloo"));
+        // More ranks on this node than GPUs: they share, which only Gloo allows.
+        QCOMPARE(train::resolve_backend("auto", "cuda", int(torch::cuda::device_count()) + 1), std::string("gloo"));
+        QString error = test::error_of([] { train::resolve_backend("mpi", "cpu"); });
+        QVERIFY2(error.contains(QStringLiteral("--backend mpi")) && error.contains(QStringLiteral("auto, gloo or nccl")),
+                 qPrintable(error));
+        error = test::error_of([] { train::resolve_backend("nccl", "cpu"); });
+        QVERIFY2(error.contains(QStringLiteral("--backend nccl")), qPrintable(error));
+        QVERIFY2(error.contains(train::have_nccl() ? QStringLiteral("--device cuda") : QStringLiteral("without c10d's NCCL")),
+                 qPrintable(error));
+        // Refused at once, before the store: rank 1 would otherwise wait for a rank 0 that never comes.
+        QElapsedTimer t;
+        t.start();
+        train::WorldSpec w = spec(1, test::free_loopback_port(), 30);
+        w.backend = "nccl";
+        error = test::error_of([&] { train::World::join(w); });
+        QVERIFY2(error.contains(QStringLiteral("--backend nccl")), qPrintable(error));
+        QVERIFY2(t.elapsed() < 10000, "it waited for the store before refusing");
+        QCOMPARE(train::rank_cuda_device("cuda:3", 0, 8), 3);
+        QCOMPARE(train::rank_cuda_device("cuda", 5, 4), 1);
+        QCOMPARE(train::rank_cuda_device("cuda", 2, 0), 0);
     }
 
     void twoRanksBroadcastAndAverage() {

@@ -1,6 +1,6 @@
 #pragma once
 // NOT CUDA. Only the declarations that libtorch's c10/cuda and ATen/cuda headers name, so that
-// code behind the CUDA build (engine/train/graph_step.cpp) can be parsed and type-checked on a
+// code behind the CUDA build (engine/train/graph_step.cpp, nccl_group.cpp) can be parsed and type-checked on a
 // machine without the CUDA toolkit (the cuda_code_syntax test). Nothing links against it.
 #define CUDA_VERSION 12000
 #define CUDART_VERSION 12000
@@ -19,7 +19,7 @@ enum cudaStreamCaptureMode { cudaStreamCaptureModeGlobal, cudaStreamCaptureModeT
 #define cudaStreamNonBlocking 1
 #define cudaStreamDefault 0
 struct cudaIpcEventHandle_t { char reserved[64]; };
-struct cudaDeviceProp { char name[256]; int major, minor; };
+struct cudaDeviceProp { char name[256]; int major, minor; int pciBusID, pciDeviceID, pciDomainID; };
 cudaError_t cudaGetLastError();
 cudaError_t cudaPeekAtLastError();
 const char* cudaGetErrorString(cudaError_t);
