@@ -25,7 +25,7 @@ struct AdamSlice {
           bias_correction2_sqrt = 1;
 };
 
-// Contiguous, non-overlapping buffers only; runs on at::parallel_for's threads.
+// Contiguous, non-overlapping buffers only; runs on gafx::parallel_for's threads (core/parallel.h).
 void fused_adam(const std::vector<AdamSlice>& slices);
 
 } // namespace gafx::train

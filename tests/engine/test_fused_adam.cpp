@@ -3,9 +3,11 @@
 // refreshed when the weight changes elsewhere), and the training step with working copies
 // against autocast's casts for every model: the same first forward bit for bit, the same losses
 // within bf16 rounding, and no matmul or convolution weight left reading its fp32 master.
+#include "core/parallel.h"
 #include "models/registry.h"
 #include "models/working_weights.h"
 #include "train/adam.h"
+#include "train/fused_adam.h"
 #include "train/precision.h"
 #include "train/step.h"
 #include "train/train_model.h"
@@ -15,8 +17,15 @@
 
 #include <QtTest>
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <stdexcept>
 #include <string>
+#include <thread>
 
 using namespace gafx;
 
@@ -170,6 +179,61 @@ private Q_SLOTS:
         only[0].second.mutable_grad() = torch::ones({8}).to(torch::kBFloat16);
         lone.step(1e-3);
         QCOMPARE(QString(lone.last_update()), QString("multi-tensor"));
+    }
+
+    // The fused pass splits its chunks among libtorch's threads. ATen's own parallel_for runs on
+    // one thread in a file built without OpenMP, which the fused pass did until core/parallel.
+    void theFusedPassUsesTheThreads() {
+        QVERIFY2(parallel_for_threads(), "the engine was built without OpenMP");
+        const int before = at::get_num_threads();
+        at::set_num_threads(2);
+        std::mutex mu;
+        std::set<std::thread::id> ids;
+        parallel_for(0, 64, 1, [&](int64_t, int64_t) {
+            std::lock_guard<std::mutex> lock(mu);
+            ids.insert(std::this_thread::get_id());
+        });
+        const QString error = [&] {
+            try {
+                parallel_for(0, 64, 1, [](int64_t first, int64_t) {
+                    if (first > 0) throw std::runtime_error("chunk failed");
+                });
+            } catch (const std::exception& e) {
+                return QString::fromUtf8(e.what());
+            }
+            return QString();
+        }();
+        at::set_num_threads(before);
+        QCOMPARE(int(ids.size()), 2);
+        QCOMPARE(error, QStringLiteral("chunk failed")); // the other thread's exception, rethrown here
+    }
+
+    // The working copy's rounding is c10::BFloat16's, bit for bit, at the edges too: ties to
+    // even, NaN, infinities, the largest floats (rounding up to infinity), subnormals, -0.
+    void theWorkingCopyRoundsAsBFloat16Does() {
+        std::vector<float> p = {1.0f, 1.00390625f, 1.01171875f, -2.5f, 0.0f, -0.0f, 3.4e38f, -3.4e38f, 1e-40f,
+                                std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                                std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                                std::numeric_limits<float>::max(), std::numeric_limits<float>::denorm_min()};
+        for (int i = 0; i < 2000; ++i) p.push_back(std::ldexp(float(i * 7919 % 65536) / 65536.0f + 1.0f, i % 60 - 30));
+        const std::vector<float> before = p;
+        std::vector<float> m(p.size(), 0.0f), v(p.size(), 0.0f), g(p.size(), 0.0f);
+        std::vector<c10::BFloat16> w(p.size());
+        train::AdamSlice s;
+        s.param = p.data();
+        s.exp_avg = m.data();
+        s.exp_avg_sq = v.data();
+        s.grad = g.data();
+        s.working = w.data();
+        s.size = int64_t(p.size());
+        s.eps = 1e-8f; // step_size 0: the weights stay as they are
+        train::fused_adam({s});
+        for (size_t i = 0; i < p.size(); ++i) {
+            const c10::BFloat16 want(before[i]);
+            if (w[i].x != want.x)
+                QFAIL(qPrintable(QStringLiteral("%1 rounds to 0x%2, c10 gives 0x%3")
+                                     .arg(double(before[i]), 0, 'g', 9).arg(w[i].x, 0, 16).arg(want.x, 0, 16)));
+        }
     }
 
     void fusedMatchesThePerTensorUpdate() {
