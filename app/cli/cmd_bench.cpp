@@ -4,6 +4,7 @@
 #include "core/cpu_tuning.h"
 #include "core/error.h"
 #include "models/mel_extractor.h"
+#include "models/layer_norm_bf16.h"
 #include "models/registry.h"
 #include "models/vit_block.h"
 #include "train/adam.h"
@@ -249,6 +250,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
                                  : adam.working_table()     ? "once per step (bf16 working copies)"
                                                             : "autocast, at every use"},
                 {"adam", adam.last_update()},
+                {"layer_norm", models::layer_norm_path(device, precision == train::Precision::Bf16 && adam.working_table())},
                 {"activation_checkpointing", checkpointing ? "on" : "off"}}},
               {"tuning", cpu_tuning_summary()}};
     for (const auto& [what, how] : train::describe(device_path, device)) j["paths"][what] = how;

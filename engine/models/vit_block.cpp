@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "models/blocked_attention.h"
 #include "models/gelu.h"
+#include "models/layer_norm_bf16.h"
 #include "models/working_weights.h"
 
 #include <torch/nn/init.h>
@@ -123,11 +124,11 @@ VitBlockImpl::VitBlockImpl(int64_t dim, int64_t heads, int64_t mlp_ratio, double
 
 torch::Tensor VitBlockImpl::forward(const torch::Tensor& x) {
     if (!gamma_1.defined()) {
-        auto y = x + attn(norm1(x));
-        return y + mlp(norm2(y));
+        auto y = x + attn(norm(norm1, x));
+        return y + mlp(norm(norm2, y));
     }
-    auto y = x + gamma_1 * attn(norm1(x));
-    return y + gamma_2 * mlp(norm2(y));
+    auto y = x + gamma_1 * attn(norm(norm1, x));
+    return y + gamma_2 * mlp(norm(norm2, y));
 }
 
 } // namespace gafx::models

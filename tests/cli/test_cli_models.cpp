@@ -183,15 +183,23 @@ private Q_SLOTS:
         QCOMPARE(paths[QStringLiteral("input")].toString(), QStringLiteral("host memory, no copy"));
         QCOMPARE(paths[QStringLiteral("cudnn_autotune")].toString(), QStringLiteral("off (CPU)"));
         QCOMPARE(paths[QStringLiteral("cuda_graph")].toString(), QStringLiteral("off"));
+        QVERIFY(paths[QStringLiteral("layer_norm")].toString().startsWith(QStringLiteral("at::layer_norm"))); // fp32
 
-        r = run_gafx(base);
-        QCOMPARE(r.exit_code, 0);
-        QVERIFY2(r.out.contains(QStringLiteral("activation_checkpointing off")), qPrintable(r.out));
-        QVERIFY2(r.out.contains(QStringLiteral("attention unfused")), qPrintable(r.out));
-
-        r = run_gafx(base + QStringList{QStringLiteral("--unfused")});
-        QCOMPARE(r.exit_code, 0);
-        QVERIFY2(r.out.contains(QStringLiteral("adam per tensor")), qPrintable(r.out));
+        // Each run succeeds and says all of `lines` among its paths.
+        const auto says = [](const QStringList& args, const QStringList& lines) {
+            const auto run = run_gafx(args);
+            QCOMPARE(run.exit_code, 0);
+            for (const QString& line : lines) QVERIFY2(run.out.contains(line), qPrintable(line + "\n" + run.out));
+        };
+        says(base, {QStringLiteral("activation_checkpointing off"), QStringLiteral("attention unfused")});
+        says(base + QStringList{QStringLiteral("--unfused")}, {QStringLiteral("adam per tensor")});
+        // bf16 with working copies: the blocks' LayerNorms write bf16 themselves; --unfused leaves
+        // the cast to autocast, as before.
+        QStringList bf16 = base;
+        bf16[bf16.indexOf(QStringLiteral("fp32"))] = QStringLiteral("bf16");
+        says(bf16, {QStringLiteral("layer_norm fp32 in, bf16 out"), QStringLiteral("weight_casts once per step")});
+        says(bf16 + QStringList{QStringLiteral("--unfused")},
+             {QStringLiteral("layer_norm at::layer_norm"), QStringLiteral("weight_casts autocast")});
 
         // A CUDA graph on a CPU (or a libtorch without CUDA) is refused, saying why.
         r = run_gafx(base + QStringList{QStringLiteral("--cuda-graph")});

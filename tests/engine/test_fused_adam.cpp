@@ -71,6 +71,7 @@ struct Run {
     std::vector<double> losses;
     torch::Tensor first_logits;
     std::vector<std::string> masters_with_grads; // low-precision weights whose fp32 master got a gradient
+    torch::Tensor first_grads; // every parameter's first gradient (on its working copy, if it has one), flat
 };
 
 // Three trainer steps of `extractor` (or AST alone) + AST-Tiny at the small preset under bf16
@@ -121,9 +122,15 @@ Run train_three(const std::string& extractor_name, bool working) {
         // Which masters got gradients is seen between backward and Adam: after_backward.
         s.after_backward = [&] {
             if (step != 0) return;
-            for (const auto& kv : owner->named_parameters(true))
+            std::vector<torch::Tensor> grads;
+            for (const auto& kv : owner->named_parameters(true)) {
                 for (const auto& w : lows)
                     if (w.is_same(kv.value()) && kv.value().grad().defined()) r.masters_with_grads.push_back(kv.key());
+                models::UseWorking on(adam.working_table());
+                const torch::Tensor g = kv.value().grad().defined() ? kv.value().grad() : models::working(kv.value()).grad();
+                grads.push_back(g.defined() ? g.to(torch::kFloat).flatten() : torch::zeros({kv.value().numel()}));
+            }
+            r.first_grads = torch::cat(grads);
         };
         r.losses.push_back(train::train_step(watched, adam, input, targets, s).loss);
     }
@@ -337,14 +344,28 @@ private Q_SLOTS:
     void theTrainingStepWithWorkingCopiesMatchesAutocast() {
         for (const std::string name : {"none", "gafx-r", "gafx-u", "gafx-a"}) {
             const Run cast = train_three(name, false), work = train_three(name, true);
-            // The same bf16 values reach every matmul: the first forward is identical.
-            QVERIFY2(torch::equal(cast.first_logits, work.first_logits), name.c_str());
+            // The same bf16 weights reach every matmul, and the same activations up to the rare
+            // LayerNorm output that rounds one bf16 step apart (test_layer_norm_bf16: 1-3 of the
+            // 13 056 outputs of each LayerNorm here), which moves logits and loss by up to 1e-3
+            // of themselves: within bf16's own precision (2^-8).
+            const double gap = (cast.first_logits - work.first_logits).abs().max().item<double>() /
+                               cast.first_logits.abs().max().item<double>();
+            QVERIFY2(gap < 2e-2, (name + ": first logits " + std::to_string(gap) + " apart").c_str());
+            QVERIFY2(std::abs(cast.losses[0] - work.losses[0]) <= 4e-3 * std::abs(cast.losses[0]),
+                     (name + ": first loss " + std::to_string(cast.losses[0]) + " vs " + std::to_string(work.losses[0]))
+                         .c_str());
+            // The same gradients, to bf16 precision (seen: up to 1e-2 apart): a gradient lost on
+            // a working copy or counted twice would be off by its whole size.
+            const double grad_gap = ((cast.first_grads - work.first_grads).norm() / cast.first_grads.norm()).item<double>();
+            QVERIFY2(grad_gap < 3e-2, (name + ": first gradients " + std::to_string(grad_gap) + " apart").c_str());
             std::string missed;
             for (const auto& m : work.masters_with_grads) missed += m + " ";
             QVERIFY2(missed.empty(), (name + ": " + missed + " is read as the fp32 weight").c_str());
             QVERIFY(!cast.masters_with_grads.empty());
-            for (size_t i = 0; i < cast.losses.size(); ++i)
-                QVERIFY2(std::abs(cast.losses[i] - work.losses[i]) <= 1e-4 * std::abs(cast.losses[i]),
+            // Later steps only diverge: Adam's first updates are the gradients' signs, and a sign
+            // that rounding flips moves a weight by the whole learning rate.
+            for (size_t i = 1; i < cast.losses.size(); ++i)
+                QVERIFY2(std::abs(cast.losses[i] - work.losses[i]) <= 5e-2 * std::abs(cast.losses[0]),
                          (name + " step " + std::to_string(i) + ": " + std::to_string(cast.losses[i]) + " vs " +
                           std::to_string(work.losses[i]))
                              .c_str());
