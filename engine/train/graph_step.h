@@ -44,6 +44,9 @@ public:
     std::string describe() const;
     // Captured, or never to be (refused, or the capture failed): no longer warming up.
     bool settled() const { return graph_ != nullptr || !why_not_.empty(); }
+    bool replayed() const { return graph_ != nullptr; }
+    // Why the steps stay eager: the refusal or the failed capture; empty while warming up or once captured.
+    const std::string& why_not() const { return why_not_; }
 
 private:
     struct Graph;

@@ -206,6 +206,13 @@ public:
         announce(RunStatus::Running, s_.notes);
     }
 
+    bool graph_replayed() const { return graphed_ && graphed_->replayed(); }
+    std::string eager_why() const {
+        if (!graphed_) return eager_why_;
+        if (graphed_->replayed()) return {};
+        return graphed_->why_not().empty() ? "not captured yet" : graphed_->why_not();
+    }
+
     Ending run() {
         while (pos().epoch < s_.config.epochs) {
             const auto epoch_start = Clock::now();
@@ -312,6 +319,7 @@ private:
                                 : !options_.cuda_graphs ? "turned off"
                                                         : GraphedStep::refusal(settings);
         if (why.empty()) graphed_ = std::make_unique<GraphedStep>(forward_, adam_, settings);
+        eager_why_ = why;
         s_.notes += std::string(s_.notes.empty() ? "" : "; ") + "training steps: " +
                     (why.empty() ? "CUDA graph after " + std::to_string(GraphedStep::kDefaultWarmup) + " eager steps"
                                  : "eager (" + why + ")");
@@ -458,6 +466,7 @@ private:
     std::unique_ptr<Heartbeat> heartbeat_;
     std::unique_ptr<MetricLog> log_;
     std::unique_ptr<GraphedStep> graphed_; // GPU runs: steps replayed as a CUDA graph
+    std::string eager_why_;                // GPU runs without graphed_: why
     std::deque<std::pair<Clock::time_point, int64_t>> recent_; // (time, clips) of recent steps
     Clock::time_point last_checkpoint_ = Clock::now();
 };
@@ -552,6 +561,8 @@ RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& 
         loop->close();
         result.epochs_done = loop->pos().epoch;
         result.step = loop->pos().step;
+        result.cuda_graph_steps = loop->graph_replayed();
+        result.eager_why = loop->eager_why();
         loop.reset(); // the model, optimiser and batches: their kept blocks are free now
     }
     release_cpu_block_cache(); // an idle workbench holds no step's peak

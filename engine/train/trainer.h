@@ -92,6 +92,11 @@ struct RunResult {
     int epochs_done = 0;
     int64_t step = 0;
     bool refused = false; // another trainer holds the run (status running): nothing was touched
+    // How the training steps ran at the end: replayed as a CUDA graph (after eager warm-up
+    // steps), or eager, with why on a GPU (turned off, refused, the capture failed); the run's
+    // notes say the same in words.
+    bool cuda_graph_steps = false;
+    std::string eager_why; // empty on a CPU and when replayed
 };
 
 // Trains `run_id` until it is finished or stopped. Problems with the run (a missing dataset,

@@ -324,13 +324,8 @@ int main(int argc, char** argv) {
         options.cuda_graphs = graphs;
         train::TrainControl control;
         int64_t steps = 0;
-        std::string step_kind; // what the trainer said of its steps
         train::TrainCallbacks cb;
         cb.on_step = [&](const train::StepProgress&) { ++steps; };
-        cb.on_status = [&](gafx::store::RunStatus, const std::string& message) {
-            const auto at = message.find("training steps: ");
-            if (at != std::string::npos) step_kind = message.substr(at + 16, message.find(';', at) - at - 16);
-        };
         const train::RunResult r = train::train_run(store, run, options, control, cb);
         if (r.status != gafx::store::RunStatus::Finished) fail(std::string("status ") + gafx::store::to_string(r.status) + ": " + r.message);
         const auto rec = store.run(run);
@@ -341,11 +336,11 @@ int main(int argc, char** argv) {
         if (steps == 0 || rec->epochs_done != 2) fail("the run did " + std::to_string(rec->epochs_done) + " of 2 epochs");
         if (!fs::exists(gafx::store::run_paths(store.path(), *rec, options.checkpoint_dir).best))
             fail("no best.safetensors was written");
-        // The last thing said of the steps: "replayed" once the capture is made.
-        if (device.is_cuda() && graphs && step_kind != "replayed")
+        const std::string step_kind = r.cuda_graph_steps ? "replayed as a CUDA graph" : "eager" + (r.eager_why.empty() ? "" : " (" + r.eager_why + ")");
+        if (device.is_cuda() && graphs && !r.cuda_graph_steps)
             fail("the steps were not replayed as a CUDA graph: " + step_kind);
         if (workdir.empty()) fs::remove_all(root);
-        return "finished: " + std::to_string(steps) + " steps (" + (step_kind.empty() ? "eager" : step_kind) + "), " +
+        return "finished: " + std::to_string(steps) + " steps (" + step_kind + "), " +
                rec->precision + " on " + rec->device + fmt(", final track accuracy %.2f", rec->final_test_track_accuracy);
     };
     report.run("train_run on " + device_name + ", CUDA graph steps", [&] { return train_run_check(true); });
