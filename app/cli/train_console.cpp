@@ -42,7 +42,7 @@ std::string duration(double s) {
 } // namespace
 
 const char* kTrainFlagsHelp =
-    "  --device cpu|cuda[:N]     where to train (default cpu)\n"
+    "  --device cpu|cuda[:N]     where to train (default: cuda where this build sees a GPU, else cpu)\n"
     "  --cuda-graph on|off       on a GPU, replay each full batch's step as one CUDA graph after 3 eager\n"
     "                            steps (default on; the run's notes say whether it was)\n"
     "  --threads N               torch and OpenBLAS threads (default: one per core; results are\n"
@@ -66,7 +66,7 @@ const std::set<std::string>& train_flag_names() {
 
 TrainFlags train_flags(const Args& a) {
     TrainFlags f;
-    f.options.device = a.get_or("--device", "cpu");
+    f.options.device = a.get_or("--device", train::default_device());
     f.options.threads = int(a.get_int("--threads", 0));
     f.options.loader_threads = int(a.get_int("--loader-threads", 2));
     f.options.checkpoint_seconds = a.get_double("--checkpoint-minutes", 10.0) * 60.0;

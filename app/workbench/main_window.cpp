@@ -4,8 +4,8 @@
 #include "training_worker.h"
 #include "workspace.h"
 
-#include "core/build_info.h"
 #include "train/precision.h"
+#include "train/trainer.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -58,7 +58,7 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent)
 
     db_label_ = new QLabel(tr("Database: %1").arg(db_path), this);
     db_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    const bool cuda = build_info().cuda_available;
+    const bool cuda = train::default_device() != "cpu"; // where TrainingWorker trains
     device_label_ = new QLabel(cuda ? tr("Device: CUDA") : tr("Device: CPU (%1)").arg(train::cpu_has_bf16() ? "bf16" : "fp32"),
                                this);
     statusBar()->addPermanentWidget(db_label_);

@@ -13,6 +13,7 @@ namespace gafx::app {
 TrainingWorker::TrainingWorker(const QString& db_path, QObject* parent) : QObject(parent), db_path_(db_path) {
     qRegisterMetaType<gafx::train::StepProgress>();
     qRegisterMetaType<gafx::train::EpochReport>();
+    options_.device = train::default_device(); // the workbench has no device control: a GPU where there is one
     thread_.setObjectName(QStringLiteral("training"));
     runner_.moveToThread(&thread_);
     thread_.start();

@@ -488,6 +488,8 @@ bool agree(World* world, bool claimed) {
 
 } // namespace
 
+std::string default_device() { return torch::cuda::is_available() ? "cuda" : "cpu"; }
+
 RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& given, TrainControl& control,
                     const TrainCallbacks& cb) {
     RunResult result;

@@ -22,8 +22,12 @@ class WaveformCache;
 
 namespace gafx::train {
 
+// Where a run trains when its user has not said: "cuda" (the first GPU) where this libtorch sees
+// one, else "cpu". The workbench trains there; `gafx train` without --device too.
+std::string default_device();
+
 struct TrainOptions {
-    std::string device = "cpu";       // "cpu", "cuda" or "cuda:N"
+    std::string device = "cpu";       // "cpu", "cuda" or "cuda:N"; front ends start from default_device()
     int threads = 0;                  // torch intra-op threads; 0: one per core
     int loader_threads = 2;           // decode/resample workers
     std::string checkpoint_dir;       // runs/<id>/ go here; empty: beside the database
