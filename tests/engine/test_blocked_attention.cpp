@@ -3,6 +3,7 @@
 // values and gradients, with blocks that do and do not divide the tokens.
 #include "models/blocked_attention.h"
 #include "models/vit_block.h"
+#include "tensor_compare.h"
 
 #include <ATen/Parallel.h>
 #include <torch/types.h>
@@ -25,10 +26,6 @@ template <typename Fn> Result run(Fn fn, const torch::Tensor& q, const torch::Te
     auto out = fn(qq, kk, vv);
     out.backward(dout.to(out.scalar_type()));
     return {out.detach(), qq.grad(), kk.grad(), vv.grad()};
-}
-
-double max_err(const torch::Tensor& a, const torch::Tensor& ref) {
-    return (a.to(torch::kDouble) - ref).abs().max().item<double>() / std::max(ref.abs().max().item<double>(), 1e-30);
 }
 
 } // namespace
@@ -75,8 +72,8 @@ private Q_SLOTS:
             {"out", {blocked.out, ref.out}}, {"dq", {blocked.dq, ref.dq}}, {"dk", {blocked.dk, ref.dk}}, {"dv", {blocked.dv, ref.dv}}};
         const torch::Tensor plains[] = {plain.out, plain.dq, plain.dk, plain.dv};
         for (size_t i = 0; i < 4; ++i) {
-            const double err = max_err(parts[i].second.first, parts[i].second.second);
-            const double allowed = bf16 ? 2 * max_err(plains[i], parts[i].second.second) + 1e-3 : 1e-5;
+            const double err = test::max_rel_err(parts[i].second.first, parts[i].second.second);
+            const double allowed = bf16 ? 2 * test::max_rel_err(plains[i], parts[i].second.second) + 1e-3 : 1e-5;
             QVERIFY2(err <= allowed, (std::string(parts[i].first) + ": error " + std::to_string(err) + ", allowed " +
                                       std::to_string(allowed)).c_str());
         }
