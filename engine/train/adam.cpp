@@ -198,6 +198,12 @@ std::vector<torch::Tensor> Adam::grad_holders() const {
     return out;
 }
 
+std::vector<std::pair<torch::Tensor, torch::Tensor>> Adam::params_and_copies() const {
+    std::vector<std::pair<torch::Tensor, torch::Tensor>> out;
+    for (const Param& s : params_) out.emplace_back(s.p, s.work);
+    return out;
+}
+
 bool Adam::unscale_and_check(double scale) {
     fold_working_grads();
     torch::NoGradGuard no_grad;

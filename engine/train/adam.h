@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gafx::train {
@@ -43,6 +44,9 @@ public:
     // Every tensor whose .grad backward fills: each optimised parameter, then its working copy
     // where it has one.
     std::vector<torch::Tensor> grad_holders() const;
+    // The same, paired: each optimised parameter, in order, with its working copy (undefined where
+    // it has none).
+    std::vector<std::pair<torch::Tensor, torch::Tensor>> params_and_copies() const;
     // fp16 loss scaling: divides every gradient by `scale`; false when any is not finite.
     bool unscale_and_check(double scale);
 

@@ -19,7 +19,7 @@ TrainControl::Request agreed_request(World* world, const TrainControl& control) 
     return TrainControl::Request(strongest);
 }
 
-void share_step(StepSettings& settings, World& world, Adam& adam, int64_t global_batch) {
+void share_step(StepSettings& settings, World& world, Adam& adam, int64_t global_batch, GradReducer* reducer) {
     settings.global_batch = global_batch;
     settings.combine = [&world](double& loss, int64_t& correct) {
         at::Tensor t = at::tensor({loss, double(correct)}, at::kDouble);
@@ -27,6 +27,11 @@ void share_step(StepSettings& settings, World& world, Adam& adam, int64_t global
         loss = t[0].item<double>();
         correct = std::llround(t[1].item<double>());
     };
+    if (reducer) {
+        settings.before_backward = [reducer] { reducer->before_backward(); };
+        settings.after_backward = [reducer] { reducer->after_backward(); };
+        return;
+    }
     settings.after_backward = [&world, &adam] {
         auto grads = adam.gradients();
         world.sum(grads);

@@ -1,9 +1,10 @@
 #pragma once
 // The few places where a data-parallel rank's trainer differs from one process: agreeing on a
 // stop request, starting from rank 0's weights, and gathering an evaluation pass. The gradient
-// sum itself is World::sum, called from the step (StepSettings::after_backward).
+// sum itself is train/grad_reducer's (or World::sum's), called from the step.
 #include "train/distributed.h"
 #include "train/evaluation.h"
+#include "train/grad_reducer.h"
 #include "train/step.h"
 #include "train/trainer.h"
 
@@ -20,8 +21,10 @@ namespace gafx::train {
 TrainControl::Request agreed_request(World* world, const TrainControl& control);
 
 // `settings` for this rank's slice of a global batch of `global_batch` clips: the loss divided by
-// it, loss and correct count summed over ranks, gradients summed in buckets before Adam.
-void share_step(StepSettings& settings, World& world, Adam& adam, int64_t global_batch);
+// it, loss and correct count summed over ranks, gradients summed in buckets before Adam: by
+// `reducer` while backward runs, or without one after backward (World::sum of Adam::gradients).
+void share_step(StepSettings& settings, World& world, Adam& adam, int64_t global_batch,
+                GradReducer* reducer = nullptr);
 
 // Rank 0's parameters and buffers (the normalisation statistics among them) on every rank.
 void broadcast_model(World& world, torch::nn::Module& model);

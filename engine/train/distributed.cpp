@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 #if __has_include(<gloo/algorithm.h>) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>)
 #ifndef USE_C10D_GLOO
@@ -132,14 +133,27 @@ struct World::Impl {
 
     at::Tensor on_wire(const at::Tensor& t) const { return wire && t.device() != *wire ? t.to(*wire) : t; }
 
+    // What a collective returns to wait on: ProcessGroup::Work in libtorch 1.x, c10d::Work in 2.x.
+    using Work = decltype(std::declval<C10dGroup&>().allreduce(std::declval<std::vector<at::Tensor>&>()));
+    struct Pending {
+        Work work;
+        std::vector<at::Tensor> wire; // what travels (on NCCL's GPU for a host tensor)
+        at::Tensor dest;
+    };
+    std::vector<Pending> pending; // start_sum's, in the order started
+
+    RankLost lost(const char* what, const std::exception& e) const {
+        return RankLost("rank " + std::to_string(spec.rank) + " of " + std::to_string(spec.world_size),
+                        std::string(what) + " failed: another rank stopped or cannot be reached (" + e.what() + ")",
+                        "see the other ranks' output; the run is resumable from its last checkpoint");
+    }
+
     // c10d reports a dead peer or a timeout as an exception with its own words; ours name the rank.
     template <typename F> void collective(const char* what, F&& f) {
         try {
             f()->wait(std::chrono::milliseconds(int64_t(spec.timeout_seconds * 1000)));
         } catch (const std::exception& e) {
-            throw RankLost("rank " + std::to_string(spec.rank) + " of " + std::to_string(spec.world_size),
-                        std::string(what) + " failed: another rank stopped or cannot be reached (" + e.what() + ")",
-                        "see the other ranks' output; the run is resumable from its last checkpoint");
+            throw lost(what, e);
         }
     }
 };
@@ -227,6 +241,27 @@ void World::sum(at::Tensor& tensor) {
     if (!one[0].is_same(tensor)) tensor.copy_(one[0]);
 }
 
+void World::start_sum(const at::Tensor& tensor) {
+    Impl::Pending p;
+    p.dest = tensor;
+    p.wire = {impl_->on_wire(tensor)};
+    try {
+        p.work = impl_->group->allreduce(p.wire);
+    } catch (const std::exception& e) {
+        throw impl_->lost("gradient all-reduce", e);
+    }
+    impl_->pending.push_back(std::move(p));
+}
+
+void World::finish_sums() {
+    std::vector<Impl::Pending> pending;
+    pending.swap(impl_->pending); // a sum that fails leaves none pending for the next step
+    for (auto& p : pending) {
+        impl_->collective("gradient all-reduce", [&] { return p.work; });
+        if (!p.wire[0].is_same(p.dest)) p.dest.copy_(p.wire[0]);
+    }
+}
+
 std::vector<at::Tensor> World::all_gather(const at::Tensor& tensor) {
     std::vector<at::Tensor> in{impl_->on_wire(tensor.contiguous())};
     std::vector<std::vector<at::Tensor>> out(1);
@@ -262,6 +297,8 @@ void World::average(std::vector<at::Tensor>&, size_t) {}
 void World::sum(std::vector<at::Tensor>&, size_t) {}
 void World::reduce(std::vector<at::Tensor>&, size_t, bool) {}
 void World::sum(at::Tensor&) {}
+void World::start_sum(const at::Tensor&) {}
+void World::finish_sums() {}
 std::vector<at::Tensor> World::all_gather(const at::Tensor& t) { return {t}; }
 void World::barrier() {}
 

@@ -52,9 +52,9 @@ class World {
 public:
     // Joins: rank 0 serves the store at master_addr:master_port, the others connect to it; all
     // wait until world_size have come. The backend is resolve_backend(spec.backend, spec.device,
-    // spec.local_world_size);
-    // spec() holds the one chosen. Over NCCL, host tensors travel through this rank's GPU. Throws gafx::Error within timeout_seconds when the store
-    // cannot be reached or not everyone came, naming the address and what to check.
+    // spec.local_world_size), and spec() holds the one chosen. Over NCCL, host tensors travel
+    // through this rank's GPU. Throws gafx::Error within timeout_seconds when the store cannot be
+    // reached or not everyone came, naming the address and what to check.
     static std::unique_ptr<World> join(const WorldSpec& spec);
     ~World();
 
@@ -73,6 +73,12 @@ public:
     void sum(std::vector<at::Tensor>& tensors, size_t bucket_bytes = 25u << 20);
     // Sum over ranks, in place.
     void sum(at::Tensor& tensor);
+    // Starts summing `tensor` over ranks in place and returns at once (the collective runs on the
+    // backend's own threads or streams); finish_sums() waits for every sum started, in the order
+    // they were started, and throws RankLost as sum() does. Every rank must start the same sums
+    // in the same order. `tensor` must stay alive and untouched until then.
+    void start_sum(const at::Tensor& tensor);
+    void finish_sums();
     // Rank r's tensor of every rank, in rank order (same shape on every rank).
     std::vector<at::Tensor> all_gather(const at::Tensor& tensor);
     void barrier();

@@ -77,6 +77,7 @@ StepOutput train_step(const Forward& forward, Adam& adam, const torch::Tensor& i
     if (s.combine) s.combine(out.loss, out.correct);
     if (!std::isfinite(out.loss)) return out;
     adam.zero_grad();
+    if (s.before_backward) s.before_backward();
     const bool fp16 = s.precision == Precision::Fp16 && s.loss_scale;
     if (n > 0) (fp16 ? loss * *s.loss_scale : loss).backward();
     if (s.after_backward) s.after_backward();

@@ -23,10 +23,12 @@ struct StepSettings {
     // Data parallelism: this rank's input is a slice of a global batch of `global_batch` clips
     // (0: the input is the whole batch), by which its loss is divided. `combine` sums the loss
     // and correct count over ranks before the finiteness test, so every rank decides alike;
-    // `after_backward` sums the gradients over ranks before the update. An empty slice skips
-    // the forward pass and contributes zeros.
+    // `before_backward` (after the gradients are cleared) and `after_backward` sum the gradients
+    // over ranks before the update, during backward where they can (train/grad_reducer). An empty
+    // slice skips the forward pass and contributes zeros.
     int64_t global_batch = 0;
     std::function<void(double& loss, int64_t& correct)> combine = nullptr;
+    std::function<void()> before_backward = nullptr;
     std::function<void()> after_backward = nullptr;
 };
 

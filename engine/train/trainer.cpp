@@ -331,7 +331,10 @@ private:
         // One process: its batch. Data parallelism: the global batch this rank has a slice of.
         const int64_t n = world_ ? batch.global_size : batch.audio.size(0);
         StepSettings ss = step_settings(lr);
-        if (world_) share_step(ss, *world_, adam_, n);
+        if (world_) {
+            if (!reducer_) reducer_ = std::make_unique<GradReducer>(*world_, adam_); // after the working copies
+            share_step(ss, *world_, adam_, n, reducer_.get());
+        }
         const Mixed mixed = mixup(to_device(batch.audio, s_.device), to_device(batch.targets, s_.device),
                                   s_.multi_label, s_.classes, s_.config.mixup);
         const bool settled = !graphed_ || graphed_->settled();
@@ -466,6 +469,7 @@ private:
     std::unique_ptr<Heartbeat> heartbeat_;
     std::unique_ptr<MetricLog> log_;
     std::unique_ptr<GraphedStep> graphed_; // GPU runs: steps replayed as a CUDA graph
+    std::unique_ptr<GradReducer> reducer_; // data-parallel runs: gradients summed during backward
     std::string eager_why_;                // GPU runs without graphed_: why
     std::deque<std::pair<Clock::time_point, int64_t>> recent_; // (time, clips) of recent steps
     Clock::time_point last_checkpoint_ = Clock::now();

@@ -1,14 +1,16 @@
 // A data-parallel training step on this machine: AST-Tiny (paper size, 1024 fbank frames, fp32)
 // at a global batch of --batch, trained by 1 rank and by --ranks ranks (each its own process,
 // the cores split among them, train::World over Gloo on 127.0.0.1), through the trainer's own
-// step: each rank's slice, then the gradient sum in 25 MB buckets before Adam. Prints the median
-// step time, the sum's share of it, and clips per second.
+// step: each rank's slice, then the gradient sum before Adam, in 25 MB buckets after backward and
+// then in train::GradReducer's buckets during backward, as the trainer does. Prints the median
+// step time, the share of it spent waiting for the sum after backward, and clips per second.
 // Usage: bench_dp_step [--ranks N] [--batch B] [--steps S] [--model ast-tiny|ast-small]
 #include "core/cpu_tuning.h"
 #include "models/registry.h"
 #include "test_support.h"
 #include "train/adam.h"
 #include "train/data_parallel.h"
+#include "train/grad_reducer.h"
 #include "train/step.h"
 
 #include <ATen/Parallel.h>
@@ -18,7 +20,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <utility>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -36,7 +40,7 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
-void rank_main(int rank, int ranks, int port, int batch, int steps, const std::string& model_name) {
+void rank_main(int rank, int ranks, int port, int batch, int steps, const std::string& model_name, bool overlap) {
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     set_compute_threads(std::max(1, cores / ranks));
     std::unique_ptr<train::World> world;
@@ -59,8 +63,11 @@ void rank_main(int rank, int ranks, int port, int batch, int steps, const std::s
     double reduce_ms = 0;
     train::StepSettings ss;
     ss.lr = 5e-5;
+    std::unique_ptr<train::GradReducer> reducer;
     if (world) {
-        train::share_step(ss, *world, adam, batch);
+        if (overlap) reducer = std::make_unique<train::GradReducer>(*world, adam);
+        train::share_step(ss, *world, adam, batch, reducer.get());
+        // What the step waits for the sum after backward: all of it without overlap, the rest with.
         ss.after_backward = [&, sum = ss.after_backward] {
             const auto t = Clock::now();
             sum();
@@ -83,9 +90,10 @@ void rank_main(int rank, int ranks, int port, int batch, int steps, const std::s
     }
     if (rank == 0)
         std::printf("%-10s %d rank(s) x %2d thread(s), %d clip(s) each: %8.1f ms per step  %5.1f clips/s  "
-                    "gradient sum %5.1f%% of the step\n",
+                    "waiting for the gradient sum %5.1f%% of the step%s\n",
                     model_name.c_str(), ranks, at::get_num_threads(), int(local), median(step_ms),
-                    double(batch) / (median(step_ms) / 1e3), 100.0 * median(share));
+                    double(batch) / (median(step_ms) / 1e3), 100.0 * median(share),
+                    !world ? "" : overlap ? " (summed during backward)" : " (summed after backward)");
 }
 
 } // namespace
@@ -111,13 +119,14 @@ int main(int argc, char** argv) {
     std::printf("data-parallel step, %s paper size, fp32, global batch %d, %d cores, median of %d steps\n",
                 model.c_str(), batch, int(std::thread::hardware_concurrency()), steps);
     std::fflush(stdout);
-    for (const int n : {1, ranks}) {
+    const std::vector<std::pair<int, bool>> plan = {{1, false}, {ranks, false}, {ranks, true}};
+    for (const auto& [n, overlap] : plan) {
         const int port = test::free_loopback_port();
         std::vector<pid_t> children;
         for (int r = 0; r < n; ++r) {
             const pid_t c = fork(); // each rank a fresh process, as --nproc starts them
             if (c == 0) {
-                rank_main(r, n, port, batch, steps, model);
+                rank_main(r, n, port, batch, steps, model, overlap);
                 std::fflush(stdout);
                 _exit(0);
             }

@@ -5,7 +5,8 @@
 //   4. a whole train_run on a tiny generated GTZAN-style dataset on "cuda" finishes, once with
 //      its steps replayed as CUDA graphs (which the trainer must say it did) and once eager;
 //   5. data-parallel collectives: the backend "auto" picks for CUDA ranks (NCCL) joins a world of
-//      one and broadcasts, averages, sums and gathers host and device tensors; two ranks on one
+//      one and broadcasts, averages, sums and gathers host and device tensors; the trainer's
+//      gradient sum during backward leaves a world of one's losses as they are; two ranks on one
 //      GPU are refused by name (NCCL would fail at their first collective).
 // Without a CUDA device it prints "no CUDA device: skipped" and exits 0 (CPU-only libtorch,
 // CI). --cpu-dry-run runs the same checks on the CPU, to try the check itself without a GPU.
@@ -24,7 +25,9 @@
 #include "store/run_store.h"
 #include "train/adam.h"
 #include "train/device_input.h"
+#include "train/data_parallel.h"
 #include "train/distributed.h"
+#include "train/grad_reducer.h"
 #include "train/graph_step.h"
 #include "train/precision.h"
 #include "train/step.h"
@@ -47,6 +50,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -373,6 +377,49 @@ int main(int argc, char** argv) {
         if (all.size() != 1 || !all[0].is_cpu() || all[0][1].item<int64_t>() != int64_t(1) << 40) fail("all_gather");
         world->barrier();
         return backend + ": broadcast, bucketed average, sum and all_gather of host and " + device_name + " tensors";
+    });
+    // The trainer's data-parallel gradient sum, during backward (hooks on the GPU's autograd
+    // thread, the collectives started from there) against a step with no world: a sum over one
+    // rank leaves the gradients as they are, so the losses must be the same.
+    report.run("gradients summed during backward, a world of one on " + device_name, [&] {
+        auto world = train::World::join(world_spec(0, 1));
+        torch::manual_seed(14);
+        const torch::Tensor x = torch::randn({4, 128, 128}).to(device);
+        const torch::Tensor y = torch::tensor({1, 4, 7, 9}, torch::kInt64).to(device);
+        int early = 0, buckets = 0;
+        const auto losses = [&](bool world_step) {
+            torch::manual_seed(13);
+            auto net = models::make_classifier("ast-tiny", 128, 10, models::Preset::Small);
+            net->to(device);
+            net->train();
+            std::vector<std::pair<std::string, torch::Tensor>> params;
+            for (const auto& p : net->named_parameters(true)) params.emplace_back(p.key(), p.value());
+            train::Adam adam(params);
+            train::keep_working_copies(adam, *net, train_precision);
+            std::unique_ptr<train::GradReducer> reducer;
+            if (world_step) reducer = std::make_unique<train::GradReducer>(*world, adam, size_t(64) << 10);
+            const train::Forward forward = [&](const torch::Tensor& in) { return net->forward(in); };
+            std::vector<double> out;
+            for (int i = 0; i < 4; ++i) {
+                train::StepSettings s{device, train_precision, false, 5e-4, i, nullptr};
+                if (reducer) train::share_step(s, *world, adam, x.size(0), reducer.get());
+                out.push_back(train::train_step(forward, adam, x, y, s).loss);
+            }
+            if (reducer) {
+                early = reducer->sent_during_backward();
+                buckets = reducer->buckets();
+            }
+            return out;
+        };
+        const auto plain = losses(false), summed = losses(true);
+        for (size_t i = 0; i < plain.size(); ++i)
+            // Not bit for bit: a GPU's backward kernels may sum in another order from run to run.
+            if (std::abs(plain[i] - summed[i]) > 1e-3 * std::max(1.0, std::abs(plain[i])))
+                fail(fmt("step %.0f: loss %.6f summed during backward, %.6f without a world", double(i + 1), summed[i],
+                         plain[i]));
+        if (early < buckets / 2) fail(fmt("only %.0f of %.0f buckets went during backward", early, buckets));
+        return world->spec().backend + fmt(": the same losses over 4 steps (last %.5f); %.0f of ", summed.back(), early) +
+               fmt("%.0f buckets sent during the last backward", buckets);
     });
     if (device.is_cuda())
         report.run("two ranks on one GPU refused", [&] {

@@ -124,24 +124,8 @@ private Q_SLOTS:
     }
 
     void twoRanksBroadcastAndAverage() {
-        const int port = test::free_loopback_port();
-        const pid_t child = fork();
-        QVERIFY(child >= 0);
-        if (child == 0) {
-            std::string bad;
-            try {
-                bad = collectives(1, port);
-            } catch (const std::exception& e) {
-                bad = e.what();
-            }
-            if (!bad.empty()) std::fprintf(stderr, "rank 1: %s\n", bad.c_str());
-            _exit(bad.empty() ? 0 : 1);
-        }
-        const std::string bad = collectives(0, port);
-        int status = 0;
-        waitpid(child, &status, 0);
+        const std::string bad = test::run_two_ranks(collectives);
         QVERIFY2(bad.empty(), bad.c_str());
-        QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0, "rank 1 failed (its words are above)");
     }
 
     void aRankThatCannotReachTheStoreSaysSo() {

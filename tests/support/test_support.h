@@ -81,6 +81,12 @@ namespace gafx::test {
 // A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick), for a c10d store.
 int free_loopback_port();
 
+// Two data-parallel ranks as two processes: rank 1 in a forked child, rank 0 in this one, each
+// running rank_main(rank, port) on one free loopback port. Each returns an empty string when its
+// checks held; an exception counts as its message. Returns what failed, empty when both held
+// (rank 1's words also go to stderr).
+std::string run_two_ranks(const std::function<std::string(int rank, int port)>& rank_main);
+
 // Two experiment files the CLI tests train in seconds on a make_demo_workspace dataset, written
 // into `dir`: pre.json ("pre", one run, seed 0) and ft.json ("ft", which requires pre.json: two
 // runs of seed 3, one from scratch and one fine-tuning from pre's seed 0), `epochs` each.

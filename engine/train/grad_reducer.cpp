@@ -1,0 +1,125 @@
+#include "train/grad_reducer.h"
+
+#include "core/error.h"
+
+#include <ATen/ATen.h>
+#include <torch/autograd.h>
+
+#include <algorithm>
+
+namespace gafx::train {
+
+GradReducer::GradReducer(World& world, Adam& adam, size_t bucket_bytes) : world_(world) {
+    const auto pairs = adam.params_and_copies();
+    // Lay out the slots, last parameter first; a bucket holds one dtype on one device.
+    std::vector<int64_t> sizes; // each bucket's length
+    size_t bytes = 0;
+    for (size_t k = pairs.size(); k-- > 0;) {
+        const torch::Tensor& p = pairs[k].first;
+        const size_t n = size_t(p.numel()) * p.element_size();
+        const bool fits = !slots_.empty() && p.scalar_type() == slots_.back().param.scalar_type() &&
+                          p.device() == slots_.back().param.device() && bytes + n <= bucket_bytes;
+        if (!fits) {
+            sizes.push_back(0);
+            bytes = 0;
+        }
+        Slot s;
+        s.param = p;
+        s.bucket = int(sizes.size()) - 1;
+        slots_.push_back(s);
+        sizes.back() += p.numel();
+        bytes += n;
+    }
+    for (size_t b = 0; b < sizes.size(); ++b) buckets_.push_back({});
+    std::vector<int64_t> offset(sizes.size(), 0);
+    for (Slot& s : slots_) {
+        Bucket& b = buckets_[size_t(s.bucket)];
+        if (!b.flat.defined()) b.flat = at::zeros({sizes[size_t(s.bucket)]}, s.param.options().requires_grad(false));
+        s.slot = b.flat.narrow(0, offset[size_t(s.bucket)], s.param.numel()).view(s.param.sizes());
+        offset[size_t(s.bucket)] += s.param.numel();
+    }
+    // One hook per tensor that backward may give a gradient: the parameter and its working copy.
+    for (size_t i = 0; i < slots_.size(); ++i) {
+        const torch::Tensor& p = slots_[i].param;
+        const torch::Tensor* copy = nullptr;
+        for (const auto& [param, work] : pairs)
+            if (param.is_same(p) && work.defined()) copy = &work;
+        for (const torch::Tensor* holder : {&p, copy}) {
+            if (!holder) continue;
+            const size_t h = hooks_.size();
+            const unsigned index = holder->register_hook([this, i, h](const torch::Tensor& g) { arrived(i, h, g); });
+            hooks_.push_back({*holder, index, i});
+        }
+    }
+    seen_.assign(hooks_.size(), 0);
+    expected_.assign(hooks_.size(), 0);
+}
+
+GradReducer::~GradReducer() {
+    for (Hook& h : hooks_) h.holder.remove_hook(h.index);
+}
+
+void GradReducer::before_backward() {
+    torch::NoGradGuard no_grad;
+    for (Bucket& b : buckets_) {
+        b.flat.zero_();
+        b.sent = false;
+        b.waiting = 0;
+    }
+    for (Slot& s : slots_) {
+        s.waiting = learnt_ ? s.expected : 0;
+        if (s.waiting > 0) ++buckets_[size_t(s.bucket)].waiting;
+    }
+    std::fill(seen_.begin(), seen_.end(), 0);
+    next_ = 0;
+    sent_early_ = 0;
+    listening_ = true;
+    if (learnt_) send_ready(); // buckets of parameters that never receive a gradient
+}
+
+void GradReducer::arrived(size_t slot, size_t holder, const torch::Tensor& grad) {
+    if (!listening_) return;
+    Slot& s = slots_[slot];
+    Bucket& b = buckets_[size_t(s.bucket)];
+    // More gradients for a tensor than the learnt backward gave it, or one for a bucket already
+    // sent, would mean the graph changed between steps: the sums would be wrong.
+    if (b.sent || (learnt_ && seen_[holder] >= expected_[holder]))
+        throw Error("data-parallel gradients",
+                    "a gradient arrived after its bucket was sent to the other ranks (the model's backward differs "
+                    "from its first one)",
+                    "report it with the run's settings; training with one process avoids it");
+    ++seen_[holder];
+    {
+        torch::NoGradGuard no_grad;
+        s.slot.add_(grad); // a bf16 working copy's gradient is summed in fp32
+    }
+    if (learnt_ && --s.waiting == 0 && --b.waiting == 0) send_ready();
+}
+
+void GradReducer::send_ready() {
+    while (next_ < buckets_.size() && buckets_[next_].waiting == 0) {
+        world_.start_sum(buckets_[next_].flat);
+        buckets_[next_].sent = true;
+        if (listening_) ++sent_early_;
+        ++next_;
+    }
+}
+
+void GradReducer::after_backward() {
+    // What this backward gave a gradient becomes what later ones are waited for; a rank whose
+    // slice was empty ran none and learns nothing.
+    if (!learnt_ && std::any_of(seen_.begin(), seen_.end(), [](int n) { return n > 0; })) {
+        expected_ = seen_;
+        for (size_t h = 0; h < hooks_.size(); ++h) slots_[hooks_[h].slot].expected += expected_[h];
+        learnt_ = true;
+    }
+    listening_ = false;
+    for (Bucket& b : buckets_) b.waiting = 0;
+    send_ready();
+    world_.finish_sums();
+    for (const Hook& h : hooks_) // working copies' gradients are in their parameter's slot
+        if (h.holder.grad().defined()) h.holder.mutable_grad().reset();
+    for (Slot& s : slots_) s.param.mutable_grad() = s.slot;
+}
+
+} // namespace gafx::train
