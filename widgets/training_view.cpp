@@ -2,12 +2,15 @@
 
 #include "curve_plot.h"
 
+#include <QCheckBox>
+#include <QComboBox>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -62,6 +65,20 @@ TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
     connect(pause_, &QPushButton::clicked, this, &TrainingView::pauseRequested);
     connect(resume_, &QPushButton::clicked, this, &TrainingView::resumeRequested);
     connect(cancel_, &QPushButton::clicked, this, &TrainingView::cancelRequested);
+    train_on_ = new QComboBox(this);
+    train_on_->setObjectName(QStringLiteral("trainOnBox"));
+    train_on_->setToolTip(tr("Where runs started from now on train; a run that is training stays where it is"));
+    graphs_ = new QCheckBox(tr("CUDA &graphs"), this);
+    graphs_->setObjectName(QStringLiteral("cudaGraphsBox"));
+    graphs_->setChecked(true);
+    graphs_->setToolTip(tr("On a GPU, replay each full batch's step as one CUDA graph after 3 eager steps "
+                           "(the run's notes say whether it was)"));
+    connect(train_on_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        const QString id = train_on_->itemData(i).toString();
+        graphs_->setEnabled(id.startsWith(QLatin1String("cuda")));
+        Q_EMIT deviceChosen(id);
+    });
+    connect(graphs_, &QCheckBox::toggled, this, &TrainingView::cudaGraphsChosen);
 
     loss_ = new CurvePlot(this);
     loss_->setObjectName(QStringLiteral("lossPlot"));
@@ -90,6 +107,10 @@ TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
     buttons->addWidget(cancel_);
     buttons->addStretch(1);
     buttons->addWidget(device_);
+    buttons->addSpacing(12);
+    buttons->addWidget(new QLabel(tr("Train on:"), this));
+    buttons->addWidget(train_on_);
+    buttons->addWidget(graphs_);
     auto* progress_row = new QHBoxLayout;
     progress_row->addWidget(progress_, 1);
     progress_row->addWidget(rate_);
@@ -134,6 +155,13 @@ void TrainingView::show_run(qint64 run, const QString& description) {
 
 void TrainingView::set_device(const QString& device, const QString& precision) {
     device_->setText(device.isEmpty() ? QString() : tr("Device: %1 · precision: %2").arg(device, precision));
+}
+
+void TrainingView::set_device_choices(const QList<QPair<QString, QString>>& choices) {
+    const QSignalBlocker quiet(train_on_); // the first choice is where the worker already trains
+    train_on_->clear();
+    for (const auto& [id, label] : choices) train_on_->addItem(label, id);
+    graphs_->setEnabled(!choices.isEmpty() && choices.front().first.startsWith(QLatin1String("cuda")));
 }
 
 void TrainingView::add_step(int64_t step, double loss, double lr) {

@@ -7,10 +7,13 @@
 #include "train/trainer.h"
 
 #include <QList>
+#include <QPair>
 #include <QWidget>
 
 #include <optional>
 
+class QCheckBox;
+class QComboBox;
 class QLabel;
 class QProgressBar;
 class QPushButton;
@@ -36,6 +39,9 @@ public:
     void show_run(qint64 run, const QString& description);
     qint64 run() const { return run_; }
     void set_device(const QString& device, const QString& precision);
+    // Where runs started from now on train: (id, label) pairs, the first one chosen. CUDA graphs
+    // can be chosen only for a GPU.
+    void set_device_choices(const QList<QPair<QString, QString>>& choices);
     // One optimiser step (live, or from the stored history of a resumed run).
     void add_step(int64_t step, double loss, double lr);
     // One evaluated epoch; `step` places the val and test losses on the loss plot's step axis.
@@ -60,6 +66,8 @@ Q_SIGNALS:
     void pauseRequested();
     void resumeRequested();
     void cancelRequested();
+    void deviceChosen(const QString& id);
+    void cudaGraphsChosen(bool on);
 
 private:
     QTreeWidget* queue_ = nullptr;
@@ -71,6 +79,8 @@ private:
     QPushButton* pause_ = nullptr;
     QPushButton* resume_ = nullptr;
     QPushButton* cancel_ = nullptr;
+    QComboBox* train_on_ = nullptr;
+    QCheckBox* graphs_ = nullptr;
     CurvePlot* loss_ = nullptr;
     CurvePlot* accuracy_ = nullptr;
     CurvePlot* lr_ = nullptr;

@@ -4,7 +4,8 @@
 #include "training_worker.h"
 #include "workspace.h"
 
-#include "train/precision.h"
+#include "training_view.h"
+
 #include "train/trainer.h"
 
 #include <QAction>
@@ -58,9 +59,14 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent)
 
     db_label_ = new QLabel(tr("Database: %1").arg(db_path), this);
     db_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    const bool cuda = train::default_device() != "cpu"; // where TrainingWorker trains
-    device_label_ = new QLabel(cuda ? tr("Device: CUDA") : tr("Device: CPU (%1)").arg(train::cpu_has_bf16() ? "bf16" : "fp32"),
-                               this);
+    // Where new runs train: the Training page's choice, at first the first of the engine's.
+    device_label_ = new QLabel(tr("Device: %1").arg(QString::fromStdString(train::device_choices().front().label)), this);
+    device_label_->setObjectName(QStringLiteral("deviceStatus"));
+    auto* training = qobject_cast<widgets::TrainingView*>(pages_[TrainingPage]);
+    connect(training, &widgets::TrainingView::deviceChosen, this, [this](const QString& id) {
+        for (const auto& d : train::device_choices())
+            if (QString::fromStdString(d.id) == id) device_label_->setText(tr("Device: %1").arg(QString::fromStdString(d.label)));
+    });
     statusBar()->addPermanentWidget(db_label_);
     statusBar()->addPermanentWidget(device_label_);
 

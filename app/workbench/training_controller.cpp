@@ -38,6 +38,19 @@ TrainingController::TrainingController(AppContext& ctx, TrainingView* view) : QO
     connect(view_, &TrainingView::pauseRequested, w, &TrainingWorker::pause);
     connect(view_, &TrainingView::resumeRequested, w, &TrainingWorker::resume);
     connect(view_, &TrainingView::cancelRequested, w, &TrainingWorker::cancel);
+    QList<QPair<QString, QString>> devices;
+    for (const auto& d : train::device_choices()) devices << qMakePair(qs(d.id), qs(d.label));
+    view_->set_device_choices(devices);
+    connect(view_, &TrainingView::deviceChosen, this, [w](const QString& id) {
+        auto o = w->options();
+        o.device = id.toStdString();
+        w->set_options(o);
+    });
+    connect(view_, &TrainingView::cudaGraphsChosen, this, [w](bool on) {
+        auto o = w->options();
+        o.cuda_graphs = on;
+        w->set_options(o);
+    });
     update_queue();
 }
 

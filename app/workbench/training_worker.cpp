@@ -13,7 +13,7 @@ namespace gafx::app {
 TrainingWorker::TrainingWorker(const QString& db_path, QObject* parent) : QObject(parent), db_path_(db_path) {
     qRegisterMetaType<gafx::train::StepProgress>();
     qRegisterMetaType<gafx::train::EpochReport>();
-    options_.device = train::default_device(); // the workbench has no device control: a GPU where there is one
+    options_.device = train::default_device(); // the Training page's first choice (train::device_choices)
     thread_.setObjectName(QStringLiteral("training"));
     runner_.moveToThread(&thread_);
     thread_.start();
@@ -28,6 +28,11 @@ TrainingWorker::~TrainingWorker() {
 void TrainingWorker::set_options(const train::TrainOptions& options) {
     QMutexLocker lock(&mutex_);
     options_ = options;
+}
+
+train::TrainOptions TrainingWorker::options() const {
+    QMutexLocker lock(&mutex_);
+    return options_;
 }
 
 void TrainingWorker::enqueue(const QList<qint64>& run_ids) {

@@ -21,7 +21,9 @@ public:
     explicit TrainingWorker(const QString& db_path, QObject* parent = nullptr);
     ~TrainingWorker() override; // cancels (checkpointing) and joins
 
+    // For runs started from now on; the active one keeps its own.
     void set_options(const train::TrainOptions& options);
+    train::TrainOptions options() const;
     void enqueue(const QList<qint64>& run_ids);
     void dequeue(const QList<qint64>& run_ids); // queued ids only; the active run is cancel()'s
     QList<qint64> queued() const;

@@ -494,6 +494,15 @@ bool agree(World* world, bool claimed) {
 
 std::string default_device() { return torch::cuda::is_available() ? "cuda" : "cpu"; }
 
+std::vector<DeviceChoice> device_choices() {
+    std::vector<DeviceChoice> out;
+    const int gpus = torch::cuda::is_available() ? int(torch::cuda::device_count()) : 0;
+    for (int i = 0; i < gpus; ++i)
+        out.push_back({"cuda:" + std::to_string(i), "GPU " + std::to_string(i) + " (cuda:" + std::to_string(i) + ")"});
+    out.push_back({"cpu", std::string("CPU (") + (cpu_has_bf16() ? "bf16" : "fp32") + ")"});
+    return out;
+}
+
 RunResult train_run(store::RunStore& store, int64_t run_id, const TrainOptions& given, TrainControl& control,
                     const TrainCallbacks& cb) {
     RunResult result;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace gafx::store {
 class RunStore;
@@ -25,6 +26,14 @@ namespace gafx::train {
 // Where a run trains when its user has not said: "cuda" (the first GPU) where this libtorch sees
 // one, else "cpu". The workbench trains there; `gafx train` without --device too.
 std::string default_device();
+
+// A device runs can train on, as the front ends offer it.
+struct DeviceChoice {
+    std::string id;    // "cuda:0", ..., "cpu": a TrainOptions::device
+    std::string label; // "GPU 0 (cuda:0)", "CPU (bf16)"
+};
+// Each GPU this libtorch sees, then the CPU: the first is where default_device() trains.
+std::vector<DeviceChoice> device_choices();
 
 struct TrainOptions {
     std::string device = "cpu";       // "cpu", "cuda" or "cuda:N"; front ends start from default_device()

@@ -9,8 +9,11 @@
 #include "training_view.h"
 
 #include "store/run_store.h"
+#include "train/trainer.h"
 #include "test_support.h"
 
+#include <QCheckBox>
+#include <QComboBox>
 #include <QLabel>
 #include <QPushButton>
 #include <QStandardPaths>
@@ -135,6 +138,50 @@ private Q_SLOTS:
         w.trainer()->enqueue({id});
         QTRY_VERIFY_WITH_TIMEOUT(label_text(view, "statusLabel").contains(QLatin1String("failed")), 60000);
         QVERIFY2(label_text(view, "statusLabel").contains(QLatin1String("gone")), qPrintable(label_text(view, "statusLabel")));
+    }
+
+    // The Training page's "Train on" lists the engine's devices, the first chosen; a choice
+    // reaches the runs started after it, and CUDA graphs are a GPU's option only.
+    void runsTrainWhereTheTrainingPageSays() {
+        app::MainWindow w(db_);
+        w.tabs()->setCurrentIndex(app::TrainingPage);
+        auto* view = qobject_cast<widgets::TrainingView*>(w.page(app::TrainingPage));
+        auto* box = view->findChild<QComboBox*>(QStringLiteral("trainOnBox"));
+        auto* graphs = view->findChild<QCheckBox*>(QStringLiteral("cudaGraphsBox"));
+        QVERIFY(box && graphs);
+        const auto choices = train::device_choices();
+        QCOMPARE(box->count(), int(choices.size()));
+        QCOMPARE(box->currentIndex(), 0);
+        QCOMPARE(box->itemData(box->count() - 1).toString(), QStringLiteral("cpu"));
+        QCOMPARE(graphs->isEnabled(), choices.front().id != "cpu");
+        auto* status = w.findChild<QLabel*>(QStringLiteral("deviceStatus"));
+        QVERIFY(status && status->text().contains(QString::fromStdString(choices.front().label)));
+
+        // A device no run could use until the page's choice replaces it: the run must not fail.
+        auto o = w.trainer()->options();
+        o.device = "cuda:7";
+        w.trainer()->set_options(o);
+        if (box->count() > 1) box->setCurrentIndex(box->count() - 1);
+        else Q_EMIT box->currentIndexChanged(0); // one choice: what picking it again would say
+        QCOMPARE(w.trainer()->options().device, std::string("cpu"));
+        QVERIFY(!graphs->isEnabled());
+        QVERIFY2(status->text().contains(QLatin1String("CPU")), qPrintable(status->text()));
+        graphs->setChecked(false);
+        QVERIFY(!w.trainer()->options().cuda_graphs);
+
+        int64_t id = 0;
+        {
+            store::RunStore s(db_.toStdString());
+            id = s.create_run(0, QByteArray(kTiny).replace("\"epochs\": 3", "\"epochs\": 1").toStdString(), 3);
+        }
+        QString ended;
+        connect(w.trainer(), &app::TrainingWorker::runFinished, &w,
+                [&](qint64, store::RunStatus st, const QString& why) { ended = QString::fromLatin1(store::to_string(st)) + ": " + why; });
+        w.trainer()->enqueue({id});
+        QTRY_VERIFY_WITH_TIMEOUT(!ended.isEmpty(), 120000);
+        QVERIFY2(ended.startsWith(QLatin1String("finished")), qPrintable(ended));
+        store::RunStore s(db_.toStdString());
+        QCOMPARE(s.run(id)->device, std::string("cpu"));
     }
 };
 
