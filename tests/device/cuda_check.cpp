@@ -95,6 +95,24 @@ struct Report {
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
 
+// AST-Tiny at the small preset on `device` (the same weights at every call), training, with its
+// Adam and the working copies `precision` takes.
+struct SmallAst {
+    models::Ast net;
+    std::unique_ptr<train::Adam> adam;
+};
+SmallAst small_ast(const torch::Device& device, train::Precision precision) {
+    torch::manual_seed(13);
+    SmallAst m{models::make_classifier("ast-tiny", 128, 10, models::Preset::Small), nullptr};
+    m.net->to(device);
+    m.net->train();
+    std::vector<std::pair<std::string, torch::Tensor>> params;
+    for (const auto& p : m.net->named_parameters(true)) params.emplace_back(p.key(), p.value());
+    m.adam = std::make_unique<train::Adam>(params);
+    train::keep_working_copies(*m.adam, *m.net, precision);
+    return m;
+}
+
 std::string fmt(const char* f, double a, double b = 0, double c = 0) {
     char buf[256];
     std::snprintf(buf, sizeof buf, f, a, b, c);
@@ -245,14 +263,9 @@ int main(int argc, char** argv) {
         };
         // host_read: the forward reads a value back to the host, which a capture cannot hold.
         auto steps = [&](bool graph, bool host_read) {
-            torch::manual_seed(13);
-            auto net = models::make_classifier("ast-tiny", 128, 10, models::Preset::Small);
-            net->to(device);
-            net->train();
-            std::vector<std::pair<std::string, torch::Tensor>> params;
-            for (const auto& p : net->named_parameters(true)) params.emplace_back(p.key(), p.value());
-            train::Adam adam(params);
-            train::keep_working_copies(adam, *net, train_precision);
+            SmallAst model = small_ast(device, train_precision);
+            auto& net = model.net;
+            train::Adam& adam = *model.adam;
             const train::Forward forward = [&](const torch::Tensor& in) {
                 torch::Tensor out = net->forward(in);
                 if (host_read && !std::isfinite(out.sum().item<double>())) fail("the logits are not finite");
@@ -388,14 +401,9 @@ int main(int argc, char** argv) {
         const torch::Tensor y = torch::tensor({1, 4, 7, 9}, torch::kInt64).to(device);
         int early = 0, buckets = 0;
         const auto losses = [&](bool world_step) {
-            torch::manual_seed(13);
-            auto net = models::make_classifier("ast-tiny", 128, 10, models::Preset::Small);
-            net->to(device);
-            net->train();
-            std::vector<std::pair<std::string, torch::Tensor>> params;
-            for (const auto& p : net->named_parameters(true)) params.emplace_back(p.key(), p.value());
-            train::Adam adam(params);
-            train::keep_working_copies(adam, *net, train_precision);
+            SmallAst model = small_ast(device, train_precision);
+            auto& net = model.net;
+            train::Adam& adam = *model.adam;
             std::unique_ptr<train::GradReducer> reducer;
             if (world_step) reducer = std::make_unique<train::GradReducer>(*world, adam, size_t(64) << 10);
             const train::Forward forward = [&](const torch::Tensor& in) { return net->forward(in); };
