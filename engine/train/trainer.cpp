@@ -196,6 +196,8 @@ public:
             const WorldSpec& w = world_->spec();
             s_.notes += std::string(s_.notes.empty() ? "" : "; ") + "rank " + std::to_string(w.rank) + " of " +
                         std::to_string(w.world_size) + " (" + w.backend + ", from " + w.source + ")";
+            reducer_ = std::make_unique<GradReducer>(*world_, adam_); // after the working copies, which get hooks too
+            s_.notes += "; gradients summed during backward in " + std::to_string(reducer_->buckets()) + " buckets";
         }
         if (lead_) {
             mark_running();
@@ -331,10 +333,7 @@ private:
         // One process: its batch. Data parallelism: the global batch this rank has a slice of.
         const int64_t n = world_ ? batch.global_size : batch.audio.size(0);
         StepSettings ss = step_settings(lr);
-        if (world_) {
-            if (!reducer_) reducer_ = std::make_unique<GradReducer>(*world_, adam_); // after the working copies
-            share_step(ss, *world_, adam_, n, reducer_.get());
-        }
+        if (world_) share_step(ss, *world_, adam_, n, reducer_.get());
         const Mixed mixed = mixup(to_device(batch.audio, s_.device), to_device(batch.targets, s_.device),
                                   s_.multi_label, s_.classes, s_.config.mixup);
         const bool settled = !graphed_ || graphed_->settled();

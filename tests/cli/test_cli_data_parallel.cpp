@@ -86,6 +86,7 @@ private Q_SLOTS:
         r = run_gafx(train_args(QStringLiteral("pre.json"), two) + QStringList{QStringLiteral("--nproc"), QStringLiteral("2")});
         QVERIFY2(r.exit_code == 0, qPrintable(r.out + r.err));
         QVERIFY2(r.err.contains(QStringLiteral("2 ranks (gloo, 1 threads each)")), qPrintable(r.err));
+        QVERIFY2((r.out + r.err).contains(QStringLiteral("gradients summed during backward in ")), qPrintable(r.out + r.err));
         QVERIFY(QFile::exists(dir_.path() + "/two/logs/run-1-rank1.log"));
         QCOMPARE(r.out.count(QStringLiteral("run 1 finished")), 1); // rank 0's line, not repeated by the launcher
 
