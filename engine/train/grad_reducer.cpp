@@ -39,13 +39,11 @@ GradReducer::GradReducer(World& world, Adam& adam, size_t bucket_bytes) : world_
         offset[size_t(s.bucket)] += s.param.numel();
     }
     // One hook per tensor that backward may give a gradient: the parameter and its working copy.
+    // Slot i is pairs' i-th from the end.
     for (size_t i = 0; i < slots_.size(); ++i) {
-        const torch::Tensor& p = slots_[i].param;
-        const torch::Tensor* copy = nullptr;
-        for (const auto& [param, work] : pairs)
-            if (param.is_same(p) && work.defined()) copy = &work;
-        for (const torch::Tensor* holder : {&p, copy}) {
-            if (!holder) continue;
+        const auto& [param, copy] = pairs[pairs.size() - 1 - i];
+        for (const torch::Tensor* holder : {&param, &copy}) {
+            if (!holder->defined()) continue;
             const size_t h = hooks_.size();
             const unsigned index = holder->register_hook([this, i, h](const torch::Tensor& g) { arrived(i, h, g); });
             hooks_.push_back({*holder, index, i});
@@ -63,7 +61,6 @@ void GradReducer::before_backward() {
     torch::NoGradGuard no_grad;
     for (Bucket& b : buckets_) {
         b.flat.zero_();
-        b.sent = false;
         b.waiting = 0;
     }
     for (Slot& s : slots_) {
@@ -83,7 +80,7 @@ void GradReducer::arrived(size_t slot, size_t holder, const torch::Tensor& grad)
     Bucket& b = buckets_[size_t(s.bucket)];
     // More gradients for a tensor than the learnt backward gave it, or one for a bucket already
     // sent, would mean the graph changed between steps: the sums would be wrong.
-    if (b.sent || (learnt_ && seen_[holder] >= expected_[holder]))
+    if (size_t(s.bucket) < next_ || (learnt_ && seen_[holder] >= expected_[holder]))
         throw Error("data-parallel gradients",
                     "a gradient arrived after its bucket was sent to the other ranks (the model's backward differs "
                     "from its first one)",
@@ -99,7 +96,6 @@ void GradReducer::arrived(size_t slot, size_t holder, const torch::Tensor& grad)
 void GradReducer::send_ready() {
     while (next_ < buckets_.size() && buckets_[next_].waiting == 0) {
         world_.start_sum(buckets_[next_].flat);
-        buckets_[next_].sent = true;
         if (listening_) ++sent_early_;
         ++next_;
     }

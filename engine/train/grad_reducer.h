@@ -52,7 +52,6 @@ private:
     struct Bucket {
         torch::Tensor flat;
         int waiting = 0; // slots still waiting for a gradient
-        bool sent = false;
     };
     struct Hook {
         torch::Tensor holder;
@@ -68,7 +67,7 @@ private:
     std::vector<Hook> hooks_;
     std::vector<int> seen_, expected_; // per hook: gradients received this step; in the learnt one
     bool listening_ = false, learnt_ = false;
-    size_t next_ = 0; // the first bucket not sent yet
+    size_t next_ = 0; // the first bucket not sent yet: those before it have been
     int sent_early_ = 0;
 };
 
