@@ -74,9 +74,8 @@ TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
     graphs_->setToolTip(tr("On a GPU, replay each full batch's step as one CUDA graph after 3 eager steps "
                            "(the run's notes say whether it was)"));
     connect(train_on_, &QComboBox::currentIndexChanged, this, [this](int i) {
-        const QString id = train_on_->itemData(i).toString();
-        graphs_->setEnabled(id.startsWith(QLatin1String("cuda")));
-        Q_EMIT deviceChosen(id);
+        enable_graphs_for_choice();
+        Q_EMIT deviceChosen(train_on_->itemData(i).toString(), train_on_->itemText(i));
     });
     connect(graphs_, &QCheckBox::toggled, this, &TrainingView::cudaGraphsChosen);
 
@@ -161,7 +160,11 @@ void TrainingView::set_device_choices(const QList<QPair<QString, QString>>& choi
     const QSignalBlocker quiet(train_on_); // the first choice is where the worker already trains
     train_on_->clear();
     for (const auto& [id, label] : choices) train_on_->addItem(label, id);
-    graphs_->setEnabled(!choices.isEmpty() && choices.front().first.startsWith(QLatin1String("cuda")));
+    enable_graphs_for_choice();
+}
+
+void TrainingView::enable_graphs_for_choice() {
+    graphs_->setEnabled(train_on_->currentData().toString().startsWith(QLatin1String("cuda")));
 }
 
 void TrainingView::add_step(int64_t step, double loss, double lr) {

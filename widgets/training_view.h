@@ -66,7 +66,7 @@ Q_SIGNALS:
     void pauseRequested();
     void resumeRequested();
     void cancelRequested();
-    void deviceChosen(const QString& id);
+    void deviceChosen(const QString& id, const QString& label);
     void cudaGraphsChosen(bool on);
 
 private:
@@ -81,6 +81,7 @@ private:
     QPushButton* cancel_ = nullptr;
     QComboBox* train_on_ = nullptr;
     QCheckBox* graphs_ = nullptr;
+    void enable_graphs_for_choice(); // CUDA graphs: a GPU's option only
     CurvePlot* loss_ = nullptr;
     CurvePlot* accuracy_ = nullptr;
     CurvePlot* lr_ = nullptr;

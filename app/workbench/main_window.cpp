@@ -63,10 +63,8 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent)
     device_label_ = new QLabel(tr("Device: %1").arg(QString::fromStdString(train::device_choices().front().label)), this);
     device_label_->setObjectName(QStringLiteral("deviceStatus"));
     auto* training = qobject_cast<widgets::TrainingView*>(pages_[TrainingPage]);
-    connect(training, &widgets::TrainingView::deviceChosen, this, [this](const QString& id) {
-        for (const auto& d : train::device_choices())
-            if (QString::fromStdString(d.id) == id) device_label_->setText(tr("Device: %1").arg(QString::fromStdString(d.label)));
-    });
+    connect(training, &widgets::TrainingView::deviceChosen, this,
+            [this](const QString&, const QString& label) { device_label_->setText(tr("Device: %1").arg(label)); });
     statusBar()->addPermanentWidget(db_label_);
     statusBar()->addPermanentWidget(device_label_);
 
