@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "models/mel_extractor.h"
 #include "models/layer_norm_bf16.h"
+#include "models/softmax_bf16.h"
 #include "models/registry.h"
 #include "models/vit_block.h"
 #include "train/adam.h"
@@ -93,8 +94,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
                     "take --seconds of audio (default 10). With AST, also the model FLOP rate against this\n"
                     "machine's 2048^2 matmul peak at the step's precision. --profile FILE writes the timed\n"
                     "steps' operators as a Chrome trace (chrome://tracing, or summarise its durations).\n"
-                    "--unfused runs Adam per tensor and lets autocast cast each weight at each use, as the\n"
-                    "trainer did before its fused update and bf16 working copies: the reference to compare.\n"
+                    "--unfused runs Adam per tensor, lets autocast cast each weight at each use and takes ATen's\n"
+                    "softmax, as the trainer did before its fused update, bf16 working copies and softmax\n"
+                    "rows: the reference to compare.\n"
                     "--cuda-graph (GPU, bf16 or fp32) replays forward and backward as one CUDA graph, captured\n"
                     "in the last warm-up step after eager ones (so --warmup 2 at least), with Adam after it.\n");
         return wants_help(argv) ? 0 : 2;
@@ -163,6 +165,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     const bool unfused = a.has("--unfused");
     train::AdamOptions adam_options;
     adam_options.fused = !unfused;
+    models::set_softmax_rows(!unfused);
     train::Adam adam(params, adam_options);
     if (!unfused) train::keep_working_copies(adam, *owner, precision);
     // The batch starts on the host each step, as a loader's does (pinned where training pins it).
@@ -251,6 +254,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
                                                             : "autocast, at every use"},
                 {"adam", adam.last_update()},
                 {"layer_norm", models::layer_norm_path(device, precision == train::Precision::Bf16 && adam.working_table())},
+                {"softmax", models::softmax_path(models::attention_path(device, checkpointing), device,
+                                                 precision == train::Precision::Bf16)},
                 {"activation_checkpointing", checkpointing ? "on" : "off"}}},
               {"tuning", cpu_tuning_summary()}};
     for (const auto& [what, how] : train::describe(device_path, device)) j["paths"][what] = how;

@@ -4,6 +4,7 @@
 #include "models/blocked_attention.h"
 #include "models/gelu.h"
 #include "models/layer_norm_bf16.h"
+#include "models/softmax_bf16.h"
 #include "models/working_weights.h"
 
 #include <torch/nn/init.h>
@@ -37,13 +38,14 @@ torch::Tensor scaled_dot_attention(const torch::Tensor& q, const torch::Tensor& 
                                    double scale) {
     // q is scaled before the product so fp16 logits stay far from their 65504 limit.
     const auto scores = at::matmul(q * scale, k.transpose(-2, -1));
-    // The CPU softmax kernels accumulate bf16 rows in fp32 and round once, so a bf16 softmax
-    // gives exactly the fp32 softmax rounded to bf16, which the product with v rounds to anyway;
-    // it saves four casts of the N x N matrix and half the softmax traffic, a quarter of a bf16
-    // AST step. Other reduced types (fp16 on GPUs) take the fp32 softmax: 11 mantissa bits
-    // cannot hold the statistics everywhere.
+    // The CPU softmax kernels (ATen's and models/softmax_rows) accumulate bf16 rows in fp32 and
+    // round once, so a bf16 softmax gives the fp32 softmax rounded to bf16 (but for a rare
+    // element on a rounding boundary), which the product with v rounds to anyway; it saves four
+    // casts of the N x N matrix and half the softmax traffic, a quarter of a bf16 AST step.
+    // Other reduced types (fp16 on GPUs) take the fp32 softmax: 11 mantissa bits cannot hold
+    // the statistics everywhere.
     if (scores.scalar_type() == at::kBFloat16 && scores.device().is_cpu())
-        return at::matmul(at::_softmax(scores, -1, false), v);
+        return at::matmul(softmax_last_dim(scores), v);
     return at::matmul(at::softmax(scores, -1, at::kFloat).to(v.scalar_type()), v);
 }
 
@@ -52,6 +54,13 @@ AttentionPath attention_path(const torch::Device& device, bool recompute) {
     if (device.is_cuda()) return AttentionPath::Fused;
 #endif
     return device.is_cpu() && recompute ? AttentionPath::Blocked : AttentionPath::Unfused;
+}
+
+const char* softmax_path(AttentionPath path, const torch::Device& device, bool bf16) {
+    if (path == AttentionPath::Fused) return "inside the fused attention kernel";
+    if (path == AttentionPath::Blocked) return "inside the blocked attention (logsumexp, exp)";
+    if (!device.is_cpu() || !bf16) return "at::softmax in fp32";
+    return softmax_rows_used(device) ? "bf16 rows, AVX-512 exp (models/softmax_rows)" : "at::_softmax in bf16";
 }
 
 void set_attention_recompute(torch::nn::Module& root, bool on) {

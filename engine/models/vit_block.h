@@ -21,6 +21,10 @@ enum class AttentionPath { Unfused, Blocked, Fused };
 AttentionPath attention_path(const torch::Device& device, bool recompute);
 const char* to_string(AttentionPath p);
 
+// Which softmax the attention of `path` runs on `device` at `bf16` precision or not; `gafx bench
+// train` reports it.
+const char* softmax_path(AttentionPath path, const torch::Device& device, bool bf16);
+
 // softmax(q k^T * scale) v with the softmax statistics in fp32 whatever the input dtype; q, k,
 // v are [..., N, head_dim], the result has v's dtype.
 torch::Tensor scaled_dot_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

@@ -1,5 +1,6 @@
 // `gafx models` and `gafx features` through the built binary.
 #include "core/npy.h"
+#include "models/softmax_rows.h"
 #include "store/run_paths.h"
 #include "store/run_store.h"
 #include "test_support.h"
@@ -184,6 +185,7 @@ private Q_SLOTS:
         QCOMPARE(paths[QStringLiteral("cudnn_autotune")].toString(), QStringLiteral("off (CPU)"));
         QCOMPARE(paths[QStringLiteral("cuda_graph")].toString(), QStringLiteral("off"));
         QVERIFY(paths[QStringLiteral("layer_norm")].toString().startsWith(QStringLiteral("at::layer_norm"))); // fp32
+        QVERIFY(paths[QStringLiteral("softmax")].toString().startsWith(QStringLiteral("inside the blocked attention")));
 
         // Each run succeeds and says all of `lines` among its paths.
         const auto says = [](const QStringList& args, const QStringList& lines) {
@@ -191,15 +193,20 @@ private Q_SLOTS:
             QCOMPARE(run.exit_code, 0);
             for (const QString& line : lines) QVERIFY2(run.out.contains(line), qPrintable(line + "\n" + run.out));
         };
-        says(base, {QStringLiteral("activation_checkpointing off"), QStringLiteral("attention unfused")});
+        says(base, {QStringLiteral("activation_checkpointing off"), QStringLiteral("attention unfused"),
+                    QStringLiteral("softmax at::softmax in fp32")});
         says(base + QStringList{QStringLiteral("--unfused")}, {QStringLiteral("adam per tensor")});
         // bf16 with working copies: the blocks' LayerNorms write bf16 themselves; --unfused leaves
         // the cast to autocast, as before.
         QStringList bf16 = base;
         bf16[bf16.indexOf(QStringLiteral("fp32"))] = QStringLiteral("bf16");
-        says(bf16, {QStringLiteral("layer_norm fp32 in, bf16 out"), QStringLiteral("weight_casts once per step")});
+        // The scores' softmax is models/softmax_rows where this CPU runs it, ATen's with --unfused.
+        says(bf16, {QStringLiteral("layer_norm fp32 in, bf16 out"), QStringLiteral("weight_casts once per step"),
+                    gafx::models::softmax_rows_available() ? QStringLiteral("softmax bf16 rows, AVX-512 exp")
+                                                           : QStringLiteral("softmax at::_softmax in bf16")});
         says(bf16 + QStringList{QStringLiteral("--unfused")},
-             {QStringLiteral("layer_norm at::layer_norm"), QStringLiteral("weight_casts autocast")});
+             {QStringLiteral("layer_norm at::layer_norm"), QStringLiteral("weight_casts autocast"),
+              QStringLiteral("softmax at::_softmax in bf16")});
 
         // A CUDA graph on a CPU (or a libtorch without CUDA) is refused, saying why.
         r = run_gafx(base + QStringList{QStringLiteral("--cuda-graph")});
