@@ -1,7 +1,10 @@
 #pragma once
 // Data-parallel gradients summed over ranks while backward still runs, as DDP's Reducer does, on
-// World's collectives. Adam's parameters are laid out in flat buckets of about `bucket_bytes`, in
-// the reverse of their order (about the order backward produces their gradients). A hook on each
+// World's collectives. Adam's parameters are laid out in flat buckets of about `bucket_bytes`, at
+// first in the reverse of their order (about the order backward produces their gradients), and
+// after the first backward in the order that backward made them ready on rank 0 (DDP rebuilds its
+// buckets so too): a U-Net's skip connections, or modules registered in another order than they
+// run, hold back the gradients a reversed order expects first. A hook on each
 // tensor that receives a gradient (the parameter, and its bf16 working copy where it has one) adds
 // that gradient into the parameter's slot; a bucket is sent as soon as all of its gradients are in
 // and every bucket before it has been sent, so every rank sends the same buckets in the same order.
@@ -40,7 +43,8 @@ public:
     void after_backward();
 
     int buckets() const { return int(buckets_.size()); }
-    // Buckets the last step sent while backward was still running.
+    // Buckets the last step sent while backward still had gradients to give: the ones whose sum
+    // could overlap the rest of backward (the bucket the last gradient completes cannot).
     int sent_during_backward() const { return sent_early_; }
 
 private:
@@ -60,13 +64,19 @@ private:
     };
     void arrived(size_t slot, size_t holder, const torch::Tensor& grad);
     void send_ready();
+    void lay_out(const std::vector<size_t>& order); // slot indices, first bucket first
+    void reorder();                                 // rank 0's ready order, on every rank
 
     World& world_;
     std::vector<Slot> slots_;
     std::vector<Bucket> buckets_;
     std::vector<Hook> hooks_;
     std::vector<int> seen_, expected_; // per hook: gradients received this step; in the learnt one
-    bool listening_ = false, learnt_ = false;
+    std::vector<int64_t> last_arrival_; // per slot: when its last gradient came (-1: none), in arrivals
+    int64_t arrivals_ = 0;
+    int64_t pending_ = 0; // gradients the learnt backward still has to give in this one
+    size_t bucket_bytes_;
+    bool listening_ = false, learnt_ = false, ordered_ = false;
     size_t next_ = 0; // the first bucket not sent yet: those before it have been
     int sent_early_ = 0;
 };

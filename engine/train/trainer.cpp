@@ -197,7 +197,9 @@ public:
             s_.notes += std::string(s_.notes.empty() ? "" : "; ") + "rank " + std::to_string(w.rank) + " of " +
                         std::to_string(w.world_size) + " (" + w.backend + ", from " + w.source + ")";
             reducer_ = std::make_unique<GradReducer>(*world_, adam_); // after the working copies, which get hooks too
-            s_.notes += "; gradients summed during backward in " + std::to_string(reducer_->buckets()) + " buckets";
+            s_.notes += "; gradients summed during backward in buckets of at most " +
+                        std::to_string(GradReducer::kDefaultBucketBytes >> 20) +
+                        " MiB, in the order the first backward makes them ready";
         }
         if (lead_) {
             mark_running();
