@@ -42,15 +42,20 @@ Trained fresh_ast() {
     return t;
 }
 
-// What each rank does; an empty string when every check held.
-std::string rank_main(int rank, int port) {
+// Rank `rank` of two on one thread.
+std::unique_ptr<train::World> join_two(int rank, int port) {
     at::set_num_threads(1);
     train::WorldSpec w;
     w.rank = rank;
     w.world_size = 2;
     w.master_port = port;
     w.timeout_seconds = 60;
-    auto world = train::World::join(w);
+    return train::World::join(w);
+}
+
+// What each rank does; an empty string when every check held.
+std::string rank_main(int rank, int port) {
+    auto world = join_two(rank, port);
     Trained during = fresh_ast(), after = fresh_ast();
     train::GradReducer reducer(*world, *during.adam, 64 << 10);
     if (reducer.buckets() < 4) return "only " + std::to_string(reducer.buckets()) + " buckets";
@@ -108,13 +113,7 @@ struct BackwardsImpl : torch::nn::Module {
 TORCH_MODULE(Backwards);
 
 std::string rank_main_backwards(int rank, int port) {
-    at::set_num_threads(1);
-    train::WorldSpec w;
-    w.rank = rank;
-    w.world_size = 2;
-    w.master_port = port;
-    w.timeout_seconds = 60;
-    auto world = train::World::join(w);
+    auto world = join_two(rank, port);
     const auto make = [](Backwards& m) {
         torch::manual_seed(3);
         m = Backwards();
