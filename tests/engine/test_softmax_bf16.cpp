@@ -83,14 +83,18 @@ private Q_SLOTS:
         const auto y = models::softmax_last_dim(x);
         QCOMPARE(y.scalar_type(), torch::kBFloat16);
         const auto exact = at::softmax(x.to(torch::kDouble), -1);
-        // Our exp is fp32-accurate, not exact: a value within ~1e-7 of a rounding boundary may
-        // round to the neighbour, one bf16 step away. ATen's softmax does the same, as often
-        // (49 of AST-Tiny's 3.2 M scores of a block, against 52 here, measured).
+        // Our exp is fp32-accurate, not exact: a value within its error (a few fp32 steps, 2^-23
+        // each) of a bf16 rounding boundary may round to the neighbour, one bf16 step away, so a
+        // share of about k 2^-16 for an error of k fp32 steps. ATen's softmax does the same
+        // (49 of AST-Tiny's 3.2 M scores of a block, against 52 here, measured). How many varies
+        // with the build: 1.3e-4 at 1650 tokens in the sanitizer build, under 1e-4 in the release
+        // one. 1e-3 allows k up to ~60 and still fails a polynomial off by 2e-3 in one coefficient
+        // (5.9e-3 apart, checked).
         const auto diff = (y.to(torch::kDouble) - exact).abs();
         QVERIFY2((diff <= exact.abs() * kBf16Step).all().item<bool>(),
                  std::to_string((diff / exact.abs()).max().item<double>()).c_str());
         const auto apart = y != exact.to(torch::kBFloat16);
-        QVERIFY2(apart.sum().item<double>() / double(apart.numel()) < 1e-4, share(apart).c_str());
+        QVERIFY2(apart.sum().item<double>() / double(apart.numel()) < 1e-3, share(apart).c_str());
     }
 
     void theBackwardIsTheSoftmaxGradientRoundedToBf16() {
