@@ -40,15 +40,6 @@ namespace {
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Multiply-adds x 2 of AST's forward on `frames` x 128 (patch embedding, per block: qkv, scores,
-// weighted sum, projection, MLP; the head is negligible); a training step is ~3x the forward.
-double ast_step_flops(const models::AstConfig& c, int64_t batch) {
-    const double n = double(c.tokens()), d = double(c.embed_dim), h = d * double(c.mlp_ratio);
-    const double patch = 2.0 * double(c.tokens() - 2) * double(c.patch * c.patch) * d;
-    const double block = 2.0 * n * d * 3 * d + 2.0 * n * n * d * 2 + 2.0 * n * d * d + 2.0 * n * d * h * 2;
-    return 3.0 * double(batch) * (patch + double(c.depth) * block);
-}
-
 double matmul_gflops(torch::Dtype dtype, const torch::Device& device) {
     // The median of 11 samples: on a shared VM one product in five can be half speed or twice
     // as fast, so neither a total nor the best one is a peak a step can be held to. A CPU
@@ -218,7 +209,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     const double median = quantile(times, 0.5);
-    const double flops = ast_step_flops(classifier->config(), batch);
+    const double flops = models::ast_step_flops(classifier->config(), batch);
     const bool ast_only = !extractor;
     const double peak = matmul_gflops(precision == train::Precision::Fp32 ? torch::kFloat32
                                       : precision == train::Precision::Bf16 ? torch::kBFloat16

@@ -45,28 +45,6 @@ torch::nn::Linear make_classifier(int64_t dim, int64_t classes) {
 
 } // namespace
 
-AstConfig ast_tiny(int64_t frames, int64_t classes) {
-    AstConfig c;
-    c.frames = frames;
-    c.num_classes = classes;
-    return c;
-}
-
-AstConfig ast_small(int64_t frames, int64_t classes) {
-    AstConfig c = ast_tiny(frames, classes);
-    c.embed_dim = 384;
-    c.heads = 6;
-    return c;
-}
-
-int64_t ast_parameter_count(const AstConfig& c) {
-    const int64_t d = c.embed_dim, h = d * c.mlp_ratio;
-    const int64_t block = 2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * h + h) + (h * d + d);
-    const int64_t patch = c.patch * c.patch * d + d;
-    return patch + 2 * d + c.tokens() * d + c.depth * block + 2 * d + 2 * d + d * c.num_classes +
-           c.num_classes;
-}
-
 AstImpl::AstImpl(AstConfig config) : config_(config) {
     check(config_);
     const int64_t d = config_.embed_dim;

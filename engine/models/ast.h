@@ -4,6 +4,7 @@
 // GAFX paper's choice; AST itself overlaps by 6). Parameter names match timm DeiT and AST
 // (patch_embed.proj, cls_token, dist_token, pos_embed, blocks.N.*, norm, mlp_head.0/1) so
 // pretrained state dicts map by name.
+#include "models/ast_config.h"
 #include "models/vit_block.h"
 
 #include <torch/nn/module.h>
@@ -19,30 +20,6 @@
 #include <cstdint>
 
 namespace gafx::models {
-
-struct AstConfig {
-    int64_t embed_dim = 192;
-    int64_t depth = 12;
-    int64_t heads = 3;
-    int64_t mlp_ratio = 4;
-    int64_t frames = 1024;    // time length of the feature map; fixes the positional grid
-    int64_t bins = 128;       // frequency bins of the feature map
-    int64_t patch = 16;       // square patch side, also the stride (no overlap)
-    int64_t num_classes = 10;
-    double dropout = 0.0;
-
-    // Patch grid, floored as the patch convolution floors it.
-    int64_t freq_patches() const { return bins / patch; }
-    int64_t time_patches() const { return frames / patch; }
-    int64_t tokens() const { return 2 + freq_patches() * time_patches(); }
-};
-
-// DeiT-Tiny (192 wide, 12 layers, 3 heads) and DeiT-Small (384, 12, 6).
-AstConfig ast_tiny(int64_t frames = 1024, int64_t classes = 10);
-AstConfig ast_small(int64_t frames = 1024, int64_t classes = 10);
-
-// Trainable parameters a config builds, without building it (for sizes shown before training).
-int64_t ast_parameter_count(const AstConfig& c);
 
 class AstImpl : public torch::nn::Module {
 public:

@@ -27,17 +27,7 @@ std::shared_ptr<FeatureExtractor> make_extractor(const std::string& name, Preset
 }
 
 Ast make_classifier(const std::string& name, int64_t frames, int64_t classes, Preset preset) {
-    AstConfig c;
-    if (name == "ast-tiny")
-        c = ast_tiny(frames, classes);
-    else if (name == "ast-small")
-        c = ast_small(frames, classes);
-    else
-        throw Error({}, "unknown classifier '" + name + "'", "use one of: " + join(classifier_names()));
-    if (preset == Preset::Small) {
-        c.depth = 2; // same width and heads, shallow: CPU tests run the real code path
-    }
-    return Ast(c);
+    return Ast(classifier_config(name, frames, classes, preset == Preset::Small));
 }
 
 void load_extractor_weights(FeatureExtractor& extractor, const std::string& path) {
