@@ -11,6 +11,13 @@ namespace gafx {
 // threads (one when called from inside another parallel region). The first exception is rethrown.
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& f);
 
+// parallel_for's grain for a loop over rows of `cols` values each: about 16 K values a chunk,
+// enough work to pay for handing it to a thread.
+inline int64_t grain_rows(int64_t cols) {
+    const int64_t per_chunk = (int64_t(1) << 14) / (cols > 1 ? cols : 1);
+    return per_chunk > 1 ? per_chunk : 1;
+}
+
 // Whether parallel_for can use more than one thread in this build.
 bool parallel_for_threads();
 

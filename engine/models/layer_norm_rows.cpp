@@ -11,9 +11,6 @@
 namespace gafx::models {
 namespace {
 
-// Rows per task: enough work to amortise scheduling at ViT widths (192-768).
-int64_t grain_rows(int64_t cols) { return std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(1, cols)); }
-
 // The row blocks of the backward's weight and bias sums; fixed, so the sums' order is too.
 constexpr int64_t kBlockRows = 64;
 

@@ -101,12 +101,6 @@ void backward_rows(const c10::BFloat16* dy, const c10::BFloat16* y, c10::BFloat1
 #endif
 
 namespace gafx::models {
-namespace {
-
-// Rows per task: ~16 K values, enough to amortise scheduling at 100-2000 tokens.
-int64_t grain_rows(int64_t cols) { return std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(1, cols)); }
-
-} // namespace
 
 bool softmax_rows_available() {
 #ifdef GAFX_SOFTMAX_AVX512
