@@ -8,6 +8,7 @@
 #include "workflows/queue_file.h"
 #include "workflows/slurm_script.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -86,6 +87,13 @@ int cmd_slurm(const std::vector<std::string>& argv) {
     for (const auto& e : exs) runs += e.runs.size();
     std::printf("wrote %s: %lld task(s) for %zu run(s), datasets in %s\n", script.c_str(), shards, runs,
                 job.datasets_db.c_str());
+    // --time must fit the dearest task: say how far apart the parts are.
+    const auto plan = experiments::plan_shards(exs, int(shards));
+    const auto [lo, hi] = std::minmax_element(plan.cost.begin(), plan.cost.end());
+    if (plan.total > 0 && shards > 1)
+        std::printf("parts by estimated cost: the largest %.1f %% of the grid, the smallest %.1f %% (give --time for "
+                    "the largest)\n",
+                    100.0 * double(*hi) / double(plan.total), 100.0 * double(*lo) / double(plan.total));
     const std::string submit = "sbatch " + script;
     if (!a.has("--submit")) {
         std::printf("submit it with: %s\nthen merge the parts here: gafx runs import %s/part-*/ws.db --db %s\n",

@@ -19,6 +19,8 @@
 namespace gafx::cli {
 namespace {
 
+double share(int64_t part, int64_t total) { return total > 0 ? 100.0 * double(part) / double(total) : 0.0; }
+
 std::vector<std::string> split_commas(const std::string& text) {
     std::vector<std::string> out;
     for (size_t start = 0;;) {
@@ -99,10 +101,13 @@ int cmd_train(const std::vector<std::string>& argv) {
                     "  --shard I/N               train only the I-th of N disjoint parts of the grid (with the files it\n"
                     "                            requires): one part per machine, each into its own workspace, merged\n"
                     "                            later with gafx runs import. A run and the pretraining it starts from\n"
-                    "                            stay in one part. The same on every machine: it depends on the files only\n"
+                    "                            stay in one part. Parts are balanced by each run's estimated cost (its\n"
+                    "                            models, epochs and clips; --dry-run shows the shares). The same on every\n"
+                    "                            machine: it depends on the files only\n"
                     "  --parallel N              train N runs at once, one process each (gafx resume RUN), the cores\n"
                     "                            split among them (--threads: per process); output in logs/ beside the\n"
-                    "                            workspace. A run starts after the pretraining run it starts from\n"
+                    "                            workspace. The dearest runs start first; a run starts after the\n"
+                    "                            pretraining run it starts from\n"
                     "  --devices D1,D2,...       one process per device at once (cuda:0,cuda:1); --threads per process\n"
                     "  --queue-only              queue the runs, print their ids, train nothing (then: gafx resume RUN,\n"
                     "                            e.g. in each rank that torchrun --no-python or srun starts)\n%s",
@@ -122,8 +127,12 @@ int cmd_train(const std::vector<std::string>& argv) {
         const auto exs = workflows::experiments_of(workflows::read_files(file));
         size_t total = 0;
         for (const auto& e : exs) total += e.runs.size();
-        const auto part = experiments::shard_runs(exs, shard.index, shard.count);
-        std::printf("shard %d/%d: %zu run(s) of %zu\n", shard.index + 1, shard.count, part.size(), total);
+        const auto plan = experiments::plan_shards(exs, shard.count);
+        const auto& part = plan.parts[size_t(shard.index)];
+        std::printf("shard %d/%d: %zu run(s) of %zu, %.1f %% of the grid's estimated cost (the largest part %.1f %%; "
+                    "from each run's model, epochs and clips, not its dataset's size)\n",
+                    shard.index + 1, shard.count, part.size(), total, share(plan.cost[size_t(shard.index)], plan.total),
+                    share(*std::max_element(plan.cost.begin(), plan.cost.end()), plan.total));
         for (const auto& ref : part)
             std::printf("%s run %zu of %zu: %s\n", exs[ref.file].name.c_str(), ref.run + 1, exs[ref.file].runs.size(),
                         experiments::describe(exs[ref.file].runs[ref.run], exs[ref.file].axes).c_str());

@@ -1,10 +1,12 @@
 #include "experiments/shard.h"
 
 #include "core/error.h"
+#include "experiments/run_cost.h"
 
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <queue>
 
 namespace gafx::experiments {
 namespace {
@@ -51,19 +53,41 @@ std::vector<std::vector<RunRef>> training_units(const std::vector<Experiment>& f
     return units;
 }
 
+ShardPlan plan_shards(const std::vector<Experiment>& files, int count) {
+    if (count < 1)
+        throw Error({}, "a grid cannot be split into " + std::to_string(count) + " parts", "give --shard I/N with N >= 1",
+                    kShardField);
+    const auto units = training_units(files);
+    std::vector<int64_t> unit_cost(units.size(), 0);
+    for (size_t u = 0; u < units.size(); ++u)
+        for (const auto& r : units[u]) unit_cost[u] += run_cost(files[r.file].runs[r.run]);
+    std::vector<size_t> order(units.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return unit_cost[a] > unit_cost[b]; });
+    ShardPlan plan;
+    plan.parts.resize(size_t(count));
+    plan.cost.assign(size_t(count), 0);
+    // (cost so far, part): the least first, then the lowest index; a heap, as N may be 999999.
+    using Slot = std::pair<int64_t, size_t>;
+    std::priority_queue<Slot, std::vector<Slot>, std::greater<Slot>> least;
+    for (size_t i = 0; i < size_t(count); ++i) least.push({0, i});
+    for (const size_t u : order) {
+        const size_t to = least.top().second;
+        least.pop();
+        plan.cost[to] += unit_cost[u];
+        least.push({plan.cost[to], to});
+        plan.total += unit_cost[u];
+        plan.parts[to].insert(plan.parts[to].end(), units[u].begin(), units[u].end());
+    }
+    for (auto& part : plan.parts) std::sort(part.begin(), part.end());
+    return plan;
+}
+
 std::vector<RunRef> shard_runs(const std::vector<Experiment>& files, int index, int count) {
     if (count < 1 || index < 0 || index >= count)
         throw Error({}, "shard " + std::to_string(index + 1) + " of " + std::to_string(count) + " does not exist",
                     "give --shard I/N with 1 <= I <= N", kShardField);
-    std::vector<size_t> size(size_t(count), 0);
-    std::vector<RunRef> out;
-    for (const auto& unit : training_units(files)) {
-        const size_t to = size_t(std::min_element(size.begin(), size.end()) - size.begin());
-        size[to] += unit.size();
-        if (to == size_t(index)) out.insert(out.end(), unit.begin(), unit.end());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
+    return plan_shards(files, count).parts[size_t(index)];
 }
 
 std::pair<int, int> parse_shard(const std::string& text) {

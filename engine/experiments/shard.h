@@ -5,6 +5,7 @@
 #include "experiments/experiment.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,9 +25,19 @@ struct RunRef {
 // training order (workflows::read_files). Units come in the order of their first run.
 std::vector<std::vector<RunRef>> training_units(const std::vector<Experiment>& files);
 
-// Shard `index` (0-based) of `count`: whole units, each given in turn to the part with the fewest
-// runs so far (the lowest index on a tie). Sorted in training order. Throws gafx::Error (field
-// "shard") unless 0 <= index < count.
+// The grid in `count` parts of whole units, balanced by estimated cost (experiments::run_cost):
+// the dearest unit first, each to the part with the least cost so far (the lowest index on a
+// tie), so no part exceeds another by more than one unit. Each part's runs in training order.
+struct ShardPlan {
+    std::vector<std::vector<RunRef>> parts;
+    std::vector<int64_t> cost; // per part, run_cost's units
+    int64_t total = 0;
+};
+// Throws gafx::Error (field "shard") unless count >= 1.
+ShardPlan plan_shards(const std::vector<Experiment>& files, int count);
+
+// Part `index` (0-based) of plan_shards(files, count). Throws gafx::Error (field "shard") unless
+// 0 <= index < count.
 std::vector<RunRef> shard_runs(const std::vector<Experiment>& files, int index, int count);
 
 // "I/N" as a user writes it, I from 1 to N: {I-1, N}. Throws gafx::Error (field "shard").

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "experiments/experiment.h"
+#include "experiments/run_cost.h"
 #include "workflows/spawn.h"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <deque>
 #include <fcntl.h>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <sys/wait.h>
@@ -25,6 +27,28 @@ namespace {
 enum class Ready { Yes, Wait, Never };
 
 } // namespace
+
+std::vector<int64_t> start_order(const std::vector<int64_t>& runs, const std::map<int64_t, int64_t>& starts_from,
+                                 const std::map<int64_t, int64_t>& cost) {
+    std::map<int64_t, std::vector<int64_t>> next; // run -> the runs that start from it
+    for (const auto& [run, from] : starts_from) next[from].push_back(run);
+    std::map<int64_t, int64_t> chain;
+    std::set<int64_t> open; // on the path being summed: a cycle (never made by queueing) adds nothing
+    const std::function<int64_t(int64_t)> sum = [&](int64_t run) -> int64_t {
+        if (const auto it = chain.find(run); it != chain.end()) return it->second;
+        if (!open.insert(run).second) return 0;
+        int64_t longest = 0;
+        if (const auto it = next.find(run); it != next.end())
+            for (const int64_t after : it->second) longest = std::max(longest, sum(after));
+        open.erase(run);
+        const auto c = cost.find(run);
+        return chain[run] = (c == cost.end() ? 0 : c->second) + longest;
+    };
+    std::vector<int64_t> order = runs;
+    for (const int64_t run : order) sum(run);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return chain.at(a) > chain.at(b); });
+    return order;
+}
 
 std::vector<std::vector<std::string>> cpu_slots(int n, int cores) {
     const int threads = std::max(1, cores / std::max(1, n));
@@ -49,6 +73,7 @@ void train_in_processes(store::RunStore& db, const ParallelPlan& plan,
     // The run each one starts from (pretrained_run), read once: the loop below asks every 100 ms.
     std::map<int64_t, int64_t> dep_of;
     std::set<int64_t> gone; // not in the workspace (any more): never started
+    std::map<int64_t, int64_t> cost;
     for (int64_t run : plan.runs) {
         const auto r = db.run(run);
         if (!r) {
@@ -58,10 +83,13 @@ void train_in_processes(store::RunStore& db, const ParallelPlan& plan,
         try {
             const auto c = experiments::parse_run_config(r->config);
             if (c.pretraining == "run" && c.pretrained_run != 0) dep_of[run] = c.pretrained_run;
+            cost[run] = experiments::run_cost(c);
         } catch (const std::exception&) {
             // the trainer says what is wrong with it
         }
     }
+    const auto order = start_order(plan.runs, dep_of, cost);
+    pending.assign(order.begin(), order.end());
 
     const auto readiness = [&](int64_t run, std::string& why) {
         if (gone.count(run)) return Ready::Never;

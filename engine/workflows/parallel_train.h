@@ -6,6 +6,7 @@
 #include "store/run_store.h"
 
 #include <functional>
+#include <map>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -35,7 +36,15 @@ std::vector<std::vector<std::string>> cpu_slots(int n, int cores);
 // One process per device ("cuda:0,cuda:1" as a list), each with `threads` torch threads.
 std::vector<std::vector<std::string>> device_slots(const std::vector<std::string>& devices, int threads);
 
-// Runs the plan; `on_event` hears each start and end on this thread. Once `stop()` turns true, no
+// The order the runs start in: the longest chain first (a run's experiments::run_cost plus the
+// dearest chain of runs that start from it, through `starts_from`: run -> its pretrained_run),
+// `runs`' order among equals. With runs of unequal cost this ends a grid sooner than training
+// order, which can leave the dearest run for last, alone in one slot; a pretraining run goes
+// ahead of what waits for it. A run without a cost counts 0.
+std::vector<int64_t> start_order(const std::vector<int64_t>& runs, const std::map<int64_t, int64_t>& starts_from,
+                                 const std::map<int64_t, int64_t>& cost);
+
+// Runs the plan, starting runs in start_order; `on_event` hears each start and end on this thread. Once `stop()` turns true, no
 // run starts, and each process is sent SIGTERM once (a trainer's clean stop: checkpointed,
 // interrupted, resumable); the call returns when all have ended. The processes get their own
 // process group, so a terminal's Ctrl-C reaches only this one, which passes it on once. A run

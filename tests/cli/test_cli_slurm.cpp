@@ -76,6 +76,8 @@ private Q_SLOTS:
         QVERIFY2(r.exit_code == 0, qPrintable(r.out + r.err));
         // Two parts: the pretraining with the run that starts from it, and the run from scratch.
         QVERIFY2(r.out.contains(QStringLiteral("2 task(s) for 3 run(s)")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("parts by estimated cost: the largest 66.7 % of the grid, the smallest 33.3 %")),
+                 qPrintable(r.out));
         QStringList parts;
         for (int i = 1; i <= 2; ++i) {
             const QString part = out + QStringLiteral("/part-%1-of-2/ws.db").arg(i);

@@ -3,16 +3,21 @@
 #include "core/error.h"
 #include "experiments/experiment.h"
 #include "experiments/queue.h"
+#include "experiments/run_cost.h"
 #include "experiments/shard.h"
 #include "store/run_store.h"
 #include "test_support.h"
+#include "workflows/parallel_train.h"
 #include "workflows/queue_file.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
+#include <set>
 
 #include <sqlite3.h>
 
@@ -274,6 +279,98 @@ private Q_SLOTS:
         }
         QCOMPARE(queued, size_t(14));
         QVERIFY(test::error_of([&] { experiments::shard_runs(exs, 3, 3); }).contains("does not exist"));
+    }
+
+    // A run's estimated cost follows its models, epochs and audio per epoch, from its config alone.
+    void aRunCostsWhatItsModelEpochsAndClipsDo() {
+        const auto cost = [](const char* json) {
+            return experiments::run_cost(experiments::parse_experiment(
+                std::string(R"({"name": "c", "base": {"dataset": "d", )") + json + "}}", "c.json").runs[0]);
+        };
+        for (const char* preset : {"paper", "small"}) {
+            const std::string p = preset;
+            const double mel = experiments::clip_cost_ms("mel", "ast-tiny", p, 10);
+            for (const char* ex : {"gafx-u", "gafx-r", "gafx-a"}) {
+                QVERIFY2(experiments::clip_cost_ms(ex, "ast-tiny", p, 10) > 3 * mel, ex); // a network against a fixed front end
+                QVERIFY2(experiments::clip_cost_ms(ex, "ast-small", p, 10) > experiments::clip_cost_ms(ex, "ast-tiny", p, 10), ex);
+            }
+            QVERIFY(experiments::clip_cost_ms("mel", "ast-small", p, 10) > 1.5 * mel);
+        }
+        // AST's attention grows with the square of its tokens: a 30 s track as one input (table 3's
+        // 3308 frames) costs more than three 10 s clips.
+        QVERIFY(experiments::clip_cost_ms("mel", "ast-tiny", "paper", 30, 3308) >
+                3.3 * experiments::clip_cost_ms("mel", "ast-tiny", "paper", 10, 1103));
+        // The frames AST gets follow the extractor's rate at that preset.
+        QCOMPARE(experiments::extractor_frames("gafx-u", "paper", 30), int64_t(1884));
+        QCOMPARE(experiments::extractor_frames("gafx-u", "small", 1.5), int64_t(1500));
+
+        const int64_t base = cost(R"("extractor": "gafx-r", "epochs": 10)");
+        QCOMPARE(cost(R"("extractor": "gafx-r", "epochs": 20)"), 2 * base);
+        const int64_t one_clip = cost(R"("extractor": "gafx-r", "epochs": 10, "clips_per_track": 1)");
+        QVERIFY(std::abs(3 * one_clip - base) <= 2);
+        // Without augmentation, one 30 s clip: the same audio as three of 10 s, more tokens at once.
+        QVERIFY(cost(R"("extractor": "gafx-r", "epochs": 10, "augmentation": false)") > base);
+        QVERIFY(cost(R"("extractor": "gafx-r", "epochs": 10, "preset": "small")") < base);
+        // A name no table holds (refused when queued) counts as the dearest of its kind.
+        double dearest = 0;
+        for (const char* ex : {"mel", "gafx-u", "gafx-r", "gafx-a"})
+            dearest = std::max(dearest, experiments::clip_cost_ms(ex, "ast-small", "paper", 10));
+        QCOMPARE(experiments::clip_cost_ms("gafx-z", "ast-huge", "paper", 10), dearest);
+        // Whatever a config claims, a figure that sums safely.
+        QCOMPARE(cost(R"("extractor": "gafx-u", "epochs": 1000000, "frames": 100000000)"), int64_t(1000000000000));
+    }
+
+    // The paper's kind of grid (extractor x classifier x seed) in 1 to 30 parts: every run once,
+    // each part in training order, no part more than one run's cost above another. And a grid
+    // whose extractor axis varies fastest: by run count, 2 parts were all mel runs and all GAFX-U
+    // runs, one of them ~10x the other.
+    void shardsBalanceCostNotCount() {
+        const auto ex = experiments::parse_experiment(R"({"name": "t", "base": {"dataset": "d", "epochs": 80},
+            "grid": {"extractor": ["mel", "gafx-u", "gafx-r", "gafx-a"], "classifier": ["ast-tiny", "ast-small"],
+            "seed": [0, 1, 2]}})", "t.json");
+        const std::vector<experiments::Experiment> exs{ex};
+        int64_t dearest = 0;
+        for (const auto& r : ex.runs) dearest = std::max(dearest, experiments::run_cost(r));
+        for (int n = 1; n <= 30; ++n) {
+            const auto plan = experiments::plan_shards(exs, n);
+            QCOMPARE(plan.parts.size(), size_t(n));
+            std::set<size_t> seen;
+            int64_t total = 0;
+            for (int i = 0; i < n; ++i) {
+                QVERIFY(plan.parts[size_t(i)] == experiments::shard_runs(exs, i, n));
+                QVERIFY(std::is_sorted(plan.parts[size_t(i)].begin(), plan.parts[size_t(i)].end()));
+                int64_t cost = 0;
+                for (const auto& r : plan.parts[size_t(i)]) {
+                    QVERIFY2(seen.insert(r.run).second, "a run in two parts");
+                    cost += experiments::run_cost(ex.runs[r.run]);
+                }
+                QCOMPARE(plan.cost[size_t(i)], cost);
+                total += cost;
+            }
+            QCOMPARE(seen.size(), ex.runs.size());
+            QCOMPARE(plan.total, total);
+            const auto [lo, hi] = std::minmax_element(plan.cost.begin(), plan.cost.end());
+            QVERIFY2(*hi - *lo <= dearest, qPrintable(QString::number(n))); // never more than one run apart
+        }
+        const auto mixed = experiments::parse_experiment(R"({"name": "m", "base": {"dataset": "d"},
+            "grid": {"seed": [0, 1, 2, 3], "extractor": ["mel", "gafx-u"]}})", "m.json");
+        const auto halves = experiments::plan_shards({mixed}, 2);
+        for (const auto& part : halves.parts) {
+            QCOMPARE(part.size(), size_t(4));
+            QCOMPARE(std::count_if(part.begin(), part.end(), [&](const auto& r) { return mixed.runs[r.run].extractor == "mel"; }),
+                     std::ptrdiff_t(2));
+        }
+        QCOMPARE(halves.cost[0], halves.cost[1]);
+    }
+
+    // --parallel starts the longest chain first: a pretraining run ahead of a dearer run, since
+    // what starts from it waits for it; training order among equals.
+    void parallelStartsTheLongestChainFirst() {
+        const std::vector<int64_t> runs{1, 2, 3, 4, 5, 6};
+        const std::map<int64_t, int64_t> starts_from{{4, 3}, {5, 99}}; // 99: trained already, not in the plan
+        const std::map<int64_t, int64_t> cost{{1, 10}, {2, 100}, {3, 10}, {4, 95}, {5, 10}}; // 6: unknown
+        QCOMPARE(workflows::start_order(runs, starts_from, cost), (std::vector<int64_t>{3, 2, 4, 1, 5, 6}));
+        QCOMPARE(workflows::start_order({7, 8}, {{7, 8}, {8, 7}}, {{7, 1}, {8, 2}}).size(), size_t(2)); // a cycle ends
     }
 
     void shardIsWrittenFromOneToN() {

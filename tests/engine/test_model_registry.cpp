@@ -1,6 +1,7 @@
 // Every extractor feeds every classifier: small presets run the real code end to end, from a
 // waveform to logits, with gradients reaching the extractor.
 #include "core/error.h"
+#include "experiments/run_cost.h"
 #include "models/registry.h"
 #include "train/precision.h"
 #include "train/step.h"
@@ -61,6 +62,22 @@ private Q_SLOTS:
             const auto out = train::train_step([&](const torch::Tensor& x) { return model->forward(x); }, adam, wave,
                                                torch::tensor({1, 3}), {torch::kCPU, train::Precision::Bf16, false, 1e-4});
             QVERIFY2(out.applied && std::isfinite(out.loss), e_name.c_str());
+        }
+    }
+
+    // The frame rates behind experiments::run_cost are the models' own, at both presets; and the
+    // classifier a preset builds is the config costs are counted on.
+    void runCostsCountTheFramesTheModelsGive() {
+        for (const auto& name : models::extractor_names())
+            for (const auto preset : {models::Preset::Paper, models::Preset::Small}) {
+                const auto e = models::make_extractor(name, preset);
+                const std::string p = preset == models::Preset::Small ? "small" : "paper";
+                QCOMPARE(experiments::extractor_frames(name, p, 10), e->output_frames(int64_t(e->sample_rate()) * 10));
+            }
+        for (const auto& name : models::classifier_names()) {
+            const auto c = models::make_classifier(name, 1024, 10, models::Preset::Small);
+            QCOMPARE(c->config().depth, models::classifier_config(name, 1024, 10, true).depth);
+            QCOMPARE(c->config().embed_dim, models::classifier_config(name, 1024, 10, true).embed_dim);
         }
     }
 
