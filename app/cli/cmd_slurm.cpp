@@ -93,7 +93,7 @@ int cmd_slurm(const std::vector<std::string>& argv) {
     if (plan.total > 0 && shards > 1)
         std::printf("parts by estimated cost: the largest %.1f %% of the grid, the smallest %.1f %% (give --time for "
                     "the largest)\n",
-                    100.0 * double(*hi) / double(plan.total), 100.0 * double(*lo) / double(plan.total));
+                    plan.percent(*hi), plan.percent(*lo));
     const std::string submit = "sbatch " + script;
     if (!a.has("--submit")) {
         std::printf("submit it with: %s\nthen merge the parts here: gafx runs import %s/part-*/ws.db --db %s\n",

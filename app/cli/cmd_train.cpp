@@ -19,8 +19,6 @@
 namespace gafx::cli {
 namespace {
 
-double share(int64_t part, int64_t total) { return total > 0 ? 100.0 * double(part) / double(total) : 0.0; }
-
 std::vector<std::string> split_commas(const std::string& text) {
     std::vector<std::string> out;
     for (size_t start = 0;;) {
@@ -131,8 +129,8 @@ int cmd_train(const std::vector<std::string>& argv) {
         const auto& part = plan.parts[size_t(shard.index)];
         std::printf("shard %d/%d: %zu run(s) of %zu, %.1f %% of the grid's estimated cost (the largest part %.1f %%; "
                     "from each run's model, epochs and clips, not its dataset's size)\n",
-                    shard.index + 1, shard.count, part.size(), total, share(plan.cost[size_t(shard.index)], plan.total),
-                    share(*std::max_element(plan.cost.begin(), plan.cost.end()), plan.total));
+                    shard.index + 1, shard.count, part.size(), total, plan.percent(plan.cost[size_t(shard.index)]),
+                    plan.percent(*std::max_element(plan.cost.begin(), plan.cost.end())));
         for (const auto& ref : part)
             std::printf("%s run %zu of %zu: %s\n", exs[ref.file].name.c_str(), ref.run + 1, exs[ref.file].runs.size(),
                         experiments::describe(exs[ref.file].runs[ref.run], exs[ref.file].axes).c_str());

@@ -32,6 +32,8 @@ struct ShardPlan {
     std::vector<std::vector<RunRef>> parts;
     std::vector<int64_t> cost; // per part, run_cost's units
     int64_t total = 0;
+    // `cost` as a percentage of the grid's (0 for a grid of no cost).
+    double percent(int64_t cost) const { return total > 0 ? 100.0 * double(cost) / double(total) : 0.0; }
 };
 // Throws gafx::Error (field "shard") unless count >= 1.
 ShardPlan plan_shards(const std::vector<Experiment>& files, int count);

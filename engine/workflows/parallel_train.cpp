@@ -65,7 +65,6 @@ void train_in_processes(store::RunStore& db, const ParallelPlan& plan,
                         const std::function<void(const ParallelEvent&)>& on_event, const std::function<bool()>& stop) {
     std::error_code ec;
     fs::create_directories(plan.log_dir, ec);
-    std::deque<int64_t> pending(plan.runs.begin(), plan.runs.end());
     std::map<pid_t, ParallelEvent> active;
     std::vector<bool> busy(plan.slots.size(), false);
     bool stopping = false;
@@ -89,7 +88,7 @@ void train_in_processes(store::RunStore& db, const ParallelPlan& plan,
         }
     }
     const auto order = start_order(plan.runs, dep_of, cost);
-    pending.assign(order.begin(), order.end());
+    std::deque<int64_t> pending(order.begin(), order.end());
 
     const auto readiness = [&](int64_t run, std::string& why) {
         if (gone.count(run)) return Ready::Never;
