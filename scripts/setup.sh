@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config ccache
+  build-essential cmake ninja-build pkg-config ccache lld
   qt6-base-dev libqcustomplot-dev qt6-multimedia-dev
   libtorch-dev libopenblas0-pthread libgloo-dev
   libsqlite3-dev libsndfile1-dev libsoxr-dev libxxhash-dev nlohmann-json3-dev
