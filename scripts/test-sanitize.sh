@@ -3,8 +3,9 @@
 # tests built with AddressSanitizer + UndefinedBehaviorSanitizer (GAFX_SANITIZE; GUI off, since Qt
 # and libtorch are not instrumented) in build-asan/, then run. Any report fails the stage.
 # Left out (tests/CMakeLists.txt, GAFX_SANITIZE_SKIP): test_cli_train and test_kill_soak, which
-# drive the trainer test_trainer covers here at several times its length, and the model tests,
-# which spend their minutes in libtorch's uninstrumented kernels; also the benchmarks and
+# drive the trainer test_trainer covers here at several times its length, the model tests,
+# which spend their minutes in libtorch's uninstrumented kernels, and the cli suites whose time
+# is gafx's start-up, reaching engine code the engine suites run here; also the benchmarks and
 # package_deb (an instrumented gafx is not what ships).
 # -O1 -g1, as the sanitizers' own docs advise: reports keep their file:line stacks, and the
 # build takes ~40 % less than at -O2 -g (47 s against 27 s for engine/train/trainer.cpp); the
