@@ -2,14 +2,14 @@
 # The fuzz stage of the README's test command (scripts/test.sh): libFuzzer harnesses of every
 # reader of outside files (tests/fuzz: .pt pickles, safetensors, npy, experiment JSON, CSV, audio
 # through libsndfile, waveform- and feature-cache entries), built with clang, ASan and UBSan in
-# build-fuzz/, each run for GAFX_FUZZ_SECONDS (default 60) from its seeds:
+# build-fuzz/, each run for GAFX_FUZZ_SECONDS (default 30; longer by hand) from its seeds:
 # tests/data/fuzz/<target>/ and the project's own files of that kind. A memory blow-up past the
 # limits below is a finding like a crash. A finding leaves its input in build-fuzz/findings/;
 # once fixed, it goes under tests/data/fuzz/<target>/ (named for what it found), where
 # test_fuzz_regressions replays it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${GAFX_FUZZ_SECONDS:-60}"
+seconds="${GAFX_FUZZ_SECONDS:-30}"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DGAFX_FUZZ=ON >/dev/null
 cmake --build build-fuzz --parallel "$(nproc)"
 
