@@ -10,7 +10,8 @@
 # skipped rather than cut off by the tool. Exit 0: everything ran and passed; 1: a step failed.
 #
 # Phases (first argument): all (default), build (preflight + configure + build), check (the CUDA
-# check and gafx --version; needs a build), bench (the benchmarks; needs a build).
+# check and gafx --version; needs a build), bench (the benchmarks; needs a build), runs (whole
+# `gafx train` runs of the demo set: one process, data-parallel ranks, --devices; needs a build).
 # GAFX_DEVICE_DRY_RUN=1 tries the script itself on a CPU machine: Debian's libtorch instead of
 # python3's, `cuda_check --cpu-dry-run`, and each benchmark for one step on the CPU.
 # GAFX_DEVICE_BUILD_DIR (default build-device) and GAFX_DEVICE_CMAKE_ARGS (appended to the
@@ -98,11 +99,20 @@ for s in steps:
         if r is not None:
             b["result"] = r
         benches.append(b)
+runs = []
+for s in steps:
+    if s["step"].startswith("runs:") and s["step"] != "runs:dataset":
+        r = {"name": s["step"][5:], "status": s["status"], "seconds": s["seconds"], "detail": s["detail"]}
+        result = load(s["step"][5:] + ".json")
+        if result is not None:
+            r["result"] = result
+        runs.append(r)
 doc = {
     "machine": load("machine.json"),
     "steps": steps,
     "cuda_check": load("cuda_check.json"),
     "benches": benches,
+    "runs": runs,
 }
 with open(out, "w") as f:
     json.dump(doc, f, indent=2)
@@ -361,11 +371,77 @@ benches() {
   [ "$DRY" = 1 ] || bench "gafx-u-ast-tiny-30s-bf16-checkpointing-graph" 150 --extractor gafx-u --seconds 30 --classifier ast-tiny --precision bf16 --checkpointing --cuda-graph
 }
 
+# ---------------------------------------------------------------- runs on one GPU (issue 15)
+# Whole `gafx train` runs of the demo set, as a user starts them, each into its own copy of one
+# workspace: one process; two data-parallel ranks sharing the GPU over Gloo (not a scaling figure:
+# what two ranks cost on one device); NCCL at two ranks on one GPU, which gafx must refuse by name
+# (NCCL gives each rank its own GPU); and demo_grid.json's four runs one after another against
+# --devices cuda:0,cuda:0 (the multi-run path, two processes on the one GPU). Each result: exit
+# code, wall seconds and `gafx runs --json` (every run's seconds, world size and backend).
+RUNS_WORK=$BUILD/runs-work
+train_case() { # name limit expect(ok|refused) args...: gafx train ARGS --db a copy of the workspace
+  local name=$1 want=$2 expect=$3 t0=$SECONDS lim rc db
+  shift 3
+  [[ "runs:$name" =~ ${GAFX_DEVICE_BENCH_ONLY:-.} ]] || return 0
+  lim=$(limit_for "$want")
+  if [ "$lim" -lt 30 ]; then
+    log "runs $name: skipped, ${lim}s left of the budget"
+    record "runs:$name" skipped 0 "out of time"
+    STATUS=1
+    return
+  fi
+  db=$RUNS_WORK/$name.db
+  cp "$RUNS_WORK/base.db" "$db"
+  log "runs $name (limit ${lim}s): gafx train $*"
+  local log=$RES/$name.log
+  timeout -k 10 "$lim" "$GAFX" train "$@" --db "$db" --cache "$RUNS_WORK/cache" >"$log" 2>&1
+  rc=$?
+  { echo "===== $name: gafx train $*"; cat "$log"; } >>"$OUT/runs.log"
+  local wall=$((SECONDS - t0)) runs why
+  runs=$("$GAFX" runs --json --db "$db" 2>/dev/null) || runs=null
+  printf '{"command": "gafx train %s", "exit": %d, "wall_s": %d, "expect": "%s", "runs": %s}\n' \
+    "$*" "$rc" "$wall" "$expect" "$runs" >"$RES/$name.json"
+  # A refusal is an error line naming its cause: gafx's own, or a rank's (run N failed: ...).
+  why=$(grep -m1 -E 'gafx: error|one GPU|failed' "$log" | cut -c1-300)
+  if [ "$expect" = ok ] && [ $rc -eq 0 ]; then
+    record "runs:$name" ok "$wall" ""
+  elif [ "$expect" = refused ] && [ $rc -ne 0 ] && [ $rc -lt 124 ] && [ -n "$why" ]; then
+    record "runs:$name" ok "$wall" "refused as it should be: $why"
+  else
+    STATUS=1
+    why="exit $rc$([ $rc -ge 124 ] && echo ' (time limit)'), expected $expect: ${why:-$(tail -1 "$log" | cut -c1-300)}"
+    record "runs:$name" failed "$wall" "$why"
+    log "runs $name: FAILED ($why)"
+  fi
+}
+runs() {
+  [ -x "$GAFX" ] || die "no gafx in $BUILD: run the build phase first"
+  local dev=cuda devices=cuda:0,cuda:0 tracks=10 t0=$SECONDS
+  [ "$DRY" = 1 ] && dev=cpu devices=cpu,cpu tracks=3
+  rm -rf "$RUNS_WORK"
+  mkdir -p "$RUNS_WORK"
+  if ! { "$GAFX" dataset demo "$RUNS_WORK/demo-gtzan" --tracks-per-genre "$tracks" &&
+    "$GAFX" dataset import gtzan "$RUNS_WORK/demo-gtzan" --name demo --db "$RUNS_WORK/base.db"; } >>"$OUT/runs.log" 2>&1; then
+    STATUS=1
+    record "runs:dataset" failed "$((SECONDS - t0))" "$(tail -1 "$OUT/runs.log" | cut -c1-300)"
+    return
+  fi
+  record "runs:dataset" ok "$((SECONDS - t0))" "demo set, $tracks tracks per genre"
+  # The first fills the waveform and fbank caches the others read, so they compare.
+  train_case cold 90 ok experiments/demo.json --device $dev
+  train_case one-process 90 ok experiments/demo.json --device $dev
+  train_case gloo-2-ranks 120 ok experiments/demo.json --device $dev --nproc 2 --backend gloo
+  train_case nccl-2-ranks 60 refused experiments/demo.json --device $dev --nproc 2 --backend nccl
+  train_case grid-one-process 150 ok experiments/demo_grid.json --device $dev
+  train_case grid-devices-2 150 ok experiments/demo_grid.json --devices $devices
+}
+
 case "$PHASE" in
-  all) preflight; build; check; benches ;;
+  all) preflight; build; check; benches; runs ;;
   build) preflight; build ;;
   check) preflight; check ;;
   bench) preflight; benches ;;
-  *) die "unknown phase '$PHASE' (all, build, check, bench)" ;;
+  runs) preflight; runs ;;
+  *) die "unknown phase '$PHASE' (all, build, check, bench, runs)" ;;
 esac
 finish
