@@ -1,7 +1,8 @@
-# The engine's precompiled header holds libtorch (core/torch_pch.h, ~700 MB). A source that never
-# reaches a libtorch header pays 15-25 s to load it for nothing (core/error.cpp: 1.3 s without it),
-# so gafx_skip_pch_without_torch() finds each source's includes transitively and takes the
-# precompiled header off those that never include ATen, c10 or torch.
+# Which engine sources reach libtorch: those build gafx_engine, with its precompiled header
+# (core/torch_pch.h, ~700 MB; a source that never reaches a libtorch header pays 15-25 s to load
+# it for nothing, core/error.cpp 1.3 s without it), the others gafx_engine_core, which `gafx`
+# links without libtorch. gafx_partition_torch_sources() follows each source's includes
+# transitively, looking for ATen, c10 or torch.
 function(_gafx_reaches_torch file root out)
   get_property(known GLOBAL PROPERTY "_gafx_torch_${file}" SET)
   if(known)
@@ -41,17 +42,19 @@ function(_gafx_reaches_torch file root out)
   set(${out} ${result} PARENT_SCOPE)
 endfunction()
 
-# Sets SKIP_PRECOMPILE_HEADERS on every source in ${ARGN} whose include closure (quoted includes
-# resolved beside the file or under ${root}) never names a libtorch header.
-function(gafx_skip_pch_without_torch root)
-  set(skipped 0)
+# Splits ${ARGN} into the sources whose include closure (quoted includes resolved beside the file
+# or under ${root}) names a libtorch header, in ${with_torch}, and the others, in ${without}.
+function(gafx_partition_torch_sources root with_torch without)
+  set(yes "")
+  set(no "")
   foreach(src IN LISTS ARGN)
     _gafx_reaches_torch("${src}" "${root}" needs)
-    if(NOT needs)
-      set_source_files_properties("${src}" PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
-      math(EXPR skipped "${skipped} + 1")
+    if(needs)
+      list(APPEND yes "${src}")
+    else()
+      list(APPEND no "${src}")
     endif()
   endforeach()
-  list(LENGTH ARGN total)
-  message(STATUS "engine: ${skipped} of ${total} sources compile without the libtorch precompiled header")
+  set(${with_torch} ${yes} PARENT_SCOPE)
+  set(${without} ${no} PARENT_SCOPE)
 endfunction()

@@ -23,7 +23,7 @@ execute_process(COMMAND dpkg -x ${debs} "${root}/fs" RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "dpkg -x failed")
 endif()
-foreach(f usr/bin/gafx usr/bin/gafx-workbench usr/share/gafx-workbench/experiments/demo.json
+foreach(f usr/bin/gafx usr/lib/gafx/gafx-torch usr/bin/gafx-workbench usr/share/gafx-workbench/experiments/demo.json
           usr/share/gafx-workbench/experiments/paper/table3.json usr/share/applications/gafx-workbench.desktop
           usr/share/icons/hicolor/scalable/apps/gafx-workbench.svg)
   if(NOT EXISTS "${root}/fs/${f}")

@@ -80,6 +80,17 @@ void Args::expect_positional(size_t n, const std::string& what) const {
 
 std::string workspace_db(const Args& a) { return a.get_or("--db", store::RunStore::default_path()); }
 
+int64_t run_id_arg(const Args& a) {
+    a.expect_positional(1, "RUN");
+    return parse_run_id(a.positional()[0]);
+}
+
+store::RunRecord existing_run(store::RunStore& db, int64_t id) {
+    auto r = db.run(id);
+    if (!r) throw Error(db.path(), "no run " + std::to_string(id) + " in this workspace", "see gafx runs");
+    return *r;
+}
+
 std::string this_gafx() {
     std::error_code ec;
     const std::string exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();

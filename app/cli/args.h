@@ -1,6 +1,8 @@
 #pragma once
 // A small argv parser for `gafx noun verb ARGS --flags`: options are declared, anything else
 // is a usage error (exit 2) that names the offending word.
+#include "store/run_store.h"
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -44,6 +46,12 @@ private:
 
 // --db FILE, else the user's workspace (store::RunStore::default_path()).
 std::string workspace_db(const Args& a);
+
+// The one RUN positional of a command, as a run id.
+int64_t run_id_arg(const Args& a);
+
+// Run `id` of the workspace, or an Error naming the workspace.
+store::RunRecord existing_run(store::RunStore& db, int64_t id);
 
 // The absolute path of this gafx binary, for the processes and scripts that run it again
 // (--parallel, gafx slurm). Throws gafx::Error when the system does not say.

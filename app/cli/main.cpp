@@ -1,14 +1,14 @@
-#include "args.h"
 #include "commands.h"
-#include "core/build_info.h"
-#include "core/cpu_tuning.h"
+#include "dispatch.h"
+#include "torch_part.h"
+
 #include "core/error.h"
 
 #include <csignal>
 #include <cstdio>
-#include <cstring>
-#include <functional>
-#include <map>
+#include <set>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -48,7 +48,6 @@ const char* kUsage =
 
 int main(int argc, char** argv) {
     using namespace gafx::cli;
-    gafx::tune_cpu_runtime(argv);
     // A file size limit (ulimit -f) is a write error with the path and the fix, not a core dump.
     std::signal(SIGXFSZ, SIG_IGN);
     std::vector<std::string> args(argv + 1, argv + argc);
@@ -56,29 +55,24 @@ int main(int argc, char** argv) {
         std::fputs(kUsage, args.empty() ? stderr : stdout);
         return args.empty() ? 2 : 0;
     }
-    const std::map<std::string, std::function<int(const std::vector<std::string>&)>> nouns = {
-        {"--version", cmd_version}, {"version", cmd_version}, {"dataset", cmd_dataset},
-        {"models", cmd_models},     {"features", cmd_features}, {"train", cmd_train},
-        {"runs", cmd_runs},         {"resume", cmd_resume},     {"cancel", cmd_cancel},
-        {"report", cmd_report},     {"bench", cmd_bench},       {"weights", cmd_weights},
-        {"tag", cmd_tag},           {"note", cmd_note},         {"diff", cmd_diff},
-        {"embed", cmd_embed},       {"slurm", cmd_slurm}};
-    auto it = nouns.find(args[0]);
-    if (it == nouns.end()) {
-        std::fprintf(stderr, "gafx: unknown command '%s'\n\n%s", args[0].c_str(), kUsage);
-        return 2;
+    // The commands that run models are gafx-torch's (torch_part.h says why).
+    static const std::set<std::string> torch_nouns = {"--version", "version", "models", "features", "train",
+                                                      "resume",    "bench",   "weights", "embed"};
+    if (torch_nouns.count(args[0])) {
+        try {
+            exec_torch_part(argv);
+        } catch (const gafx::Error& e) {
+            std::fprintf(stderr, "gafx: error: %s\n", e.what());
+            return 1;
+        }
     }
-    try {
-        return it->second(std::vector<std::string>(args.begin() + 1, args.end()));
-    } catch (const UsageError& e) {
-        std::fprintf(stderr, "gafx %s: %s (see gafx %s --help)\n", args[0].c_str(), e.what(),
-                     args[0].c_str());
-        return 2;
-    } catch (const gafx::Error& e) {
-        std::fprintf(stderr, "gafx: error: %s\n", e.what());
-        return 1;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "gafx: error: %s\n", e.what());
-        return 1;
-    }
+    return dispatch({{"dataset", cmd_dataset},
+                     {"runs", cmd_runs},
+                     {"cancel", cmd_cancel},
+                     {"report", cmd_report},
+                     {"tag", cmd_tag},
+                     {"note", cmd_note},
+                     {"diff", cmd_diff},
+                     {"slurm", cmd_slurm}},
+                    args, kUsage);
 }

@@ -9,6 +9,7 @@
 #include <QtTest>
 
 using gafx::test::run_gafx;
+using gafx::test::run_program;
 
 namespace {
 QJsonObject json_object(const QString& text) {
@@ -36,6 +37,33 @@ private Q_SLOTS:
         for (const char* lib : {"libtorch", "BLAS", "Qt", "SQLite", "libsndfile", "CUDA"})
             QVERIFY2(r.out.contains(QLatin1String(lib)), lib);
         QVERIFY2(r.out.contains(QStringLiteral("OpenBLAS")), qPrintable(r.out));
+    }
+
+    // gafx starts without loading libtorch (~2 s of CPU) and becomes gafx-torch for the commands
+    // that run models; where gafx-torch is missing those say so, and the others still work.
+    void gafxLoadsNoLibtorchAndFindsItsTorchPart() {
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("LD_TRACE_LOADED_OBJECTS"), QStringLiteral("1")); // glibc: list, do not run
+        auto r = run_gafx({}, 60000, env);
+        QCOMPARE(r.exit_code, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("libsqlite3")), qPrintable(r.out));
+        QVERIFY2(!r.out.contains(QStringLiteral("libtorch")), qPrintable(r.out));
+
+        const QString lone = dir_.path() + QStringLiteral("/lone/gafx");
+        QVERIFY(QDir().mkpath(dir_.path() + QStringLiteral("/lone")));
+        QVERIFY(QFile::copy(QStringLiteral(GAFX_CLI_PATH), lone));
+        r = run_program(lone, {QStringLiteral("train"), QStringLiteral("x.json")}, 60000);
+        QCOMPARE(r.exit_code, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("gafx-torch")) && r.err.contains(QStringLiteral("reinstall gafx")),
+                 qPrintable(r.err));
+        r = run_program(lone, {QStringLiteral("dataset"), QStringLiteral("list"), QStringLiteral("--db"),
+                               dir_.path() + QStringLiteral("/lone/ws.db")},
+                        60000);
+        QCOMPARE(r.exit_code, 0);
+        // Beside gafx, gafx-torch runs the command with the same arguments.
+        r = run_gafx({QStringLiteral("models"), QStringLiteral("--json")});
+        QCOMPARE(r.exit_code, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("gafx-u")), qPrintable(r.err));
     }
 
     void tuningSetsWhatIsMissingAndKeepsWhatIsSet() {

@@ -49,14 +49,18 @@ QString error_of(const std::function<void()>& f) {
 }
 
 CliResult run_gafx(const QStringList& args, int timeout_ms, const QProcessEnvironment& env) {
+    return run_program(QStringLiteral(GAFX_CLI_PATH), args, timeout_ms, env);
+}
+
+CliResult run_program(const QString& program, const QStringList& args, int timeout_ms, const QProcessEnvironment& env) {
     QProcess p;
     p.setProcessEnvironment(env);
-    p.start(QStringLiteral(GAFX_CLI_PATH), args);
+    p.start(program, args);
     CliResult r;
     if (!p.waitForFinished(timeout_ms)) {
         p.kill();
         p.waitForFinished();
-        r.err = QStringLiteral("gafx timed out");
+        r.err = program + QStringLiteral(" timed out");
         return r;
     }
     r.exit_code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;

@@ -32,6 +32,9 @@ struct CliResult {
 // `env` replaces the inherited environment.
 CliResult run_gafx(const QStringList& args, int timeout_ms = 300000,
                    const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment());
+// The same for another program (a copy of gafx elsewhere, say).
+CliResult run_program(const QString& program, const QStringList& args, int timeout_ms = 300000,
+                      const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment());
 
 } // namespace gafx::test
 
