@@ -1,6 +1,7 @@
 #include "torch_part.h"
 
 #include "args.h"
+#include "core/cpu_env.h"
 #include "core/error.h"
 
 #include <cerrno>
@@ -33,6 +34,8 @@ void exec_torch_part(char** argv) {
     std::vector<char*> args{const_cast<char*>(path.c_str())};
     for (char** a = argv + 1; *a; ++a) args.push_back(*a);
     args.push_back(nullptr);
+    // What gafx-torch would otherwise restart itself to set (core/cpu_env.h).
+    export_openmp_spin_count();
     ::execv(path.c_str(), args.data());
     throw Error(path, std::string("cannot start it: ") + std::strerror(errno), "check that it is executable");
 }

@@ -1,6 +1,7 @@
 #include "core/cpu_tuning.h"
 
 #include "core/cpu_block_cache.h"
+#include "core/cpu_env.h"
 
 #include <dlfcn.h>
 #include <malloc.h>
@@ -13,8 +14,6 @@
 
 namespace gafx {
 namespace {
-
-constexpr const char* kSpinCount = "30000"; // ~20 us: enough to bridge back-to-back parallel regions
 
 bool has_avx512_kernels() {
     // ATen's AVX-512 kernels need exactly these (aten/src/ATen/native/DispatchStub.cpp).
@@ -36,8 +35,6 @@ bool env_on(const char* name) {
     return v && *v && std::string(v) != "0";
 }
 
-bool tuning_off() { return env_on("GAFX_NO_TUNING"); }
-
 // The spin count only means something to GNU OpenMP (Debian's libtorch and PyTorch's wheels
 // both use it); under another runtime a restart would buy nothing.
 bool uses_libgomp() { return dlsym(RTLD_DEFAULT, "GOMP_parallel") != nullptr; }
@@ -45,7 +42,7 @@ bool uses_libgomp() { return dlsym(RTLD_DEFAULT, "GOMP_parallel") != nullptr; }
 } // namespace
 
 void tune_cpu_runtime(char** argv) {
-    if (tuning_off()) return;
+    if (cpu_tuning_off()) return;
     // glibc returns freed memory at the top of the heap to the kernel once it exceeds twice its
     // (self-adjusting) mmap threshold, and maps larger blocks afresh: a training step's big
     // activations are freed together and so were faulted in and zeroed again on every step.
@@ -61,10 +58,7 @@ void tune_cpu_runtime(char** argv) {
     if (!std::getenv("ATEN_CPU_CAPABILITY") && has_avx512_kernels()) ::setenv("ATEN_CPU_CAPABILITY", "avx512", 1);
 
     std::vector<const char*> set;
-    if (!std::getenv("GOMP_SPINCOUNT") && !std::getenv("OMP_WAIT_POLICY") && uses_libgomp()) {
-        ::setenv("GOMP_SPINCOUNT", kSpinCount, 1);
-        set.push_back("GOMP_SPINCOUNT");
-    }
+    if (uses_libgomp() && export_openmp_spin_count()) set.push_back("GOMP_SPINCOUNT");
     if (!std::getenv("OPENBLAS_CORETYPE"))
         if (const char* core = better_openblas_core()) {
             ::setenv("OPENBLAS_CORETYPE", core, 1);
@@ -85,7 +79,7 @@ void set_compute_threads(int n) {
 
 std::vector<std::string> cpu_tuning_summary() {
     std::vector<std::string> out;
-    if (tuning_off()) out.emplace_back("GAFX_NO_TUNING set: allocator, OpenMP and BLAS left at their defaults");
+    if (cpu_tuning_off()) out.emplace_back("GAFX_NO_TUNING set: allocator, OpenMP and BLAS left at their defaults");
     if (cpu_block_cache_installed())
         out.emplace_back("CPU tensors of " + std::to_string(kCachedBlockMin >> 20) + " MiB and more kept for reuse");
     for (const char* var : {"ATEN_CPU_CAPABILITY", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY", "OPENBLAS_CORETYPE"})

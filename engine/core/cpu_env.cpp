@@ -1,0 +1,23 @@
+#include "core/cpu_env.h"
+
+#include <cstdlib>
+#include <string>
+
+namespace gafx {
+namespace {
+
+constexpr const char* kSpinCount = "30000"; // ~20 us: enough to bridge back-to-back parallel regions
+
+} // namespace
+
+bool cpu_tuning_off() {
+    const char* v = std::getenv("GAFX_NO_TUNING");
+    return v && *v && std::string(v) != "0";
+}
+
+bool export_openmp_spin_count() {
+    if (cpu_tuning_off() || std::getenv("GOMP_SPINCOUNT") || std::getenv("OMP_WAIT_POLICY")) return false;
+    return ::setenv("GOMP_SPINCOUNT", kSpinCount, 1) == 0;
+}
+
+} // namespace gafx
