@@ -68,6 +68,16 @@ limit_for() {
   [ "$rest" -lt "$want" ] && want=$rest
   echo "$want"
 }
+# Sets LIM to a step's time limit; where the budget leaves it under 30 s, records the step as
+# skipped and returns 1.
+fit_step() { # step want
+  LIM=$(limit_for "$2")
+  [ "$LIM" -ge 30 ] && return 0
+  log "$1: skipped, ${LIM}s left of the budget"
+  record "$1" skipped 0 "out of time"
+  STATUS=1
+  return 1
+}
 need() { # step seconds: dies when the budget cannot give a step its minimum
   [ "$2" -ge 30 ] || die "out of time before $1 (${2}s left of the budget)"
 }
@@ -306,13 +316,8 @@ check() {
 run_bench() { # name limit command...
   local name=$1 want=$2 t0=$SECONDS lim rc
   shift 2
-  lim=$(limit_for "$want")
-  if [ "$lim" -lt 30 ]; then
-    log "bench $name: skipped, ${lim}s left of the budget"
-    record "bench:$name" skipped 0 "out of time"
-    STATUS=1
-    return
-  fi
+  fit_step "bench:$name" "$want" || return 0
+  lim=$LIM
   log "bench $name (limit ${lim}s): $*"
   echo "===== $name: $*" >>"$OUT/bench.log"
   timeout -k 10 "$lim" "$@" >"$RES/$name.json" 2>"$RES/$name.err"
@@ -383,13 +388,8 @@ train_case() { # name limit expect(ok|refused) args...: gafx train ARGS --db a c
   local name=$1 want=$2 expect=$3 t0=$SECONDS lim rc db
   shift 3
   [[ "runs:$name" =~ ${GAFX_DEVICE_BENCH_ONLY:-.} ]] || return 0
-  lim=$(limit_for "$want")
-  if [ "$lim" -lt 30 ]; then
-    log "runs $name: skipped, ${lim}s left of the budget"
-    record "runs:$name" skipped 0 "out of time"
-    STATUS=1
-    return
-  fi
+  fit_step "runs:$name" "$want" || return 0
+  lim=$LIM
   db=$RUNS_WORK/$name.db
   cp "$RUNS_WORK/base.db" "$db"
   log "runs $name (limit ${lim}s): gafx train $*"
