@@ -10,10 +10,12 @@ constexpr const char* kSpinCount = "30000"; // ~20 us: enough to bridge back-to-
 
 } // namespace
 
-bool cpu_tuning_off() {
-    const char* v = std::getenv("GAFX_NO_TUNING");
+bool env_switch_on(const char* name) {
+    const char* v = std::getenv(name);
     return v && *v && std::string(v) != "0";
 }
+
+bool cpu_tuning_off() { return env_switch_on("GAFX_NO_TUNING"); }
 
 bool export_openmp_spin_count() {
     if (cpu_tuning_off() || std::getenv("GOMP_SPINCOUNT") || std::getenv("OMP_WAIT_POLICY")) return false;

@@ -4,7 +4,10 @@
 // them set and need not restart itself to have libgomp read them (~1 s of CPU saved a command).
 namespace gafx {
 
-// GAFX_NO_TUNING is set (to anything but empty or 0): leave the process settings alone.
+// A switch in the environment: `name` set to anything but empty or 0.
+bool env_switch_on(const char* name);
+
+// GAFX_NO_TUNING is on: leave the process settings alone.
 bool cpu_tuning_off();
 
 // Exports GOMP_SPINCOUNT (libgomp's idle spin before a thread sleeps; cpu_tuning.h says why)

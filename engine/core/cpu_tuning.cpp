@@ -29,12 +29,6 @@ const char* better_openblas_core() {
     return __builtin_cpu_supports("avx512f") ? "SkylakeX" : __builtin_cpu_supports("avx2") ? "Haswell" : nullptr;
 }
 
-// A switch set to any value but empty or 0.
-bool env_on(const char* name) {
-    const char* v = std::getenv(name);
-    return v && *v && std::string(v) != "0";
-}
-
 // The spin count only means something to GNU OpenMP (Debian's libtorch and PyTorch's wheels
 // both use it); under another runtime a restart would buy nothing.
 bool uses_libgomp() { return dlsym(RTLD_DEFAULT, "GOMP_parallel") != nullptr; }
@@ -52,7 +46,7 @@ void tune_cpu_runtime(char** argv) {
     // Above that threshold glibc maps and unmaps every block; tensors that big are kept here.
     // Not under AddressSanitizer, whose use-after-free checks a reused block would hide.
 #if !defined(__SANITIZE_ADDRESS__)
-    if (!env_on("GAFX_NO_BLOCK_CACHE")) install_cpu_block_cache();
+    if (!env_switch_on("GAFX_NO_BLOCK_CACHE")) install_cpu_block_cache();
 #endif
     // ATen reads this on its first kernel dispatch, not at load, so setting it here suffices.
     if (!std::getenv("ATEN_CPU_CAPABILITY") && has_avx512_kernels()) ::setenv("ATEN_CPU_CAPABILITY", "avx512", 1);
