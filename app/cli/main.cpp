@@ -2,11 +2,8 @@
 #include "dispatch.h"
 #include "torch_part.h"
 
-#include "core/error.h"
-
 #include <csignal>
 #include <cstdio>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -55,17 +52,8 @@ int main(int argc, char** argv) {
         std::fputs(kUsage, args.empty() ? stderr : stdout);
         return args.empty() ? 2 : 0;
     }
-    // The commands that run models are gafx-torch's (torch_part.h says why).
-    static const std::set<std::string> torch_nouns = {"--version", "version", "models", "features", "train",
-                                                      "resume",    "bench",   "weights", "embed"};
-    if (torch_nouns.count(args[0])) {
-        try {
-            exec_torch_part(argv);
-        } catch (const gafx::Error& e) {
-            std::fprintf(stderr, "gafx: error: %s\n", e.what());
-            return 1;
-        }
-    }
+    // The commands that run models are gafx-torch's (torch_part.h says why): gafx becomes it.
+    const Command torch_part = [argv](const std::vector<std::string>&) -> int { exec_torch_part(argv); };
     return dispatch({{"dataset", cmd_dataset},
                      {"runs", cmd_runs},
                      {"cancel", cmd_cancel},
@@ -73,6 +61,15 @@ int main(int argc, char** argv) {
                      {"tag", cmd_tag},
                      {"note", cmd_note},
                      {"diff", cmd_diff},
-                     {"slurm", cmd_slurm}},
+                     {"slurm", cmd_slurm},
+                     {"--version", torch_part},
+                     {"version", torch_part},
+                     {"models", torch_part},
+                     {"features", torch_part},
+                     {"train", torch_part},
+                     {"resume", torch_part},
+                     {"bench", torch_part},
+                     {"weights", torch_part},
+                     {"embed", torch_part}},
                     args, kUsage);
 }
