@@ -101,28 +101,24 @@ if os.path.exists(os.path.join(res, "steps.tsv")):
     for line in open(os.path.join(res, "steps.tsv")):
         name, status, seconds, detail = (line.rstrip("\n").split("\t") + ["", "", "", ""])[:4]
         steps.append({"step": name, "status": status, "seconds": float(seconds or 0), "detail": detail})
-benches = []
-for s in steps:
-    if s["step"].startswith("bench:"):
-        b = {"name": s["step"][6:], "status": s["status"], "seconds": s["seconds"], "detail": s["detail"]}
-        r = load(s["step"][6:] + ".json")
-        if r is not None:
-            b["result"] = r
-        benches.append(b)
-runs = []
-for s in steps:
-    if s["step"].startswith("runs:") and s["step"] != "runs:dataset":
-        r = {"name": s["step"][5:], "status": s["status"], "seconds": s["seconds"], "detail": s["detail"]}
-        result = load(s["step"][5:] + ".json")
-        if result is not None:
-            r["result"] = result
-        runs.append(r)
+def collected(kind):
+    # The steps "kind:NAME" with the JSON each left in NAME.json (the demo set's import left none).
+    out = []
+    for s in steps:
+        if s["step"].startswith(kind + ":") and s["step"] != "runs:dataset":
+            name = s["step"][len(kind) + 1:]
+            b = {"name": name, "status": s["status"], "seconds": s["seconds"], "detail": s["detail"]}
+            r = load(name + ".json")
+            if r is not None:
+                b["result"] = r
+            out.append(b)
+    return out
 doc = {
     "machine": load("machine.json"),
     "steps": steps,
     "cuda_check": load("cuda_check.json"),
-    "benches": benches,
-    "runs": runs,
+    "benches": collected("bench"),
+    "runs": collected("runs"),
 }
 with open(out, "w") as f:
     json.dump(doc, f, indent=2)
