@@ -139,7 +139,7 @@ int cmd_train(const std::vector<std::string>& argv) {
     if (a.has("--dry-run")) {
         const auto ex = experiments::read_experiment(file);
         std::printf("%s: %zu run(s)\n", ex.name.c_str(), ex.runs.size());
-        for (const auto& req : ex.requires) std::printf("requires %s (queued first unless already trained)\n", req.c_str());
+        for (const auto& req : ex.required_files) std::printf("requires %s (queued first unless already trained)\n", req.c_str());
         for (size_t i = 0; i < ex.runs.size(); ++i) {
             const auto& r = ex.runs[i];
             std::printf("%3zu  dataset=%s %s\n", i + 1, r.dataset.c_str(),

@@ -266,7 +266,7 @@ Experiment parse_experiment(const std::string& json_text, const std::string& fil
             else if (k == "requires") {
                 if (!it.value().is_array()) wrong_type({"$.requires", "requires"}, it.value(), "a list of experiment files");
                 for (size_t i = 0; i < it.value().size(); ++i)
-                    ex.requires.push_back(text(it.value()[i], {"$.requires[" + std::to_string(i) + "]", "requires"}));
+                    ex.required_files.push_back(text(it.value()[i], {"$.requires[" + std::to_string(i) + "]", "requires"}));
             }
             else if (k == "base") apply_object(base, it.value(), "$.base");
             else if (k == "grid") {

@@ -63,7 +63,8 @@ struct Experiment {
     std::vector<RunConfig> runs;   // the expanded grid, last axis varying fastest
     // Experiment files to queue first (paths as given, relative to this file's folder): the
     // pretraining a run names with {"experiment": ..., "seed": ...}. See workflows::queue_file.
-    std::vector<std::string> requires;
+    // The file's key is "requires", a keyword from C++20 on (PyTorch 2.13's headers need C++20).
+    std::vector<std::string> required_files;
 };
 
 // Parses and validates; throws gafx::Error(file, reason, fix, {json_path, key}). `dataset_exists`

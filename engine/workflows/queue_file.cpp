@@ -30,7 +30,7 @@ void plan_file(const DatasetCheck& dataset_exists, const std::string& path, Plan
     if (plan.planned.count(key)) return;
     plan.chain.push_back(key);
     experiments::Experiment ex = experiments::read_experiment(path, dataset_exists);
-    for (const auto& req : ex.requires) {
+    for (const auto& req : ex.required_files) {
         const std::string req_path = (fs::path(path).parent_path() / req).string();
         // Read even when not queued, so a broken or missing file is said now.
         const auto required = experiments::read_experiment(req_path);

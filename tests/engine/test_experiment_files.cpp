@@ -43,7 +43,7 @@ private Q_SLOTS:
         // Table 4's file holds both arms: the w/ one names its pretraining by experiment and seed.
         const auto t4 = read("experiments/paper/table4.json");
         QCOMPARE(t4.runs.size(), size_t(6));
-        QCOMPARE(t4.requires, std::vector<std::string>{"audioset_pretrain.json"});
+        QCOMPARE(t4.required_files, std::vector<std::string>{"audioset_pretrain.json"});
         QCOMPARE(t4.runs.back().pretrained_experiment, read("experiments/paper/audioset_pretrain.json").name);
         // The paper's starting points: ImageNet DeiT for every AST, trained Hybrid Demucs for GAFX-U.
         for (const char* name : {"table3", "table4", "table5", "table6", "table7", "audioset_pretrain"})

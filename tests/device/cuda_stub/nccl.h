@@ -38,3 +38,8 @@ ncclResult_t ncclRecv(void* recvbuff, unsigned long count, ncclDataType_t dataty
                       cudaStream_t stream);
 ncclResult_t ncclGroupStart();
 ncclResult_t ncclGroupEnd();
+// libtorch 2.x's c10d (NCCL >= 2.14: a communicator made with a configuration).
+typedef struct { int blocking; } ncclConfig_t;
+#define NCCL_CONFIG_INITIALIZER {1}
+ncclResult_t ncclCommInitRankConfig(ncclComm_t* comm, int nranks, ncclUniqueId commId, int rank,
+                                    ncclConfig_t* config);
