@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache lld
   qt6-base-dev libqcustomplot-dev qt6-multimedia-dev
-  libtorch-dev libopenblas0-pthread libgloo-dev
+  libtorch-dev libopenblas0-pthread libgloo-dev libdnnl-dev
   libsqlite3-dev libsndfile1-dev libsoxr-dev libxxhash-dev nlohmann-json3-dev
   libcurl4-openssl-dev
   "$@"

@@ -1,6 +1,7 @@
 #include "models/ast.h"
 
 #include "core/error.h"
+#include "models/onednn_matmul.h"
 #include "models/working_weights.h"
 
 #include <torch/nn/functional/upsampling.h>
@@ -77,7 +78,7 @@ torch::Tensor AstImpl::patch_tokens(const torch::Tensor& features) {
                              .permute({0, 3, 1, 4, 2})  // [B, f, t, kh, kw]
                              .reshape({b, f * t, p * p});
     const torch::Tensor& w = working(patch_proj->weight);
-    return at::linear(patches, w.reshape({w.size(0), p * p}), working(patch_proj->bias));
+    return linear_fp32(patches, w.reshape({w.size(0), p * p}), working(patch_proj->bias));
 }
 
 torch::Tensor AstImpl::forward_features(const torch::Tensor& features) {

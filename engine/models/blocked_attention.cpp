@@ -1,6 +1,7 @@
 #include "models/blocked_attention.h"
 
 #include "core/error.h"
+#include "models/onednn_matmul.h"
 
 #include <torch/csrc/autograd/custom_function.h>
 
@@ -13,9 +14,9 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 // One block's scores in fp32: (q_b · scale) kᵀ in the inputs' dtype, then widened; the block
-// is of q already scaled.
+// is of q already scaled. matmul_fp32 is at::matmul but for fp32 CPU tensors (oneDNN's kernels).
 torch::Tensor scores(const torch::Tensor& qs_block, const torch::Tensor& k) {
-    return at::matmul(qs_block, k.transpose(-2, -1)).to(at::kFloat);
+    return matmul_fp32(qs_block, k.transpose(-2, -1)).to(at::kFloat);
 }
 
 struct BlockedAttention : torch::autograd::Function<BlockedAttention> {
@@ -31,7 +32,7 @@ struct BlockedAttention : torch::autograd::Function<BlockedAttention> {
             const int64_t len = std::min(block, n - start);
             const auto s = scores(q.narrow(-2, start, len), k);
             const auto l = at::logsumexp(s, -1, true);
-            out.narrow(-2, start, len).copy_(at::matmul((s - l).exp_().to(v.scalar_type()), v));
+            out.narrow(-2, start, len).copy_(matmul_fp32((s - l).exp_().to(v.scalar_type()), v));
             lse.narrow(-2, start, len).copy_(l);
         }
         ctx->save_for_backward({q, k, v, out, lse});
@@ -57,11 +58,11 @@ struct BlockedAttention : torch::autograd::Function<BlockedAttention> {
             const int64_t len = std::min(block, n - start);
             const auto qb = q.narrow(-2, start, len), dob = dout.narrow(-2, start, len);
             const auto p = (scores(qb, k) - lse.narrow(-2, start, len)).exp_();
-            dv += at::matmul(p.to(dtype).transpose(-2, -1), dob);
-            const auto dp = at::matmul(dob, v.transpose(-2, -1)).to(at::kFloat);
+            dv += matmul_fp32(p.to(dtype).transpose(-2, -1), dob);
+            const auto dp = matmul_fp32(dob, v.transpose(-2, -1)).to(at::kFloat);
             const auto ds = (p * (dp - delta.narrow(-2, start, len))).to(dtype);
-            dq.narrow(-2, start, len).copy_(at::matmul(ds, k) * scale);
-            dk += at::matmul(ds.transpose(-2, -1), qb); // qb is q_b · scale
+            dq.narrow(-2, start, len).copy_(matmul_fp32(ds, k) * scale);
+            dk += matmul_fp32(ds.transpose(-2, -1), qb); // qb is q_b · scale
         }
         return {dq, dk.to(k.scalar_type()), dv.to(v.scalar_type()), torch::Tensor(), torch::Tensor()};
     }

@@ -4,6 +4,7 @@
 #include "models/blocked_attention.h"
 #include "models/gelu.h"
 #include "models/layer_norm_bf16.h"
+#include "models/onednn_matmul.h"
 #include "models/softmax_bf16.h"
 #include "models/working_weights.h"
 
@@ -37,7 +38,7 @@ void vit_init_linear(torch::nn::Linear& linear) {
 torch::Tensor scaled_dot_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                    double scale) {
     // q is scaled before the product so fp16 logits stay far from their 65504 limit.
-    const auto scores = at::matmul(q * scale, k.transpose(-2, -1));
+    const auto scores = matmul_fp32(q * scale, k.transpose(-2, -1)); // at::matmul but on fp32 CPU tensors
     // The CPU softmax kernels (ATen's and models/softmax_rows) accumulate bf16 rows in fp32 and
     // round once, so a bf16 softmax gives the fp32 softmax rounded to bf16 (but for a rare
     // element on a rounding boundary), which the product with v rounds to anyway; it saves four
@@ -46,7 +47,7 @@ torch::Tensor scaled_dot_attention(const torch::Tensor& q, const torch::Tensor& 
     // the statistics everywhere.
     if (scores.scalar_type() == at::kBFloat16 && scores.device().is_cpu())
         return at::matmul(softmax_last_dim(scores), v);
-    return at::matmul(at::softmax(scores, -1, at::kFloat).to(v.scalar_type()), v);
+    return matmul_fp32(at::softmax(scores, -1, at::kFloat).to(v.scalar_type()), v);
 }
 
 AttentionPath attention_path(const torch::Device& device, bool recompute) {

@@ -1,6 +1,7 @@
 #include "models/working_weights.h"
 
 #include "core/autocast_state.h"
+#include "models/onednn_matmul.h"
 
 #include <torch/nn/modules/conv.h>
 
@@ -57,7 +58,7 @@ std::vector<torch::Tensor> low_precision_weights(torch::nn::Module& root, torch:
 }
 
 torch::Tensor linear(const torch::nn::Linear& l, const torch::Tensor& x) {
-    return at::linear(x, working(l->weight), working(l->bias));
+    return linear_fp32(x, working(l->weight), working(l->bias)); // at::linear but on fp32 CPU tensors
 }
 
 } // namespace gafx::models

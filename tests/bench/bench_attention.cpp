@@ -1,11 +1,13 @@
 // Attention alone: forward + backward time and the memory it adds, unfused (matmul, softmax,
-// matmul: keeps the [B, H, N, N] probabilities for backward) against blocked
+// matmul: keeps the [B, H, N, N] probabilities for backward; in fp32 also with ATen's products in
+// place of oneDNN's, the "aten" row) against blocked
 // (models/blocked_attention: keeps the output and one statistic per query). Each case runs in
 // its own forked child, so ru_maxrss less the RSS after making the inputs is that case's own.
 // Usage: bench_attention [--tokens 1650,514] [--batch 4] [--heads 3] [--head-dim 64]
 //                        [--precision bf16|fp32] [--block 96] [--threads N] [--repeat 5]
 #include "core/cpu_tuning.h"
 #include "models/blocked_attention.h"
+#include "models/onednn_matmul.h"
 #include "models/vit_block.h"
 
 #include <ATen/Parallel.h>
@@ -42,7 +44,11 @@ double current_mib() {
     return double(resident) * double(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
 }
 
-void one(bool blocked, int64_t tokens, int64_t batch, int64_t heads, int64_t dim, torch::Dtype dtype, int64_t block,
+// unfused: matmul, softmax, matmul (fp32 products through oneDNN where it is built in);
+// aten: the same with ATen's products (OpenBLAS for fp32); blocked: models/blocked_attention.
+enum class Kind { Unfused, Aten, Blocked };
+
+void one(Kind kind, int64_t tokens, int64_t batch, int64_t heads, int64_t dim, torch::Dtype dtype, int64_t block,
          int repeat) {
     torch::manual_seed(0);
     auto make = [&] { return torch::randn({batch, heads, tokens, dim}).to(dtype).requires_grad_(true); };
@@ -53,9 +59,11 @@ void one(bool blocked, int64_t tokens, int64_t batch, int64_t heads, int64_t dim
         q.mutable_grad() = torch::Tensor();
         k.mutable_grad() = torch::Tensor();
         v.mutable_grad() = torch::Tensor();
-        auto out = blocked ? models::blocked_attention(q, k, v, scale, block) : models::scaled_dot_attention(q, k, v, scale);
+        auto out = kind == Kind::Blocked ? models::blocked_attention(q, k, v, scale, block)
+                                         : models::scaled_dot_attention(q, k, v, scale);
         out.backward(dout);
     };
+    models::set_onednn_matmul(kind != Kind::Aten);
     const double before = current_mib();
     step(); // warm-up: allocator and kernels
     std::vector<double> times;
@@ -66,7 +74,7 @@ void one(bool blocked, int64_t tokens, int64_t batch, int64_t heads, int64_t dim
     }
     std::sort(times.begin(), times.end());
     std::printf("%-8s tokens %5lld  fwd+bwd median %8.4f s (min %.4f)  memory added %7.0f MiB\n",
-                blocked ? "blocked" : "unfused", (long long)tokens, times[times.size() / 2], times.front(),
+                kind == Kind::Blocked ? "blocked" : kind == Kind::Aten ? "aten" : "unfused", (long long)tokens, times[times.size() / 2], times.front(),
                 rss_mib() - before);
     std::fflush(stdout);
 }
@@ -107,12 +115,14 @@ int main(int argc, char** argv) {
                 at::get_num_threads(), precision.c_str(), (long long)batch, (long long)heads, (long long)dim,
                 (long long)block, repeat);
     for (int64_t n : tokens)
-        for (bool blocked : {false, true}) {
+        for (Kind kind : {Kind::Unfused, Kind::Aten, Kind::Blocked}) {
+            // The ATen row differs from the unfused one only where oneDNN runs fp32 products.
+            if (kind == Kind::Aten && (dtype != torch::kFloat32 || !models::onednn_matmul_available())) continue;
             std::fflush(stdout);
             const pid_t child = fork();
             if (child == 0) {
                 if (threads > 0) set_compute_threads(threads);
-                one(blocked, n, batch, heads, dim, dtype, block, repeat);
+                one(kind, n, batch, heads, dim, dtype, block, repeat);
                 _exit(0);
             }
             int status = 0;
