@@ -5,9 +5,9 @@
 #include "core/autocast_state.h"
 #include "models/onednn_matmul.h"
 #include "models/vit_block.h"
+#include "autograd_graph.h"
 #include "tensor_compare.h"
 
-#include <torch/csrc/autograd/function.h>
 #include <torch/types.h>
 
 #include <QtTest>
@@ -16,21 +16,9 @@
 #include <vector>
 
 using namespace gafx;
+using test::reaches;
 
 namespace {
-
-// Whether backward from `t` passes a node whose name holds `name`.
-bool reaches(const torch::Tensor& t, const std::string& name) {
-    std::vector<torch::autograd::Node*> todo{t.grad_fn().get()};
-    while (!todo.empty()) {
-        auto* node = todo.back();
-        todo.pop_back();
-        if (!node) continue;
-        if (node->name().find(name) != std::string::npos) return true;
-        for (const auto& edge : node->next_edges()) todo.push_back(edge.function.get());
-    }
-    return false;
-}
 
 torch::Tensor leaf(const torch::Tensor& t) { return t.detach().requires_grad_(true); }
 

@@ -5,10 +5,10 @@
 #include "models/softmax_bf16.h"
 #include "models/softmax_rows.h"
 #include "models/vit_block.h"
+#include "autograd_graph.h"
 #include "tensor_compare.h"
 
 #include <ATen/Parallel.h>
-#include <torch/csrc/autograd/function.h>
 #include <torch/types.h>
 
 #include <QtTest>
@@ -19,6 +19,7 @@
 #include <vector>
 
 using namespace gafx;
+using test::reaches;
 
 namespace {
 
@@ -37,19 +38,6 @@ Result run(const torch::Tensor& x, const torch::Tensor& dy, bool ours) {
 
 // Scores as attention makes them: bf16, spread enough that rows hold values far apart.
 torch::Tensor scores(std::vector<int64_t> shape) { return (torch::randn(shape) * 3).to(torch::kBFloat16); }
-
-// Whether backward from `t` passes a node whose name holds `name`.
-bool reaches(const torch::Tensor& t, const std::string& name) {
-    std::vector<torch::autograd::Node*> todo{t.grad_fn().get()};
-    while (!todo.empty()) {
-        auto* node = todo.back();
-        todo.pop_back();
-        if (!node) continue;
-        if (node->name().find(name) != std::string::npos) return true;
-        for (const auto& edge : node->next_edges()) todo.push_back(edge.function.get());
-    }
-    return false;
-}
 
 std::string share(const torch::Tensor& apart) {
     return std::to_string(apart.sum().item<double>() / double(apart.numel()));
