@@ -102,7 +102,7 @@ if [ -f "$toolkit/nccl.h" ]; then
   } >"$LIST/cuda-toolkit.sh"
 fi
 
-run_one() { # a script: its output kept only when it fails
+run_one() { # a script, its output in SCRIPT.log, shown below only when it failed
   local s=$1 what
   what=$(sed -n 's/^# //p' "$s")
   if bash "$s" >"$s.log" 2>&1; then echo "ok      $what"; else echo "FAILED  $what"; fi

@@ -74,8 +74,8 @@ void one(Kind kind, int64_t tokens, int64_t batch, int64_t heads, int64_t dim, t
     }
     std::sort(times.begin(), times.end());
     std::printf("%-8s tokens %5lld  fwd+bwd median %8.4f s (min %.4f)  memory added %7.0f MiB\n",
-                kind == Kind::Blocked ? "blocked" : kind == Kind::Aten ? "aten" : "unfused", (long long)tokens, times[times.size() / 2], times.front(),
-                rss_mib() - before);
+                kind == Kind::Blocked ? "blocked" : kind == Kind::Aten ? "aten" : "unfused", (long long)tokens,
+                times[times.size() / 2], times.front(), rss_mib() - before);
     std::fflush(stdout);
 }
 
