@@ -13,6 +13,7 @@
 #include "train/device_input.h"
 #include "train/device_memory.h"
 #include "train/graph_step.h"
+#include "train/op_table.h"
 #include "train/step.h"
 #include "train/train_model.h"
 
@@ -80,7 +81,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
                     "                        [--frames N] [--seconds S] [--batch B] [--steps S] [--warmup W]\n"
                     "                        [--precision auto|fp32|bf16|fp16] [--preset paper|small]\n"
                     "                        [--threads N] [--device cpu|cuda] [--profile FILE] [--checkpointing]\n"
-                    "                        [--unfused] [--cuda-graph] [--json]\n\n"
+                    "                        [--unfused] [--cuda-graph] [--ops N] [--json]\n\n"
                     "times the training step the trainer runs (forward, loss, backward, Adam) on random input:\n"
                     "median seconds per step, clips/s and peak memory, so a run can be sized before it starts.\n"
                     "--extractor none feeds the classifier a random --frames x 128 map (the classifier alone);\n"
@@ -88,6 +89,10 @@ int cmd_bench(const std::vector<std::string>& argv) {
                     "take --seconds of audio (default 10). With AST, also the model FLOP rate against this\n"
                     "machine's 2048^2 matmul peak at the step's precision. --profile FILE writes the timed\n"
                     "steps' operators as a Chrome trace (chrome://tracing, or summarise its durations).\n"
+                    "--ops N prints the N operators (by name and the dtype, sizes and layout of their inputs:\n"
+                    "T a transposed view, S another strided one) that took the most self time per timed step;\n"
+                    "its bookkeeping, microseconds a call, is in the step times it prints. On a GPU it times\n"
+                    "the host's side of each call (the launches), not the kernels.\n"
                     "--unfused runs Adam per tensor, lets autocast cast each weight at each use and takes ATen's\n"
                     "softmax, as the trainer did before its fused update, bf16 working copies and softmax\n"
                     "rows: the reference to compare.\n"
@@ -97,7 +102,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     }
     Args a(std::vector<std::string>(argv.begin() + 1, argv.end()),
            {"--extractor", "--classifier", "--frames", "--seconds", "--batch", "--steps", "--warmup", "--precision",
-            "--preset", "--threads", "--device", "--db", "--profile"},
+            "--preset", "--threads", "--device", "--db", "--profile", "--ops"},
            {"--json", "--checkpointing", "--unfused", "--cuda-graph"});
     a.expect_positional(0, "");
     const std::string ex_name = a.get_or("--extractor", "mel");
@@ -108,6 +113,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
     const int threads = int(a.get_int("--threads", 0));
     const auto preset = a.get_or("--preset", "paper") == "small" ? models::Preset::Small : models::Preset::Paper;
     if (batch < 1 || steps < 1 || warmup < 0) throw UsageError("--batch and --steps >= 1, --warmup >= 0");
+    const int64_t op_rows = a.get_int("--ops", 0);
+    if (a.has("--ops") && op_rows < 1) throw UsageError("--ops N: how many operators to print, 1 or more");
     set_compute_threads(threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency())));
     const std::string dev_name = a.get_or("--device", "cpu");
     if (dev_name != "cpu" && !torch::cuda::is_available())
@@ -179,6 +186,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
         graphed = std::make_unique<train::GraphedStep>(forward, adam, gs, warmup - 1);
     }
     std::vector<double> times;
+    std::unique_ptr<train::OpTable> ops;
 #ifdef GAFX_HAVE_LEGACY_PROFILER
     std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
 #else
@@ -198,6 +206,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
         if (i == warmup && a.has("--profile"))
             profile = std::make_unique<torch::autograd::profiler::RecordProfile>(*a.get("--profile"));
 #endif
+        if (i == warmup && op_rows > 0) ops = std::make_unique<train::OpTable>();
         const auto t = Clock::now();
         const torch::Tensor x = train::to_device(input, device), y = train::to_device(host_targets, device);
         const auto out = graphed ? graphed->run(x, y, 5e-5, int64_t(i))
@@ -209,6 +218,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
         if (i >= warmup) times.push_back(since(t));
     }
     profile.reset(); // writes the trace
+    if (ops) ops->stop();
     const std::optional<train::DevicePeak> device_peak = train::device_peak(device);
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
@@ -257,6 +267,21 @@ int cmd_bench(const std::vector<std::string>& argv) {
     for (const auto& [what, how] : train::describe(device_path, device)) j["paths"][what] = how;
     j["paths"]["cuda_graph"] = graphed ? graphed->describe() : "off";
     if (ast_only) j["pct_of_peak"] = 100.0 * flops / median / 1e9 / peak;
+    double ops_self_s = 0;
+    size_t ops_count = 0;
+    if (ops) {
+        const std::vector<train::OpRow> rows = ops->rows();
+        ops_count = rows.size();
+        for (const auto& r : rows) ops_self_s += r.self_s;
+        j["ops"] = json::array();
+        for (size_t r = 0; r < rows.size() && r < size_t(op_rows); ++r)
+            j["ops"].push_back({{"op", rows[r].op},
+                                {"inputs", rows[r].inputs},
+                                {"calls_per_step", double(rows[r].calls) / steps},
+                                {"self_ms_per_step", 1e3 * rows[r].self_s / steps},
+                                {"total_ms_per_step", 1e3 * rows[r].total_s / steps},
+                                {"self_pct", ops_self_s > 0 ? 100.0 * rows[r].self_s / ops_self_s : 0.0}});
+    }
     if (a.has("--json")) {
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
@@ -280,6 +305,15 @@ int cmd_bench(const std::vector<std::string>& argv) {
     for (const auto& [k, v] : j["paths"].items()) paths += (paths.empty() ? "" : "; ") + k + " " + v.get<std::string>();
     std::printf("paths: %s\n", paths.c_str());
     for (const auto& t : cpu_tuning_summary()) std::printf("tuning: %s\n", t.c_str());
+    if (ops) {
+        std::printf("ops: self time per step over the %d timed steps, %.1f ms per step in all, top %zu of %zu "
+                    "(operator, inputs):\n",
+                    steps, 1e3 * ops_self_s / steps, j["ops"].size(), ops_count);
+        for (const auto& r : j["ops"])
+            std::printf("  %5.1f %% %9.3f ms %7.1f calls  %s  %s\n", r["self_pct"].get<double>(),
+                        r["self_ms_per_step"].get<double>(), r["calls_per_step"].get<double>(),
+                        r["op"].get<std::string>().c_str(), r["inputs"].get<std::string>().c_str());
+    }
     return 0;
 }
 

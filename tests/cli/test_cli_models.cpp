@@ -213,6 +213,40 @@ private Q_SLOTS:
         QCOMPARE(r.exit_code, 1);
         QVERIFY2(r.err.contains(QStringLiteral("--cuda-graph: ")), qPrintable(r.err));
     }
+
+    // --ops N: the N operators with the most self time per timed step, by operator and input
+    // layout, largest first; in the JSON and as lines after the paths.
+    void benchTrainListsItsOperators() {
+        const QStringList base{QStringLiteral("bench"), QStringLiteral("train"), QStringLiteral("--extractor"),
+                               QStringLiteral("none"), QStringLiteral("--frames"), QStringLiteral("64"),
+                               QStringLiteral("--preset"), QStringLiteral("small"), QStringLiteral("--steps"),
+                               QStringLiteral("2"), QStringLiteral("--warmup"), QStringLiteral("1"),
+                               QStringLiteral("--precision"), QStringLiteral("fp32"), QStringLiteral("--threads"),
+                               QStringLiteral("1"), QStringLiteral("--ops")};
+        auto r = run_gafx(base + QStringList{QStringLiteral("4"), QStringLiteral("--json")});
+        QCOMPARE(r.exit_code, 0);
+        const auto ops = QJsonDocument::fromJson(r.out.toUtf8()).object()[QStringLiteral("ops")].toArray();
+        QCOMPARE(ops.size(), 4);
+        double last = 1e9, pct = 0;
+        for (const auto& v : ops) {
+            const auto o = v.toObject();
+            QVERIFY(!o[QStringLiteral("op")].toString().isEmpty());
+            QVERIFY(o[QStringLiteral("calls_per_step")].toDouble() > 0);
+            const double self = o[QStringLiteral("self_ms_per_step")].toDouble();
+            QVERIFY(self > 0 && self <= last);
+            QVERIFY(o[QStringLiteral("total_ms_per_step")].toDouble() >= self);
+            last = self;
+            pct += o[QStringLiteral("self_pct")].toDouble();
+        }
+        QVERIFY(pct > 0 && pct <= 100.0 + 1e-6);
+        r = run_gafx(base + QStringList{QStringLiteral("2")});
+        QCOMPARE(r.exit_code, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("ops: self time per step over the 2 timed steps")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QStringLiteral("top 2 of ")), qPrintable(r.out));
+        r = run_gafx(base + QStringList{QStringLiteral("0")});
+        QCOMPARE(r.exit_code, 2);
+        QVERIFY2(r.err.contains(QStringLiteral("--ops")), qPrintable(r.err));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCliModels)
