@@ -29,7 +29,7 @@ LayerNormRows rows_of(const torch::Tensor& x, const torch::Tensor& w, const torc
 struct LayerNormToBf16 : torch::autograd::Function<LayerNormToBf16> {
     static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x_in, const torch::Tensor& weight,
                                  const torch::Tensor& bias, double eps) {
-        RECORD_FUNCTION("gafx::layer_norm_rows_forward", std::vector<c10::IValue>()); // named in profiles
+        RECORD_FUNCTION("gafx::layer_norm_rows_forward", std::vector<c10::IValue>({x_in})); // named in profiles
         const auto x = x_in.contiguous(), w = weight.contiguous(), b = bias.contiguous();
         const LayerNormRows a = rows_of(x, w, b, eps);
         auto y = torch::empty(x.sizes(), x.options().dtype(torch::kBFloat16));
@@ -40,7 +40,7 @@ struct LayerNormToBf16 : torch::autograd::Function<LayerNormToBf16> {
         return y;
     }
     static variable_list backward(AutogradContext* ctx, variable_list grad) {
-        RECORD_FUNCTION("gafx::layer_norm_rows_backward", std::vector<c10::IValue>());
+        RECORD_FUNCTION("gafx::layer_norm_rows_backward", std::vector<c10::IValue>({grad[0]}));
         const auto saved = ctx->get_saved_variables();
         const auto &x = saved[0], &w = saved[1], &b = saved[2], &stats = saved[3];
         const auto dy = grad[0].to(torch::kBFloat16).contiguous(); // bf16 already, from a bf16 linear

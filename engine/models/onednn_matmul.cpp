@@ -96,6 +96,8 @@ at::Tensor product(const at::Tensor& a, const at::Tensor& b, const at::Tensor& b
             bias_nd = bias.contiguous().view(bs);
         }
         if (auto prim = primitives().get(a, b, bias_nd, out)) {
+            // Named with its operands, so `gafx bench train --ops` splits the products by layout.
+            RECORD_FUNCTION("gafx::onednn_product", std::vector<c10::IValue>({a, b}));
             const auto& eng = Primitives::engine();
             dnnl::stream stream(eng);
             std::unordered_map<int, memory> args{

@@ -18,7 +18,7 @@ std::atomic<bool> rows_on{true};
 
 struct SoftmaxRows : torch::autograd::Function<SoftmaxRows> {
     static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& scores) {
-        RECORD_FUNCTION("gafx::softmax_rows_forward", std::vector<c10::IValue>()); // named in profiles
+        RECORD_FUNCTION("gafx::softmax_rows_forward", std::vector<c10::IValue>({scores})); // named in profiles
         const auto x = scores.contiguous();
         auto y = torch::empty_like(x);
         const int64_t cols = x.dim() ? x.size(-1) : 1;
@@ -28,7 +28,7 @@ struct SoftmaxRows : torch::autograd::Function<SoftmaxRows> {
         return y;
     }
     static variable_list backward(AutogradContext* ctx, variable_list grad) {
-        RECORD_FUNCTION("gafx::softmax_rows_backward", std::vector<c10::IValue>());
+        RECORD_FUNCTION("gafx::softmax_rows_backward", std::vector<c10::IValue>({grad[0]}));
         const auto y = ctx->get_saved_variables()[0];
         const auto dy = grad[0].to(torch::kBFloat16).contiguous(); // bf16 already, from the product with v
         auto dx = torch::empty_like(y);

@@ -5,6 +5,7 @@
 #include "core/autocast_state.h"
 #include "models/onednn_matmul.h"
 #include "models/vit_block.h"
+#include "train/op_table.h"
 #include "autograd_graph.h"
 #include "tensor_compare.h"
 
@@ -69,6 +70,18 @@ private Q_SLOTS:
         QVERIFY(test::max_rel_err(o, at::matmul(p64, v64)) < kTol);
         QVERIFY(test::max_rel_err(p.grad(), p64.grad()) < kTol);
         QVERIFY(test::max_rel_err(v.grad(), v64.grad()) < kTol);
+    }
+
+    // Each product is named with its operands, so `gafx bench train --ops` splits them by layout.
+    void productsAreNamedWithTheirLayouts() {
+        const auto qkv = torch::randn({2, 70, 3, 3, 64}).permute({2, 0, 3, 1, 4});
+        train::OpTable table;
+        models::matmul_fp32(qkv[0], qkv[1].transpose(-2, -1));
+        table.stop();
+        bool found = false;
+        for (const auto& r : table.rows())
+            found |= r.op == "gafx::onednn_product" && r.inputs == "f32[2,3,70,64]S f32[2,3,64,70]S" && r.calls == 1;
+        QVERIFY(found);
     }
 
     void linearMatchesFloat64WithAndWithoutBias() {
